@@ -1,0 +1,378 @@
+// Generated from schemas/config.schema.json and schemas/bundle.schema.json by `npm run gen:types`. Do not edit.
+
+/* eslint-disable */
+
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "integration".
+ */
+export type Integration = (ApiKeyIntegration | OAuthIntegration)
+/**
+ * A duration: a positive integer followed by ms, s, m, h or d (for example `10s`, `15m`).
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string
+
+/**
+ * Tengine gateway configuration (tengine.config.yaml). Declares the projects, the HTTP endpoints a model may call as MCP tools, the integrations (MCP client connections and API keys) and the assertion keys that use them.
+ */
+export interface TengineConfig {
+/**
+ * Optional JSON Schema reference for editors.
+ */
+$schema?: string
+/**
+ * Config language version. Only `1` exists.
+ */
+version: 1
+/**
+ * Files or glob patterns (relative to this file) holding more tools. Each included file is a fragment: `project: <id>` plus `tools: [...]`.
+ */
+include?: string[]
+runtime?: RuntimeSettings
+/**
+ * The projects. Each is an isolated set of tools, integrations and keys.
+ */
+projects?: Project[]
+}
+/**
+ * Settings of the runtime that serves the bundle. Every field can be overridden at boot by a flag or a `TENGINE_*` variable.
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "runtime".
+ */
+export interface RuntimeSettings {
+/**
+ * The absolute URL clients reach the runtime at (used in OAuth metadata and `WWW-Authenticate`).
+ */
+public_url?: string
+/**
+ * Browser origins allowed to call `/mcp` (an `Origin` header outside this list gets 403). Requests without `Origin` are always allowed.
+ */
+allowed_origins?: string[]
+/**
+ * Tools per `tools/list` page.
+ */
+page_size?: number
+/**
+ * Largest accepted MCP request body, in bytes.
+ */
+max_request_bytes?: number
+/**
+ * Upstream timeout for tools that set none.
+ */
+default_timeout?: string
+/**
+ * Largest upstream response body for tools that set none; larger responses fail the call.
+ */
+default_max_response_bytes?: number
+/**
+ * Lifetime of `tng_mst_` member session tokens.
+ */
+member_session_ttl?: string
+/**
+ * Lifetime of OAuth access tokens.
+ */
+access_token_ttl?: string
+/**
+ * Lifetime of OAuth refresh-token families.
+ */
+refresh_token_ttl?: string
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "project".
+ */
+export interface Project {
+/**
+ * Stable project id (lower-case letters, digits, `_`, `-`). Used in assertion audiences `tengine:project:<id>`.
+ */
+id: string
+name?: string
+description?: string
+/**
+ * `development` allows loopback `http://` base URLs and the `member_external_id` session exchange.
+ */
+environment?: ("production" | "development")
+/**
+ * Scopes defined in this project. Tools may require them; OAuth integrations grant up to a ceiling of them.
+ */
+scopes?: Scope[]
+/**
+ * Public keys that verify member assertions signed by your backend.
+ */
+assertion_keys?: AssertionKey[]
+/**
+ * MCP client connections: API-key integrations and OAuth integrations.
+ */
+integrations?: Integration[]
+/**
+ * Limits on tool calls that apply to every tool in the project.
+ */
+usage_limits?: UsageLimit[]
+tools?: Tool[]
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "scope".
+ */
+export interface Scope {
+name: string
+description?: string
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "assertionKey".
+ */
+export interface AssertionKey {
+/**
+ * Key id your backend puts in the assertion header.
+ */
+kid: string
+/**
+ * The only algorithm accepted for this key. `Ed25519` is an alias of `EdDSA`.
+ */
+alg: ("ES256" | "ES384" | "EdDSA" | "Ed25519" | "RS256")
+/**
+ * PEM-encoded public key (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`).
+ */
+public_key: string
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "apiKeyIntegration".
+ */
+export interface ApiKeyIntegration {
+id: string
+kind: "api_key"
+name?: string
+description?: string
+/**
+ * SHA-256 hashes of the `tengine_` keys of this integration (`tengine keys api-key` prints them).
+ */
+api_keys?: ApiKeyHash[]
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "apiKeyHash".
+ */
+export interface ApiKeyHash {
+/**
+ * Lower-case hex SHA-256 of the whole key, prefix included.
+ */
+sha256: string
+name?: string
+/**
+ * Informational creation date.
+ */
+created_at?: string
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "oauthIntegration".
+ */
+export interface OAuthIntegration {
+id: string
+kind: "oauth"
+name?: string
+description?: string
+/**
+ * OAuth client id (unique across the config).
+ */
+client_id: string
+/**
+ * SHA-256 of the client secret for a confidential client. Omit for a public client (PKCE only).
+ */
+client_secret_sha256?: string
+/**
+ * Exact redirect URIs allowed (HTTPS, or `http://` on a loopback host).
+ * 
+ * @minItems 1
+ */
+redirect_uris: [string, ...(string)[]]
+/**
+ * Scope ceiling this client may be granted; must be scopes of the project.
+ */
+scopes?: string[]
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "usageLimit".
+ */
+export interface UsageLimit {
+/**
+ * Calls allowed per window.
+ */
+limit: number
+/**
+ * Fixed window length.
+ */
+window: string
+/**
+ * Whose calls are counted together. `member` falls back to the integration for callers without a member.
+ */
+per?: ("project" | "integration" | "member")
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "tool".
+ */
+export interface Tool {
+/**
+ * Name the model sees; unique within the project.
+ */
+name: string
+/**
+ * Human-readable display name.
+ */
+title?: string
+/**
+ * What the tool does, for the model.
+ */
+description: string
+/**
+ * JSON Schema (2020-12 unless `$schema` says otherwise) of the arguments the model supplies. Must describe an object.
+ */
+input_schema: {
+
+}
+/**
+ * JSON Schema the upstream JSON result must match; exposed to clients as `outputSchema`.
+ */
+output_schema?: {
+
+}
+annotations?: ToolAnnotations
+/**
+ * HTTPS origin only: no path, query or fragment.
+ */
+base_url: string
+http_method: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")
+/**
+ * Path template starting with `/`, with `{placeholders}`.
+ */
+endpoint_path: string
+query_template?: StringMap
+headers_template?: StringMap1
+/**
+ * JSON body; a string that is exactly `{name}` takes the typed value, other strings interpolate.
+ */
+body_template?: {
+[k: string]: unknown | undefined
+}
+/**
+ * Refuse callers without a member session.
+ */
+require_member?: boolean
+/**
+ * Which `X-Tengine-Member-*` headers are sent upstream.
+ */
+inject_member_identity?: {
+id?: boolean
+email?: boolean
+roles?: boolean
+}
+auth_strategy?: ("none" | "static_bearer" | "hmac_signature")
+/**
+ * The upstream secret as a JWE encrypted to the runtime key (`tengine secret encrypt`). Never plaintext.
+ */
+encrypted_auth_secret?: string
+/**
+ * Alternative to `encrypted_auth_secret`: name of an environment variable the runtime reads the secret from at boot.
+ */
+auth_secret_env?: string
+/**
+ * Disabled tools are not listed and cannot be called.
+ */
+is_enabled?: boolean
+/**
+ * Scopes an OAuth caller must hold to see and call the tool.
+ */
+scopes?: string[]
+/**
+ * Overall deadline for the upstream call, retries included (default: runtime `default_timeout`).
+ */
+timeout?: string
+/**
+ * Largest upstream response body; larger fails the call.
+ */
+max_response_bytes?: number
+retry?: {
+/**
+ * Attempts including the first.
+ */
+max_attempts?: number
+/**
+ * Also retry POST and PATCH (only if the upstream de-duplicates on `X-Tengine-Request-Id`).
+ */
+non_idempotent?: boolean
+}
+usage_limits?: UsageLimit[]
+}
+/**
+ * MCP tool annotations (hints for clients).
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "toolAnnotations".
+ */
+export interface ToolAnnotations {
+title?: string
+readOnlyHint?: boolean
+destructiveHint?: boolean
+idempotentHint?: boolean
+openWorldHint?: boolean
+}
+/**
+ * Query parameters; values may contain `{placeholders}`.
+ */
+export interface StringMap {
+[k: string]: (string | number | boolean) | undefined
+}
+/**
+ * Request headers; values may contain `{placeholders}`.
+ */
+export interface StringMap1 {
+[k: string]: (string | number | boolean) | undefined
+}
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "stringMap".
+ */
+export interface StringMap2 {
+[k: string]: (string | number | boolean) | undefined
+}
+
+export type Config = TengineConfig
+
+/**
+ * The signed payload of a Tengine bundle: the resolved configuration (includes merged, defaults applied, environment references substituted) plus build metadata. The runtime loads exactly this.
+ */
+export interface BundlePayload {
+/**
+ * Bundle format version; the runtime refuses versions it does not know.
+ */
+format_version: 1
+/**
+ * Build time: SOURCE_DATE_EPOCH, else the commit time of the source revision, else the wall clock.
+ */
+created_at: string
+source?: BundleSource
+/**
+ * SHA-256 of the canonical JSON of `config`.
+ */
+config_digest: string
+config: Config
+}
+export interface BundleSource {
+/**
+ * Git commit the config was built from.
+ */
+revision?: string
+/**
+ * True when the config files differed from that commit.
+ */
+dirty?: boolean
+}
+

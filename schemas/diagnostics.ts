@@ -1,0 +1,81 @@
+/** One problem found in a config: where it is, what it is, and how to fix it. */
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: 'error' | 'warning';
+  message: string;
+  file: string;
+  line: number;
+  column: number;
+  hint: string;
+}
+
+/** Severity and default hint of each diagnostic code. Codes are stable: never renumber, only add. */
+export const DIAGNOSTIC_CODES = {
+  // Reading files (TNG0xx)
+  TNG001: { title: 'file-unreadable', severity: 'error', hint: 'check the path and the file permissions' },
+  TNG002: { title: 'yaml-syntax', severity: 'error', hint: 'fix the YAML syntax at this position' },
+  TNG003: { title: 'duplicate-key', severity: 'error', hint: 'remove or rename one of the duplicate keys' },
+  TNG004: { title: 'file-too-large', severity: 'error', hint: 'split the config with `include:` (each file at most 4 MiB)' },
+  TNG005: { title: 'not-text', severity: 'error', hint: 'config files must be UTF-8 text without NUL bytes' },
+  TNG006: { title: 'forbidden-key', severity: 'error', hint: 'keys named __proto__, constructor or prototype are not allowed' },
+  TNG007: { title: 'include-not-found', severity: 'error', hint: 'check the include path or glob; it is relative to the including file' },
+  TNG008: { title: 'include-invalid', severity: 'error', hint: 'includes must stay inside the config directory and may not include the root file' },
+  TNG009: { title: 'env-unset', severity: 'error', hint: 'set the variable, or give a default with ${env:NAME:-default}' },
+  TNG010: { title: 'env-reference-invalid', severity: 'error', hint: 'write environment references as ${env:NAME} or ${env:NAME:-default}' },
+  TNG011: { title: 'multiple-documents', severity: 'error', hint: 'a config file holds exactly one YAML document' },
+  TNG012: { title: 'yaml-alias-limit', severity: 'error', hint: 'reduce the use of YAML aliases (*ref); they expand to too much data' },
+  TNG013: { title: 'empty-config', severity: 'error', hint: 'the file is empty; start with `version: 1`' },
+  // Schema (TNG1xx)
+  TNG100: { title: 'unknown-field', severity: 'error', hint: 'remove the field or fix its spelling' },
+  TNG101: { title: 'wrong-type', severity: 'error', hint: 'change the value to the expected type' },
+  TNG102: { title: 'missing-field', severity: 'error', hint: 'add the required field' },
+  TNG103: { title: 'invalid-value', severity: 'error', hint: 'use one of the allowed values' },
+  TNG104: { title: 'schema-violation', severity: 'error', hint: 'see docs/config.md for the allowed values' },
+  // Semantic rules (TNG2xx)
+  TNG200: { title: 'duplicate-tool-name', severity: 'error', hint: 'tool names must be unique within a project' },
+  TNG201: { title: 'invalid-tool-name', severity: 'error', hint: 'MCP tool names use 1-64 of A-Z a-z 0-9 _ . -' },
+  TNG202: { title: 'undeclared-placeholder', severity: 'error', hint: 'declare the placeholder in input_schema.properties or use a reserved variable' },
+  TNG203: { title: 'reserved-variable-in-input', severity: 'error', hint: 'remove it from input_schema; the runtime fills reserved variables from the caller identity' },
+  TNG204: { title: 'member-variable-needs-member', severity: 'error', hint: 'set `require_member: true` on this tool' },
+  TNG205: { title: 'base-url-not-origin', severity: 'error', hint: 'use an origin only, like https://api.example.com (no path, query or fragment)' },
+  TNG206: { title: 'base-url-not-https', severity: 'error', hint: 'use https://; plain http:// is allowed only for loopback hosts in `environment: development` projects' },
+  TNG207: { title: 'endpoint-path-invalid', severity: 'error', hint: 'endpoint_path must start with / and contain no query, fragment or dot segments' },
+  TNG208: { title: 'auth-secret-missing', severity: 'error', hint: 'add encrypted_auth_secret (tengine secret encrypt) or auth_secret_env' },
+  TNG209: { title: 'invalid-json-schema', severity: 'error', hint: 'fix the schema so it is valid JSON Schema (2020-12 unless $schema says otherwise)' },
+  TNG210: { title: 'assertion-key-invalid', severity: 'error', hint: 'paste a PEM public key whose type matches alg (ES256: P-256, ES384: P-384, EdDSA: Ed25519, RS256: RSA >= 2048 bits)' },
+  TNG211: { title: 'duplicate-kid', severity: 'error', hint: 'each assertion key of a project needs its own kid' },
+  TNG212: { title: 'redirect-uri-invalid', severity: 'error', hint: 'redirect URIs must be absolute https:// URIs, or http:// on a loopback host, without a fragment' },
+  TNG213: { title: 'unknown-scope', severity: 'error', hint: 'declare the scope in the project `scopes:` list' },
+  TNG214: { title: 'plaintext-secret', severity: 'error', hint: 'never write secrets in YAML: use `tengine secret encrypt` or `tengine keys`, which print what to paste' },
+  TNG215: { title: 'duplicate-id', severity: 'error', hint: 'ids must be unique' },
+  TNG216: { title: 'input-schema-not-object', severity: 'error', hint: 'input_schema must describe an object: `type: object` with `properties`' },
+  TNG217: { title: 'template-syntax', severity: 'error', hint: 'placeholders are {name} with name made of letters, digits and _; write {{ and }} for literal braces' },
+  TNG218: { title: 'unknown-project', severity: 'error', hint: 'declare the project in the root config `projects:` list' },
+  TNG219: { title: 'secret-source-conflict', severity: 'error', hint: 'set either encrypted_auth_secret or auth_secret_env, not both' },
+  TNG220: { title: 'unused-secret', severity: 'warning', hint: 'remove the secret or set an auth_strategy that uses it' },
+  TNG221: { title: 'invalid-header-template', severity: 'error', hint: 'header values may not contain CR or LF, and reserved headers are set by the runtime' },
+  TNG222: { title: 'public-url-invalid', severity: 'error', hint: 'public_url must be an absolute https:// URL (http:// only on loopback)' },
+  TNG223: { title: 'no-projects', severity: 'warning', hint: 'add a project under `projects:`' },
+  TNG224: { title: 'duplicate-api-key', severity: 'error', hint: 'an API key hash may appear once in the whole config' },
+} as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
+
+/** A stable diagnostic code such as `TNG202`. */
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** Builds a diagnostic with the code's severity and default hint unless overridden. */
+export function diagnostic(
+  code: DiagnosticCode,
+  message: string,
+  at: { file: string; line: number; column: number },
+  hint?: string,
+): Diagnostic {
+  const def = DIAGNOSTIC_CODES[code];
+  return { code, severity: def.severity, message, file: at.file, line: at.line, column: at.column, hint: hint ?? def.hint };
+}
+
+/** Sorts diagnostics by file, line, column and code, so output is stable. */
+export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
+  return [...list].sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
+  );
+}
