@@ -1,0 +1,32 @@
+/** Outcome of substituting `${env:NAME}` references in one string. */
+export type EnvSubstitution =
+  | { ok: true; value: string }
+  | { ok: false; code: 'TNG009' | 'TNG010'; message: string };
+
+const REF = /\$(\$?)\{([^}]*)\}/g;
+const BODY = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+/**
+ * Replaces `${env:NAME}` and `${env:NAME:-default}` with values from `env`; `$${` escapes a literal `${`.
+ * Only non-secret values belong here: the resolved text is written into the bundle.
+ */
+export function substituteEnv(text: string, env: Record<string, string | undefined>): EnvSubstitution {
+  if (!text.includes('${')) return { ok: true, value: text };
+  let failure: EnvSubstitution | undefined;
+  const value = text.replace(REF, (whole, escaped: string, body: string) => {
+    if (escaped) return whole.slice(1);
+    const m = BODY.exec(body);
+    if (!m) {
+      failure ??= { ok: false, code: 'TNG010', message: `invalid environment reference "${whole}"` };
+      return whole;
+    }
+    const name = m[1]!;
+    const fallback = m[2];
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (fallback !== undefined) return fallback;
+    failure ??= { ok: false, code: 'TNG009', message: `environment variable ${name} is not set (referenced as "${whole}")` };
+    return whole;
+  });
+  return failure ?? { ok: true, value };
+}

@@ -1,0 +1,210 @@
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
+import type { TengineConfig, Tool } from '../../schemas/config-types.js';
+import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
+import { expandGlob, isGlob } from './glob.js';
+import { parseConfigFile } from './parse-config-file.js';
+import { readConfigFile } from './read-config-file.js';
+import { runRules } from './rules/index.js';
+import { errorPointer, schemaDiagnostics } from './schema-diagnostics.js';
+import { SourceLocator, type FileSourceMap, type NodeLocation } from './source-map.js';
+
+/** The outcome of loading a config: diagnostics always, the resolved config only when there is no error. */
+export interface LoadedConfig {
+  diagnostics: Diagnostic[];
+  config?: TengineConfig;
+  /** Absolute paths of every file that was read, root first. */
+  files: string[];
+  rootFile: string;
+  rootDir: string;
+}
+
+/** Options for loading: the environment for `${env:…}` references and the directory paths are shown relative to. */
+export interface LoadOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+const ROOT_NAMES = ['tengine.config.yaml', 'tengine.config.yml'];
+const MAX_INCLUDED_FILES = 5000;
+
+/**
+ * Loads a config from a file or a directory holding `tengine.config.yaml`: reads and parses every file, validates
+ * each against its schema, merges included tools into their projects, and runs the semantic rules. Never throws
+ * for user mistakes; everything wrong is a diagnostic with a stable code and a position.
+ */
+export async function loadConfig(target: string, opts: LoadOptions): Promise<LoadedConfig> {
+  const display = (abs: string) => relative(opts.cwd, abs) || abs;
+  const rootFile = await resolveRootFile(resolve(opts.cwd, target));
+  const rootDir = dirname(rootFile);
+  const diagnostics: Diagnostic[] = [];
+  const files = [rootFile];
+  const locator = new SourceLocator();
+  const errorPointers: string[] = [];
+  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, files, rootFile, rootDir });
+
+  const root = await readAndParse(rootFile, display(rootFile), opts.env);
+  diagnostics.push(...root.diagnostics);
+  if (root.data === undefined) return result();
+  locator.mount('', display(rootFile), root.map);
+
+  if (!isObject(root.data)) {
+    diagnostics.push(diagnostic('TNG101', `the config must be a mapping, not ${kind(root.data)}`, locator.locate('')));
+    return result();
+  }
+  const validate = tengineValidator(CONFIG_SCHEMA_ID);
+  if (!validate(root.data)) {
+    diagnostics.push(...schemaDiagnostics(validate.errors ?? [], (p, k) => locator.locate(p, k), 'config'));
+    for (const e of validate.errors ?? []) errorPointers.push(errorPointer(e));
+  }
+  const config = root.data as unknown as TengineConfig;
+
+  // Included fragments: each adds tools to one project of the root file.
+  const includes = Array.isArray(config.include) ? config.include.filter((p): p is string => typeof p === 'string') : [];
+  const fragmentFiles = await resolveIncludes(includes, rootDir, rootFile, locator, diagnostics);
+  const projects = Array.isArray(config.projects) ? config.projects : [];
+  const validateFragment = tengineValidator(FRAGMENT_SCHEMA_ID);
+  for (const abs of fragmentFiles) {
+    files.push(abs);
+    const name = display(abs);
+    const frag = await readAndParse(abs, name, opts.env);
+    diagnostics.push(...frag.diagnostics);
+    if (frag.data === undefined) continue;
+    const fragLocator = new SourceLocator();
+    fragLocator.mount('', name, frag.map);
+    if (!isObject(frag.data)) {
+      diagnostics.push(diagnostic('TNG101', `an included file must be a mapping, not ${kind(frag.data)}`, fragLocator.locate('')));
+      continue;
+    }
+    const valid = validateFragment(frag.data);
+    if (!valid) diagnostics.push(...schemaDiagnostics(validateFragment.errors ?? [], (p, k) => fragLocator.locate(p, k), 'fragment'));
+    const projectId = frag.data.project;
+    const tools = frag.data.tools;
+    if (typeof projectId !== 'string' || !Array.isArray(tools)) continue;
+    const pIndex = projects.findIndex((p) => isObject(p) && p.id === projectId);
+    if (pIndex < 0) {
+      diagnostics.push(diagnostic('TNG218', `project "${projectId}" is not declared in ${display(rootFile)}`, fragLocator.locate('/project')));
+      continue;
+    }
+    const project = projects[pIndex]!;
+    project.tools ??= [];
+    const fragErrorTools = new Set((validateFragment.errors ?? []).map((e) => /^\/tools\/(\d+)/.exec(e.instancePath)?.[1]).filter(Boolean));
+    tools.forEach((tool, k) => {
+      const j = project.tools!.length;
+      project.tools!.push(tool as Tool);
+      const merged = `/projects/${pIndex}/tools/${j}`;
+      locator.mount(merged, name, frag.map, `/tools/${k}`);
+      if (!valid && fragErrorTools.has(String(k))) errorPointers.push(merged);
+    });
+  }
+
+  runRules({
+    config,
+    report: (code: DiagnosticCode, message: string, pointer: string, o: { key?: boolean; hint?: string } = {}) =>
+      diagnostics.push(diagnostic(code, message, locator.locate(pointer, o.key), o.hint)),
+    locate: (pointer: string, key?: boolean) => locator.locate(pointer, key),
+    isClean: (pointer: string) => !errorPointers.some((e) => e.startsWith(pointer) || pointer.startsWith(e + '/') || pointer === e),
+  });
+
+  if (diagnostics.some((d) => d.severity === 'error')) return result();
+  delete config.include;
+  delete config.$schema;
+  return result(config);
+}
+
+async function resolveRootFile(abs: string): Promise<string> {
+  try {
+    if ((await stat(abs)).isDirectory()) {
+      for (const n of ROOT_NAMES) {
+        try {
+          if ((await stat(join(abs, n))).isFile()) return join(abs, n);
+        } catch {
+          /* try the next name */
+        }
+      }
+      return join(abs, ROOT_NAMES[0]!);
+    }
+  } catch {
+    /* reported when the file is read */
+  }
+  return abs;
+}
+
+async function readAndParse(abs: string, name: string, env: LoadOptions['env']): Promise<{ data: unknown; map: FileSourceMap; diagnostics: Diagnostic[] }> {
+  const read = await readConfigFile(abs, name);
+  if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic] };
+  const parsed = parseConfigFile(read.text, name, env);
+  // The map is built lazily: a valid file never pays for positions.
+  const lazy = new LazyMap(parsed.sourceMap);
+  return { data: parsed.diagnostics.some((d) => d.severity === 'error') ? undefined : parsed.data, map: lazy, diagnostics: parsed.diagnostics };
+}
+
+/** A Map facade that builds the real source map on first lookup. */
+class LazyMap extends Map<string, NodeLocation> {
+  private built = false;
+  constructor(private readonly build: () => FileSourceMap) {
+    super();
+  }
+  override get(key: string) {
+    if (!this.built) {
+      this.built = true;
+      for (const [k, v] of this.build()) super.set(k, v);
+    }
+    return super.get(key);
+  }
+}
+
+async function resolveIncludes(patterns: string[], rootDir: string, rootFile: string, locator: SourceLocator, diagnostics: Diagnostic[]): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>([rootFile]);
+  for (const [i, pattern] of patterns.entries()) {
+    const at = locator.locate(`/include/${i}`);
+    const normalized = pattern.replace(/\\/g, '/');
+    if (isAbsolute(pattern) || normalized.split('/').includes('..')) {
+      diagnostics.push(diagnostic('TNG008', `include "${pattern}" must be a relative path inside ${relative(process.cwd(), rootDir) || '.'}`, at));
+      continue;
+    }
+    let matches: string[];
+    if (isGlob(normalized)) {
+      matches = await expandGlob(rootDir, normalized);
+      if (matches.length === 0) {
+        diagnostics.push(diagnostic('TNG007', `include "${pattern}" matches no file`, at));
+        continue;
+      }
+    } else {
+      const abs = join(rootDir, normalized);
+      try {
+        if (!(await stat(abs)).isFile()) throw new Error('not a file');
+      } catch {
+        diagnostics.push(diagnostic('TNG007', `included file "${pattern}" does not exist`, at));
+        continue;
+      }
+      matches = [normalized];
+    }
+    for (const m of matches) {
+      const abs = resolve(rootDir, m);
+      if (abs === rootFile) {
+        diagnostics.push(diagnostic('TNG008', `include "${pattern}" matches the root config itself`, at));
+        continue;
+      }
+      if (!abs.startsWith(rootDir + sep)) continue;
+      if (seen.has(abs)) continue;
+      seen.add(abs);
+      out.push(abs);
+      if (out.length > MAX_INCLUDED_FILES) {
+        diagnostics.push(diagnostic('TNG008', `includes match more than ${MAX_INCLUDED_FILES} files`, at));
+        return out.slice(0, MAX_INCLUDED_FILES);
+      }
+    }
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function kind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}

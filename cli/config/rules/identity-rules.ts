@@ -1,0 +1,63 @@
+import { eachToolObject, isObject, type RuleContext } from './context.js';
+
+/** Unique project ids, integration ids, OAuth client ids, API-key hashes and tool names. */
+export function checkIdentities(ctx: RuleContext): void {
+  const projects = ctx.config.projects ?? [];
+  if (projects.length === 0 && ctx.isClean('/projects')) {
+    ctx.report('TNG223', 'the config declares no projects, so no tool can be served', '');
+  }
+  const projectIds = new Map<string, string>();
+  const clientIds = new Map<string, string>();
+  const keyHashes = new Map<string, string>();
+  for (const [pi, project] of projects.entries()) {
+    if (!isObject(project)) continue;
+    const pp = `/projects/${pi}`;
+    if (typeof project.id === 'string') {
+      const first = projectIds.get(project.id);
+      if (first) ctx.report('TNG215', `project id "${project.id}" is already used at ${where(ctx, first)}`, `${pp}/id`);
+      else projectIds.set(project.id, `${pp}/id`);
+    }
+    const integrationIds = new Map<string, string>();
+    for (const [ii, integ] of (project.integrations ?? []).entries()) {
+      if (!isObject(integ)) continue;
+      const ip = `${pp}/integrations/${ii}`;
+      if (typeof integ.id === 'string') {
+        const first = integrationIds.get(integ.id);
+        if (first) ctx.report('TNG215', `integration id "${integ.id}" is already used in project "${project.id}" at ${where(ctx, first)}`, `${ip}/id`);
+        else integrationIds.set(integ.id, `${ip}/id`);
+      }
+      if (integ.kind === 'oauth' && typeof integ.client_id === 'string') {
+        const first = clientIds.get(integ.client_id);
+        if (first) ctx.report('TNG215', `OAuth client_id "${integ.client_id}" is already used at ${where(ctx, first)}`, `${ip}/client_id`, { hint: 'client ids must be unique across the whole config' });
+        else clientIds.set(integ.client_id, `${ip}/client_id`);
+      }
+      if (integ.kind === 'api_key') {
+        for (const [ki, key] of (integ.api_keys ?? []).entries()) {
+          if (!isObject(key) || typeof key.sha256 !== 'string') continue;
+          const kp = `${ip}/api_keys/${ki}/sha256`;
+          const first = keyHashes.get(key.sha256);
+          if (first) ctx.report('TNG224', `this API key hash is already listed at ${where(ctx, first)}`, kp);
+          else keyHashes.set(key.sha256, kp);
+        }
+      }
+    }
+  }
+  const toolNames = new Map<string, string>();
+  let currentProject: unknown;
+  for (const { project, tool, pointer } of eachToolObject(ctx)) {
+    if (project !== currentProject) {
+      toolNames.clear();
+      currentProject = project;
+    }
+    if (typeof tool.name !== 'string' || !ctx.isClean(`${pointer}/name`)) continue;
+    const first = toolNames.get(tool.name);
+    if (first) ctx.report('TNG200', `tool "${tool.name}" is already declared in project "${project.id}" at ${where(ctx, first)}`, `${pointer}/name`);
+    else toolNames.set(tool.name, `${pointer}/name`);
+  }
+}
+
+/** "file:line:column" of a pointer, for messages that point at the first occurrence. */
+export function where(ctx: RuleContext, pointer: string): string {
+  const l = ctx.locate(pointer);
+  return `${l.file}:${l.line}:${l.column}`;
+}

@@ -1,0 +1,21 @@
+import type { RuleContext } from './context.js';
+import { checkAssertionKeys } from './assertion-key-rules.js';
+import { checkIdentities } from './identity-rules.js';
+import { checkScopes } from './scope-rules.js';
+import { checkSecrets } from './secret-rules.js';
+import { checkTemplates } from './template-rules.js';
+import { checkToolSchemas } from './tool-schema-rules.js';
+import { checkUrls } from './url-rules.js';
+
+export type { RuleContext };
+
+/** Runs every semantic rule; each reports through the context and never throws for user mistakes. */
+export function runRules(ctx: RuleContext): void {
+  checkIdentities(ctx);
+  checkUrls(ctx);
+  checkTemplates(ctx);
+  checkSecrets(ctx);
+  checkToolSchemas(ctx);
+  checkAssertionKeys(ctx);
+  checkScopes(ctx);
+}

@@ -1,0 +1,71 @@
+import { isReservedVariable, MEMBER_VARIABLES, parseTemplate } from '../../../schemas/template.js';
+import { escapePointer } from '../source-map.js';
+import { eachTool, isObject, type RuleContext } from './context.js';
+
+/** Headers the runtime owns: a template may not set them. */
+const RUNTIME_HEADERS = /^(x-tengine-.*|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|proxy-connection)$/i;
+/** Headers whose literal value would be a credential written in plaintext. */
+const CREDENTIAL_HEADERS = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|cookie)$/i;
+
+/** Placeholders: syntax, declaration, reserved variables, member requirement, header safety. */
+export function checkTemplates(ctx: RuleContext): void {
+  for (const { tool, pointer } of eachTool(ctx)) {
+    const declared = new Set(Object.keys(isObject(tool.input_schema) && isObject(tool.input_schema.properties) ? tool.input_schema.properties : {}));
+    for (const name of declared) {
+      if (isReservedVariable(name)) {
+        ctx.report('TNG203', `input_schema declares the reserved variable "${name}"`, `${pointer}/input_schema/properties/${escapePointer(name)}`, { key: true });
+      }
+    }
+    const usedMember = new Set<string>();
+    let firstMemberUse = '';
+    const check = (text: string, at: string) => {
+      const parsed = parseTemplate(text);
+      if (!parsed.ok) {
+        ctx.report('TNG217', `${parsed.message} at character ${parsed.offset + 1} of the template`, at);
+        return;
+      }
+      for (const v of parsed.variables) {
+        if (isReservedVariable(v)) {
+          if ((MEMBER_VARIABLES as readonly string[]).includes(v)) {
+            usedMember.add(v);
+            firstMemberUse ||= at;
+          }
+        } else if (!declared.has(v)) {
+          ctx.report('TNG202', `placeholder "{${v}}" is not declared in input_schema.properties`, at);
+        }
+      }
+    };
+    if (typeof tool.endpoint_path === 'string') check(tool.endpoint_path, `${pointer}/endpoint_path`);
+    for (const [k, v] of Object.entries(isObject(tool.query_template) ? tool.query_template : {})) {
+      if (typeof v === 'string') check(v, `${pointer}/query_template/${escapePointer(k)}`);
+    }
+    for (const [k, v] of Object.entries(isObject(tool.headers_template) ? tool.headers_template : {})) {
+      const at = `${pointer}/headers_template/${escapePointer(k)}`;
+      if (RUNTIME_HEADERS.test(k)) {
+        ctx.report('TNG221', `header "${k}" is set by the runtime and cannot be templated`, at, { key: true });
+        continue;
+      }
+      if (typeof v !== 'string') continue;
+      if (/[\r\n\0]/.test(v)) {
+        ctx.report('TNG221', `header "${k}" contains CR, LF or NUL`, at);
+        continue;
+      }
+      if (CREDENTIAL_HEADERS.test(k) && !/\{[A-Za-z_]/.test(v)) {
+        ctx.report('TNG214', `header "${k}" holds a literal credential`, at, { hint: 'use auth_strategy: static_bearer with encrypted_auth_secret, or pass the value as a declared argument' });
+        continue;
+      }
+      check(v, at);
+    }
+    if (tool.body_template !== undefined) walkBody(tool.body_template, `${pointer}/body_template`, check, 0);
+    if (usedMember.size > 0 && tool.require_member !== true) {
+      ctx.report('TNG204', `the templates use {${[...usedMember].join('}, {')}} but require_member is not true`, firstMemberUse);
+    }
+  }
+}
+
+function walkBody(v: unknown, at: string, check: (text: string, at: string) => void, depth: number): void {
+  if (depth > 64) return;
+  if (typeof v === 'string') check(v, at);
+  else if (Array.isArray(v)) v.forEach((x, i) => walkBody(x, `${at}/${i}`, check, depth + 1));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) walkBody(x, `${at}/${escapePointer(k)}`, check, depth + 1);
+}

@@ -1,0 +1,81 @@
+import { Ajv } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { createUserSchemaAjv } from '../../../schemas/ajv.js';
+import { canonicalJson } from '../../../schemas/canonical-json.js';
+import { eachTool, isObject, type RuleContext } from './context.js';
+
+type Check = { ok: true } | { ok: false; errors: { path: string; message: string }[] };
+
+const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
+
+/**
+ * Checks input and output schemas once per distinct schema (large configs repeat the same few schemas, so this
+ * keeps validation linear in the number of distinct schemas, not tools).
+ */
+export class UserSchemaChecker {
+  private readonly cache = new Map<string, Check>();
+  private ajv2020?: Ajv2020;
+  private ajv07?: Ajv;
+
+  /** Validates `schema` against its dialect's meta-schema and compiles it (resolving local $refs). */
+  check(schema: Record<string, unknown>): Check {
+    let key: string;
+    try {
+      key = canonicalJson(schema);
+    } catch {
+      return { ok: false, errors: [{ path: '', message: 'the schema is not plain JSON' }] };
+    }
+    let result = this.cache.get(key);
+    if (!result) {
+      result = this.compute(schema);
+      this.cache.set(key, result);
+    }
+    return result;
+  }
+
+  /** How many distinct schemas were compiled (the benchmark reports it). */
+  get distinctCount(): number {
+    return this.cache.size;
+  }
+
+  private compute(schema: Record<string, unknown>): Check {
+    const dialect = schema.$schema;
+    let ajv: Ajv | Ajv2020;
+    if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv();
+    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= new Ajv({ strict: false, validateFormats: false });
+    else return { ok: false, errors: [{ path: '/$schema', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
+    if (!ajv.validateSchema(schema)) {
+      const errors = (ajv.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+      return { ok: false, errors: errors.slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message ?? 'is invalid' })) };
+    }
+    try {
+      const copy = structuredClone(schema);
+      delete copy.$id;
+      ajv.compile(copy);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, errors: [{ path: '', message: (e as Error).message.split('\n')[0]! }] };
+    }
+  }
+}
+
+/** input_schema and output_schema are valid JSON Schemas describing objects. */
+export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaChecker()): void {
+  for (const { tool, pointer } of eachTool(ctx)) {
+    for (const field of ['input_schema', 'output_schema'] as const) {
+      const schema = tool[field];
+      if (!isObject(schema)) continue;
+      const at = `${pointer}/${field}`;
+      const type = schema.type;
+      if (type !== 'object' && !(Array.isArray(type) && type.length === 1 && type[0] === 'object')) {
+        ctx.report('TNG216', `${field} must have type: object (MCP tool ${field === 'input_schema' ? 'arguments' : 'results'} are objects)`, type === undefined ? at : `${at}/type`);
+        continue;
+      }
+      const r = checker.check(schema);
+      if (!r.ok) {
+        for (const e of r.errors) ctx.report('TNG209', `${field}${e.path ? ' at ' + e.path : ''}: ${e.message}`, `${at}${e.path}`);
+      }
+    }
+  }
+}

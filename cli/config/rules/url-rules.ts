@@ -1,0 +1,86 @@
+import { eachTool, isObject, type RuleContext } from './context.js';
+
+/** True for hosts that only reach this machine: localhost, 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** base_url, endpoint_path, OAuth redirect URIs and the runtime public URL. */
+export function checkUrls(ctx: RuleContext): void {
+  for (const { project, tool, pointer } of eachTool(ctx)) {
+    if (typeof tool.base_url === 'string') checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
+    if (typeof tool.endpoint_path === 'string') checkEndpointPath(ctx, tool.endpoint_path, `${pointer}/endpoint_path`);
+  }
+  for (const [pi, project] of (ctx.config.projects ?? []).entries()) {
+    if (!isObject(project)) continue;
+    for (const [ii, integ] of (project.integrations ?? []).entries()) {
+      if (!isObject(integ) || integ.kind !== 'oauth' || !Array.isArray(integ.redirect_uris)) continue;
+      integ.redirect_uris.forEach((uri, ui) => {
+        if (typeof uri === 'string') checkRedirectUri(ctx, uri, `/projects/${pi}/integrations/${ii}/redirect_uris/${ui}`);
+      });
+    }
+  }
+  const publicUrl = ctx.config.runtime?.public_url;
+  if (typeof publicUrl === 'string' && ctx.isClean('/runtime/public_url')) {
+    const u = parse(publicUrl);
+    if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) || u.search || u.hash || u.username || u.password) {
+      ctx.report('TNG222', `runtime.public_url "${publicUrl}" is not an absolute https:// URL without query or fragment`, '/runtime/public_url');
+    }
+  }
+}
+
+function parse(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkBaseUrl(ctx: RuleContext, value: string, pointer: string, development: boolean): void {
+  const u = parse(value);
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) {
+    ctx.report('TNG206', `base_url "${value}" is not an https:// URL`, pointer);
+    return;
+  }
+  if (u.username || u.password) {
+    ctx.report('TNG214', 'base_url carries credentials in its user-info part', pointer, { hint: 'remove user:password@ and use auth_strategy with an encrypted secret' });
+    return;
+  }
+  const rest = value.slice(value.indexOf('//') + 2);
+  const afterHost = rest.search(/[/?#]/);
+  if (afterHost >= 0 || u.search || u.hash) {
+    ctx.report('TNG205', `base_url "${value}" must be an origin only; move "${afterHost >= 0 ? rest.slice(afterHost) : ''}" into endpoint_path`, pointer);
+    return;
+  }
+  if (u.protocol === 'http:') {
+    if (!isLoopbackHost(u.hostname)) ctx.report('TNG206', `base_url "${value}" uses http:// on a non-loopback host`, pointer);
+    else if (!development) ctx.report('TNG206', `base_url "${value}" uses http://, which is allowed only in environment: development projects`, pointer);
+  }
+}
+
+function checkEndpointPath(ctx: RuleContext, value: string, pointer: string): void {
+  if (!value.startsWith('/')) {
+    ctx.report('TNG207', 'endpoint_path must start with /', pointer);
+    return;
+  }
+  if (/[?#]/.test(value)) {
+    ctx.report('TNG207', 'endpoint_path may not hold a query or fragment', pointer, { hint: 'put query parameters in query_template' });
+    return;
+  }
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    ctx.report('TNG207', 'endpoint_path may not contain whitespace or control characters', pointer);
+    return;
+  }
+  const segments = value.split('/').slice(1);
+  if (segments.some((s) => s === '.' || s === '..' || /^(%2e|\.){1,2}$/i.test(s))) {
+    ctx.report('TNG207', 'endpoint_path may not contain . or .. segments', pointer);
+  }
+}
+
+function checkRedirectUri(ctx: RuleContext, value: string, pointer: string): void {
+  const u = parse(value);
+  const ok = u && !u.hash && !value.includes('#') && (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)));
+  if (!ok) ctx.report('TNG212', `redirect URI "${value}" is not https:// or a loopback http:// URI without fragment`, pointer);
+}
