@@ -1,0 +1,93 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { sha256Hex } from '../../schemas/bundle-format.js';
+import { canonicalJson } from '../../schemas/canonical-json.js';
+import { resolveBuildMetadata } from '../bundle/build-metadata.js';
+import { buildPayload } from '../bundle/build-payload.js';
+import { loadSigningKey, signBundle } from '../bundle/sign-bundle.js';
+import { CliError, type CliIo } from '../io.js';
+import { renderHuman, renderJson } from '../output/render-diagnostics.js';
+import { styler } from '../output/style.js';
+import { setExitCode } from '../program.js';
+import { parseFormat, validateConfig } from './validate.js';
+
+const FORMATS = ['human', 'json'] as const;
+
+/** Reads the signing key from --key, else TENGINE_BUNDLE_SIGNING_KEY (PEM text, as CI secrets are passed). */
+async function readSigningKey(io: CliIo, keyPath: string | undefined): Promise<string> {
+  if (keyPath) {
+    try {
+      return await readFile(resolve(io.cwd, keyPath), 'utf8');
+    } catch (e) {
+      throw new CliError('KEY_FILE_UNREADABLE', `cannot read the signing key ${keyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path (tengine keys generate writes .tengine/keys/bundle-signing.key.pem)');
+    }
+  }
+  const fromEnv = io.env.TENGINE_BUNDLE_SIGNING_KEY;
+  if (fromEnv) return fromEnv;
+  throw new CliError('SIGNING_KEY_MISSING', 'no bundle signing key given', 'pass --key FILE or set TENGINE_BUNDLE_SIGNING_KEY to the PEM text (tengine keys generate makes one)');
+}
+
+/** `tengine build [path] --key KEY --out FILE`: validate, then write the signed bundle. */
+export function registerBuildCommand(program: Command, io: CliIo): void {
+  program
+    .command('build')
+    .description('validate a config and compile it into a signed bundle for the runtime')
+    .argument('[path]', 'config file or directory', '.')
+    .option('-k, --key <file>', 'bundle signing private key (PEM); default: $TENGINE_BUNDLE_SIGNING_KEY')
+    .option('-o, --out <file>', 'where to write the bundle', 'tengine.bundle.json')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
+    .action(async (path: string, opts: { key?: string; out: string; format: string }, cmd: Command) => {
+      const format = parseFormat(opts.format, FORMATS);
+      const pem = await readSigningKey(io, opts.key);
+      const key = await loadSigningKey(pem); // fail on a bad key before doing any work
+      const { loaded, report } = await validateConfig(path, io);
+      if (!loaded.config) {
+        if (format === 'json') io.out(renderJson(report));
+        else io.err(renderHuman(report, io.color));
+        io.err('bundle not written: the config is invalid\n');
+        setExitCode(cmd, 1);
+        return;
+      }
+      const meta = await resolveBuildMetadata(loaded.rootDir, loaded.files, io.env);
+      const payload = buildPayload(loaded.config, meta);
+      const bytes = await signBundle(payload, pem);
+      const out = resolve(io.cwd, opts.out);
+      const tmp = `${out}.${process.pid}.tmp`;
+      try {
+        // Write then rename, so a deploy never picks up a half-written bundle.
+        await writeFile(tmp, bytes);
+        await rename(tmp, out);
+      } catch (e) {
+        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the directory exists and is writable');
+      }
+      const result = {
+        format_version: 1,
+        bundle: opts.out,
+        bytes: bytes.length,
+        kid: key.kid,
+        alg: key.alg,
+        config_digest: payload.config_digest,
+        // The same digest `tengine verify` and the runtime report: SHA-256 of the signed payload bytes.
+        bundle_digest: `sha256:${sha256Hex(canonicalJson(payload))}`,
+        created_at: payload.created_at,
+        source: payload.source ?? null,
+        warnings: report.diagnostics,
+        counts: report.counts,
+      };
+      if (format === 'json') {
+        io.out(JSON.stringify(result, null, 2) + '\n');
+        return;
+      }
+      if (report.diagnostics.length) io.err(renderHuman({ ...report, valid: true }, io.color).replace(/.*is valid.*\n$/, ''));
+      const s = styler(io.color);
+      const c = report.counts;
+      io.out(
+        `${s.green('✓')} wrote ${opts.out} (${bytes.length} bytes): ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'}\n` +
+          `  bundle digest  ${result.bundle_digest}\n` +
+          `  config digest  ${payload.config_digest}\n` +
+          `  signed by      ${key.alg} key ${key.kid}\n` +
+          `  created at     ${payload.created_at}${payload.source?.revision ? `\n  revision       ${payload.source.revision}${payload.source.dirty ? ' (with uncommitted changes)' : ''}` : ''}\n`,
+      );
+    });
+}

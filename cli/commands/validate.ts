@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import type { TengineConfig } from '../../schemas/config-types.js';
+import { loadConfig } from '../config/load-config.js';
+import { CliError, type CliIo } from '../io.js';
+import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
+import { setExitCode } from '../program.js';
+
+const FORMATS = ['human', 'json', 'github'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** Parses a `--format` value against the formats a command supports. */
+export function parseFormat<T extends string>(value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new CliError('BAD_ARGUMENT', `unknown format "${value}"`, `use one of: ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Counts what a resolved config declares, for summaries. */
+export function countConfig(config: TengineConfig | undefined) {
+  const projects = config?.projects ?? [];
+  return {
+    projects: projects.length,
+    tools: projects.reduce((n, p) => n + (p.tools?.length ?? 0), 0),
+    integrations: projects.reduce((n, p) => n + (p.integrations?.length ?? 0), 0),
+  };
+}
+
+/** Loads and checks a config, returning the report validate prints (also used by build). */
+export async function validateConfig(path: string, io: CliIo) {
+  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd });
+  const report: ValidationReport = {
+    valid: loaded.config !== undefined,
+    root: displayPaths([loaded.rootFile], io.cwd)[0]!,
+    files: displayPaths(loaded.files, io.cwd),
+    diagnostics: loaded.diagnostics,
+    counts: countConfig(loaded.config),
+  };
+  return { loaded, report };
+}
+
+/** Writes a validation report in the chosen format. */
+export function printReport(io: CliIo, report: ValidationReport, format: Format): void {
+  if (format === 'json') io.out(renderJson(report));
+  else if (format === 'github') io.out(renderGithub(report));
+  // Diagnostics are validate's result, so they go to stdout (for build they go to stderr).
+  else io.out(renderHuman(report, io.color));
+}
+
+/** `tengine validate [path]`: schema and semantic checks with file:line:column diagnostics. */
+export function registerValidateCommand(program: Command, io: CliIo): void {
+  program
+    .command('validate')
+    .description('check a config (a file, or a directory holding tengine.config.yaml) and report every problem')
+    .argument('[path]', 'config file or directory', '.')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
+    .action(async (path: string, opts: { format: string }, cmd: Command) => {
+      const format = parseFormat(opts.format, FORMATS);
+      const { report } = await validateConfig(path, io);
+      printReport(io, report, format);
+      setExitCode(cmd, report.valid ? 0 : 1);
+    });
+}
