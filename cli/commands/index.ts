@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
+import { registerBuildCommand } from './build.js';
+import { registerKeysCommand } from './keys.js';
+import { registerSecretCommand } from './secret.js';
+import { registerValidateCommand } from './validate.js';
+import { registerVerifyCommand } from './verify.js';
 
 /** Registers every `tengine` sub-command on the program. */
 export function registerCommands(program: Command, io: CliIo): void {
-  void program;
-  void io;
+  registerValidateCommand(program, io);
+  registerBuildCommand(program, io);
+  registerKeysCommand(program, io);
+  registerSecretCommand(program, io);
+  registerVerifyCommand(program, io);
 }

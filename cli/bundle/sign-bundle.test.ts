@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { loadTrustedKeys, verifyBundle } from '../../schemas/bundle-verify.js';
+import { BUNDLE_JWS_TYPE } from '../../schemas/bundle-format.js';
+import { CliError } from '../io.js';
+import { buildPayload } from './build-payload.js';
+import { loadSigningKey, signBundle } from './sign-bundle.js';
+import { generatePemKeyPair, sampleConfig, type TestKeyType } from '../../test/fixtures/bundle-fixtures.js';
+
+const payload = () => buildPayload(sampleConfig(), { createdAt: '2024-05-01T12:00:00Z', revision: 'a'.repeat(40), dirty: false });
+
+function envelope(bytes: Uint8Array): { payload: string; protected: string; signature: string } {
+  return JSON.parse(new TextDecoder().decode(bytes)) as { payload: string; protected: string; signature: string };
+}
+
+async function errorCode(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(CliError);
+  return (e as CliError).code;
+}
+
+describe('signBundle', () => {
+  it.each([
+    ['ed25519', 'EdDSA'],
+    ['p256', 'ES256'],
+    ['p384', 'ES384'],
+  ] as [TestKeyType, string][])('sign → verify round trip with %s (%s)', async (type, alg) => {
+    const { privatePem, publicPem } = generatePemKeyPair(type);
+    const bytes = await signBundle(payload(), privatePem);
+    const trusted = await loadTrustedKeys(publicPem);
+    const r = await verifyBundle(bytes, trusted);
+    if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
+    expect(r.alg).toBe(alg);
+    expect(r.payload.source).toEqual({ revision: 'a'.repeat(40), dirty: false });
+    const header = JSON.parse(Buffer.from(envelope(bytes).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(header).toEqual({ alg, kid: (await loadSigningKey(privatePem)).kid, typ: BUNDLE_JWS_TYPE });
+    expect(new TextDecoder().decode(bytes).endsWith('}\n')).toBe(true);
+  });
+
+  it('the same payload and Ed25519 key give byte-identical bundles', async () => {
+    const { privatePem } = generatePemKeyPair('ed25519');
+    const a = await signBundle(payload(), privatePem);
+    const b = await signBundle(payload(), privatePem);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  it('ECDSA signatures differ between runs but the payload bytes do not', async () => {
+    const { privatePem } = generatePemKeyPair('p256');
+    const a = envelope(await signBundle(payload(), privatePem));
+    const b = envelope(await signBundle(payload(), privatePem));
+    expect(a.payload).toBe(b.payload);
+    expect(a.protected).toBe(b.protected);
+  });
+
+  it('refuses RSA and P-521 keys with SIGNING_KEY_UNSUPPORTED', async () => {
+    expect(await errorCode(signBundle(payload(), generatePemKeyPair('rsa').privatePem))).toBe('SIGNING_KEY_UNSUPPORTED');
+    expect(await errorCode(signBundle(payload(), generatePemKeyPair('p521').privatePem))).toBe('SIGNING_KEY_UNSUPPORTED');
+  });
+
+  it('refuses a public key or junk with SIGNING_KEY_INVALID', async () => {
+    expect(await errorCode(signBundle(payload(), generatePemKeyPair('ed25519').publicPem))).toBe('SIGNING_KEY_INVALID');
+    expect(await errorCode(signBundle(payload(), '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n'))).toBe('SIGNING_KEY_INVALID');
+  });
+
+  it('refuses to sign a payload the runtime would reject', async () => {
+    const p = payload();
+    p.config_digest = `sha256:${'0'.repeat(64)}`;
+    expect(await errorCode(signBundle(p, generatePemKeyPair('ed25519').privatePem))).toBe('BUNDLE_DIGEST_MISMATCH');
+  });
+});

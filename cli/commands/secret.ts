@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { CliError, type CliIo } from '../io.js';
+import { encryptSecret, loadEncryptionKey, prepareSecret } from '../keys/encrypt-secret.js';
+
+/** Registers `tengine secret encrypt`. */
+export function registerSecretCommand(program: Command, io: CliIo): void {
+  const secret = program.command('secret').description('Encrypt upstream secrets for `encrypted_auth_secret`.');
+  secret
+    .command('encrypt')
+    .description('Encrypt a secret read from stdin to the runtime public key; prints a compact JWE.')
+    .option('--key <file>', 'runtime public key set (runtime-keys.pub.json); default $TENGINE_RUNTIME_PUBLIC_KEYS')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { key?: string; format: 'text' | 'json' }) => {
+      const keyPath = opts.key ?? io.env.TENGINE_RUNTIME_PUBLIC_KEYS;
+      if (!keyPath) {
+        throw new CliError('BAD_ARGUMENT', 'no runtime public key given', 'pass --key .tengine/keys/runtime-keys.pub.json or set TENGINE_RUNTIME_PUBLIC_KEYS');
+      }
+      let text: string;
+      try {
+        text = await readFile(path.resolve(io.cwd, keyPath), 'utf8');
+      } catch (e) {
+        throw new CliError('KEY_FILE_UNREADABLE', `cannot read ${keyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path to runtime-keys.pub.json');
+      }
+      const key = await loadEncryptionKey(text);
+      if (key.fromPrivateFile) {
+        io.err(`note: ${keyPath} holds private keys; only its public encryption key was used. Pass runtime-keys.pub.json instead.\n`);
+      }
+      const plaintext = prepareSecret(await io.readStdin());
+      const jwe = await encryptSecret(plaintext, key);
+      const yaml = `encrypted_auth_secret: ${jwe}`;
+      if (opts.format === 'json') {
+        io.out(`${JSON.stringify({ format_version: 1, jwe, kid: key.kid, bytes: plaintext.length, yaml }, null, 2)}\n`);
+        return;
+      }
+      io.out(`${jwe}\n`);
+      io.err(`Encrypted ${plaintext.length} bytes to runtime key ${key.kid}. Put this in the tool's config:\n  ${yaml}\n`);
+    });
+}
