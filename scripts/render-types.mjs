@@ -7,7 +7,9 @@ const load = (name) => JSON.parse(readFileSync(new URL(name, schemaDir), 'utf8')
 
 /** Returns the text of schemas/config-types.ts. */
 export async function renderTypes() {
-  const config = load('config.schema.json');
+  // A `default` beside `$ref` (there so Ajv fills omitted sections) would make the generator emit a duplicate
+  // interface; defaults do not change types, so drop them there.
+  const config = stripRefDefaults(load('config.schema.json'));
   const bundle = load('bundle.schema.json');
   const options = {
     bannerComment: '',
@@ -31,4 +33,17 @@ export async function renderTypes() {
     bundleTs.trim(),
     '',
   ].join('\n\n');
+}
+
+function stripRefDefaults(node) {
+  if (Array.isArray(node)) return node.map(stripRefDefaults);
+  if (node && typeof node === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'default' && '$ref' in node) continue;
+      out[k] = stripRefDefaults(v);
+    }
+    return out;
+  }
+  return node;
 }

@@ -67,7 +67,8 @@ export function renderGithub(r: ValidationReport): string {
     const title = `${d.code} ${DIAGNOSTIC_CODES[d.code].title}`;
     out += `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(title)}::${data(`${d.message} (hint: ${d.hint})`)}\n`;
   }
-  out += renderHuman({ ...r, diagnostics: [] }, false).replace(/^/, r.valid ? '' : `${summary(r).errors} error(s), ${summary(r).warnings} warning(s)\n`);
+  // The closing line, as in human output, without repeating the diagnostics already emitted as annotations.
+  out += renderHuman(r, false).split('\n').filter((l) => /^[✓✗] /.test(l)).join('\n') + '\n';
   return out;
 }
 

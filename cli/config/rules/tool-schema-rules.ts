@@ -69,7 +69,9 @@ export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaCheck
       const at = `${pointer}/${field}`;
       const type = schema.type;
       if (type !== 'object' && !(Array.isArray(type) && type.length === 1 && type[0] === 'object')) {
-        ctx.report('TNG216', `${field} must have type: object (MCP tool ${field === 'input_schema' ? 'arguments' : 'results'} are objects)`, type === undefined ? at : `${at}/type`);
+        ctx.report('TNG216', `${field} must have type: object (MCP tool ${field === 'input_schema' ? 'arguments' : 'results'} are objects)`, type === undefined ? at : `${at}/type`, {
+          hint: `${field} must describe an object: \`type: object\` with \`properties\``,
+        });
         continue;
       }
       const r = checker.check(schema);

@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical-json.js';
+
+describe('canonicalJson (RFC 8785 style)', () => {
+  it('sorts keys by UTF-16 code units and drops whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], é: 2, Z: 3 })).toBe('{"Z":3,"a":[true,null,"x"],"b":1,"é":2}');
+  });
+
+  it('sorts integer-like keys as strings, not numerically as JS objects iterate them', () => {
+    expect(canonicalJson({ '10': 'a', '9': 'b', x: { '2': 1, '1': 2 } })).toBe('{"10":"a","9":"b","x":{"1":2,"2":1}}');
+  });
+
+  it('writes numbers in shortest ECMAScript form and omits undefined members', () => {
+    expect(canonicalJson({ n: 1e21, f: 0.1, z: -0, u: undefined })).toBe('{"f":0.1,"n":1e+21,"z":0}');
+  });
+
+  it('keeps an own "__proto__" member as a member', () => {
+    expect(canonicalJson(JSON.parse('{"__proto__":{"a":1},"b":2}'))).toBe('{"__proto__":{"a":1},"b":2}');
+  });
+
+  it('throws on values JSON cannot represent', () => {
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(TypeError);
+    expect(() => canonicalJson({ x: Infinity })).toThrow(TypeError);
+    expect(() => canonicalJson({ x: 1n })).toThrow(TypeError);
+  });
+
+  it('property: equal values give identical text whatever the key order, and the text parses back to the value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const text = canonicalJson(v);
+        const reordered = JSON.parse(JSON.stringify(v), (_k, x) =>
+          x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x,
+        );
+        expect(canonicalJson(reordered)).toBe(text);
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
