@@ -32,7 +32,7 @@ async function readSigningKey(io: CliIo, keyPath: string | undefined): Promise<s
 export function registerBuildCommand(program: Command, io: CliIo): void {
   program
     .command('build')
-    .description('validate a config and compile it into a signed bundle for the runtime')
+    .description('Validate a config and compile it into a signed bundle for the runtime.')
     .argument('[path]', 'config file or directory', '.')
     .option('-k, --key <file>', 'bundle signing private key (PEM); default: $TENGINE_BUNDLE_SIGNING_KEY')
     .option('-o, --out <file>', 'where to write the bundle', 'tengine.bundle.json')

@@ -4,7 +4,7 @@ import { CliError, type CliIo } from '../io.js';
 import { DEFAULT_KEYS_DIR, KEY_FILE_NAMES, generateKeyFiles, writeKeyFiles, type KeyFile } from '../keys/generate-keys.js';
 import { assertResourceId, credentialYaml, mintCredential, type CredentialKind } from '../keys/mint-credential.js';
 
-type Format = 'text' | 'json';
+type Format = 'human' | 'json';
 
 /** Registers `tengine keys generate`, `tengine keys api-key` and `tengine keys client-secret`. */
 export function registerKeysCommand(program: Command, io: CliIo): void {
@@ -104,7 +104,7 @@ function nextSteps(dir: string): string[] {
 }
 
 function formatOption(): Option {
-  return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+  return new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human');
 }
 
 function displayPath(cwd: string, abs: string): string {

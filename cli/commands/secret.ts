@@ -11,8 +11,8 @@ export function registerSecretCommand(program: Command, io: CliIo): void {
     .command('encrypt')
     .description('Encrypt a secret read from stdin to the runtime public key; prints a compact JWE.')
     .option('--key <file>', 'runtime public key set (runtime-keys.pub.json); default $TENGINE_RUNTIME_PUBLIC_KEYS')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { key?: string; format: 'text' | 'json' }) => {
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
+    .action(async (opts: { key?: string; format: 'human' | 'json' }) => {
       const keyPath = opts.key ?? io.env.TENGINE_RUNTIME_PUBLIC_KEYS;
       if (!keyPath) {
         throw new CliError('BAD_ARGUMENT', 'no runtime public key given', 'pass --key .tengine/keys/runtime-keys.pub.json or set TENGINE_RUNTIME_PUBLIC_KEYS');

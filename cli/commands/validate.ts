@@ -51,7 +51,7 @@ export function printReport(io: CliIo, report: ValidationReport, format: Format)
 export function registerValidateCommand(program: Command, io: CliIo): void {
   program
     .command('validate')
-    .description('check a config (a file, or a directory holding tengine.config.yaml) and report every problem')
+    .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
     .argument('[path]', 'config file or directory', '.')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
     .action(async (path: string, opts: { format: string }, cmd: Command) => {

@@ -30,8 +30,8 @@ export function registerVerifyCommand(program: Command, io: CliIo): void {
     .description('Check a bundle: signature, trusted key, format version, schema and config digest.')
     .argument('<bundle>', 'bundle file written by `tengine build`')
     .option('--key <file>', 'trusted public key: PEM, JWK or JWKS (repeatable); default $TENGINE_BUNDLE_PUBLIC_KEYS', collect, [] as string[])
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (bundle: string, opts: { key: string[]; format: 'text' | 'json' }, cmd: Command) => {
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
+    .action(async (bundle: string, opts: { key: string[]; format: 'human' | 'json' }, cmd: Command) => {
       const report = await verifyFile(io, bundle, opts.key);
       if (opts.format === 'json') io.out(`${JSON.stringify({ format_version: 1, ...report }, null, 2)}\n`);
       else if (report.valid) io.out(renderValid(report));
