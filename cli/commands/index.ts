@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerBuildCommand } from './build.js';
 import { registerKeysCommand } from './keys.js';
+import { registerServeCommand } from './serve.js';
 import { registerSecretCommand } from './secret.js';
 import { registerValidateCommand } from './validate.js';
 import { registerVerifyCommand } from './verify.js';
@@ -10,6 +11,7 @@ import { registerVerifyCommand } from './verify.js';
 export function registerCommands(program: Command, io: CliIo): void {
   registerValidateCommand(program, io);
   registerBuildCommand(program, io);
+  registerServeCommand(program, io);
   registerKeysCommand(program, io);
   registerSecretCommand(program, io);
   registerVerifyCommand(program, io);

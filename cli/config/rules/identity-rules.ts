@@ -50,6 +50,8 @@ export function checkIdentities(ctx: RuleContext): void {
       currentProject = project;
     }
     if (typeof tool.name !== 'string' || !ctx.isClean(`${pointer}/name`)) continue;
+    // The runtime serves built-in tools (mcp_whoami) in every project; a declared one would shadow or be shadowed.
+    if (tool.name.toLowerCase().startsWith('mcp_')) ctx.report('TNG225', `tool name "${tool.name}" is reserved for built-in tools`, `${pointer}/name`);
     const first = toolNames.get(tool.name);
     if (first) ctx.report('TNG200', `tool "${tool.name}" is already declared in project "${project.id}" at ${where(ctx, first)}`, `${pointer}/name`);
     else toolNames.set(tool.name, `${pointer}/name`);

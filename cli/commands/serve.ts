@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { RuntimeBootError, resolveRuntimeOptions, startRuntime } from '../../runtime/start.js';
+import { CliError, type CliIo } from '../io.js';
+
+/** `tengine serve --bundle FILE`: starts the runtime through its public entry point and runs until a signal. */
+export function registerServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('Verify a bundle and serve it: MCP over Streamable HTTP (flags override TENGINE_* variables).')
+    .option('--bundle <file>', 'bundle written by `tengine build` ($TENGINE_BUNDLE)')
+    .option('--bundle-public-key <file...>', 'trusted bundle public key(s) ($TENGINE_BUNDLE_PUBLIC_KEYS, comma-separated)')
+    .option('--runtime-keys <file>', 'runtime key set runtime-keys.json ($TENGINE_RUNTIME_KEYS)')
+    .option('--host <host>', 'interface to listen on ($TENGINE_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port ($TENGINE_PORT, default 8080)')
+    .option('--public-url <url>', 'URL clients reach this runtime at ($TENGINE_PUBLIC_URL)')
+    .option('--log-level <level>', 'debug, info, warn or error ($TENGINE_LOG_LEVEL, default info)')
+    .action(async (flags: { bundle?: string; bundlePublicKey?: string[]; runtimeKeys?: string; host?: string; port?: string; publicUrl?: string; logLevel?: string }) => {
+      let running;
+      try {
+        running = await startRuntime(await resolveRuntimeOptions(flags, io.env, io.err));
+      } catch (e) {
+        if (e instanceof RuntimeBootError) throw new CliError(e.code, e.message, e.hint, e.exitCode);
+        throw e;
+      }
+      io.err(`tengine: serving ${running.mcpUrl} (bundle ${running.bundleDigest})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}
