@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CONFIG_FILE_BYTES } from '../cli/config/read-config-file.js';
+import { schemaDiagnostics } from '../cli/config/schema-diagnostics.js';
+import type { ErrorObject } from '../schemas/ajv.js';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../schemas/diagnostics.js';
+import { tempDir } from './fixtures/bundle-fixtures.js';
+import { allCodesKnown, loadDir, positions } from './fixtures/config-files.js';
+
+/**
+ * One invalid fixture per diagnostic code. Each fixture directory is named `<CODE>-<short-name>` and its root file
+ * carries `# expect: CODE [file] line:col` comments: the fixture must yield exactly those diagnostics (code, file,
+ * line, column), the first of which has the directory's code.
+ */
+const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/invalid/', import.meta.url));
+const EXPECT = /^#\s*expect:\s*(TNG\d{3})\s+(?:(\S+)\s+)?(\d+):(\d+)\s*$/;
+
+interface Fixture {
+  name: string;
+  code: string;
+  expected: string[];
+}
+
+function readFixture(name: string): Fixture {
+  const dir = path.join(FIXTURE_ROOT, name);
+  const root = path.join(dir, 'tengine.config.yaml');
+  // TNG001 has no root file on purpose; its expectations live next to where the file would be.
+  const text = readFileSync(existsSync(root) ? root : path.join(dir, 'expect.txt'), 'utf8');
+  const expected = text
+    .split('\n')
+    .map((l) => EXPECT.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `${m[1]} ${m[2] ?? 'tengine.config.yaml'}:${m[3]}:${m[4]}`);
+  return { name, code: name.slice(0, 6), expected };
+}
+
+const committed = readdirSync(FIXTURE_ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => readFixture(e.name))
+  .sort((a, b) => a.name.localeCompare(b.name));
+
+/** Fixtures written at test time: a file over the size limit and non-text files are never committed. */
+const GENERATED: Record<string, { name: string; contents: () => Uint8Array; expected: string[] }> = {
+  TNG004: {
+    name: 'TNG004-file-too-large',
+    // Valid YAML (one key, then comment padding) one byte over the limit, so only the size is wrong.
+    contents: () => {
+      const head = Buffer.from('version: 1\n#');
+      return Buffer.concat([head, Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1 - head.length, 0x78)]);
+    },
+    expected: ['TNG004 tengine.config.yaml:1:1'],
+  },
+  TNG005: {
+    name: 'TNG005-not-text',
+    contents: () => Buffer.concat([Buffer.from('version: 1\n'), Buffer.from([0x00]), randomBytes(64)]),
+    expected: ['TNG005 tengine.config.yaml:1:1'],
+  },
+};
+
+/** Codes no config can produce through the loader, with the reason; each still gets a unit-level test below. */
+const NOT_TRIGGERABLE: Partial<Record<DiagnosticCode, string>> = {
+  TNG104:
+    'schema-diagnostics.ts maps every keyword config.schema.json and config-fragment.schema.json use (type, required, ' +
+    'additionalProperties, const, enum, discriminator, pattern, min/max*, format, propertyNames, oneOf) to a more ' +
+    'specific code; TNG104 is only the fallback for keywords the schemas do not use yet',
+};
+
+let generatedDir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir: generatedDir, cleanup } = await tempDir('tengine-generated-fixtures-'));
+});
+afterAll(async () => cleanup());
+
+describe('invalid fixtures (test/fixtures/invalid): one per diagnostic code', () => {
+  const title = (f: Fixture) => `${f.code} ${DIAGNOSTIC_CODES[f.code as DiagnosticCode]?.title ?? 'unknown-code'}: the fixture yields exactly ${f.expected.join(', ')}`;
+  it.each(committed.map((f) => [title(f), f] as const))('%s', async (_title, fixture) => {
+    expect(fixture.code).toMatch(/^TNG\d{3}$/);
+    expect(fixture.expected.length, `${fixture.name} has no "# expect:" comment`).toBeGreaterThan(0);
+    expect(fixture.expected[0]!.startsWith(`${fixture.code} `)).toBe(true);
+    const loaded = await loadDir(path.join(FIXTURE_ROOT, fixture.name));
+    expect(allCodesKnown(loaded.diagnostics)).toBe(true);
+    expect(new Set(positions(loaded.diagnostics))).toEqual(new Set(fixture.expected));
+    // An error fixture must not yield a config; a warning-only fixture (TNG220, TNG223) still does.
+    const severity = DIAGNOSTIC_CODES[fixture.code as DiagnosticCode].severity;
+    expect(loaded.config === undefined).toBe(severity === 'error');
+  });
+
+  it.each(Object.entries(GENERATED))('%s is reported for a file generated at test time', async (code, g) => {
+    const dir = path.join(generatedDir, g.name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'tengine.config.yaml'), g.contents());
+    const loaded = await loadDir(dir);
+    expect(g.expected[0]!.startsWith(`${code} `)).toBe(true);
+    expect(positions(loaded.diagnostics)).toEqual(g.expected);
+    expect(allCodesKnown(loaded.diagnostics)).toBe(true);
+    expect(loaded.config).toBeUndefined();
+  });
+
+  it('every code in DIAGNOSTIC_CODES has a fixture (or is documented as not triggerable)', () => {
+    const covered = new Set([...committed.map((f) => f.code), ...Object.keys(GENERATED)]);
+    const missing = Object.keys(DIAGNOSTIC_CODES).filter((c) => !covered.has(c) && !(c in NOT_TRIGGERABLE));
+    expect(missing).toEqual([]);
+    // A code that gains a fixture must leave the not-triggerable list, and no fixture may name an unknown code.
+    expect(Object.keys(NOT_TRIGGERABLE).filter((c) => covered.has(c))).toEqual([]);
+    expect([...covered].filter((c) => !(c in DIAGNOSTIC_CODES))).toEqual([]);
+    // One fixture per code: two directories for one code would make the table ambiguous.
+    expect(committed.map((f) => f.code)).toEqual([...new Set(committed.map((f) => f.code))]);
+  });
+
+  it('TNG104 is the fallback for a schema keyword without a specific mapping (not reachable with the shipped schemas)', () => {
+    const error = {
+      keyword: 'multipleOf',
+      instancePath: '/projects/0/page',
+      schemaPath: '#/multipleOf',
+      params: { multipleOf: 2 },
+      message: 'must be multiple of 2',
+      data: 3,
+    } as ErrorObject;
+    const at = { file: 'tengine.config.yaml', line: 7, column: 11 };
+    const out = schemaDiagnostics([error], () => at, 'config');
+    expect(positions(out)).toEqual(['TNG104 tengine.config.yaml:7:11']);
+    expect(out[0]!.severity).toBe(DIAGNOSTIC_CODES.TNG104.severity);
+  });
+});
