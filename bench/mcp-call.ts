@@ -1,0 +1,189 @@
+// Benchmark: MCP tools/call through the runtime vs direct calls to the same loopback upstream, in one run.
+// Reports throughput, latency percentiles, the latency the runtime adds, and the runtime's CPU per call (read
+// from /proc for the runtime process only) at concurrency 1, 16 and 64. Traffic stays on 127.0.0.1 and every
+// loop is bounded. Run: `npm run build && npm run bench:mcp` (the runtime runs from dist/, as in production).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPayload } from '../cli/bundle/build-payload.js';
+import { signBundle } from '../cli/bundle/sign-bundle.js';
+import { mintCredential } from '../cli/keys/mint-credential.js';
+import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
+
+const DURATION_MS = Number(process.env.BENCH_MS ?? 4000);
+const MAX_REQUESTS = 400_000;
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const CLK_TCK = 100; // Linux USER_HZ
+
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+
+function cpuTimes(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK }; // utime, stime
+}
+
+interface RunResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+async function load(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number): Promise<RunResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  const deadline = performance.now() + DURATION_MS;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const t = performance.now();
+      const req = request({ host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          latencies.push(performance.now() - t);
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200 || (body && !text.includes('"structuredContent"'))) errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline && requests < MAX_REQUESTS) {
+        requests++;
+        await one();
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return { requests, errors, seconds, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createNetServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/readyz' }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('runtime did not become ready');
+}
+
+const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
+
+const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-mcp-'));
+const children: ChildProcess[] = [];
+try {
+  const upstream = spawn(process.execPath, ['bench/support/upstream-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(upstream);
+  const upstreamPort = await waitForPort(upstream);
+
+  const key = mintCredential('api_key');
+  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
+  const config = {
+    version: 1 as const,
+    projects: [
+      {
+        id: 'bench',
+        environment: 'development' as const,
+        integrations: [{ id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] }],
+        tools: [
+          {
+            name: 'get_record',
+            description: 'Fetch a record by id.',
+            input_schema: { type: 'object', properties: { id: { type: 'string', minLength: 1 }, expand: { type: 'string', enum: ['owner', 'none'] } }, required: ['id'] },
+            output_schema: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id'] },
+            base_url: `http://127.0.0.1:${upstreamPort}`,
+            http_method: 'GET' as const,
+            endpoint_path: '/records/{id}',
+            query_template: { expand: '{expand}' },
+          },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
+  writeFileSync(join(dir, 'pub.pem'), publicPem);
+  const runtimePort = await freePort();
+  // warn: per-call access logs are off so the table measures the gateway, not the log pipe.
+  const runtime = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(runtimePort), '--log-level', 'warn'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(runtime);
+  await waitForHttp(runtimePort);
+
+  const callBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
+  const mcpHeaders = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${key.secret}`,
+    'mcp-protocol-version': '2025-06-18',
+    'content-length': String(Buffer.byteLength(callBody)),
+  };
+  // Warm up JIT and connection pools.
+  await load(runtimePort, '/mcp', mcpHeaders, callBody, 8);
+  await load(upstreamPort, '/records/rec_123?expand=owner', {}, undefined, 8);
+
+  console.log(`tools/call through the runtime vs direct upstream GET; ${DURATION_MS / 1000} s per cell; one runtime process; 2-core shared machine`);
+  console.log('conc | direct req/s  p50 ms  p99 ms | runtime req/s  p50 ms  p99 ms | added p50  added p99 | runtime CPU/call (user, kernel) | errors');
+  for (const c of CONCURRENCY) {
+    const direct = await load(upstreamPort, '/records/rec_123?expand=owner', {}, undefined, c);
+    const cpu0 = cpuTimes(runtime.pid!);
+    const through = await load(runtimePort, '/mcp', mcpHeaders, callBody, c);
+    const cpu1 = cpuTimes(runtime.pid!);
+    const user = cpu1.user - cpu0.user;
+    const system = cpu1.system - cpu0.system;
+    const cpu = user + system;
+    const rps = (r: RunResult) => (r.requests / r.seconds).toFixed(0).padStart(8);
+    const ms = (v: number) => v.toFixed(3).padStart(7);
+    console.log(
+      `${String(c).padStart(4)} | ${rps(direct)} ${ms(pct(direct.latenciesMs, 50))} ${ms(pct(direct.latenciesMs, 99))} |` +
+        ` ${rps(through)}     ${ms(pct(through.latenciesMs, 50))} ${ms(pct(through.latenciesMs, 99))} |` +
+        ` ${ms(pct(through.latenciesMs, 50) - pct(direct.latenciesMs, 50))}   ${ms(pct(through.latenciesMs, 99) - pct(direct.latenciesMs, 99))} |` +
+        ` ${((cpu / through.requests) * 1e6).toFixed(0).padStart(5)} µs (user ${((user / through.requests) * 1e6).toFixed(0)}, kernel ${((system / through.requests) * 1e6).toFixed(0)}) | ${direct.errors + through.errors}`,
+    );
+  }
+  console.log('targets: ≥ 8000 calls/s at concurrency 64; ≤ 150 µs runtime CPU per call; added p50 ≤ 0.4 ms at concurrency 1');
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { RuntimeModel } from './load/runtime-model.js';
+import { mcpPostHandler } from './mcp/mcp-route.js';
+import { RPC, rpcError } from './mcp/protocol.js';
+
+/** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
+export interface AppDeps {
+  model: RuntimeModel;
+  /** Absolute base URL clients use (no trailing slash), e.g. `https://mcp.example.com`. */
+  publicUrl: string;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** Creates the runtime's Hono app: MCP endpoint, discovery metadata and health. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const base = deps.publicUrl.replace(/\/+$/, '');
+  const resourceMetadataUrl = `${base}/.well-known/oauth-protected-resource/mcp`;
+  const mcp = mcpPostHandler({ model: deps.model, resourceMetadataUrl, selfOrigin: new URL(base).origin, log: deps.log });
+  const limit = bodyLimit({
+    maxSize: deps.model.http.maxRequestBytes,
+    onError: (c) =>
+      c.body(
+        rpcError(null, { code: RPC.InvalidRequest, message: `Request body exceeds ${deps.model.http.maxRequestBytes} bytes`, data: { code: 'REQUEST_TOO_LARGE' } }),
+        413,
+        { 'Content-Type': 'application/json' },
+      ),
+  });
+
+  // Both /mcp and /mcp/ answer directly: clients copy either form, and a redirect would drop the POST body.
+  for (const path of ['/mcp', '/mcp/']) {
+    app.post(path, limit, mcp);
+    app.on(['GET', 'DELETE', 'PUT', 'PATCH'], path, (c) =>
+      c.body(rpcError(null, { code: RPC.InvalidRequest, message: 'Method not allowed: this server is stateless and accepts POST only', data: { code: 'METHOD_NOT_ALLOWED' } }), 405, {
+        Allow: 'POST',
+        'Content-Type': 'application/json',
+      }),
+    );
+  }
+
+  // RFC 9728 protected-resource metadata, at the root and path-inserted forms.
+  const resourceMetadata = {
+    resource: `${base}/mcp`,
+    bearer_methods_supported: ['header'],
+    resource_name: 'Tengine MCP',
+  };
+  for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+    app.get(path, (c) => c.json(resourceMetadata, 200, { 'Cache-Control': 'public, max-age=300' }));
+  }
+
+  app.get('/livez', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => c.json({ status: 'ready', bundle_digest: deps.model.bundleDigest }));
+
+  app.notFound((c) => c.json({ error: 'not_found', message: 'No such endpoint' }, 404));
+  app.onError((err, c) => {
+    const requestId = crypto.randomUUID();
+    deps.log?.({ level: 'error', event: 'unhandled', request_id: requestId, error: err?.message });
+    return c.json({ error: 'internal_error', message: 'Internal server error', request_id: requestId }, 500);
+  });
+  return app;
+}

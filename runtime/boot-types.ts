@@ -1,0 +1,42 @@
+/** Everything the runtime needs to boot; `runtime/main.ts` fills it from flags and `TENGINE_*` variables. */
+export interface RuntimeOptions {
+  /** Bytes of the bundle file written by `tengine build`. */
+  bundle: Uint8Array;
+  /** Trusted bundle public keys: texts of PEM, JWK or JWKS files (several for rotation). */
+  bundlePublicKeys: string[];
+  /** Text of `runtime-keys.json` (token signing and secret decryption keys); required when a tool has an encrypted secret. */
+  runtimeKeys?: string;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** The URL clients use; defaults to `http://<host>:<port>`. */
+  publicUrl?: string;
+  /** Environment for `auth_secret_env` lookups. */
+  env: Record<string, string | undefined>;
+  /** Structured log sink (one JSON object per line in production). */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** A runtime that is listening. */
+export interface RunningRuntime {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** The MCP endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
+  mcpUrl: string;
+  /** `sha256:<hex>` of the signed payload. */
+  bundleDigest: string;
+  close(): Promise<void>;
+}
+
+/** Why the runtime refused to boot; `exitCode` is distinct per cause (documented in docs/operations.md). */
+export class RuntimeBootError extends Error {
+  /** Creates a boot error with a stable code, process exit code and one-line fix. */
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode: number,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}

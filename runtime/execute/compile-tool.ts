@@ -1,0 +1,119 @@
+import type { Tool } from '../../schemas/config-types.js';
+import { parseDuration } from './duration.js';
+import { createRedactor, mapUpstreamResponse } from './map-result.js';
+import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
+import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
+import { compileRequestTemplates, renderRequest } from './render-request.js';
+import { sendWithRetry, type RetryDeps } from './retry.js';
+import { findReservedArgument } from './template-values.js';
+import { toolError, type ToolResult } from './tool-errors.js';
+import type { CallerIdentity, CompiledTool, CompileTool, CompileToolContext, ExecuteOptions, McpToolDefinition } from './types.js';
+
+/** Config durations (`10s`, `500ms`) in milliseconds; re-exported for the runtime's settings. */
+export { parseDuration } from './duration.js';
+
+/** Upper bound on a tool's deadline, so a misconfigured `timeout: 30d` cannot pin sockets for days (Node timers cap at 2^31-1 ms). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Test hooks on top of the CompileTool context (jitter source); not part of the runtime contract. */
+export interface CompileToolTestHooks {
+  random?: () => number;
+}
+
+/**
+ * Compiles a tool once at bundle load: MCP definition, validators, templates, timeout and size cap. Throws only
+ * for a tool that `tengine validate` would have refused (a programmer error); `execute` never throws.
+ * is_enabled, require_member and scopes are the MCP layer's to check before it calls `execute`.
+ */
+export function compileTool(tool: Tool, projectId: string, ctx: CompileToolContext & CompileToolTestHooks): CompiledTool {
+  const input = ctx.schemas.compile(tool.input_schema as Record<string, unknown>);
+  const output = tool.output_schema ? ctx.schemas.compile(tool.output_schema as Record<string, unknown>) : undefined;
+  const templates = compileRequestTemplates(tool);
+  const origin = new URL(tool.base_url).origin;
+  const timeoutMs = Math.min(MAX_TIMEOUT_MS, tool.timeout ? parseDuration(tool.timeout) : ctx.settings.defaultTimeoutMs);
+  const maxResponseBytes = tool.max_response_bytes ?? ctx.settings.defaultMaxResponseBytes;
+  const strategy: AuthStrategy = tool.auth_strategy ?? 'none';
+  const secretProblem = checkSecret(strategy, ctx.secret);
+  const redact = createRedactor(strategy === 'none' ? undefined : ctx.secret);
+  const policy = { maxAttempts: tool.retry?.max_attempts ?? 3, nonIdempotent: tool.retry?.non_idempotent ?? false };
+  const retryDeps: RetryDeps = { now: () => ctx.now(), ...(ctx.random ? { random: ctx.random } : {}) };
+
+  async function run(args: unknown, caller: CallerIdentity, opts: ExecuteOptions | undefined, requestId: string): Promise<ToolResult> {
+    const startedAt = ctx.now();
+    // MCP makes `arguments` optional: a client calling a tool without arguments sends none.
+    const a = args === undefined ? {} : args;
+    if (!isPlainObject(a)) return toolError('INVALID_ARGUMENTS', { request_id: requestId, detail: 'the arguments must be a JSON object', errors: [{ path: '', message: 'must be object' }] });
+    const reserved = findReservedArgument(a);
+    if (reserved) return toolError('RESERVED_ARGUMENT', { request_id: requestId, detail: `"${reserved}" is filled from the caller's identity` });
+    const valid = input(a);
+    if (!valid.ok) return toolError('INVALID_ARGUMENTS', { request_id: requestId, errors: valid.errors });
+    if (secretProblem) return toolError('AUTH_SECRET_UNAVAILABLE', { request_id: requestId, detail: secretProblem });
+
+    const rendered = renderRequest(templates, a, caller);
+    if (!rendered.ok) return toolError('ARGUMENT_NOT_RENDERABLE', { request_id: requestId, detail: rendered.detail });
+    let headers: Record<string, string>;
+    const timestamp = Math.floor(startedAt / 1000);
+    try {
+      headers = buildOutboundHeaders({ caller, inject: tool.inject_member_identity, requestId, timestamp, hasBody: rendered.body !== undefined, templateHeaders: rendered.headers });
+    } catch (e) {
+      if (e instanceof IdentityHeaderError) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: e.message });
+      throw e;
+    }
+    applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body });
+
+    const { response, attempts } = await sendWithRetry(
+      ctx.http,
+      { origin, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
+      timeoutMs,
+      policy,
+      retryDeps,
+    );
+    return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}) });
+  }
+
+  return {
+    name: tool.name,
+    projectId,
+    enabled: tool.is_enabled ?? true,
+    requireMember: tool.require_member ?? false,
+    scopes: Object.freeze([...(tool.scopes ?? [])]),
+    definition: definitionOf(tool),
+    async execute(args, caller, opts) {
+      let requestId = '';
+      try {
+        requestId = ctx.newRequestId();
+        return await run(args, caller, opts, requestId);
+      } catch {
+        // The message of an unexpected error may hold anything (a header value, a secret); the code is enough.
+        return toolError('INTERNAL_ERROR', requestId ? { request_id: requestId } : {});
+      }
+    },
+  };
+}
+
+compileTool satisfies CompileTool;
+
+/** The tool as `tools/list` shows it: only what the model needs, nothing about the upstream. */
+function definitionOf(tool: Tool): McpToolDefinition {
+  const def: McpToolDefinition = { name: tool.name, description: tool.description, inputSchema: tool.input_schema as Record<string, unknown> };
+  const title = tool.title ?? tool.annotations?.title;
+  if (title !== undefined) def.title = title;
+  if (tool.output_schema) def.outputSchema = tool.output_schema as Record<string, unknown>;
+  if (tool.annotations && Object.keys(tool.annotations).length > 0) def.annotations = { ...tool.annotations };
+  return def;
+}
+
+/** Why the secret cannot be used (checked once, reported per call), or undefined when it is fine. */
+function checkSecret(strategy: AuthStrategy, secret: string | undefined): string | undefined {
+  if (strategy === 'none') return undefined;
+  if (secret === undefined || secret === '') return 'the upstream secret is not available to the runtime';
+  // A bearer with CR/LF would be header injection; Node would refuse it per call, so refuse it up front.
+  if (strategy === 'static_bearer' && !/^[\x21-\x7e\x80-\xff]([\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/.test(secret)) return 'the upstream secret cannot be sent in a header';
+  return undefined;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}

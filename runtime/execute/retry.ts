@@ -1,0 +1,100 @@
+import { performance } from 'node:perf_hooks';
+import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
+
+/** A tool's retry settings (`retry`), with defaults applied. */
+export interface RetryPolicy {
+  /** Attempts including the first (1 turns retries off). */
+  maxAttempts: number;
+  /** Also retry POST and PATCH (the upstream de-duplicates on X-Tengine-Request-Id). */
+  nonIdempotent: boolean;
+}
+
+/** Clocks and randomness, injectable so tests are deterministic. */
+export interface RetryDeps {
+  /** Wall clock in ms since the epoch, for `Retry-After` HTTP-dates. */
+  now(): number;
+  /** Uniform [0, 1) for the backoff jitter (default Math.random). */
+  random?: () => number;
+  /** Monotonic ms for the deadline (default performance.now): a wall-clock jump must not stretch a timeout. */
+  monotonic?: () => number;
+}
+
+/** The final response and how many attempts it took. */
+export interface RetryOutcome {
+  response: UpstreamResponse;
+  attempts: number;
+}
+
+/** Backoff base and cap in ms: the first retry waits up to 100 ms, later ones up to 2 s. */
+export const BACKOFF_BASE_MS = 100;
+/** The largest backoff between two attempts, in ms. */
+export const BACKOFF_CAP_MS = 2000;
+
+const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE']);
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * Sends a request, retrying transient failures within one overall deadline of `timeoutMs`. The request (headers,
+ * request id, signature, body) is the same object on every attempt, so an upstream sees identical retries.
+ * Retries: connection failures (no response), 502/503/504, and 429 only with a `Retry-After` that fits in the
+ * time left; GET/PUT/DELETE only, unless the policy opts POST/PATCH in. A timeout is never retried: the attempt
+ * already had the whole remaining deadline.
+ */
+export async function sendWithRetry(client: UpstreamClient, req: Omit<UpstreamRequest, 'timeoutMs'>, timeoutMs: number, policy: RetryPolicy, deps: RetryDeps): Promise<RetryOutcome> {
+  const mono = deps.monotonic ?? (() => performance.now());
+  const random = deps.random ?? Math.random;
+  const deadline = mono() + timeoutMs;
+  const retryable = policy.nonIdempotent || IDEMPOTENT.has(req.method);
+  const maxAttempts = retryable ? Math.max(1, Math.floor(policy.maxAttempts)) : 1;
+  for (let attempt = 1; ; attempt++) {
+    const remaining = Math.max(1, Math.floor(deadline - mono()));
+    const response = await client.send({ ...req, timeoutMs: remaining });
+    if (attempt >= maxAttempts) return { response, attempts: attempt };
+    const delay = retryDelay(response, attempt, random, deps.now());
+    if (delay === undefined || mono() + delay >= deadline) return { response, attempts: attempt };
+    if (!(await sleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
+  }
+}
+
+/** How long to wait before the next attempt, or undefined when the response must not be retried. */
+function retryDelay(res: UpstreamResponse, attempt: number, random: () => number, now: number): number | undefined {
+  if (!res.ok) return res.reason === 'unreachable' ? backoff(attempt, random) : undefined;
+  const retryAfter = parseRetryAfter(res.headers['retry-after'], now);
+  // RFC 6585 §4: 429 says how long to wait only through Retry-After; without it, retrying now would hammer it.
+  if (res.status === 429) return retryAfter;
+  if (RETRY_STATUSES.has(res.status)) return retryAfter ?? backoff(attempt, random);
+  return undefined;
+}
+
+/** Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^(attempt-1))). */
+export function backoff(attempt: number, random: () => number): number {
+  return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)));
+}
+
+/** `Retry-After` (RFC 9110 §10.2.3) as ms from `now`: delay-seconds or an HTTP-date; undefined when absent or invalid. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  const text = v.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
+  // Only the IMF-fixdate form and its obsolete cousins Date.parse understands; a number-like string is not a date.
+  if (!/[A-Za-z]/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Waits `ms`; resolves false early when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

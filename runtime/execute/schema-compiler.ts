@@ -1,0 +1,71 @@
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { createUserSchemaAjv } from '../../schemas/ajv.js';
+import { canonicalJson } from '../../schemas/canonical-json.js';
+import type { SchemaCompiler } from './types.js';
+
+// ajv-formats ships CommonJS with a default export; under NodeNext the callable sits on `.default`.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
+
+// Same dialect detection as the CLI's TNG209 check, so a schema the CLI accepted compiles here the same way.
+const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+
+/** A compiled validator in the shape `SchemaCompiler` promises. */
+export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
+
+/**
+ * Creates the per-bundle schema compiler: draft 2020-12 by default, draft-07 when `$schema` says so, one compiled
+ * validator per distinct schema (keyed by canonical JSON, so key order does not matter). Never coerces types: a
+ * model that sends `"5"` for an integer gets an error rather than a silently different request.
+ * `compile` throws on a schema Ajv cannot compile; bundles are validated by `tengine validate`, so that is a
+ * programmer error surfaced at load time, never per call.
+ */
+export function createSchemaCompiler(): SchemaCompiler {
+  const cache = new Map<string, SchemaValidator>();
+  let ajv2020: Ajv2020 | undefined;
+  let ajv07: Ajv | undefined;
+  return {
+    compile(schema) {
+      const key = canonicalJson(schema);
+      const hit = cache.get(key);
+      if (hit) return hit;
+      const draft07 = typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema);
+      const ajv = draft07 ? (ajv07 ??= createDraft07Ajv()) : (ajv2020 ??= createUserSchemaAjv());
+      // Ajv registers a compiled schema under its `$id`; two different tools reusing one `$id` would collide.
+      // The CLI compiles without the top-level `$id` too, so both sides resolve references identically.
+      const copy = structuredClone(schema);
+      delete copy.$id;
+      const fn = wrap(ajv.compile(copy));
+      cache.set(key, fn);
+      return fn;
+    },
+  };
+}
+
+function createDraft07Ajv(): Ajv {
+  // The same options as createUserSchemaAjv (no coercion, no defaults), for the older dialect.
+  const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: true, code: { optimize: 1 } });
+  addFormats(ajv);
+  return ajv;
+}
+
+function wrap(validate: ValidateFunction): SchemaValidator {
+  return (data) => {
+    if (validate(data)) return { ok: true };
+    return { ok: false, errors: (validate.errors ?? []).map(describe) };
+  };
+}
+
+function describe(e: ErrorObject): { path: string; message: string } {
+  const message = e.message ?? 'is invalid';
+  // Ajv's text for these leaves out which property is at fault; a model needs the name to fix its call.
+  if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
+    return { path: e.instancePath, message: `${message}: "${e.params.additionalProperty}"` };
+  }
+  if (e.keyword === 'unevaluatedProperties' && typeof e.params.unevaluatedProperty === 'string') {
+    return { path: e.instancePath, message: `${message}: "${e.params.unevaluatedProperty}"` };
+  }
+  return { path: e.instancePath, message };
+}

@@ -1,0 +1,64 @@
+/**
+ * The tool-execution error vocabulary: every failure a model can see, with its stable machine code, the HTTP-like
+ * status and the human text of the compatible catalogue. Codes are stable; never rename, only add.
+ */
+export const TOOL_ERRORS = {
+  TOOL_NOT_FOUND: { status: 404, text: 'Tool not found' },
+  TOOL_NOT_ENABLED: { status: 403, text: 'Tool not enabled for this project' },
+  MEMBER_REQUIRED: { status: 403, text: 'Member context required' },
+  INSUFFICIENT_SCOPE: { status: 403, text: 'Tool requires scopes' },
+  INVALID_ARGUMENTS: { status: 400, text: 'Invalid tool arguments' },
+  RESERVED_ARGUMENT: { status: 400, text: 'Reserved variable cannot be provided as user input' },
+  ARGUMENT_NOT_RENDERABLE: { status: 400, text: 'Tool arguments cannot be used in the request' },
+  AUTH_SECRET_UNAVAILABLE: { status: 500, text: 'Failed to decrypt auth secret' },
+  UPSTREAM_HTTP_ERROR: { status: 502, text: 'Upstream tool call failed' },
+  UPSTREAM_REDIRECT: { status: 502, text: 'Upstream tool call failed' },
+  UPSTREAM_RESPONSE_TOO_LARGE: { status: 502, text: 'Upstream tool call failed' },
+  UPSTREAM_OUTPUT_INVALID: { status: 502, text: 'Upstream tool call failed' },
+  UPSTREAM_UNREACHABLE: { status: 500, text: 'Tool execution failed' },
+  UPSTREAM_TIMEOUT: { status: 500, text: 'Tool execution timed out' },
+  USAGE_LIMIT_EXCEEDED: { status: 429, text: 'Usage limit exceeded' },
+  INTERNAL_ERROR: { status: 500, text: 'Tool execution failed' },
+  /** The MCP client went away (its abort signal fired) before the upstream answered; 499 as in "client closed request". */
+  CANCELLED: { status: 499, text: 'Tool call cancelled' },
+} as const;
+
+/** A stable tool-execution error code. */
+export type ToolErrorCode = keyof typeof TOOL_ERRORS;
+
+/** The `_meta` key under which error results carry their machine-readable details. */
+export const ERROR_META_KEY = 'tengine.dev/error';
+
+/** An MCP `CallToolResult`, as this runtime produces it. */
+export interface ToolResult {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  _meta?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Details attached to an error result. */
+export interface ToolErrorDetails {
+  /** One sentence a model or operator can act on; never a secret, never a stack trace. */
+  detail?: string;
+  upstream_status?: number;
+  request_id?: string;
+  retry_after_seconds?: number;
+  /** Argument validation problems: JSON pointer and message. */
+  errors?: { path: string; message: string }[];
+}
+
+/**
+ * Builds an `isError` tool result. The code and status live in `_meta["tengine.dev/error"]` and in the text;
+ * not in `structuredContent`, which clients validate against the tool's output schema even for errors.
+ */
+export function toolError(code: ToolErrorCode, details: ToolErrorDetails = {}): ToolResult {
+  const def = TOOL_ERRORS[code];
+  const text = `${def.text}${details.detail ? `: ${details.detail}` : ''} [${code}, status ${def.status}${details.upstream_status ? `, upstream HTTP ${details.upstream_status}` : ''}]`;
+  return {
+    content: [{ type: 'text', text }],
+    isError: true,
+    _meta: { [ERROR_META_KEY]: { code, status: def.status, message: def.text, ...details } },
+  };
+}

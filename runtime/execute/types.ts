@@ -1,0 +1,93 @@
+import type { Tool } from '../../schemas/config-types.js';
+import type { ToolResult } from './tool-errors.js';
+
+/** Who is calling, as established by the auth step; reserved template variables come only from here. */
+export interface CallerIdentity {
+  kind: 'api_key' | 'member' | 'oauth';
+  projectId: string;
+  integrationId: string;
+  member?: { id: string; email?: string; roles?: string[] };
+  /** Scopes granted to an OAuth caller; undefined for API keys and member sessions (not scope-limited). */
+  scopes?: string[];
+}
+
+/** The MCP tool description served by `tools/list`. */
+export interface McpToolDefinition {
+  name: string;
+  title?: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+/** Per-call options from the MCP layer. */
+export interface ExecuteOptions {
+  /** Aborted when the MCP client goes away; the upstream call is cancelled. */
+  signal?: AbortSignal;
+}
+
+/** A tool compiled once at bundle load: validators and templates are ready, nothing is compiled per call. */
+export interface CompiledTool {
+  name: string;
+  projectId: string;
+  enabled: boolean;
+  requireMember: boolean;
+  scopes: readonly string[];
+  definition: McpToolDefinition;
+  /** Validates arguments, renders the request, calls the upstream and maps the result. Never throws. */
+  execute(args: unknown, caller: CallerIdentity, opts?: ExecuteOptions): Promise<ToolResult>;
+}
+
+/** Runtime-wide settings a tool needs, with defaults applied and durations in milliseconds. */
+export interface ExecutionSettings {
+  defaultTimeoutMs: number;
+  defaultMaxResponseBytes: number;
+}
+
+/** What compiling a tool needs besides its config. */
+export interface CompileToolContext {
+  settings: ExecutionSettings;
+  /** The decrypted upstream secret (static_bearer / hmac_signature), or undefined for `none`. */
+  secret?: string;
+  /** Shared across all tools of a bundle so identical schemas are compiled once. */
+  schemas: SchemaCompiler;
+  /** The pooled keep-alive HTTP client shared by all tools. */
+  http: UpstreamClient;
+  /** Clock in milliseconds since the epoch (injected for tests). */
+  now(): number;
+  /** New request id (UUID v4). */
+  newRequestId(): string;
+}
+
+/** Compiles JSON Schemas into validators, once per distinct schema. */
+export interface SchemaCompiler {
+  compile(schema: Record<string, unknown>): (data: unknown) => { ok: true } | { ok: false; errors: { path: string; message: string }[] };
+}
+
+/** The outbound HTTP request after rendering and signing. */
+export interface UpstreamRequest {
+  origin: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path plus query exactly as sent on the wire (already percent-encoded). */
+  pathAndQuery: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  signal?: AbortSignal;
+}
+
+/** What came back from the upstream, or why nothing usable did. */
+export type UpstreamResponse =
+  | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array }
+  | { ok: false; reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted'; detail: string };
+
+/** The pooled HTTP client: only ever contacts the origin it is given, never follows redirects. */
+export interface UpstreamClient {
+  send(req: UpstreamRequest): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/** Signature of the tool compiler (implemented in runtime/execute/compile-tool.ts). */
+export type CompileTool = (tool: Tool, projectId: string, ctx: CompileToolContext) => CompiledTool;

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { BundlePayload, Project, RuntimeSettings, Tool } from '../../schemas/config-types.js';
+import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition } from '../execute/types.js';
+import { parseDuration } from '../execute/compile-tool.js';
+import { RuntimeBootError } from '../boot-types.js';
+import { BOOT_EXIT } from './boot-exit-codes.js';
+
+/** An integration as the auth step needs it. */
+export interface RuntimeIntegration {
+  projectId: string;
+  integrationId: string;
+  kind: 'api_key' | 'oauth';
+}
+
+/** A configured API key: its full SHA-256 and the integration it authenticates as. */
+export interface ApiKeyEntry extends RuntimeIntegration {
+  digest: Buffer;
+}
+
+/** One project ready to serve: its tools by name and in list order. */
+export interface RuntimeProject {
+  id: string;
+  environment: 'production' | 'development';
+  tools: ReadonlyMap<string, CompiledTool>;
+  /** Enabled tools in declaration order, as `tools/list` shows them (built-ins excluded). */
+  listed: readonly McpToolDefinition[];
+}
+
+/** Settings the HTTP layer needs, defaults applied and durations in milliseconds. */
+export interface HttpSettings {
+  publicUrl?: string;
+  allowedOrigins: readonly string[];
+  pageSize: number;
+  maxRequestBytes: number;
+}
+
+/** The bundle compiled for serving: everything a request needs is looked up, never computed. */
+export interface RuntimeModel {
+  bundleDigest: string;
+  createdAt: string;
+  revision?: string;
+  projects: ReadonlyMap<string, RuntimeProject>;
+  /** API keys by the hex of their SHA-256's first 8 bytes → candidates holding the full digest. */
+  apiKeys: ReadonlyMap<string, readonly ApiKeyEntry[]>;
+  http: HttpSettings;
+}
+
+/** Secrets of the tools, resolved at boot (decrypted or read from the environment). */
+export type ToolSecrets = ReadonlyMap<Tool, string>;
+
+/** Compiles a verified payload into the serving model. Throws only for programmer errors. */
+export function buildRuntimeModel(
+  payload: BundlePayload,
+  bundleDigest: string,
+  secrets: ToolSecrets,
+  compileTool: CompileTool,
+  base: Omit<CompileToolContext, 'secret' | 'settings'>,
+): RuntimeModel {
+  const runtime: RuntimeSettings = payload.config.runtime ?? {};
+  const settings = {
+    defaultTimeoutMs: parseDuration(runtime.default_timeout ?? '10s'),
+    defaultMaxResponseBytes: runtime.default_max_response_bytes ?? 1024 * 1024,
+  };
+  const projects = new Map<string, RuntimeProject>();
+  const apiKeys = new Map<string, ApiKeyEntry[]>();
+  for (const project of payload.config.projects ?? []) {
+    projects.set(project.id, compileProject(project, secrets, compileTool, { ...base, settings }));
+    for (const integ of project.integrations ?? []) {
+      if (integ.kind !== 'api_key') continue;
+      for (const key of integ.api_keys ?? []) {
+        const digest = Buffer.from(key.sha256, 'hex');
+        const selector = key.sha256.slice(0, 16);
+        const list = apiKeys.get(selector) ?? [];
+        list.push({ projectId: project.id, integrationId: integ.id, kind: 'api_key', digest });
+        apiKeys.set(selector, list);
+      }
+    }
+  }
+  return {
+    bundleDigest,
+    createdAt: payload.created_at,
+    revision: payload.source?.revision,
+    projects,
+    apiKeys,
+    http: {
+      publicUrl: runtime.public_url,
+      allowedOrigins: runtime.allowed_origins ?? [],
+      pageSize: runtime.page_size ?? 100,
+      maxRequestBytes: runtime.max_request_bytes ?? 1024 * 1024,
+    },
+  };
+}
+
+function compileProject(project: Project, secrets: ToolSecrets, compileTool: CompileTool, ctx: Omit<CompileToolContext, 'secret'>): RuntimeProject {
+  const tools = new Map<string, CompiledTool>();
+  const listed: McpToolDefinition[] = [];
+  for (const tool of project.tools ?? []) {
+    let compiled: CompiledTool;
+    try {
+      compiled = compileTool(tool, project.id, { ...ctx, secret: secrets.get(tool) });
+    } catch (e) {
+      // Only reachable for a bundle `tengine validate` would have refused (e.g. built by a patched CLI).
+      throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', `tool "${tool.name}" of project "${project.id}" cannot be compiled: ${(e as Error).message}`, BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates every tool');
+    }
+    tools.set(tool.name, compiled);
+    if (compiled.enabled) listed.push(compiled.definition);
+  }
+  return { id: project.id, environment: project.environment ?? 'production', tools, listed };
+}
+
+/** Lower-case hex SHA-256 of an API key, the form stored in the config. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}

@@ -1,0 +1,162 @@
+import type { CallerIdentity } from '../execute/types.js';
+import { toolError, type ToolResult } from '../execute/tool-errors.js';
+import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
+import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
+
+/** The server's version as reported in `initialize`. */
+export const SERVER_VERSION = '0.1.0';
+/** Deepest nesting accepted in tool arguments; deeper input is refused before validation or rendering. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** What dispatching one JSON-RPC message needs. */
+export interface DispatchContext {
+  model: RuntimeModel;
+  caller: CallerIdentity;
+  signal?: AbortSignal;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
+export interface DispatchOutcome {
+  status: number;
+  body?: string;
+}
+
+/**
+ * Handles one parsed JSON-RPC message for an authenticated caller. Stateless: every request carries all it needs,
+ * so any instance can answer it. Never throws; unexpected failures become JSON-RPC internal errors.
+ */
+export async function dispatch(message: unknown, ctx: DispatchContext): Promise<DispatchOutcome> {
+  if (Array.isArray(message)) {
+    return { status: 400, body: rpcError(null, { code: RPC.InvalidRequest, message: 'Batch requests are not supported', data: { code: 'BATCH_NOT_SUPPORTED' } }) };
+  }
+  if (typeof message !== 'object' || message === null) return invalid(null, 'A JSON-RPC message must be an object');
+  const msg = message as Record<string, unknown>;
+  const id = msg.id;
+  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+  if (msg.jsonrpc !== '2.0') return invalid(validId ? (id as RpcId) : null, 'jsonrpc must be "2.0"');
+  if (typeof msg.method !== 'string') {
+    // A response from the client (to a server request we never send) needs no answer.
+    if ('result' in msg || 'error' in msg) return { status: 202 };
+    return invalid(validId ? (id as RpcId) : null, 'method must be a string');
+  }
+  if (!('id' in msg)) return { status: 202 }; // notification: initialized, cancelled, ...
+  if (!validId) return invalid(null, 'id must be a string or a number');
+  const params = msg.params;
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+    return ok(rpcError(id as RpcId, { code: RPC.InvalidParams, message: 'params must be an object', data: { code: 'INVALID_PARAMS' } }));
+  }
+  try {
+    return ok(await handle(msg.method, id as RpcId, (params ?? {}) as Record<string, unknown>, ctx));
+  } catch (e) {
+    ctx.log?.({ level: 'error', event: 'dispatch_failed', method: msg.method, error: (e as Error)?.message });
+    return ok(rpcError(id as RpcId, { code: RPC.InternalError, message: 'Internal error', data: { code: 'INTERNAL_ERROR' } }));
+  }
+}
+
+function ok(body: string): DispatchOutcome {
+  return { status: 200, body };
+}
+
+function invalid(id: RpcId | null, message: string): DispatchOutcome {
+  return { status: 400, body: rpcError(id, { code: RPC.InvalidRequest, message, data: { code: 'INVALID_REQUEST' } }) };
+}
+
+async function handle(method: string, id: RpcId, params: Record<string, unknown>, ctx: DispatchContext): Promise<string> {
+  switch (method) {
+    case 'tools/call':
+      return rpcResult(id, await callTool(params, ctx));
+    case 'tools/list':
+      return listTools(id, params, ctx);
+    case 'initialize':
+      return initialize(id, params);
+    case 'ping':
+      return rpcResult(id, {});
+    default:
+      return rpcError(id, { code: RPC.MethodNotFound, message: `Method not found: ${method.slice(0, 100)}`, data: { code: 'METHOD_NOT_FOUND' } });
+  }
+}
+
+function initialize(id: RpcId, params: Record<string, unknown>): string {
+  const requested = params.protocolVersion;
+  const version = typeof requested === 'string' && isSupportedVersion(requested) ? requested : SUPPORTED_PROTOCOL_VERSIONS[0];
+  return rpcResult(id, {
+    protocolVersion: version,
+    capabilities: { tools: { listChanged: false } },
+    serverInfo: { name: 'tengine', title: 'Tengine', version: SERVER_VERSION },
+    instructions: 'Tools call the HTTP APIs this project exposes. Call mcp_whoami to see which project and identity this connection uses.',
+  });
+}
+
+function projectOf(ctx: DispatchContext): RuntimeProject | undefined {
+  return ctx.model.projects.get(ctx.caller.projectId);
+}
+
+function listTools(id: RpcId, params: Record<string, unknown>, ctx: DispatchContext): string {
+  let offset = 0;
+  if (params.cursor !== undefined) {
+    const decoded = decodeCursor(params.cursor);
+    if (decoded === undefined) return rpcError(id, { code: RPC.InvalidParams, message: 'Invalid cursor', data: { code: 'INVALID_CURSOR' } });
+    offset = decoded;
+  }
+  const project = projectOf(ctx);
+  const all = [WHOAMI_DEFINITION, ...visibleTools(project, ctx.caller)];
+  const size = ctx.model.http.pageSize;
+  const page = all.slice(offset, offset + size);
+  const result: Record<string, unknown> = { tools: page };
+  if (offset + size < all.length) result.nextCursor = encodeCursor(offset + size);
+  return rpcResult(id, result);
+}
+
+function visibleTools(project: RuntimeProject | undefined, caller: CallerIdentity) {
+  if (!project) return [];
+  if (caller.scopes === undefined) return project.listed;
+  const granted = new Set(caller.scopes);
+  return project.listed.filter((t) => (project.tools.get(t.name)?.scopes ?? []).every((s) => granted.has(s)));
+}
+
+async function callTool(params: Record<string, unknown>, ctx: DispatchContext): Promise<ToolResult> {
+  const name = params.name;
+  if (typeof name !== 'string' || name.length === 0) return toolError('INVALID_ARGUMENTS', { detail: 'params.name must be a tool name' });
+  const args = params.arguments ?? {};
+  if (name === WHOAMI_TOOL) return whoami(ctx.caller, ctx.model.bundleDigest);
+  const tool = projectOf(ctx)?.tools.get(name);
+  // An unknown name and another project's tool get the same answer, so tool names of other projects never leak.
+  if (!tool || !tool.enabled) return toolError('TOOL_NOT_ENABLED', { detail: `"${name.slice(0, 64)}" is not an enabled tool of this project` });
+  if (tool.requireMember && !ctx.caller.member) return toolError('MEMBER_REQUIRED', { detail: 'this tool needs a member session token (tng_mst_...)' });
+  if (ctx.caller.scopes !== undefined) {
+    const missing = tool.scopes.filter((s) => !ctx.caller.scopes!.includes(s));
+    if (missing.length > 0) return toolError('INSUFFICIENT_SCOPE', { detail: missing.join(', ') });
+  }
+  if (exceedsDepth(args, MAX_ARGUMENT_DEPTH)) {
+    return toolError('INVALID_ARGUMENTS', { detail: `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels` });
+  }
+  const started = performance.now();
+  const result = await tool.execute(args, ctx.caller, { signal: ctx.signal });
+  ctx.log?.({
+    level: 'info',
+    event: 'tool_call',
+    project: ctx.caller.projectId,
+    integration: ctx.caller.integrationId,
+    member: ctx.caller.member?.id,
+    tool: name,
+    ok: !result.isError,
+    code: result.isError ? (result._meta?.['tengine.dev/error'] as { code?: string } | undefined)?.code : undefined,
+    ms: Math.round((performance.now() - started) * 10) / 10,
+  });
+  return result;
+}
+
+/** Iterative depth check, so hostile nesting cannot exhaust the stack. */
+function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+  }
+  return false;
+}
