@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerBuildCommand } from './build.js';
+import { registerConnectCommand } from './connect.js';
+import { registerDevCommand } from './dev.js';
 import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
 import { registerSecretCommand } from './secret.js';
@@ -15,4 +17,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerKeysCommand(program, io);
   registerSecretCommand(program, io);
   registerVerifyCommand(program, io);
+  registerDevCommand(program, io);
+  registerConnectCommand(program, io);
 }

@@ -1,0 +1,185 @@
+/** MCP clients `tengine connect` (and the `tengine dev` banner) print a ready-to-paste snippet for. */
+export const MCP_CLIENTS = ['claude-code', 'cursor', 'vscode', 'anthropic-api', 'claude-desktop'] as const;
+
+/** One of MCP_CLIENTS. */
+export type McpClientId = (typeof MCP_CLIENTS)[number];
+
+/** The MCP URL of a local `tengine dev` with the default port. */
+export const DEFAULT_MCP_URL = 'http://127.0.0.1:8080/mcp';
+
+/** Shown instead of a key when none is known, so a snippet never looks complete when it is not. */
+export const API_KEY_PLACEHOLDER = '<TENGINE_API_KEY>';
+
+/** The server name the snippets register Tengine under. */
+export const DEFAULT_SERVER_NAME = 'tengine';
+
+/**
+ * The Messages API beta that enables `mcp_servers` (the MCP connector). `mcp-client-2025-11-20` replaced
+ * `mcp-client-2025-04-04`, moving tool selection into an `mcp_toolset` entry of `tools`.
+ */
+export const ANTHROPIC_MCP_BETA = 'mcp-client-2025-11-20';
+
+/** What to connect to. */
+export interface ConnectTarget {
+  url: string;
+  key: string;
+  /** Default DEFAULT_SERVER_NAME. */
+  name?: string;
+}
+
+/** A snippet for one client: the exact text to paste, where it goes, and what to keep in mind. */
+export interface ClientSnippet {
+  client: McpClientId;
+  /** Human name of the client, e.g. "Cursor". */
+  title: string;
+  /** Where the snippet goes, e.g. "run in a terminal" or ".cursor/mcp.json". */
+  target: string;
+  /** The exact text to paste: a command, a JSON file, or steps. */
+  snippet: string;
+  /** Caveats; always present, possibly empty. */
+  notes: string[];
+}
+
+/** Builds the snippet for one client. Pure: the same target always gives the same text. */
+export function clientSnippet(client: McpClientId, target: ConnectTarget): ClientSnippet {
+  const name = target.name ?? DEFAULT_SERVER_NAME;
+  const { url, key } = target;
+  const bearer = `Bearer ${key}`;
+  switch (client) {
+    case 'claude-code':
+      return {
+        client,
+        title: 'Claude Code',
+        target: 'run in a terminal',
+        snippet: `claude mcp add --transport http ${shellArg(name)} ${shellArg(url)} --header ${doubleQuoted(`Authorization: ${bearer}`)}`,
+        notes: ['Add `--scope project` to write it to .mcp.json for everyone in this repository (then keep the key out of git), or `--scope user` for all your projects.'],
+      };
+    case 'cursor':
+      return {
+        client,
+        title: 'Cursor',
+        target: '.cursor/mcp.json',
+        snippet: json({ mcpServers: { [name]: { url, headers: { Authorization: bearer } } } }),
+        notes: ['Use ~/.cursor/mcp.json instead to make the server available in every project. Merge into an existing file rather than replacing it.'],
+      };
+    case 'vscode':
+      return {
+        client,
+        title: 'VS Code',
+        target: '.vscode/mcp.json',
+        snippet: json({ servers: { [name]: { type: 'http', url, headers: { Authorization: bearer } } } }),
+        notes: [
+          'Use the agent mode of Copilot Chat to call the tools. Merge into an existing file rather than replacing it.',
+          'If .vscode/mcp.json is committed, put the key in an input instead: "inputs": [{"type": "promptString", "id": "tengine-key", "password": true}] and "Authorization": "Bearer ${input:tengine-key}".',
+        ],
+      };
+    case 'anthropic-api':
+      return anthropicApi(url, key, name);
+    case 'claude-desktop':
+      return claudeDesktop(url, key, name);
+  }
+}
+
+/**
+ * A one-line MCP Inspector CLI call that lists the tools, for checking a runtime from a terminal. `@latest`
+ * because npx otherwise reuses whatever version it cached, and Inspector CLIs from before `--header` existed
+ * fail with "Arguments cannot be passed to a URL-based MCP server".
+ */
+export function inspectorCommand(target: ConnectTarget): string {
+  return `npx @modelcontextprotocol/inspector@latest --cli ${shellArg(target.url)} --transport http --method tools/list --header ${doubleQuoted(`Authorization: Bearer ${target.key}`)}`;
+}
+
+/** True for URLs that only this machine can reach, which cloud-side MCP clients cannot call. */
+export function isLocalUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1' || host === '0.0.0.0';
+  } catch {
+    return false;
+  }
+}
+
+function anthropicApi(url: string, key: string, name: string): ClientSnippet {
+  const body = {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 1024,
+    messages: [{ role: 'user', content: 'What notes do I have?' }],
+    mcp_servers: [{ type: 'url', url, name, authorization_token: key }],
+    tools: [{ type: 'mcp_toolset', mcp_server_name: name }],
+  };
+  const notes = [`The MCP connector is a beta of the Messages API: keep the \`anthropic-beta: ${ANTHROPIC_MCP_BETA}\` header.`];
+  if (isLocalUrl(url) || !url.startsWith('https://')) {
+    notes.unshift(
+      'Anthropic calls the MCP server from its cloud, so the URL must be public https: a local runtime works only through a tunnel ' +
+        '(e.g. `cloudflared tunnel --url http://127.0.0.1:8080` or `ngrok http 8080`); put the tunnel URL plus /mcp in "url".',
+    );
+  }
+  const snippet = [
+    'curl https://api.anthropic.com/v1/messages \\',
+    '  -H "content-type: application/json" \\',
+    '  -H "x-api-key: $ANTHROPIC_API_KEY" \\',
+    '  -H "anthropic-version: 2023-06-01" \\',
+    `  -H "anthropic-beta: ${ANTHROPIC_MCP_BETA}" \\`,
+    `  -d ${singleQuoted(JSON.stringify(body, null, 2))}`,
+  ].join('\n');
+  return { client: 'anthropic-api', title: 'Anthropic API (Messages API, MCP connector)', target: 'run in a terminal', snippet, notes };
+}
+
+function claudeDesktop(url: string, key: string, name: string): ClientSnippet {
+  const bridge = json({
+    mcpServers: {
+      [name]: {
+        command: 'npx',
+        // mcp-remote refuses plain http except to localhost and 127.0.0.1 unless told otherwise.
+        args: ['-y', 'mcp-remote', url, '--header', 'Authorization:${AUTH_HEADER}', ...(needsAllowHttp(url) ? ['--allow-http'] : [])],
+        env: { AUTH_HEADER: `Bearer ${key}` },
+      },
+    },
+  }).trimEnd();
+  const snippet = [
+    'Claude Desktop adds remote MCP servers as custom connectors:',
+    '  1. Settings > Connectors > Add custom connector',
+    `  2. Name: ${name}    Remote MCP server URL: ${url}`,
+    '  3. Add, then Connect, and sign in when asked.',
+    'Custom connectors authenticate with OAuth only (no custom headers) and are called from Anthropic\'s cloud, so they need',
+    'a public https URL and an OAuth integration. OAuth is not available in Tengine yet, so these steps do not work today.',
+    '',
+    'Until then, bridge through mcp-remote (needs Node.js): Settings > Developer > Edit Config, and add to claude_desktop_config.json:',
+    bridge,
+    '',
+  ].join('\n');
+  return {
+    client: 'claude-desktop',
+    title: 'Claude Desktop',
+    target: 'Settings > Connectors (OAuth, not available yet), or claude_desktop_config.json with mcp-remote',
+    snippet,
+    notes: ['The header goes through the AUTH_HEADER variable because an argument with a space in it is split on some platforms. Restart Claude Desktop after editing the file.'],
+  };
+}
+
+function needsAllowHttp(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && u.hostname !== 'localhost' && u.hostname !== '127.0.0.1';
+  } catch {
+    return false;
+  }
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A shell word: left bare when it has only characters no shell treats specially, else single-quoted. */
+function shellArg(s: string): string {
+  return /^[A-Za-z0-9_\-.,:/@%+=]+$/.test(s) ? s : singleQuoted(s);
+}
+
+/** Double quotes when nothing inside would be expanded (the common, more readable case), else single quotes. */
+function doubleQuoted(s: string): string {
+  return /["$`\\!]/.test(s) ? singleQuoted(s) : `"${s}"`;
+}
+
+function singleQuoted(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
