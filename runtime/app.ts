@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { RuntimeModel } from './load/runtime-model.js';
-import { mcpPostHandler } from './mcp/mcp-route.js';
+import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 
 /** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
@@ -12,12 +12,17 @@ export interface AppDeps {
   log?: (entry: Record<string, unknown>) => void;
 }
 
+/** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
+export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
+  const base = deps.publicUrl.replace(/\/+$/, '');
+  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, log: deps.log };
+}
+
 /** Creates the runtime's Hono app: MCP endpoint, discovery metadata and health. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const base = deps.publicUrl.replace(/\/+$/, '');
-  const resourceMetadataUrl = `${base}/.well-known/oauth-protected-resource/mcp`;
-  const mcp = mcpPostHandler({ model: deps.model, resourceMetadataUrl, selfOrigin: new URL(base).origin, log: deps.log });
+  const mcp = mcpPostHandler(mcpHandlerDeps(deps));
   const limit = bodyLimit({
     maxSize: deps.model.http.maxRequestBytes,
     onError: (c) =>

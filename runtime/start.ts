@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
-import { createApp } from './app.js';
+import { createApp, mcpHandlerDeps } from './app.js';
+import { createMcpHandler } from './mcp/mcp-handler.js';
+import { withMcpFastPath } from './mcp/node-fast-path.js';
 import { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 import { compileTool } from './execute/compile-tool.js';
 import { createUpstreamClient } from './execute/http-client.js';
@@ -26,7 +29,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
 
   const server = await listen(opts.host, port, (boundPort) => {
     publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
-    return createApp({ model, publicUrl, log }).fetch;
+    const deps = { model, publicUrl, log };
+    return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
   });
   const address = server.address() as AddressInfo;
   const url = publicUrl ?? `http://${formatHost(opts.host)}:${address.port}`;
@@ -86,14 +90,11 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function listen(host: string, port: number, makeFetch: (port: number) => (req: Request) => Response | Promise<Response>) {
-  return new Promise<import('node:http').Server>((resolve, reject) => {
-    // The app needs the bound port for its absolute URLs, so the fetch handler is created once listening.
-    let fetchImpl: ((req: Request) => Response | Promise<Response>) | undefined;
-    const server = serve({ fetch: (req) => fetchImpl!(req), hostname: host, port }, (info) => {
-      fetchImpl = makeFetch(info.port);
-      resolve(server as import('node:http').Server);
-    }) as import('node:http').Server;
+function listen(host: string, port: number, makeListener: (port: number) => RequestListener): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    // The app needs the bound port for its absolute URLs, so the listener is created once listening.
+    let listener: RequestListener | undefined;
+    const server = createServer((req, res) => listener!(req, res));
     // Behind load balancers, idle keep-alive connections must outlive the balancer's own timeout (often 60 s).
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -101,5 +102,9 @@ function listen(host: string, port: number, makeFetch: (port: number) => (req: R
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(new RuntimeBootError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, BOOT_EXIT.LISTEN_FAILED, e.code === 'EADDRINUSE' ? 'the port is in use: stop the other process or pick another port' : 'check the host and port')),
     );
+    server.listen(port, host, () => {
+      listener = makeListener((server.address() as AddressInfo).port);
+      resolve(server);
+    });
   });
 }

@@ -1,0 +1,90 @@
+import { authenticate } from '../auth/authenticate.js';
+import type { RuntimeModel } from '../load/runtime-model.js';
+import { dispatch } from './dispatch.js';
+import { isSupportedVersion, RPC, rpcError } from './protocol.js';
+
+/** What the MCP endpoint needs from the app. */
+export interface McpHandlerDeps {
+  model: RuntimeModel;
+  /** Absolute URL of the protected-resource metadata, for `WWW-Authenticate`. */
+  resourceMetadataUrl: string;
+  /** Origins allowed besides those configured: the runtime's own public origin. */
+  selfOrigin?: string;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/** A POST to `/mcp` as the handler sees it, independent of the HTTP framework. */
+export interface McpHttpRequest {
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+  /** The body as text; resolves to undefined when it exceeded the size limit. */
+  body(): Promise<string | undefined>;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** The answer to send. */
+export interface McpHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+const JSON_TYPE = 'application/json';
+const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
+
+/**
+ * Handles a POST to the MCP endpoint (Streamable HTTP, stateless: no `Mcp-Session-Id` is issued or required).
+ * Framework-free so the Hono route and the native fast path in start.ts run exactly the same checks.
+ */
+export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) => Promise<McpHttpResponse> {
+  const allowed = new Set([...deps.model.http.allowedOrigins, ...(deps.selfOrigin ? [deps.selfOrigin] : [])]);
+  const challenge = (error?: string) => `Bearer resource_metadata="${deps.resourceMetadataUrl}"${error ? `, error="${error}"` : ''}`;
+  const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}): McpHttpResponse => ({
+    status,
+    headers: { ...JSON_HEADERS, ...extra },
+    body: rpcError(null, { code, message, data: { code: dataCode } }),
+  });
+
+  return async (req) => {
+    // DNS-rebinding defence (MCP transport spec): a browser Origin must be one we trust.
+    const origin = req.header('origin');
+    if (origin !== undefined && !allowed.has(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
+    const version = req.header('mcp-protocol-version');
+    if (version !== undefined && !isSupportedVersion(version)) {
+      return fail(400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
+    }
+    const accept = req.header('accept');
+    const wantsJson = accept === undefined || accept.includes(JSON_TYPE) || accept.includes('*/*') || accept.includes('application/*');
+    const wantsSse = accept !== undefined && accept.includes('text/event-stream');
+    if (!wantsJson && !wantsSse) return fail(406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
+    const contentType = req.header('content-type');
+    if (contentType !== undefined && !contentType.toLowerCase().startsWith(JSON_TYPE)) {
+      return fail(415, RPC.InvalidRequest, 'Content-Type must be application/json', 'UNSUPPORTED_MEDIA_TYPE');
+    }
+
+    const auth = authenticate(req.header('authorization'), deps.model);
+    if (!auth.ok) {
+      const invalid = auth.reason === 'invalid';
+      return fail(401, RPC.InvalidRequest, auth.message, invalid ? 'INVALID_TOKEN' : 'MISSING_TOKEN', { 'WWW-Authenticate': challenge(invalid ? 'invalid_token' : undefined) });
+    }
+
+    const text = await req.body();
+    if (text === undefined) {
+      return fail(413, RPC.InvalidRequest, `Request body exceeds ${deps.model.http.maxRequestBytes} bytes`, 'REQUEST_TOO_LARGE');
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
+    }
+    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log });
+    if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
+    if (!wantsJson) {
+      // Client accepts only SSE: one `message` event carrying the response, then the stream ends.
+      return { status: outcome.status, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }, body: `event: message\ndata: ${outcome.body}\n\n` };
+    }
+    return { status: outcome.status, headers: JSON_HEADERS, body: outcome.body };
+  };
+}
