@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { CallerIdentity } from '../execute/types.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 
@@ -24,7 +24,7 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
   const token = m[1]!;
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', message: 'Invalid or inactive API key' };
   if (token.startsWith(API_KEY_PREFIX)) {
-    const digest = createHash('sha256').update(token, 'utf8').digest();
+    const digest = hash('sha256', token, 'buffer');
     // Selector/verifier: the first 8 bytes pick candidates, the full digest is compared in constant time.
     for (const candidate of model.apiKeys.get(digest.subarray(0, 8).toString('hex')) ?? []) {
       if (timingSafeEqual(candidate.digest, digest)) {

@@ -72,7 +72,8 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
         const check = opts.output(structured);
         if (!check.ok) return toolError('UPSTREAM_OUTPUT_INVALID', { ...base, upstream_status: res.status, detail: 'the upstream result does not match the output_schema', errors: check.errors.slice(0, 10) });
       }
-      return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+      // An object body is shown as the upstream sent it; re-serializing it would only cost CPU.
+      return { content: [{ type: 'text', text: structured === value ? text : JSON.stringify(structured) }], structuredContent: structured };
     }
   }
   if (opts.output) {
