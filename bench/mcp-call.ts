@@ -191,6 +191,9 @@ try {
   });
   children.push(runtime);
   await waitForHttp(runtimePort);
+  const sdk = spawn(process.execPath, ['bench/support/sdk-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, UPSTREAM_PORT: String(upstreamPort) } });
+  children.push(sdk);
+  const sdkPort = await waitForPort(sdk);
 
   const callBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
   const mcpHeaders = {
@@ -229,6 +232,17 @@ try {
         ` ${ms(through.p50 - direct.p50)}   ${ms(through.p99 - direct.p99)} |` +
         ` ${per(cpu).padStart(5)} µs (user ${per(user)}, kernel ${per(system)}) | ${direct.errors + through.errors}`,
     );
+  }
+  // The baseline the issue names: an SDK McpServer + transport built per request (stateless), same tool, same upstream.
+  const sdkCall = await load(sdkPort, '/mcp', mcpHeaders, callBody, 1);
+  if (sdkCall.errors > 0) throw new Error('the SDK baseline call failed');
+  console.log('\nbaseline: MCP SDK server + transport per request (stateless), same call, same upstream');
+  for (const c of CONCURRENCY.filter((x) => x !== 1).slice(-1)) {
+    const cpu0 = cpuTimes(sdk.pid!);
+    const r = await measure(sdkPort, '/mcp', mcpHeaders, callBody, c);
+    const cpu1 = cpuTimes(sdk.pid!);
+    const cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system;
+    console.log(`${String(c).padStart(4)} | SDK req/s ${r.rps.toFixed(0)}  p50 ${r.p50.toFixed(3)} ms  CPU/call ${((cpu / r.requests) * 1e6).toFixed(0)} µs | errors ${r.errors}`);
   }
   console.log('targets: ≥ 8000 calls/s at concurrency 64; ≤ 150 µs runtime CPU per call; added p50 ≤ 0.4 ms at concurrency 1');
 } finally {
