@@ -3,10 +3,16 @@ import { bodyLimit } from 'hono/body-limit';
 import type { RuntimeModel } from './load/runtime-model.js';
 import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
+import { sessionTokenHandler } from './members/session-token-route.js';
+import type { Store } from './store/store.js';
 
 /** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
 export interface AppDeps {
   model: RuntimeModel;
+  /** Shared state (replay guards, counters): memory for one instance, Redis for many. */
+  store: Store;
+  /** Wall clock in milliseconds (injected for tests). */
+  now?: () => number;
   /** Absolute base URL clients use (no trailing slash), e.g. `https://mcp.example.com`. */
   publicUrl: string;
   log?: (entry: Record<string, unknown>) => void;
@@ -54,8 +60,24 @@ export function createApp(deps: AppDeps): Hono {
     app.get(path, (c) => c.json(resourceMetadata, 200, { 'Cache-Control': 'public, max-age=300' }));
   }
 
+  // Member session-token exchange (compatible path), authenticated by a project API key.
+  app.post(
+    '/api/v1/mcp/session-token',
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413) }),
+    sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
+  );
+  // The runtime's public token keys, so customers can verify session and identity tokens themselves.
+  app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, { 'Cache-Control': 'public, max-age=300' }));
+
   app.get('/livez', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => c.json({ status: 'ready', bundle_digest: deps.model.bundleDigest }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.store.ping();
+    } catch {
+      return c.json({ status: 'unavailable', store: deps.store.kind, bundle_digest: deps.model.bundleDigest }, 503);
+    }
+    return c.json({ status: 'ready', store: deps.store.kind, bundle_digest: deps.model.bundleDigest });
+  });
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'No such endpoint' }, 404));
   app.onError((err, c) => {

@@ -13,6 +13,10 @@ export interface RuntimeOptions {
   publicUrl?: string;
   /** Environment for `auth_secret_env` lookups. */
   env: Record<string, string | undefined>;
+  /** Redis URL for shared state (REDIS_URL / TENGINE_REDIS_URL); without one the in-memory store serves one instance. */
+  redisUrl?: string;
+  /** A ready store, instead of `redisUrl` (tests). */
+  store?: import('./store/store.js').Store;
   /** Structured log sink (one JSON object per line in production). */
   log?: (entry: Record<string, unknown>) => void;
 }

@@ -17,7 +17,7 @@ export interface RuntimeFlags {
 /**
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
- * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL.
+ * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
@@ -39,6 +39,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     bundlePublicKeys: await Promise.all(keyPaths.map(async (p) => (await readOrFail(p, 'bundle public key', BOOT_EXIT.KEY_FILE_INVALID)).toString('utf8'))),
     runtimeKeys: runtimeKeysPath ? (await readOrFail(runtimeKeysPath, 'runtime key set', BOOT_EXIT.RUNTIME_KEYS_INVALID)).toString('utf8') : undefined,
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
+    redisUrl: env.TENGINE_REDIS_URL ?? env.REDIS_URL,
     port,
     publicUrl,
     env,

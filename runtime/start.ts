@@ -13,6 +13,10 @@ import { loadRuntimeKeySet, RuntimeKeyError, type RuntimeKeySet } from './keys/r
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
 import { resolveSecrets } from './load/resolve-secrets.js';
 import { buildRuntimeModel, type RuntimeModel } from './load/runtime-model.js';
+import { attachIdentity } from './members/attach-identity.js';
+import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 export { resolveRuntimeOptions } from './options.js';
@@ -23,18 +27,28 @@ export { resolveRuntimeOptions } from './options.js';
  */
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
-  const { model, close: closeModel } = await loadModel(opts);
-  const port = opts.port;
+  const { model, keySet, close: closeModel } = await loadModel(opts);
+  const store = opts.store ?? (await openStore(opts.redisUrl));
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
 
-  const server = await listen(opts.host, port, (boundPort) => {
-    publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
-    const deps = { model, publicUrl, log };
-    return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
-  });
+  let server: Server;
+  try {
+    server = await listen(opts.host, opts.port, async (boundPort) => {
+      publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
+      const identity = await attachIdentity(model, keySet, publicUrl, Date.now);
+      if (identity.ephemeral) {
+        log?.({ level: 'warn', event: 'ephemeral_token_key', message: 'no runtime key set: member session tokens use a key that dies with this process; pass --runtime-keys when running more than one instance' });
+      }
+      const deps = { model, store, publicUrl, log };
+      return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
+    });
+  } catch (e) {
+    await Promise.all([store.close(), closeModel()]);
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const url = publicUrl ?? `http://${formatHost(opts.host)}:${address.port}`;
-  log?.({ level: 'info', event: 'listening', url, mcp: `${url}/mcp`, bundle_digest: model.bundleDigest, projects: model.projects.size });
+  log?.({ level: 'info', event: 'listening', url, mcp: `${url}/mcp`, bundle_digest: model.bundleDigest, projects: model.projects.size, store: store.kind });
   return {
     url,
     mcpUrl: `${url}/mcp`,
@@ -44,9 +58,24 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
         server.close(() => resolve());
         server.closeAllConnections?.();
       });
-      await closeModel();
+      await Promise.all([closeModel(), opts.store ? undefined : store.close()]);
     },
   };
+}
+
+/** Opens Redis when a URL is given (failing boot when it cannot be reached), else the in-memory store. */
+async function openStore(redisUrl: string | undefined): Promise<Store> {
+  if (!redisUrl) return createMemoryStore();
+  try {
+    const { createRedisStore } = await import('./store/redis-store.js');
+    return await createRedisStore({ url: redisUrl });
+  } catch (e) {
+    throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${redactUrl(redisUrl)}: ${(e as Error).message}`, BOOT_EXIT.STORE_UNAVAILABLE, 'check REDIS_URL / TENGINE_REDIS_URL and that Redis (>= 6.2) is reachable');
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
@@ -77,12 +106,20 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
   }
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
   const http = createUpstreamClient();
+  // Tools are compiled before the token key is attached (it needs the public URL), so signing looks it up late.
+  const holder: { model?: RuntimeModel } = {};
   const model = buildRuntimeModel(verified.payload, `sha256:${verified.digest}`, secrets, compileTool, {
     schemas: createSchemaCompiler(),
     http,
     now: () => Date.now(),
     newRequestId: () => crypto.randomUUID(),
+    signIdentity: (claims) => {
+      const m = holder.model;
+      if (!m?.jwt || !m.sessions) throw new Error('identity signing key not attached');
+      return m.jwt.sign(IDENTITY_TOKEN_TYP, { iss: m.sessions.issuer, ...claims });
+    },
   });
+  holder.model = model;
   return { model, keySet, close: () => http.close() };
 }
 
@@ -90,11 +127,15 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function listen(host: string, port: number, makeListener: (port: number) => RequestListener): Promise<Server> {
+function listen(host: string, port: number, makeListener: (port: number) => Promise<RequestListener>): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    // The app needs the bound port for its absolute URLs, so the listener is created once listening.
-    let listener: RequestListener | undefined;
-    const server = createServer((req, res) => listener!(req, res));
+    // The app needs the bound port for its absolute URLs, so the listener is created once listening; until then
+    // (a few milliseconds) requests are told to retry.
+    let listener: RequestListener = (_req, res) => {
+      res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' });
+      res.end('{"error":"starting"}');
+    };
+    const server = createServer((req, res) => listener(req, res));
     // Behind load balancers, idle keep-alive connections must outlive the balancer's own timeout (often 60 s).
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -103,8 +144,16 @@ function listen(host: string, port: number, makeListener: (port: number) => Requ
       reject(new RuntimeBootError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${e.code ?? e.message}`, BOOT_EXIT.LISTEN_FAILED, e.code === 'EADDRINUSE' ? 'the port is in use: stop the other process or pick another port' : 'check the host and port')),
     );
     server.listen(port, host, () => {
-      listener = makeListener((server.address() as AddressInfo).port);
-      resolve(server);
+      makeListener((server.address() as AddressInfo).port).then(
+        (l) => {
+          listener = l;
+          resolve(server);
+        },
+        (e) => {
+          server.close();
+          reject(e);
+        },
+      );
     });
   });
 }

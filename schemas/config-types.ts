@@ -274,6 +274,10 @@ id?: boolean
 email?: boolean
 roles?: boolean
 }
+/**
+ * Also send `X-Tengine-Identity`: a 60-second JWT signed by the runtime (member, project, integration, tool, request id) that your API can verify with /.well-known/jwks.json instead of trusting plain headers.
+ */
+identity_token?: boolean
 auth_strategy?: ("none" | "static_bearer" | "hmac_signature")
 /**
  * The upstream secret as a JWE encrypted to the runtime key (`tengine secret encrypt`). Never plaintext.

@@ -59,6 +59,10 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       if (e instanceof IdentityHeaderError) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: e.message });
       throw e;
     }
+    if (tool.identity_token) {
+      if (!ctx.signIdentity) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: 'identity tokens need the runtime signing key' });
+      headers['X-Tengine-Identity'] = ctx.signIdentity(identityClaims(caller, projectId, tool.name, requestId, timestamp));
+    }
     applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body });
 
     const { response, attempts } = await sendWithRetry(
@@ -101,6 +105,29 @@ function definitionOf(tool: Tool): McpToolDefinition {
   if (tool.output_schema) def.outputSchema = tool.output_schema as Record<string, unknown>;
   if (tool.annotations && Object.keys(tool.annotations).length > 0) def.annotations = { ...tool.annotations };
   return def;
+}
+
+/** Lifetime of `X-Tengine-Identity` tokens: long enough for one call with retries, short enough to be useless later. */
+export const IDENTITY_TOKEN_TTL_S = 60;
+
+/** Claims of the upstream identity token: who is calling which tool, bound to this request id. */
+function identityClaims(caller: CallerIdentity, projectId: string, toolName: string, requestId: string, iat: number): Record<string, unknown> {
+  const claims: Record<string, unknown> = {
+    aud: `tengine:upstream:${projectId}`,
+    sub: caller.member ? caller.member.id : `integration:${caller.integrationId}`,
+    project_id: projectId,
+    integration_id: caller.integrationId,
+    tool: toolName,
+    jti: requestId,
+    iat,
+    exp: iat + IDENTITY_TOKEN_TTL_S,
+  };
+  if (caller.member) {
+    claims.member_id = caller.member.id;
+    if (caller.member.email !== undefined) claims.member_email = caller.member.email;
+    if (caller.member.roles !== undefined) claims.member_roles = caller.member.roles;
+  }
+  return claims;
 }
 
 /** Why the secret cannot be used (checked once, reported per call), or undefined when it is fine. */

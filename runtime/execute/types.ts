@@ -58,6 +58,8 @@ export interface CompileToolContext {
   now(): number;
   /** New request id (UUID v4). */
   newRequestId(): string;
+  /** Signs the `X-Tengine-Identity` token of tools with `identity_token: true` (absent: such tools fail the call). */
+  signIdentity?: (claims: Record<string, unknown>) => string;
 }
 
 /** Compiles JSON Schemas into validators, once per distinct schema. */

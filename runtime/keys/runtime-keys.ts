@@ -17,6 +17,8 @@ export interface RuntimeSigningKey {
   alg: RuntimeSigningAlg;
   privateKey: KeyObject;
   publicJwk: JsonWebKey & { kid: string; alg: RuntimeSigningAlg; use: 'sig' };
+  /** Unix seconds after which the key is retired (kept only to verify tokens it issued before a rotation). */
+  retireAt?: number;
 }
 
 /** A key that decrypts `encrypted_auth_secret` values addressed to its `kid`. */
@@ -88,7 +90,10 @@ export function loadRuntimeKeySet(jsonText: string): RuntimeKeySet {
     if (use === 'sig') {
       if (!isSigningAlgFor(alg, privateKey)) throw invalid(`${where} (kid ${kid}) needs "alg" ES256, ES384 or EdDSA matching its curve`);
       const pub = createPublicKey(privateKey).export({ format: 'jwk' });
-      signing.push({ kid, alg, privateKey, publicJwk: { ...pub, kid, alg, use: 'sig' } });
+      // `exp` (Unix seconds) retires a key after a rotation: it stops verifying and is no longer published.
+      const retireAt = jwk.exp;
+      if (retireAt !== undefined && (typeof retireAt !== 'number' || !Number.isInteger(retireAt))) throw invalid(`${where} (kid ${kid}) has a non-integer "exp"`);
+      signing.push({ kid, alg, privateKey, publicJwk: { ...pub, kid, alg, use: 'sig' }, ...(retireAt !== undefined ? { retireAt } : {}) });
     } else if (use === 'enc') {
       if (alg !== SECRET_KEY_ALG || privateKey.asymmetricKeyType !== 'ec') throw invalid(`${where} (kid ${kid}) needs "alg": "${SECRET_KEY_ALG}" on an EC key`);
       decryption.set(kid, { kid, alg: SECRET_KEY_ALG, privateKey });

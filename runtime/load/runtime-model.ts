@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import type { RuntimeJwt } from '../members/runtime-jwt.js';
+import type { SessionTokens } from '../members/session-tokens.js';
 import type { BundlePayload, Project, RuntimeSettings, Tool } from '../../schemas/config-types.js';
 import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition } from '../execute/types.js';
 import { parseDuration } from '../execute/compile-tool.js';
@@ -34,12 +36,30 @@ export interface HttpSettings {
   maxRequestBytes: number;
 }
 
+/** A customer's assertion key, parsed once; its `alg` is the only algorithm accepted for it. */
+export interface RuntimeAssertionKey {
+  kid: string;
+  alg: 'ES256' | 'ES384' | 'EdDSA' | 'RS256';
+  key: KeyObject;
+}
+
 /** The bundle compiled for serving: everything a request needs is looked up, never computed. */
 export interface RuntimeModel {
   bundleDigest: string;
   createdAt: string;
   revision?: string;
   projects: ReadonlyMap<string, RuntimeProject>;
+  /** `${projectId}/${integrationId}` of every integration in the bundle: tokens of removed ones stop working. */
+  integrations: ReadonlySet<string>;
+  /** Assertion keys by project, then kid. */
+  assertionKeys: ReadonlyMap<string, ReadonlyMap<string, RuntimeAssertionKey>>;
+  /** Member session token lifetime in seconds (runtime.member_session_ttl). */
+  memberSessionTtlSeconds: number;
+  /** Member sessions and identity tokens; absent until a runtime key set is attached at boot. */
+  sessions?: SessionTokens;
+  jwt?: RuntimeJwt;
+  /** The JWKS published at /.well-known/jwks.json (current and not yet retired signing keys). */
+  publicJwks?: () => { keys: unknown[] };
   /** API keys by the hex of their SHA-256's first 8 bytes → candidates holding the full digest. */
   apiKeys: ReadonlyMap<string, readonly ApiKeyEntry[]>;
   http: HttpSettings;
@@ -63,9 +83,17 @@ export function buildRuntimeModel(
   };
   const projects = new Map<string, RuntimeProject>();
   const apiKeys = new Map<string, ApiKeyEntry[]>();
+  const integrations = new Set<string>();
+  const assertionKeys = new Map<string, Map<string, RuntimeAssertionKey>>();
   for (const project of payload.config.projects ?? []) {
     projects.set(project.id, compileProject(project, secrets, compileTool, { ...base, settings }));
+    const keys = new Map<string, RuntimeAssertionKey>();
+    for (const k of project.assertion_keys ?? []) {
+      keys.set(k.kid, { kid: k.kid, alg: k.alg === 'Ed25519' ? 'EdDSA' : k.alg, key: createPublicKey(k.public_key) });
+    }
+    assertionKeys.set(project.id, keys);
     for (const integ of project.integrations ?? []) {
+      integrations.add(`${project.id}/${integ.id}`);
       if (integ.kind !== 'api_key') continue;
       for (const key of integ.api_keys ?? []) {
         const digest = Buffer.from(key.sha256, 'hex');
@@ -82,6 +110,9 @@ export function buildRuntimeModel(
     revision: payload.source?.revision,
     projects,
     apiKeys,
+    integrations,
+    assertionKeys,
+    memberSessionTtlSeconds: Math.floor(parseDuration(runtime.member_session_ttl ?? '15m') / 1000),
     http: {
       publicUrl: runtime.public_url,
       allowedOrigins: runtime.allowed_origins ?? [],

@@ -1,4 +1,4 @@
-import { authenticate } from '../auth/authenticate.js';
+import { AUTH_FAILURE_CODES, authenticate } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
@@ -65,8 +65,9 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
 
     const auth = authenticate(req.header('authorization'), deps.model);
     if (!auth.ok) {
-      const invalid = auth.reason === 'invalid';
-      return fail(401, RPC.InvalidRequest, auth.message, invalid ? 'INVALID_TOKEN' : 'MISSING_TOKEN', { 'WWW-Authenticate': challenge(invalid ? 'invalid_token' : undefined) });
+      // RFC 6750 §3.1: a request without credentials gets no error code; a bad or expired token gets invalid_token.
+      const error = auth.reason === 'missing' ? undefined : 'invalid_token';
+      return fail(401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenge(error) });
     }
 
     const text = await req.body();

@@ -1,0 +1,81 @@
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { RuntimeKeySet, RuntimeSigningKey } from '../keys/runtime-keys.js';
+
+/** Why a token of ours was refused. */
+export type JwtRejection = 'MALFORMED' | 'KEY_NOT_FOUND' | 'ALG_MISMATCH' | 'TYP_MISMATCH' | 'INVALID_SIGNATURE';
+
+interface VerifyKey {
+  alg: RuntimeSigningKey['alg'];
+  publicKey: KeyObject;
+  retireAt?: number;
+}
+
+/**
+ * Signs and verifies the runtime's own compact JWTs (member session tokens, identity tokens) with node:crypto,
+ * synchronously: a verified `tng_mst_` costs one signature check, no promise, no store round trip. The algorithm
+ * always comes from the key, never from the token header (RFC 8725 §3.1).
+ */
+export class RuntimeJwt {
+  private readonly keys = new Map<string, VerifyKey>();
+  private readonly active: RuntimeSigningKey;
+
+  /** Uses the first non-retired signing key of the set to sign; every key that is not retired verifies. */
+  constructor(keySet: RuntimeKeySet, private readonly nowSeconds: () => number) {
+    const now = nowSeconds();
+    const live = keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now);
+    if (live.length === 0) throw new Error('every signing key of the runtime key set is retired');
+    this.active = live.find((k) => k.retireAt === undefined) ?? live[0]!;
+    for (const k of keySet.signing) this.keys.set(k.kid, { alg: k.alg, publicKey: createPublicKey(k.privateKey), ...(k.retireAt !== undefined ? { retireAt: k.retireAt } : {}) });
+  }
+
+  /** The public keys clients may use to verify our tokens now (retired keys drop out once their time has passed). */
+  publicJwks(keySet: RuntimeKeySet): { keys: RuntimeSigningKey['publicJwk'][] } {
+    const now = this.nowSeconds();
+    return { keys: keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now).map((k) => k.publicJwk) };
+  }
+
+  /** Signs `payload` with the active key under the given `typ`. */
+  sign(typ: string, payload: Record<string, unknown>): string {
+    const header = { alg: this.active.alg, kid: this.active.kid, typ };
+    const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
+    const signature = this.active.alg === 'EdDSA'
+      ? sign(null, Buffer.from(input), this.active.privateKey)
+      : sign(this.active.alg === 'ES384' ? 'sha384' : 'sha256', Buffer.from(input), { key: this.active.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  }
+
+  /** Verifies signature, key and `typ`; returns the payload (claims are checked by the caller). */
+  verify(token: string, typ: string): { ok: true; payload: Record<string, unknown> } | { ok: false; reason: JwtRejection } {
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    if (first < 1 || second < 0 || token.indexOf('.', second + 1) >= 0) return { ok: false, reason: 'MALFORMED' };
+    const header = parseJson(token.slice(0, first));
+    if (!header || typeof header.kid !== 'string') return { ok: false, reason: 'MALFORMED' };
+    const key = this.keys.get(header.kid);
+    if (!key || (key.retireAt !== undefined && key.retireAt <= this.nowSeconds())) return { ok: false, reason: 'KEY_NOT_FOUND' };
+    if (header.alg !== key.alg) return { ok: false, reason: 'ALG_MISMATCH' };
+    if (header.typ !== typ) return { ok: false, reason: 'TYP_MISMATCH' };
+    const signature = Buffer.from(token.slice(second + 1), 'base64url');
+    const input = Buffer.from(token.slice(0, second));
+    const ok = key.alg === 'EdDSA'
+      ? verify(null, input, key.publicKey, signature)
+      : verify(key.alg === 'ES384' ? 'sha384' : 'sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+    if (!ok) return { ok: false, reason: 'INVALID_SIGNATURE' };
+    const payload = parseJson(token.slice(first + 1, second));
+    return payload ? { ok: true, payload } : { ok: false, reason: 'MALFORMED' };
+  }
+}
+
+function b64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+function parseJson(part: string): Record<string, unknown> | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import { authenticate } from '../auth/authenticate.js';
+import type { RuntimeModel } from '../load/runtime-model.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import { ASSERTION_CLOCK_TOLERANCE_S, verifyAssertion } from './verify-assertion.js';
+import type { Member } from './session-tokens.js';
+
+/** What the exchange needs. */
+export interface SessionTokenDeps {
+  model: RuntimeModel;
+  store: Store;
+  now: () => number;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * `POST /api/v1/mcp/session-token`: exchanges a member assertion signed by the customer's backend (or, in
+ * development projects only, a raw `member_external_id`) for a `tng_mst_` member session token. Authenticated
+ * by a project API key; errors use the compatible `{"detail": …}` body plus a stable `code`.
+ */
+export function sessionTokenHandler(deps: SessionTokenDeps) {
+  const fail = (c: Context, status: number, detail: string, code: string) => c.json({ detail, code }, status as 400, NO_STORE);
+  return async (c: Context) => {
+    const auth = authenticate(c.req.header('authorization'), deps.model);
+    // Only a project API key may mint sessions: a member token presented here is not a key.
+    if (!auth.ok || auth.caller.kind !== 'api_key') {
+      c.header('WWW-Authenticate', 'Bearer realm="tengine"');
+      return fail(c, 401, 'Invalid or inactive API key', auth.ok || auth.reason !== 'missing' ? 'INVALID_API_KEY' : 'MISSING_API_KEY');
+    }
+    const { projectId, integrationId } = auth.caller;
+    if (!deps.model.sessions) {
+      return fail(c, 503, 'Member sessions are not available: the runtime has no token signing key', 'SESSIONS_UNAVAILABLE');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return fail(c, 400, 'Request body must be a JSON object', 'INVALID_BODY');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(c, 400, 'Request body must be a JSON object', 'INVALID_BODY');
+    const { member_assertion: assertion, member_external_id: externalId } = body as Record<string, unknown>;
+
+    let member: Member;
+    if (assertion !== undefined && assertion !== null) {
+      if (typeof assertion !== 'string') return fail(c, 401, 'Invalid member assertion: MALFORMED', 'MALFORMED');
+      const nowMs = deps.now();
+      const v = await verifyAssertion(assertion, projectId, deps.model.assertionKeys.get(projectId), nowMs);
+      if (!v.ok) {
+        deps.log?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: v.failure });
+        if (v.failure === 'SUB_INVALID') return fail(c, 400, 'Could not resolve member_external_id', 'SUB_INVALID');
+        return fail(c, 401, `Invalid member assertion: ${v.failure}`, v.failure);
+      }
+      if (v.assertion.jti !== undefined) {
+        // Replay guard shared by every instance: the first use of (project, kid, jti) wins until the assertion expires.
+        const key = `jti:${createHash('sha256').update(`${projectId}\u0000${v.assertion.kid}\u0000${v.assertion.jti}`).digest('hex')}`;
+        const ttlMs = Math.max(1000, (v.assertion.exp + ASSERTION_CLOCK_TOLERANCE_S) * 1000 - nowMs);
+        try {
+          if (!(await deps.store.setIfAbsent(key, '1', ttlMs))) return fail(c, 401, 'Invalid member assertion: REPLAYED', 'REPLAYED');
+        } catch (e) {
+          if (e instanceof StoreUnavailableError) return fail(c, 503, 'Session store unavailable, retry shortly', 'STORE_UNAVAILABLE');
+          throw e;
+        }
+      }
+      member = v.assertion.member;
+    } else if (externalId !== undefined && externalId !== null) {
+      if (deps.model.projects.get(projectId)?.environment !== 'development') {
+        return fail(c, 403, 'member_external_id mode disabled in production', 'EXTERNAL_ID_DISABLED');
+      }
+      if (typeof externalId !== 'string' || externalId.length === 0 || externalId.length > 256 || CONTROL.test(externalId)) {
+        return fail(c, 400, 'Could not resolve member_external_id', 'SUB_INVALID');
+      }
+      member = { id: externalId };
+    } else {
+      return fail(c, 400, 'Provide member_assertion or member_external_id', 'MISSING_MEMBER');
+    }
+
+    const minted = deps.model.sessions.mint(projectId, integrationId, member);
+    const ttl = minted.exp - minted.iat;
+    deps.log?.({ level: 'info', event: 'session_token_issued', project: projectId, integration: integrationId, member: member.id });
+    return c.json(
+      {
+        token: minted.token,
+        token_type: 'Bearer',
+        expires_in: ttl,
+        // The hosted product's field (its quick start caches by it); whole minutes.
+        expires_in_minutes: Math.floor(ttl / 60),
+        expires_at: new Date(minted.exp * 1000).toISOString(),
+        project_id: projectId,
+        integration_id: integrationId,
+        member_id: member.id,
+      },
+      200,
+      NO_STORE,
+    );
+  };
+}

@@ -1,0 +1,116 @@
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { RuntimeAssertionKey } from '../load/runtime-model.js';
+import type { Member } from './session-tokens.js';
+
+/** Longest accepted assertion lifetime (`exp` − `iat`, and `exp` − now), as in the hosted product. */
+export const MAX_ASSERTION_LIFETIME_S = 60;
+/** Clock skew tolerated between your backend and the runtime, in seconds. */
+export const ASSERTION_CLOCK_TOLERANCE_S = 5;
+/** Largest accepted assertion (a compact JWS); anything bigger is refused before parsing. */
+export const MAX_ASSERTION_BYTES = 8192;
+
+/** Why an assertion was refused: the suffix of "Invalid member assertion: <CODE>". */
+export type AssertionFailure =
+  | 'MALFORMED'
+  | 'MISSING_KID'
+  | 'KEY_NOT_FOUND'
+  | 'ALG_NOT_ALLOWED'
+  | 'AUD_MISMATCH'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'LIFETIME_TOO_LONG'
+  | 'INVALID_SIGNATURE'
+  | 'INVALID_CLAIMS'
+  | 'REPLAYED';
+
+/** A verified assertion: the member and what the replay guard needs. */
+export interface VerifiedAssertion {
+  member: Member;
+  kid: string;
+  jti?: string;
+  /** Expiry, Unix seconds. */
+  exp: number;
+}
+
+/** Outcome of verification; `SUB_INVALID` is the catalogue's 400 "Could not resolve member_external_id". */
+export type AssertionOutcome = { ok: true; assertion: VerifiedAssertion } | { ok: false; failure: AssertionFailure | 'SUB_INVALID' };
+
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const KID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Verifies a member assertion signed by the customer's backend: `kid` must name a key registered for this project,
+ * the algorithm is the one pinned by that key (never `none`, never HMAC, never what the header would like), `aud`
+ * must be `tengine:project:<id>`, and the lifetime is at most 60 s with a 5 s clock tolerance.
+ */
+export async function verifyAssertion(jwt: string, projectId: string, keys: ReadonlyMap<string, RuntimeAssertionKey> | undefined, nowMs: number): Promise<AssertionOutcome> {
+  if (jwt.length > MAX_ASSERTION_BYTES || !COMPACT.test(jwt)) return fail('MALFORMED');
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jwt);
+  } catch {
+    return fail('MALFORMED');
+  }
+  const alg = header.alg;
+  if (typeof alg !== 'string' || alg === 'none' || /^HS/i.test(alg)) return fail('ALG_NOT_ALLOWED');
+  if (header.kid === undefined) return fail('MISSING_KID');
+  if (typeof header.kid !== 'string' || !KID.test(header.kid)) return fail('KEY_NOT_FOUND');
+  const key = keys?.get(header.kid);
+  if (!key) return fail('KEY_NOT_FOUND');
+  const accepted = key.alg === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [key.alg];
+  if (!accepted.includes(alg)) return fail('ALG_NOT_ALLOWED');
+
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(jwt, key.key, {
+      algorithms: accepted,
+      audience: `tengine:project:${projectId}`,
+      clockTolerance: ASSERTION_CLOCK_TOLERANCE_S,
+      currentDate: new Date(nowMs),
+      requiredClaims: ['exp'],
+    }));
+  } catch (e) {
+    return fail(mapJoseError(e));
+  }
+  const now = Math.floor(nowMs / 1000);
+  const exp = payload.exp as number;
+  const iat = payload.iat;
+  if (typeof iat === 'number' && exp - iat > MAX_ASSERTION_LIFETIME_S) return fail('LIFETIME_TOO_LONG');
+  if (exp - now > MAX_ASSERTION_LIFETIME_S + ASSERTION_CLOCK_TOLERANCE_S) return fail('LIFETIME_TOO_LONG');
+
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || CONTROL.test(sub)) return { ok: false, failure: 'SUB_INVALID' };
+  const member: Member = { id: sub };
+  if (payload.email !== undefined) {
+    if (typeof payload.email !== 'string' || payload.email.length > 320 || CONTROL.test(payload.email)) return fail('INVALID_CLAIMS');
+    member.email = payload.email;
+  }
+  if (payload.roles !== undefined) {
+    const roles = payload.roles;
+    // Roles travel upstream comma-joined in X-Tengine-Member-Roles, so a comma inside one is refused here.
+    if (!Array.isArray(roles) || roles.length > 64 || !roles.every((r) => typeof r === 'string' && r.length > 0 && r.length <= 128 && !CONTROL.test(r) && !r.includes(','))) {
+      return fail('INVALID_CLAIMS');
+    }
+    member.roles = roles as string[];
+  }
+  const jti = payload.jti;
+  if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) return fail('INVALID_CLAIMS');
+  return { ok: true, assertion: { member, kid: key.kid, exp, ...(jti !== undefined ? { jti } : {}) } };
+}
+
+function fail(failure: AssertionFailure): AssertionOutcome {
+  return { ok: false, failure };
+}
+
+function mapJoseError(e: unknown): AssertionFailure {
+  if (e instanceof joseErrors.JWTExpired) return 'EXPIRED';
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    if (e.claim === 'aud') return 'AUD_MISMATCH';
+    if (e.claim === 'nbf' || e.claim === 'iat') return 'NOT_YET_VALID';
+    return 'INVALID_CLAIMS';
+  }
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'INVALID_SIGNATURE';
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'ALG_NOT_ALLOWED';
+  return 'MALFORMED';
+}

@@ -1,0 +1,124 @@
+import { type Store, StoreUnavailableError } from './store.js';
+import { checkTtl } from './ttl.js';
+
+/** Options of the in-memory store. */
+export interface MemoryStoreOptions {
+  /** The clock in epoch milliseconds (tests inject one); defaults to `Date.now`. */
+  now?: () => number;
+  /** How often expired keys are swept (default 30 s; 0 disables the timer, expiry stays lazy). */
+  sweepIntervalMs?: number;
+}
+
+/** The in-memory store, with two extras for tests and metrics. */
+export interface MemoryStore extends Store {
+  readonly kind: 'memory';
+  /** Entries held, live or expired but not yet swept. */
+  size(): number;
+  /** Drops every expired entry now (the timer calls this). */
+  sweep(): void;
+}
+
+interface Entry {
+  value: string;
+  expiresAt: number;
+}
+
+const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
+// The integer syntax Redis INCR accepts (no sign on zero, no leading zeros, no spaces).
+const INTEGER = /^(0|-?[1-9][0-9]*)$/;
+
+/**
+ * A store for a single runtime instance, with the Redis store's semantics: TTLs in milliseconds, a key is gone from
+ * the moment its TTL has elapsed (lazy expiry on access), and a periodic unref'd sweep bounds memory by the number
+ * of live keys. Every operation runs synchronously inside its promise, which is what makes take, setIfAbsent and
+ * increment atomic here, as their Redis counterparts are on the server.
+ */
+export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
+  const now = opts.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+  let closed = false;
+
+  function live(key: string): Entry | undefined {
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now()) {
+      entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function open(op: string): void {
+    if (closed) throw new StoreUnavailableError(`memory store ${op} failed: store is closed`);
+  }
+
+  function sweep(): void {
+    const t = now();
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt <= t) entries.delete(key);
+    }
+  }
+
+  const interval = opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  // unref: a sweep timer must never keep a process (or a test run) alive.
+  const timer = interval > 0 ? setInterval(sweep, interval).unref() : undefined;
+
+  return {
+    kind: 'memory',
+    async get(key) {
+      open('get');
+      return live(key)?.value;
+    },
+    async set(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      open('set');
+      entries.set(key, { value, expiresAt: now() + ttl });
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      open('setIfAbsent');
+      if (live(key) !== undefined) return false;
+      entries.set(key, { value, expiresAt: now() + ttl });
+      return true;
+    },
+    async take(key) {
+      open('take');
+      const entry = live(key);
+      if (entry === undefined) return undefined;
+      entries.delete(key);
+      return entry.value;
+    },
+    async delete(key) {
+      open('delete');
+      entries.delete(key);
+    },
+    async increment(key, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      open('increment');
+      const entry = live(key);
+      if (entry === undefined) {
+        entries.set(key, { value: '1', expiresAt: now() + ttl });
+        return 1;
+      }
+      // Same failure as Redis INCR on a non-counter (ERR value is not an integer); the value is not echoed.
+      if (!INTEGER.test(entry.value)) {
+        throw new StoreUnavailableError('memory store increment failed: value is not an integer');
+      }
+      const next = Number(entry.value) + 1;
+      entry.value = String(next);
+      // The window's expiry is the first increment's; like the Redis script, only a count that lands on 1 restarts it.
+      if (next === 1) entry.expiresAt = now() + ttl;
+      return next;
+    },
+    async ping() {
+      open('ping');
+    },
+    async close() {
+      closed = true;
+      if (timer !== undefined) clearInterval(timer);
+      entries.clear();
+    },
+    size: () => entries.size,
+    sweep,
+  };
+}

@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createClient } from 'redis';
+import { createMemoryStore } from './memory-store.js';
+import {
+  COMMAND_DEADLINE,
+  describeRedisError,
+  type ErrorContext,
+  isReply,
+  isTimeout,
+  isUnknownCommand,
+  redactUrl,
+  replyCode,
+} from './redis-errors.js';
+import { type Store, StoreUnavailableError } from './store.js';
+import { checkTtl } from './ttl.js';
+
+/** Options of the Redis store. */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url: string;
+  /** Prepended to every logical key, so several deployments can share one Redis (default `tengine:`). */
+  keyPrefix?: string;
+  /** Deadline of every command; a stalled Redis fails fast with StoreUnavailableError (default 250 ms). */
+  commandTimeoutMs?: number;
+  /** Deadline of the boot connection and of each TCP connect when reconnecting (default 2000 ms). */
+  connectTimeoutMs?: number;
+  /** Commands in flight beyond which new ones fail at once (default 1000): no backlog grows while Redis stalls. */
+  maxPendingCommands?: number;
+  /** Upper bound of the exponential reconnect backoff (default 2000 ms). */
+  maxReconnectDelayMs?: number;
+  /**
+   * When commands keep timing out and Redis has not answered anything for this long, the connection is presumed
+   * half-open (a failover, a dropped NAT entry) and replaced (default max(2000, 8 × commandTimeoutMs)).
+   */
+  stallResetMs?: number;
+  /** Receives connection trouble (already free of keys, values and credentials), for the log. */
+  onError?: (message: string) => void;
+}
+
+// One key per script keeps them valid on Redis Cluster too. INCR then PEXPIRE only on the first increment: a fixed
+// window whose expiry later increments never extend, atomic because a script runs without interleaving.
+const INCREMENT_SCRIPT =
+  "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+// GETDEL for servers older than 6.2.
+const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
+
+type Client = ReturnType<typeof newClient>;
+
+function newClient(url: string, connectTimeout: number, maxPending: number, reconnectStrategy: (r: number, c: Error) => number | Error) {
+  return createClient({
+    url,
+    // RESP2: no HELLO in the handshake, so any Redis from 2.6 on accepts the connection; replies we use are the same.
+    RESP: 2,
+    // A command issued while disconnected fails at once instead of waiting in an unbounded offline queue.
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: maxPending,
+    socket: { connectTimeout, reconnectStrategy },
+  });
+}
+
+/**
+ * The store shared by any number of runtime instances. Connects before it resolves and fails with a
+ * StoreUnavailableError when Redis is unreachable at boot; afterwards it reconnects in the background with backoff,
+ * and every command either answers or fails within `commandTimeoutMs`.
+ */
+export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> {
+  const where = redactUrl(opts.url);
+  if (!/^rediss?:\/\//i.test(opts.url)) {
+    throw new StoreUnavailableError(`Redis URL ${where} must start with redis:// or rediss://`);
+  }
+  const prefix = opts.keyPrefix ?? 'tengine:';
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 250;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 2000;
+  const maxPendingCommands = opts.maxPendingCommands ?? 1000;
+  const maxReconnectDelayMs = opts.maxReconnectDelayMs ?? 2000;
+  const stallResetMs = opts.stallResetMs ?? Math.max(2000, 8 * commandTimeoutMs);
+  const ctx: ErrorContext = { commandTimeoutMs, connectTimeoutMs, maxPendingCommands };
+  const report = (message: string) => opts.onError?.(message);
+
+  let everReady = false;
+  let closed = false;
+  let getdelKnown = true;
+  let unansweredSince: number | undefined; // first deadline missed since Redis last answered
+  const shas = new Map<string, string>();
+
+  const reconnectStrategy = (retries: number, cause: Error): number | Error => {
+    // At boot the caller is waiting: fail now with the cause rather than retry behind its back.
+    if (!everReady) return cause instanceof Error ? cause : new Error(String(cause));
+    return Math.min(maxReconnectDelayMs, 50 * 2 ** retries) + Math.floor(Math.random() * 50);
+  };
+
+  const makeClient = (): Client => {
+    const client = newClient(opts.url, connectTimeoutMs, maxPendingCommands, reconnectStrategy);
+    // Without a listener node-redis' 'error' event would crash the process.
+    client.on('error', (err: unknown) => {
+      if (client === current && !closed) report(`redis ${where}: ${describeRedisError(err, ctx)}`);
+    });
+    client.on('ready', () => {
+      everReady = true;
+    });
+    return client;
+  };
+
+  let current = makeClient();
+  try {
+    await deadline(current.connect(), connectTimeoutMs);
+  } catch (err) {
+    current.destroy();
+    const why = err === COMMAND_DEADLINE ? `no answer within ${connectTimeoutMs} ms` : describeRedisError(err, ctx);
+    throw new StoreUnavailableError(`Redis at ${where} is unreachable: ${why}`);
+  }
+
+  // A reply (even an error reply) proves the connection is alive; only missed deadlines count towards a stall.
+  const answered = () => {
+    unansweredSince = undefined;
+  };
+
+  function replaceIfStalled(client: Client): void {
+    const now = performance.now();
+    unansweredSince ??= now;
+    if (closed || client !== current || now - unansweredSince < stallResetMs) return;
+    report(`redis ${where}: no reply for ${Math.round(now - unansweredSince)} ms, reconnecting`);
+    unansweredSince = undefined;
+    current = makeClient();
+    // In the background: until the new connection is ready its commands fail at once (offline), not after a timeout.
+    current.connect().catch(() => undefined);
+    client.destroy();
+  }
+
+  /** Sends one command under the deadline; rejects with the raw error so callers can classify it. */
+  function send<T>(args: string[]): Promise<T> {
+    if (closed) return Promise.reject(new StoreUnavailableError('redis store is closed'));
+    const client = current;
+    let sent: Promise<T>;
+    try {
+      // node-redis' own timeout drops a command still waiting to be written; ours also covers one already written.
+      sent = client.sendCommand<T>(args, { timeout: commandTimeoutMs });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    sent.then(answered, (err: unknown) => {
+      if (isReply(err)) answered();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(COMMAND_DEADLINE), commandTimeoutMs);
+    });
+    return Promise.race([sent, expired]).then(
+      (value) => {
+        clearTimeout(timer);
+        return value;
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (isTimeout(err)) replaceIfStalled(client);
+        throw err;
+      },
+    );
+  }
+
+  function fail(op: string, err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err;
+    return new StoreUnavailableError(`redis ${op} failed: ${describeRedisError(err, ctx)}`);
+  }
+
+  async function run<T>(op: string, args: string[]): Promise<T> {
+    try {
+      return await send<T>(args);
+    } catch (err) {
+      throw fail(op, err);
+    }
+  }
+
+  /** EVALSHA, falling back to EVAL when the script cache is empty (first use, or after a Redis restart). */
+  async function script<T>(op: string, source: string, key: string, args: string[]): Promise<T> {
+    let sha = shas.get(source);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(source).digest('hex');
+      shas.set(source, sha);
+    }
+    try {
+      return await send<T>(['EVALSHA', sha, '1', key, ...args]);
+    } catch (err) {
+      if (!(isReply(err) && replyCode(err as Error) === 'NOSCRIPT')) throw fail(op, err);
+    }
+    return run<T>(op, ['EVAL', source, '1', key, ...args]);
+  }
+
+  return {
+    kind: 'redis',
+    async get(key) {
+      return (await run<string | null>('get', ['GET', prefix + key])) ?? undefined;
+    },
+    async set(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      await run('set', ['SET', prefix + key, value, 'PX', String(ttl)]);
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      return (await run<string | null>('setIfAbsent', ['SET', prefix + key, value, 'PX', String(ttl), 'NX'])) === 'OK';
+    },
+    async take(key) {
+      if (getdelKnown) {
+        try {
+          return (await send<string | null>(['GETDEL', prefix + key])) ?? undefined;
+        } catch (err) {
+          if (!isUnknownCommand(err)) throw fail('take', err);
+          getdelKnown = false;
+        }
+      }
+      return (await script<string | null>('take', TAKE_SCRIPT, prefix + key, [])) ?? undefined;
+    },
+    async delete(key) {
+      await run('delete', ['DEL', prefix + key]);
+    },
+    async increment(key, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      return Number(await script<number>('increment', INCREMENT_SCRIPT, prefix + key, [String(ttl)]));
+    },
+    async ping() {
+      await run('ping', ['PING']);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const client = current;
+      // QUIT waits for pending replies; a stalled Redis would never send them, so after a deadline disconnect.
+      await deadline(client.close(), commandTimeoutMs * 2).catch(() => undefined);
+      client.destroy();
+    },
+  };
+}
+
+/** Settles like `promise`, or rejects with COMMAND_DEADLINE after `ms`. */
+function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(COMMAND_DEADLINE), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The store named by the environment: `TENGINE_REDIS_URL` (or the conventional `REDIS_URL`) selects Redis, with
+ * keys under `TENGINE_REDIS_KEY_PREFIX` (default `tengine:`); without either URL, the in-memory store, which is
+ * right for exactly one instance. Rejects with a StoreUnavailableError when the configured Redis is unreachable.
+ */
+export async function createStoreFromEnv(
+  env: Record<string, string | undefined>,
+  opts: { onError?: (message: string) => void } = {},
+): Promise<Store> {
+  const url = nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL);
+  if (url === undefined) return createMemoryStore();
+  const keyPrefix = nonEmpty(env.TENGINE_REDIS_KEY_PREFIX);
+  return createRedisStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }), ...opts });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}

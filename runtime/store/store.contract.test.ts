@@ -1,0 +1,266 @@
+// The Store contract (design §4 item 6), one suite run against both implementations: whatever a handler can observe
+// through the interface must be the same in memory and in Redis. Real short TTLs with polling, so the very same
+// assertions hold for both. The Redis leg uses the shared Redis with a key prefix unique to this run and deletes
+// only its own keys; in CI it fails when Redis is unreachable, locally it skips with the reason printed.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteKeysWithPrefix, inCI } from '../../test/fixtures/redis-server.js';
+import { createMemoryStore } from './memory-store.js';
+import { createRedisStore } from './redis-store.js';
+import { type Store, StoreUnavailableError } from './store.js';
+
+const REDIS_URL = process.env.TENGINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RUN_PREFIX = `tengine-test:${randomUUID()}:`;
+
+/** Makes a store whose keys live in `namespace` (two namespaces never see each other's keys). */
+type MakeStore = (namespace: string) => Promise<Store>;
+
+async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < withinMs) {
+    if (await check()) return performance.now() - start;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`condition not met within ${withinMs} ms`);
+}
+
+let counter = 0;
+const key = (label: string) => `${label}:${++counter}:${randomUUID()}`;
+
+function describeStoreContract(name: string, kind: Store['kind'], make: MakeStore): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    const opened: Store[] = [];
+    const open = async (namespace: string) => {
+      const s = await make(namespace);
+      opened.push(s);
+      return s;
+    };
+
+    beforeAll(async () => {
+      store = await open('main');
+    });
+    afterAll(async () => {
+      await Promise.all(opened.map((s) => s.close()));
+    });
+
+    it(`reports kind "${kind}" and answers ping (readiness)`, async () => {
+      expect(store.kind).toBe(kind);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('get returns the value until the TTL elapses, then undefined (expiry in milliseconds)', async () => {
+      const k = key('ttl');
+      const start = performance.now();
+      await store.set(k, 'v', 120);
+      expect(await store.get(k)).toBe('v');
+      await eventually(async () => (await store.get(k)) === undefined, 2000);
+      expect(performance.now() - start).toBeGreaterThanOrEqual(110);
+      expect(await store.get('never-set:' + randomUUID())).toBeUndefined();
+    });
+
+    it('set overwrites both the value and the TTL', async () => {
+      const k = key('overwrite');
+      await store.set(k, 'first', 80);
+      await store.set(k, 'second', 60_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await store.get(k)).toBe('second');
+    });
+
+    it('rejects a TTL that is not a positive finite number (programmer error, RangeError)', async () => {
+      for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(store.set(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.setIfAbsent(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.increment(key('bad-ttl'), ttl)).rejects.toBeInstanceOf(RangeError);
+      }
+    });
+
+    it('setIfAbsent: only the first of 20 concurrent writers wins (replay guard), the value is the winner', async () => {
+      const k = key('nx');
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.setIfAbsent(k, `w${i}`, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.get(k)).toBe(`w${results.indexOf(true)}`);
+      expect(await store.setIfAbsent(k, 'late', 60_000)).toBe(false);
+      expect(await store.get(k)).toBe(`w${results.indexOf(true)}`);
+    });
+
+    it('setIfAbsent succeeds again once the earlier value has expired, and never over a live set()', async () => {
+      const k = key('nx-expiry');
+      expect(await store.setIfAbsent(k, 'a', 100)).toBe(true);
+      expect(await store.setIfAbsent(k, 'b', 100)).toBe(false);
+      await eventually(async () => (await store.get(k)) === undefined, 2000);
+      expect(await store.setIfAbsent(k, 'c', 60_000)).toBe(true);
+      expect(await store.get(k)).toBe('c');
+      const k2 = key('nx-over-set');
+      await store.set(k2, 'set', 60_000);
+      expect(await store.setIfAbsent(k2, 'nx', 60_000)).toBe(false);
+    });
+
+    it('take is single use: 20 concurrent takes yield the value exactly once (authorization codes)', async () => {
+      const k = key('take');
+      await store.set(k, 'code-hash-record', 60_000);
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.take(k)));
+      expect(results.filter((r) => r !== undefined)).toEqual(['code-hash-record']);
+      expect(await store.get(k)).toBeUndefined();
+      expect(await store.take(k)).toBeUndefined();
+    });
+
+    it('take of an expired value is undefined', async () => {
+      const k = key('take-expired');
+      await store.set(k, 'v', 60);
+      await eventually(async () => (await store.get(k)) === undefined, 2000);
+      expect(await store.take(k)).toBeUndefined();
+    });
+
+    it('increment is atomic: 100 concurrent increments return 1..100 and leave 100', async () => {
+      const k = key('incr');
+      const results = await Promise.all(Array.from({ length: 100 }, () => store.increment(k, 60_000)));
+      expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(await store.get(k)).toBe('100');
+    });
+
+    it('increment keeps the first expiry (a fixed window) and starts again at 1 after it', async () => {
+      const k = key('window');
+      expect(await store.increment(k, 150)).toBe(1);
+      expect(await store.increment(k, 60_000)).toBe(2); // a later TTL must not extend the window
+      expect(await store.increment(k, 60_000)).toBe(3);
+      await eventually(async () => (await store.get(k)) === undefined, 2000);
+      expect(await store.increment(k, 60_000)).toBe(1);
+    });
+
+    it('delete removes a key, leaves others, and does not fail when the key is absent', async () => {
+      const k = key('del');
+      const other = key('del-other');
+      await store.set(k, 'v', 60_000);
+      await store.set(other, 'w', 60_000);
+      await store.delete(k);
+      expect(await store.get(k)).toBeUndefined();
+      expect(await store.get(other)).toBe('w');
+      await expect(store.delete(k)).resolves.toBeUndefined();
+      await expect(store.delete(key('never'))).resolves.toBeUndefined();
+    });
+
+    it('keeps unicode, the empty string and a 64 KB value byte for byte', async () => {
+      const values = [
+        'ünïcödé 日本語 עברית 🚀👩‍👩‍👧 \u0000 nul \r\n\t',
+        '',
+        randomBytes(48 * 1024).toString('base64').slice(0, 65_536),
+        'é'.repeat(32 * 1024),
+      ];
+      for (const value of values) {
+        const k = key('value');
+        await store.set(k, value, 60_000);
+        expect(await store.get(k)).toBe(value);
+        expect(await store.take(k)).toBe(value);
+      }
+      const unicodeKey = key('ключ-🔑');
+      expect(await store.setIfAbsent(unicodeKey, 'x', 60_000)).toBe(true);
+      expect(await store.get(unicodeKey)).toBe('x');
+    });
+
+    it('isolates namespaces (key prefix): one never sees, takes or counts the other keys', async () => {
+      const a = await open('iso-a');
+      const b = await open('iso-b');
+      const k = key('shared-name');
+      await a.set(k, 'from-a', 60_000);
+      expect(await b.get(k)).toBeUndefined();
+      expect(await b.take(k)).toBeUndefined();
+      expect(await b.setIfAbsent(k, 'from-b', 60_000)).toBe(true);
+      expect(await b.increment(k + ':n', 60_000)).toBe(1);
+      expect(await a.increment(k + ':n', 60_000)).toBe(1);
+      expect(await a.take(k)).toBe('from-a');
+      expect(await b.get(k)).toBe('from-b');
+    });
+
+    it('close releases the store: later calls reject with StoreUnavailableError, a second close is fine', async () => {
+      const s = await open('closing');
+      await s.set(key('c'), 'v', 60_000);
+      await s.close();
+      await expect(s.get(key('c'))).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.set(key('c'), 'v', 1000)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.close()).resolves.toBeUndefined();
+    });
+  });
+}
+
+describeStoreContract('memory', 'memory', async () => createMemoryStore({ sweepIntervalMs: 50 }));
+
+const redisProbe = await createRedisStore({ url: REDIS_URL, connectTimeoutMs: 1000 }).then(
+  async (s) => {
+    await s.close();
+    return undefined;
+  },
+  (err: unknown) => (err instanceof Error ? err.message : String(err)),
+);
+const skipRedis = redisProbe !== undefined && !inCI();
+if (skipRedis) {
+  console.warn(`Skipping the Redis store contract leg: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
+}
+
+describe.skipIf(skipRedis)('Redis store', () => {
+  afterAll(async () => {
+    await deleteKeysWithPrefix(REDIS_URL, RUN_PREFIX);
+  });
+
+  describeStoreContract('redis', 'redis', (namespace) =>
+    createRedisStore({ url: REDIS_URL, keyPrefix: `${RUN_PREFIX}${namespace}:` }),
+  );
+
+  describe('Redis specifics', () => {
+    const prefix = `${RUN_PREFIX}specifics:`;
+    const stores: Store[] = [];
+    const raw = createClient({ url: REDIS_URL, RESP: 2 });
+    raw.on('error', () => undefined);
+    beforeAll(async () => {
+      await raw.connect();
+      for (let i = 0; i < 2; i++) stores.push(await createRedisStore({ url: REDIS_URL, keyPrefix: prefix }));
+    });
+    afterAll(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      raw.destroy();
+    });
+
+    it('two instances with the same prefix share state (scale-out: a replay on another instance is caught)', async () => {
+      const [one, two] = stores as [Store, Store];
+      const k = key('jti');
+      expect(await one.setIfAbsent(k, '1', 60_000)).toBe(true);
+      expect(await two.setIfAbsent(k, '1', 60_000)).toBe(false);
+      await two.set(k + ':code', 'c', 60_000);
+      expect(await one.take(k + ':code')).toBe('c');
+      expect(await two.take(k + ':code')).toBeUndefined();
+      const counts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).increment(k + ':n', 60_000)));
+      expect(Math.max(...counts)).toBe(50);
+    });
+
+    it('stores under keyPrefix + logical key with a millisecond TTL on every key', async () => {
+      const [one] = stores as [Store];
+      const k = key('layout');
+      await one.set(k, 'v', 30_000);
+      await one.increment(k + ':n', 20_000);
+      expect(await raw.sendCommand(['GET', prefix + k])).toBe('v');
+      expect(await raw.sendCommand(['EXISTS', k])).toBe(0);
+      const ttl = Number(await raw.sendCommand(['PTTL', prefix + k]));
+      expect(ttl).toBeGreaterThan(25_000);
+      expect(ttl).toBeLessThanOrEqual(30_000);
+      const windowTtl = Number(await raw.sendCommand(['PTTL', prefix + k + ':n']));
+      expect(windowTtl).toBeGreaterThan(15_000);
+      expect(windowTtl).toBeLessThanOrEqual(20_000);
+    });
+
+    it('an error never carries the key or the value (increment of a non-counter)', async () => {
+      const [one] = stores as [Store];
+      const k = key('secret-key-name');
+      await one.set(k, 'value-that-must-not-leak', 60_000);
+      const err = await one.increment(k, 60_000).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      const message = (err as StoreUnavailableError).message;
+      expect((err as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
+      expect(message).not.toContain('value-that-must-not-leak');
+      expect(message).not.toContain('secret-key-name');
+      expect(message).toMatch(/^redis increment failed: Redis replied ERR/);
+    });
+  });
+});
