@@ -35,7 +35,8 @@ export function createApp(deps: AppDeps): Hono {
       c.body(
         rpcError(null, { code: RPC.InvalidRequest, message: `Request body exceeds ${deps.model.http.maxRequestBytes} bytes`, data: { code: 'REQUEST_TOO_LARGE' } }),
         413,
-        { 'Content-Type': 'application/json' },
+        // The rest of an oversized body is not read, so the connection cannot carry another request.
+        { 'Content-Type': 'application/json', Connection: 'close' },
       ),
   });
 

@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   env: Record<string, string | undefined>;
   /** Redis URL for shared state (REDIS_URL / TENGINE_REDIS_URL); without one the in-memory store serves one instance. */
   redisUrl?: string;
+  /** Prefix of every Redis key (TENGINE_REDIS_KEY_PREFIX, default `tengine:`), to share one Redis between deployments. */
+  redisKeyPrefix?: string;
   /** A ready store, instead of `redisUrl` (tests). */
   store?: import('./store/store.js').Store;
   /** Structured log sink (one JSON object per line in production). */

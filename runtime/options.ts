@@ -40,6 +40,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     runtimeKeys: runtimeKeysPath ? (await readOrFail(runtimeKeysPath, 'runtime key set', BOOT_EXIT.RUNTIME_KEYS_INVALID)).toString('utf8') : undefined,
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
     redisUrl: env.TENGINE_REDIS_URL ?? env.REDIS_URL,
+    redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
     port,
     publicUrl,
     env,

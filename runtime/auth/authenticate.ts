@@ -22,7 +22,8 @@ export const AUTH_FAILURE_CODES: Record<AuthFailure, string> = {
   revoked: 'SESSION_REVOKED',
 };
 
-const MAX_TOKEN_LENGTH = 8192;
+// Above the largest session token a maximal valid assertion can produce (about 9 KiB), far below header limits.
+const MAX_TOKEN_LENGTH = 16384;
 
 /**
  * Establishes who is calling from the `Authorization` header. API keys are looked up by their SHA-256, so the

@@ -3,7 +3,6 @@
  * status and the human text of the compatible catalogue. Codes are stable; never rename, only add.
  */
 export const TOOL_ERRORS = {
-  TOOL_NOT_FOUND: { status: 404, text: 'Tool not found' },
   TOOL_NOT_ENABLED: { status: 403, text: 'Tool not enabled for this project' },
   MEMBER_REQUIRED: { status: 403, text: 'Member context required' },
   INSUFFICIENT_SCOPE: { status: 403, text: 'Tool requires scopes' },

@@ -8,8 +8,10 @@ import type { McpHttpRequest, McpHttpResponse } from './mcp-handler.js';
  */
 export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttpResponse>, maxBodyBytes: number, fallback: RequestListener): RequestListener {
   return (req, res) => {
-    const url = req.url;
-    if (req.method !== 'POST' || (url !== '/mcp' && url !== '/mcp/')) return fallback(req, res);
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (req.method !== 'POST' || (path !== '/mcp' && path !== '/mcp/')) return fallback(req, res);
     const controller = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();

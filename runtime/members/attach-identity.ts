@@ -16,7 +16,7 @@ export async function attachIdentity(model: RuntimeModel, keySet: RuntimeKeySet 
   const jwt = new RuntimeJwt(keys, () => Math.floor(now() / 1000));
   model.jwt = jwt;
   model.sessions = new SessionTokens(jwt, issuer, model.memberSessionTtlSeconds, now);
-  model.publicJwks = () => jwt.publicJwks(keys);
+  model.publicJwks = () => jwt.publicJwks();
   return { keySet: keys, ephemeral };
 }
 

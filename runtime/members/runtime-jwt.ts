@@ -17,35 +17,49 @@ interface VerifyKey {
  */
 export class RuntimeJwt {
   private readonly keys = new Map<string, VerifyKey>();
-  private readonly active: RuntimeSigningKey;
 
-  /** Uses the first non-retired signing key of the set to sign; every key that is not retired verifies. */
-  constructor(keySet: RuntimeKeySet, private readonly nowSeconds: () => number) {
-    const now = nowSeconds();
-    const live = keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now);
-    if (live.length === 0) throw new Error('every signing key of the runtime key set is retired');
-    this.active = live.find((k) => k.retireAt === undefined) ?? live[0]!;
+  /** Signs with the first key that is not retired (preferring keys without `exp`); every unretired key verifies. */
+  constructor(private readonly keySet: RuntimeKeySet, private readonly nowSeconds: () => number) {
     for (const k of keySet.signing) this.keys.set(k.kid, { alg: k.alg, publicKey: createPublicKey(k.privateKey), ...(k.retireAt !== undefined ? { retireAt: k.retireAt } : {}) });
   }
 
-  /** The public keys clients may use to verify our tokens now (retired keys drop out once their time has passed). */
-  publicJwks(keySet: RuntimeKeySet): { keys: RuntimeSigningKey['publicJwk'][] } {
+  /** The key that signs now; chosen per call because a key with `exp` retires while the process runs. */
+  private activeKey(): RuntimeSigningKey | undefined {
     const now = this.nowSeconds();
-    return { keys: keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now).map((k) => k.publicJwk) };
+    const live = this.keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now);
+    return live.find((k) => k.retireAt === undefined) ?? live[0];
   }
 
-  /** Signs `payload` with the active key under the given `typ`. */
+  /** True when a key can sign now (false once every signing key has retired). */
+  canSign(): boolean {
+    return this.activeKey() !== undefined;
+  }
+
+  /** When a key stops verifying (Unix seconds), or undefined for a key without `exp` or unknown kid. */
+  retireAtOf(kid: string): number | undefined {
+    return this.keys.get(kid)?.retireAt;
+  }
+
+  /** The public keys clients may use to verify our tokens now (retired keys drop out once their time has passed). */
+  publicJwks(): { keys: RuntimeSigningKey['publicJwk'][] } {
+    const now = this.nowSeconds();
+    return { keys: this.keySet.signing.filter((k) => k.retireAt === undefined || k.retireAt > now).map((k) => k.publicJwk) };
+  }
+
+  /** Signs `payload` with the active key under the given `typ`; throws when every key has retired. */
   sign(typ: string, payload: Record<string, unknown>): string {
-    const header = { alg: this.active.alg, kid: this.active.kid, typ };
+    const active = this.activeKey();
+    if (!active) throw new Error('every signing key of the runtime key set is retired');
+    const header = { alg: active.alg, kid: active.kid, typ };
     const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
-    const signature = this.active.alg === 'EdDSA'
-      ? sign(null, Buffer.from(input), this.active.privateKey)
-      : sign(this.active.alg === 'ES384' ? 'sha384' : 'sha256', Buffer.from(input), { key: this.active.privateKey, dsaEncoding: 'ieee-p1363' });
+    const signature = active.alg === 'EdDSA'
+      ? sign(null, Buffer.from(input), active.privateKey)
+      : sign(active.alg === 'ES384' ? 'sha384' : 'sha256', Buffer.from(input), { key: active.privateKey, dsaEncoding: 'ieee-p1363' });
     return `${input}.${signature.toString('base64url')}`;
   }
 
   /** Verifies signature, key and `typ`; returns the payload (claims are checked by the caller). */
-  verify(token: string, typ: string): { ok: true; payload: Record<string, unknown> } | { ok: false; reason: JwtRejection } {
+  verify(token: string, typ: string): { ok: true; payload: Record<string, unknown>; kid: string } | { ok: false; reason: JwtRejection } {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
     if (first < 1 || second < 0 || token.indexOf('.', second + 1) >= 0) return { ok: false, reason: 'MALFORMED' };
@@ -62,7 +76,7 @@ export class RuntimeJwt {
       : verify(key.alg === 'ES384' ? 'sha384' : 'sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
     if (!ok) return { ok: false, reason: 'INVALID_SIGNATURE' };
     const payload = parseJson(token.slice(first + 1, second));
-    return payload ? { ok: true, payload } : { ok: false, reason: 'MALFORMED' };
+    return payload ? { ok: true, payload, kid: header.kid } : { ok: false, reason: 'MALFORMED' };
   }
 }
 

@@ -32,7 +32,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       return fail(c, 401, 'Invalid or inactive API key', auth.ok || auth.reason !== 'missing' ? 'INVALID_API_KEY' : 'MISSING_API_KEY');
     }
     const { projectId, integrationId } = auth.caller;
-    if (!deps.model.sessions) {
+    if (!deps.model.sessions || !deps.model.sessions.canMint()) {
       return fail(c, 503, 'Member sessions are not available: the runtime has no token signing key', 'SESSIONS_UNAVAILABLE');
     }
     let body: unknown;

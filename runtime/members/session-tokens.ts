@@ -24,6 +24,8 @@ export interface MemberSession {
   member: Member;
   /** Expiry, Unix seconds. */
   exp: number;
+  /** When the signing key retires (Unix seconds): the session ends then too, even if cached. */
+  keyRetireAt?: number;
 }
 
 const CACHE_LIMIT = 10_000;
@@ -43,6 +45,11 @@ export class SessionTokens {
     readonly ttlSeconds: number,
     private readonly now: () => number,
   ) {}
+
+  /** True while a signing key is available (false once every key of the set has retired). */
+  canMint(): boolean {
+    return this.jwt.canSign();
+  }
 
   /** Mints a token for a member of an integration. */
   mint(projectId: string, integrationId: string, member: Member): { token: string; exp: number; iat: number } {
@@ -69,7 +76,10 @@ export class SessionTokens {
   verify(token: string): { ok: true; session: MemberSession } | { ok: false; reason: 'EXPIRED' | 'INVALID' } {
     const nowS = Math.floor(this.now() / 1000);
     const cached = this.cache.get(token);
-    if (cached) return cached.exp > nowS ? { ok: true, session: cached } : { ok: false, reason: 'EXPIRED' };
+    if (cached) {
+      if (cached.keyRetireAt !== undefined && cached.keyRetireAt <= nowS) return { ok: false, reason: 'INVALID' };
+      return cached.exp > nowS ? { ok: true, session: cached } : { ok: false, reason: 'EXPIRED' };
+    }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) return { ok: false, reason: 'INVALID' };
     const checked = this.jwt.verify(token.slice(SESSION_TOKEN_PREFIX.length), SESSION_TOKEN_TYP);
     if (!checked.ok) return { ok: false, reason: 'INVALID' };
@@ -80,7 +90,8 @@ export class SessionTokens {
     const member: Member = { id: p.sub };
     if (typeof p.email === 'string') member.email = p.email;
     if (Array.isArray(p.roles) && p.roles.every((r) => typeof r === 'string')) member.roles = p.roles as string[];
-    const session: MemberSession = { projectId: p.project_id, integrationId: p.integration_id, member, exp: p.exp };
+    const keyRetireAt = this.jwt.retireAtOf(checked.kid);
+    const session: MemberSession = { projectId: p.project_id, integrationId: p.integration_id, member, exp: p.exp, ...(keyRetireAt !== undefined ? { keyRetireAt } : {}) };
     // Bounded: a flood of distinct tokens only costs verification, never unbounded memory.
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(token, session);

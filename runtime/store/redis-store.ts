@@ -187,7 +187,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     return run<T>(op, ['EVAL', source, '1', key, ...args]);
   }
 
-  return {
+  const store: Store = {
     kind: 'redis',
     async get(key) {
       return (await run<string | null>('get', ['GET', prefix + key])) ?? undefined;
@@ -230,6 +230,16 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       client.destroy();
     },
   };
+
+  // A connection is not enough: a PING proves the server serves us (it fails on NOAUTH, LOADING, a wrong ACL).
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close();
+    const why = err instanceof Error ? err.message.replace(/^redis ping failed: /, '') : 'PING failed';
+    throw new StoreUnavailableError(`Redis at ${where} is unusable: ${why}`);
+  }
+  return store;
 }
 
 /** Settles like `promise`, or rejects with COMMAND_DEADLINE after `ms`. */

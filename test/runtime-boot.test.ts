@@ -1,0 +1,255 @@
+// Boot through the real process entry (`node --import tsx runtime/main.ts`), as an orchestrator runs it: every refused
+// boot exits with the code docs/operations.md gives for the printed error code, and prints exactly one error line plus
+// one hint line, never a stack trace. The success case logs `listening`, serves /readyz and exits 0 on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
+import { BOOT_EXIT } from '../runtime/load/boot-exit-codes.js';
+import type { TengineConfig, Tool } from '../schemas/config-types.js';
+import { generatePemKeyPair, tempDir } from './fixtures/bundle-fixtures.js';
+import { deploy } from './fixtures/runtime-harness.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MAIN = path.join(ROOT, 'runtime', 'main.ts');
+const SECRET_ENV = 'TNG_BOOT_TEST_UPSTREAM_SECRET';
+
+/** Exit code → codes, read from the table in docs/operations.md ("| 14 | `BUNDLE_SIGNATURE_INVALID` | ..."). */
+const DOC_EXIT_CODES: Map<number, string[]> = (() => {
+  const map = new Map<number, string[]>();
+  const text = readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
+  for (const m of text.matchAll(/^\|\s*(\d+)\s*\|([^|]*)\|/gm)) {
+    const codes = [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((c) => c[1]!);
+    if (codes.length > 0) map.set(Number(m[1]), codes);
+  }
+  return map;
+})();
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+let dir: string;
+let cleanup: () => Promise<void>;
+const files: Record<string, string> = {};
+let goodBundle: Uint8Array;
+let apiKey: string;
+let blocker: Server | undefined;
+
+/** The environment of a spawned runtime: no TENGINE_* variables leak in from the test run. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...extra };
+}
+
+function start(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Runs the runtime to completion (killed after 20 s, which fails the test through the exit code). */
+function run(args: string[], env: Record<string, string> = {}): Promise<Exit> {
+  const child = start(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Checks the documented failure shape and returns the printed code. */
+function expectRefusal(expect: ExpectStatic, out: Exit, exitCode: number, code: string | readonly string[]): string {
+  const lines = out.stderr.replace(/\n$/, '').split('\n');
+  expect(lines, out.stderr).toHaveLength(2);
+  const m = /^tengine runtime: error ([A-Z_]+): (\S.*)$/.exec(lines[0]!);
+  expect(m, lines[0]).not.toBeNull();
+  expect(lines[1]).toMatch(/^ {2}hint: \S/);
+  expect(out.stderr).not.toMatch(/^\s+at /m); // no stack frames
+  expect(out.stderr).not.toMatch(/\.ts:\d+/);
+  expect(out.stdout).toBe('');
+  const printed = m![1]!;
+  if (typeof code === 'string') expect(printed).toBe(code);
+  else expect(code).toContain(printed);
+  expect(out.signal).toBeNull();
+  expect(out.code).toBe(exitCode);
+  // The pairing of exit code and printed code is the documented contract (docs/operations.md) and BOOT_EXIT's.
+  expect(DOC_EXIT_CODES.get(exitCode), `docs/operations.md row for exit ${exitCode}`).toContain(printed);
+  return printed;
+}
+
+function toolCfg(extra: Partial<Tool> = {}): Tool {
+  return {
+    name: 'echo',
+    description: 'Echo',
+    input_schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+    base_url: 'http://127.0.0.1:9',
+    http_method: 'GET',
+    endpoint_path: '/echo/{id}',
+    ...extra,
+  };
+}
+
+function cfg(tools: Tool[]): TengineConfig {
+  return { version: 1, projects: [{ id: 'alpha', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }], tools }] };
+}
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('tengine-boot-'));
+  const good = await deploy(cfg([toolCfg()]));
+  goodBundle = good.bundle;
+  apiKey = good.apiKeys['alpha/backend']!;
+  const secretEnv = await deploy(cfg([toolCfg({ auth_strategy: 'static_bearer', auth_secret_env: SECRET_ENV })]));
+  const bundleText = Buffer.from(good.bundle).toString('utf8');
+
+  // One base64url character inside the signed payload changed to another valid one: still a well-formed,
+  // canonical file, but the signature no longer covers these bytes.
+  const envelope = JSON.parse(bundleText) as { payload: string };
+  const start = bundleText.indexOf(envelope.payload);
+  const at = start + Math.floor(envelope.payload.length / 2);
+  const flipped = bundleText.slice(0, at) + (bundleText[at] === 'A' ? 'B' : 'A') + bundleText.slice(at + 1);
+  expect(flipped).not.toBe(bundleText);
+  expect(flipped.length).toBe(bundleText.length);
+
+  const write = async (name: string, content: string | Uint8Array) => {
+    files[name] = path.join(dir, name);
+    await writeFile(files[name], content);
+  };
+  await write('bundle.json', good.bundle);
+  await write('bundle.pub.pem', good.publicPem);
+  await write('other.pub.pem', generatePemKeyPair('ed25519').publicPem);
+  await write('flipped.json', flipped);
+  await write('reformatted.json', bundleText.replace(/^\{/, '{ '));
+  await write('secret-env.json', secretEnv.bundle);
+  await write('secret-env.pub.pem', secretEnv.publicPem);
+  files.directory = path.join(dir, 'a-directory');
+  await mkdir(files.directory);
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+  await cleanup?.();
+});
+
+describe.concurrent('refused boots: exit code, one error line and a hint (docs/operations.md "Boot checks and exit codes")', () => {
+  it('no --bundle: exit 2, BUNDLE_MISSING', async ({ expect }) => {
+    expectRefusal(expect, await run(['--bundle-public-key', files['bundle.pub.pem']!, '--port', '0']), 2, 'BUNDLE_MISSING');
+  });
+
+  it('no bundle public key: exit 2, BUNDLE_KEY_MISSING', async ({ expect }) => {
+    expectRefusal(expect, await run(['--bundle', files['bundle.json']!, '--port', '0']), 2, 'BUNDLE_KEY_MISSING');
+  });
+
+  it('an unreadable bundle path (missing file, a directory): exit 3, BUNDLE_UNREADABLE', async ({ expect }) => {
+    for (const p of [path.join(dir, 'does-not-exist.json'), files.directory!]) {
+      expectRefusal(expect, await run(['--bundle', p, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0']), 3, 'BUNDLE_UNREADABLE');
+    }
+  });
+
+  it('a bundle signed by a key that is not trusted: exit 12, BUNDLE_KEY_UNKNOWN', async ({ expect }) => {
+    expectRefusal(expect, await run(['--bundle', files['bundle.json']!, '--bundle-public-key', files['other.pub.pem']!, '--port', '0']), 12, 'BUNDLE_KEY_UNKNOWN');
+  });
+
+  it('one byte flipped inside the payload: the printed code matches the exit code (14 signature / 11 not canonical)', async ({ expect }) => {
+    const out = await run(['--bundle', files['flipped.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0']);
+    expect([BOOT_EXIT.BUNDLE_SIGNATURE_INVALID, BOOT_EXIT.BUNDLE_NOT_CANONICAL]).toContain(out.code);
+    const printed = expectRefusal(expect, out, out.code ?? -1, ['BUNDLE_SIGNATURE_INVALID', 'BUNDLE_NOT_CANONICAL']);
+    expect(BOOT_EXIT[printed as keyof typeof BOOT_EXIT]).toBe(out.code);
+  });
+
+  it('whitespace added outside the signed part: exit 11, BUNDLE_NOT_CANONICAL', async ({ expect }) => {
+    expectRefusal(expect, await run(['--bundle', files['reformatted.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0']), 11, 'BUNDLE_NOT_CANONICAL');
+  });
+
+  it('a tool whose auth_secret_env is not set: exit 23, SECRET_ENV_MISSING, naming the variable but no value', async ({ expect }) => {
+    const out = await run(['--bundle', files['secret-env.json']!, '--bundle-public-key', files['secret-env.pub.pem']!, '--port', '0']);
+    expectRefusal(expect, out, 23, 'SECRET_ENV_MISSING');
+    expect(out.stderr).toContain(SECRET_ENV);
+  });
+
+  it('a port in use: exit 30, LISTEN_FAILED', async ({ expect }) => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const out = await run(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--host', '127.0.0.1', '--port', String(port)]);
+    expectRefusal(expect, out, 30, 'LISTEN_FAILED');
+    expect(out.stderr).toContain('EADDRINUSE');
+  });
+
+  it('a malformed --port: exit 2, BAD_PORT', async ({ expect }) => {
+    expectRefusal(expect, await run(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '80x']), 2, 'BAD_PORT');
+  });
+});
+
+describe('a good boot', () => {
+  it('logs `listening` as JSON, answers /readyz with the bundle digest and MCP calls, and exits 0 on SIGTERM', async () => {
+    const child = start(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--host', '127.0.0.1', '--port', '0']);
+    let stderr = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr: ${stderr}`)), 15_000);
+      child.stderr!.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+        for (const line of stderr.split('\n').slice(0, -1)) {
+          let entry: Record<string, unknown>;
+          try {
+            entry = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            continue;
+          }
+          if (entry.event === 'listening') {
+            clearTimeout(timer);
+            resolve(entry);
+          }
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening; stderr: ${stderr}`)));
+    });
+    expect(listening).toMatchObject({ level: 'info', event: 'listening' });
+    expect(typeof listening.time).toBe('string');
+    const url = listening.url as string;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(listening.mcp).toBe(`${url}/mcp`);
+
+    // The digest is the SHA-256 of the signed payload bytes, computed here independently.
+    const payload = (JSON.parse(Buffer.from(goodBundle).toString('utf8')) as { payload: string }).payload;
+    const digest = `sha256:${createHash('sha256').update(Buffer.from(payload, 'base64url')).digest('hex')}`;
+    expect(listening.bundle_digest).toBe(digest);
+
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', bundle_digest: digest });
+    const live = await fetch(`${url}/livez`);
+    expect(live.status).toBe(200);
+
+    const ping = await fetch(`${url}/mcp`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(ping.status).toBe(200);
+    const list = (await ping.json()) as { result: { tools: { name: string }[] } };
+    expect(list.result.tools.map((t) => t.name)).toEqual(['mcp_whoami', 'echo']);
+
+    expect(child.kill('SIGTERM')).toBe(true);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    // Only JSON log lines on stderr; no stack trace.
+    for (const line of stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+});
