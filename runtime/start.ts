@@ -28,7 +28,7 @@ export { resolveRuntimeOptions } from './options.js';
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
   const { model, keySet, close: closeModel } = await loadModel(opts);
-  const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix));
+  const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log));
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
 
   let server: Server;
@@ -64,11 +64,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
 }
 
 /** Opens Redis when a URL is given (failing boot when it cannot be reached), else the in-memory store. */
-async function openStore(redisUrl: string | undefined, keyPrefix: string | undefined): Promise<Store> {
+async function openStore(redisUrl: string | undefined, keyPrefix: string | undefined, log: RuntimeOptions['log']): Promise<Store> {
   if (!redisUrl) return createMemoryStore();
   try {
     const { createRedisStore } = await import('./store/redis-store.js');
-    return await createRedisStore({ url: redisUrl, ...(keyPrefix ? { keyPrefix } : {}) });
+    return await createRedisStore({ url: redisUrl, ...(keyPrefix ? { keyPrefix } : {}), onError: (message) => log?.({ level: 'warn', event: 'store_error', message }) });
   } catch (e) {
     throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${redactUrl(redisUrl)}: ${(e as Error).message}`, BOOT_EXIT.STORE_UNAVAILABLE, 'check REDIS_URL / TENGINE_REDIS_URL and that Redis (>= 6.2) is reachable');
   }

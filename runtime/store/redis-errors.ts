@@ -73,6 +73,11 @@ export function isTimeout(err: unknown): boolean {
   return err === COMMAND_DEADLINE || err instanceof TimeoutError;
 }
 
+/** True for a command refused because the client is (re)connecting. */
+export function isOffline(err: unknown): boolean {
+  return err instanceof ClientOfflineError;
+}
+
 /** True when Redis answered at all (an error reply still proves the connection is alive). */
 export function isReply(err: unknown): boolean {
   return err instanceof ErrorReply;

@@ -6,6 +6,7 @@ import {
   COMMAND_DEADLINE,
   describeRedisError,
   type ErrorContext,
+  isOffline,
   isReply,
   isTimeout,
   isUnknownCommand,
@@ -82,6 +83,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   let closed = false;
   let getdelKnown = true;
   let unansweredSince: number | undefined; // first deadline missed since Redis last answered
+  let notReadySince: number | undefined; // when the current connection stopped (or has not yet started) serving
   const shas = new Map<string, string>();
 
   const reconnectStrategy = (retries: number, cause: Error): number | Error => {
@@ -92,12 +94,16 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
 
   const makeClient = (): Client => {
     const client = newClient(opts.url, connectTimeoutMs, maxPendingCommands, reconnectStrategy);
+    notReadySince = performance.now();
     // Without a listener node-redis' 'error' event would crash the process.
     client.on('error', (err: unknown) => {
-      if (client === current && !closed) report(`redis ${where}: ${describeRedisError(err, ctx)}`);
+      if (client !== current || closed) return;
+      notReadySince ??= performance.now();
+      report(`redis ${where}: ${describeRedisError(err, ctx)}`);
     });
     client.on('ready', () => {
       everReady = true;
+      if (client === current) notReadySince = undefined;
     });
     return client;
   };
@@ -116,16 +122,31 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     unansweredSince = undefined;
   };
 
-  function replaceIfStalled(client: Client): void {
-    const now = performance.now();
-    unansweredSince ??= now;
-    if (closed || client !== current || now - unansweredSince < stallResetMs) return;
-    report(`redis ${where}: no reply for ${Math.round(now - unansweredSince)} ms, reconnecting`);
+  function replace(client: Client, why: string): void {
+    report(`redis ${where}: ${why}, reconnecting`);
     unansweredSince = undefined;
     current = makeClient();
     // In the background: until the new connection is ready its commands fail at once (offline), not after a timeout.
     current.connect().catch(() => undefined);
     client.destroy();
+  }
+
+  // Commands keep missing their deadline and Redis has not answered anything for stallResetMs: the connection is
+  // presumed half-open (node-redis would wait for TCP to notice, minutes with data in flight).
+  function onDeadline(client: Client): void {
+    const now = performance.now();
+    unansweredSince ??= now;
+    if (closed || client !== current || now - unansweredSince < stallResetMs) return;
+    replace(client, `no reply for ${Math.round(now - unansweredSince)} ms`);
+  }
+
+  // node-redis bounds the TCP connect but not the handshake after it: a connection to a frozen server (or to the
+  // old address after a failover) would stay "connecting" forever, so a client offline for too long is replaced.
+  function onOffline(client: Client): void {
+    const now = performance.now();
+    if (closed || client !== current || client.isReady || notReadySince === undefined) return;
+    if (now - notReadySince < stallResetMs + connectTimeoutMs) return;
+    replace(client, `not connected for ${Math.round(now - notReadySince)} ms`);
   }
 
   /** Sends one command under the deadline; rejects with the raw error so callers can classify it. */
@@ -153,7 +174,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       },
       (err: unknown) => {
         clearTimeout(timer);
-        if (isTimeout(err)) replaceIfStalled(client);
+        if (isTimeout(err)) onDeadline(client);
+        else if (isOffline(err)) onOffline(client);
         throw err;
       },
     );
