@@ -5,6 +5,8 @@ import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
 import type { Store } from './store/store.js';
+import { adminSurfaceHandler } from './admin/surface-route.js';
+import type { TengineConfig } from '../schemas/config-types.js';
 
 /** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
 export interface AppDeps {
@@ -13,6 +15,8 @@ export interface AppDeps {
   store: Store;
   /** Wall clock in milliseconds (injected for tests). */
   now?: () => number;
+  /** The served config and the admin token hash, for GET /api/v1/admin/surface (404 without a token). */
+  admin?: { config: TengineConfig; tokenSha256?: Buffer };
   /** Absolute base URL clients use (no trailing slash), e.g. `https://mcp.example.com`. */
   publicUrl: string;
   log?: (entry: Record<string, unknown>) => void;
@@ -69,6 +73,8 @@ export function createApp(deps: AppDeps): Hono {
   );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.
   app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, { 'Cache-Control': 'public, max-age=300' }));
+
+  app.get('/api/v1/admin/surface', adminSurfaceHandler({ model: deps.model, config: deps.admin?.config ?? { version: 1 }, ...(deps.admin?.tokenSha256 ? { adminTokenSha256: deps.admin.tokenSha256 } : {}) }));
 
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

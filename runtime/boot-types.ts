@@ -19,6 +19,8 @@ export interface RuntimeOptions {
   redisKeyPrefix?: string;
   /** A ready store, instead of `redisUrl` (tests). */
   store?: import('./store/store.js').Store;
+  /** The admin token (TENGINE_ADMIN_TOKEN); only its SHA-256 is kept. Enables GET /api/v1/admin/surface. */
+  adminToken?: string;
   /** Structured log sink (one JSON object per line in production). */
   log?: (entry: Record<string, unknown>) => void;
 }

@@ -41,6 +41,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
     redisUrl: env.TENGINE_REDIS_URL ?? env.REDIS_URL,
     redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
+    adminToken: env.TENGINE_ADMIN_TOKEN,
     port,
     publicUrl,
     env,

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import type { TengineConfig } from '../schemas/config-types.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
@@ -27,7 +29,8 @@ export { resolveRuntimeOptions } from './options.js';
  */
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
-  const { model, keySet, close: closeModel } = await loadModel(opts);
+  const { model, keySet, config, close: closeModel } = await loadModel(opts);
+  const admin = { config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
   const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log));
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
 
@@ -39,7 +42,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       if (identity.ephemeral) {
         log?.({ level: 'warn', event: 'ephemeral_token_key', message: 'no runtime key set: member session tokens use a key that dies with this process; pass --runtime-keys when running more than one instance' });
       }
-      const deps = { model, store, publicUrl, log };
+      const deps = { model, store, publicUrl, log, admin };
       return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
     });
   } catch (e) {
@@ -79,7 +82,7 @@ function redactUrl(url: string): string {
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
-export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; close: () => Promise<void> }> {
+export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
   const trusted: TrustedKey[] = [];
   for (const text of opts.bundlePublicKeys) {
     try {
@@ -120,7 +123,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
     },
   });
   holder.model = model;
-  return { model, keySet, close: () => http.close() };
+  return { model, keySet, config: verified.payload.config, close: () => http.close() };
 }
 
 function formatHost(host: string): string {
