@@ -48,6 +48,11 @@ describe('TNG002 malformed YAML', () => {
     expect(positions(loaded.diagnostics)).toEqual([`TNG002 ${ROOT}:2:11`]);
   });
 
+  it.each([['"'], ["'"]])('TNG002 points at the opening %s of an unclosed quoted string, not at the end of the file', async (q) => {
+    const loaded = await load(`version: 1\nprojects:\n  - id: demo\n    name: ${q}abc\n    description: x\n`);
+    expect(positions(loaded.diagnostics)).toEqual([`TNG002 ${ROOT}:4:11`]);
+  });
+
   it('TNG002 in an included file names the fragment', async () => {
     const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/a.yaml': 'project: demo\ntools: [\n' });
     expect(loaded.diagnostics.map((d) => `${d.code} ${d.file}`)).toEqual(['TNG002 tools/a.yaml']);
@@ -68,6 +73,12 @@ describe('TNG003 duplicate keys', () => {
   it('TNG003 in an included file names the fragment and the line there', async () => {
     const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/a.yaml': 'project: demo\ntools: []\nproject: demo\n' });
     expect(positions(loaded.diagnostics)).toEqual(['TNG003 tools/a.yaml:3:1']);
+  });
+
+  it('TNG003 names a quoted duplicated key by its value', async () => {
+    const loaded = await load('version: 1\n"my key": 1\n"my key": 2\n');
+    expect(positions(loaded.diagnostics)).toEqual([`TNG003 ${ROOT}:3:1`]);
+    expect(loaded.diagnostics[0]!.message).toBe('duplicate key "my key"');
   });
 
   it('TNG003 names the whole duplicated key in its message', async () => {
@@ -120,6 +131,50 @@ describe('TNG101 wrong types', () => {
   });
 });
 
+describe('schema messages name what they are about', () => {
+  it('TNG103 names the tool and its project instead of a path', async () => {
+    const loaded = await load(oneToolConfig('', { method: 'GETT' }));
+    expect(loaded.diagnostics.map((d) => d.message)).toEqual(['tool "get_item" (project demo): http_method must be "GET" or "POST" or "PUT" or "PATCH" or "DELETE", not "GETT"']);
+  });
+
+  it('falls back to the path where a tool has no usable name', async () => {
+    const loaded = await load(oneToolConfig('', { method: 'GETT' }).replace('name: get_item', 'name: 42'));
+    expect(loaded.diagnostics.map((d) => d.message)).toContain('project "demo": tools[0].http_method must be "GET" or "POST" or "PUT" or "PATCH" or "DELETE", not "GETT"');
+  });
+
+  it('names the tool of an included fragment with the fragment\'s project', async () => {
+    const frag = 'project: demo\ntools:\n  - name: t\n    description: d\n    input_schema: {type: object}\n    base_url: https://api.example.com\n    http_method: GET\n    endpoint_path: /x\n    timout: 5s\n';
+    const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/a.yaml': frag });
+    expect(loaded.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(['TNG100 tool "t" (project demo): unknown field "timout"']);
+  });
+
+  it('TNG103 for `version: "1"` explains the quotes instead of suggesting "1"', async () => {
+    const loaded = await load('version: "1"\nprojects:\n  - id: demo\n');
+    expect(loaded.diagnostics[0]!.hint).not.toContain('did you mean');
+    expect(loaded.diagnostics[0]!.hint).toContain('remove the quotes');
+  });
+
+  it('an integration without kind is one TNG102, without a TNG103 about an undefined kind', async () => {
+    const loaded = await load('version: 1\nprojects:\n  - id: demo\n    integrations:\n      - id: backend\n');
+    expect(positions(loaded.diagnostics)).toEqual([`TNG102 ${ROOT}:5:9`]);
+    expect(loaded.diagnostics[0]!.message).toBe('integration "backend" (project demo) is missing the required field "kind"');
+  });
+
+  it('TNG103 suggests the closest integration kind, TNG101 reports a kind that is not a string', async () => {
+    const loaded = await load('version: 1\nprojects:\n  - id: demo\n    integrations:\n      - id: a\n        kind: oauht\n      - id: b\n        kind: 5\n');
+    expect(positions(loaded.diagnostics)).toEqual([`TNG103 ${ROOT}:6:15`, `TNG101 ${ROOT}:8:15`]);
+    expect(loaded.diagnostics[0]!.hint).toBe('did you mean "oauth"?');
+  });
+
+  it('TNG209 names the JSON Schema keyword and value, not the meta-schema\'s internals', async () => {
+    const loaded = await load(oneToolConfig().replace('id: { type: string }', 'id: { type: text }'));
+    expect(positions(loaded.diagnostics)).toEqual([`TNG209 ${ROOT}:10:25`]);
+    expect(loaded.diagnostics[0]!.message).toBe(
+      'input_schema at /properties/id: type "text" is not a JSON Schema type (string, number, integer, boolean, object, array, null)',
+    );
+  });
+});
+
 describe('one mistake, one diagnostic (docs/config.md §7: rules skip only the field the schema rejected)', () => {
   it('a field the schema rejects is not reported again by a rule (TNG101, no TNG207 cascade)', async () => {
     const loaded = await load(oneToolConfig('', { endpointPath: '42' }));
@@ -132,6 +187,23 @@ describe('one mistake, one diagnostic (docs/config.md §7: rules skip only the f
     const text = oneToolConfig('        timout: 5s\n').replace('https://api.example.com', 'http://api.example.com');
     const loaded = await load(text);
     expect(positions(loaded.diagnostics)).toEqual([`TNG206 ${ROOT}:11:19`, `TNG100 ${ROOT}:14:9`]);
+  });
+
+  it('the same holds for a tool of an included fragment (rejected fields are moved to the merged tool)', async () => {
+    const frag = 'project: demo\ntools:\n  - name: t\n    description: d\n    input_schema: {type: object}\n    base_url: http://api.example.com\n    http_method: GET\n    endpoint_path: 42\n    timout: 5s\n';
+    const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/a.yaml': frag });
+    expect(positions(loaded.diagnostics)).toEqual(['TNG206 tools/a.yaml:6:15', 'TNG101 tools/a.yaml:8:20', 'TNG100 tools/a.yaml:9:5']);
+  });
+
+  it('a placeholder is not reported as undeclared when input_schema itself was rejected', async () => {
+    const loaded = await load(oneToolConfig().replace(/input_schema:\n {10}type: object\n {10}properties:\n {12}id: \{ type: string \}/, 'input_schema: [id]'));
+    expect(positions(loaded.diagnostics)).toEqual([`TNG101 ${ROOT}:7:23`]);
+  });
+
+  it('rules do not crash on a root project whose tools are a mapping while a fragment adds tools to it', async () => {
+    const frag = 'project: demo\ntools:\n  - name: t\n    description: d\n    input_schema: {type: object}\n    base_url: https://api.example.com\n    http_method: GET\n    endpoint_path: /x\n';
+    const loaded = await load({ [ROOT]: 'version: 1\ninclude: [tools/*.yaml]\nprojects:\n  - id: demo\n    tools: {}\n', 'tools/a.yaml': frag });
+    expect(positions(loaded.diagnostics)).toEqual([`TNG101 ${ROOT}:5:12`]);
   });
 });
 
@@ -218,6 +290,16 @@ describe('TNG214 secrets written in plaintext', () => {
   it('TNG214 rejects a Tengine credential in any other field', async () => {
     const leaked = await load(`version: 1\nprojects:\n  - id: demo\n    description: tng_cs_${'b'.repeat(30)}\n`);
     expect(positions(leaked.diagnostics)).toEqual([`TNG214 ${ROOT}:4:18`]);
+  });
+
+  it('TNG214 finds a Tengine credential anywhere in a string, not only at its start', async () => {
+    const leaked = await load(`version: 1\nprojects:\n  - id: demo\n    description: "call it with tengine_${'A'.repeat(43)} please"\n`);
+    expect(positions(leaked.diagnostics)).toEqual([`TNG214 ${ROOT}:4:18`]);
+  });
+
+  it('TNG214 does not fire for a word that merely contains the prefix', async () => {
+    const loaded = await load(`version: 1\nprojects:\n  - id: demo\n    description: mytengine_${'a'.repeat(30)}\n`);
+    expect(loaded.diagnostics).toEqual([]);
   });
 
   it('TNG214 rejects a literal Authorization header, at the header value', async () => {
@@ -355,7 +437,7 @@ describe('environment references (TNG009 / TNG010)', () => {
     expect(positions(loaded.diagnostics)).toEqual(['TNG009 tools/a.yaml:6:15']);
   });
 
-  it.each([['${DEMO_NAME}'], ['${env:}'], ['${env:1ABC}'], ['${env:A-B}'], ['${secret:X}'], ['x ${env:A B} y']])(
+  it.each([['${DEMO_NAME}'], ['${env:}'], ['${env:1ABC}'], ['${env:A-B}'], ['${secret:X}'], ['x ${env:A B} y'], ['${env:DEMO_NAME'], ['x ${env:A'], ['${']])(
     'TNG010 rejects the malformed reference %s, at the value',
     async (ref) => {
       const loaded = await load(withName(JSON.stringify(ref)));
@@ -401,6 +483,28 @@ describe('numbers that are not JSON', () => {
   });
 });
 
+describe('integers beyond 2^53 - 1 (TNG101), in both parsers', () => {
+  it.each([
+    ['9007199254740992', 4],
+    ['-9007199254740993', 4],
+    ['0x20000000000000', 4],
+    ['0o400000000000000000', 4],
+    ['!!int "12345678901234567890"', 10],
+  ])('TNG101 rejects %s, at the value', (n, column) => {
+    const text = `a: 1\nb: ${n}\n`;
+    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
+    expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
+  });
+
+  it('accepts the largest safe integers exactly', () => {
+    expectSameData('a: 9007199254740991\nb: -9007199254740991\nc: 0x1FFFFFFFFFFFFF\n');
+  });
+
+  it('12345678901234567890.0 is a float, and stays one', () => {
+    expectSameData('a: 12345678901234567890.0\n');
+  });
+});
+
 describe('YAML the parsers must not accept silently', () => {
   it('TNG002 rejects an unknown tag (docs/config.md §7.1), at the tag', async () => {
     // Bug: `!foo` is dropped with a warning and the value becomes the plain string "bar".
@@ -420,29 +524,99 @@ describe('YAML the parsers must not accept silently', () => {
   });
 });
 
-describe('deep nesting', () => {
-  const codes = async (text: string) => {
-    const loaded = await load(text);
-    return loaded.diagnostics.map((d) => d.code);
-  };
-
-  it('5000 nested flow lists in body_template end in a stable TNG002, not a crash', async () => {
-    const text = oneToolConfig(`        body_template: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, { method: 'POST' });
-    // How many diagnostics there are (and where) depends on how much stack the parser gets; the code does not.
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
+describe('YAML tags and directives (docs/config.md §1.5)', () => {
+  it.each([
+    ['!!float 1', 'an int written as a float (the yaml library would keep the string "1")'],
+    ['!!int 1.5', 'a float written as an int'],
+    ['!!bool yes', 'a YAML 1.1 boolean'],
+    ['!!null x', 'a string written as null'],
+    ['!!map [1]', 'a list written as a mapping'],
+    ['!!binary aGk=', 'a tag outside the core schema'],
+    ['!!timestamp 2024-01-01', 'a tag outside the core schema'],
+    ['!!set {a: null}', 'a tag outside the core schema'],
+    ['!!merge x', 'a tag outside the core schema'],
+    ['! x', 'the non-specific tag'],
+    ['!<tag:example.com,2024:x> y', 'a verbatim tag'],
+    ['!local y', 'a local tag'],
+  ])('TNG002 rejects `%s` (%s), at the tag, in both parsers', (value) => {
+    const text = `a: 1\nb: ${value}\n`;
+    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
+    expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
   });
 
-  it('5000 nested block sequences end in a stable TNG002, not a crash', async () => {
-    const text = `version: 1\nprojects:\n  - id: demo\n    description:\n      ${'- '.repeat(5000)}x\n`;
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
+  it('TNG002 rejects a tag on a mapping key', () => {
+    expect(positions(parseConfigFile('!foo a: 1\n', ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
   });
 
-  it('5000 nested flow mappings end in a stable TNG002, not a crash', async () => {
-    const text = oneToolConfig(`        body_template: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`, { method: 'POST' });
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
-    expect(new Set(await codes(text))).toEqual(new Set(['TNG002']));
+  it('accepts the core tags where they apply, with the same data in both parsers', () => {
+    expectSameData('a: !!str 12\nb: !!int "12"\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\nf: !!map {x: 1}\ng: !!seq [1]\nh: !<tag:yaml.org,2002:str> x\ni: !!float "1e3"\n');
+    expectSameData('%TAG !e! tag:yaml.org,2002:\n---\na: !e!str 12\n');
+  });
+
+  it('TNG002 rejects a %YAML directive other than 1.2, at the directive, in both parsers', () => {
+    for (const v of ['1.1', '1.0', '1.3']) {
+      const text = `%YAML ${v}\n---\na: yes\n`;
+      expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
+      expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
+    }
+  });
+
+  it('accepts %YAML 1.2', () => {
+    expectSameData('%YAML 1.2\n---\na: yes\nb: 012\n');
+  });
+});
+
+describe('aliases the precise parser rejects', () => {
+  it('TNG002 rejects an alias inside the node it refers to, at the alias', () => {
+    expect(positions(parseConfigFile('a: &x [1, *x]\n', ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:11`]);
+  });
+
+  it('an alias refers to the latest anchor before it, not to a later one with the same name', () => {
+    const text = 'a: &x [1]\nb: &y [*x]\nc: &x [2]\nd: *y\n';
+    expect(parseConfigFile(text, ROOT, {}).data).toEqual({ a: [1], b: [[1]], c: [2], d: [[1]] });
+  });
+
+  it('TNG012 points at the alias whose expansion went over the budget', () => {
+    const loaded = parseConfigFile(aliasBomb(5, 10), ROOT, {});
+    // Level 5 is line 7: its second *x4 (column 15) takes the expanded values past 100,000.
+    expect(positions(loaded.diagnostics)).toEqual([`TNG012 ${ROOT}:7:15`]);
+  });
+});
+
+describe('TNG014 deep nesting (200 levels of mappings and lists)', () => {
+  // Checked on the CST before anything recursive runs, so the result no longer depends on the stack size: one
+  // diagnostic, at the first collection past the limit, every time.
+  it.each([
+    // The tool mapping is level 5, so the 196th `[` (column 24 + 195) is level 201.
+    ['5000 nested flow lists in body_template', oneToolConfig(`        body_template: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, { method: 'POST' }), 14, 219],
+    ['5000 nested block sequences', `version: 1\nprojects:\n  - id: demo\n    description:\n      ${'- '.repeat(5000)}x\n`, 5, 401],
+    ['5000 nested flow mappings', oneToolConfig(`        body_template: ${'{a: '.repeat(5000)}1${'}'.repeat(5000)}\n`, { method: 'POST' }), 14, 804],
+  ])('TNG014 rejects %s with one stable diagnostic, not a crash', async (_name, text, line, column) => {
+    for (let i = 0; i < 2; i++) {
+      const loaded = await load(text);
+      expect(positions(loaded.diagnostics)).toEqual([`TNG014 ${ROOT}:${line}:${column}`]);
+      expect(loaded.config).toBeUndefined();
+    }
+  });
+
+  it('accepts exactly 200 levels and rejects 201, in both parsers', () => {
+    const nested = (levels: number) => `a: ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}\n`;
+    expect(parseConfigFile(nested(200), ROOT, {}).diagnostics).toEqual([]);
+    expect(parseYaml(nested(200), ROOT, {}).diagnostics).toEqual([]);
+    expect(positions(parseConfigFile(nested(201), ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
+    expect(positions(parseYaml(nested(201), ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
+  });
+
+  it('TNG014 counts the depth an alias expands to, at the alias', () => {
+    const text = `x: &x ${'['.repeat(150)}${']'.repeat(150)}\ny: ${'['.repeat(100)}*x${']'.repeat(100)}\n`;
+    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:2:104`]);
+  });
+
+  it('TNG014 rejects a 4 MiB file of open brackets quickly', () => {
+    const started = Date.now();
+    const loaded = parseConfigFile(`a: ${'['.repeat(4 * 1024 * 1024 - 10)}`, ROOT, {});
+    expect(positions(loaded.diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 
@@ -598,6 +772,29 @@ describe('fast path and precise parser agree on what they reject', () => {
     // Bug: parse-yaml.ts passes `version: '1.2'`, which a %YAML 1.1 directive overrides, so the precise parser
     // reads `yes` as true, 012 as 10 and merges `<<` while the fast path keeps YAML 1.2 core.
     expectParsersAgree('%YAML 1.1\n---\na: yes\nb: 012\nc: 0b11\nbase: &b {x: 1}\nm:\n  <<: *b\n');
+  });
+
+  it('property: tags, complex keys, big integers and references are judged the same by both parsers', () => {
+    const values = [
+      '!!str 12', '!!int 12', '!!int "12"', '!!float 1', '!!float 1.5', '!!bool true', '!!bool yes', '!!null ~', '!!null x', '!foo x',
+      '! x', '!!binary aGk=', '12345678901234567890', '9007199254740991', '-0', '[a, b]', '{a: 1}', '!!seq [1]', '!!map [1]', '!!str [1]',
+      '"${env:X"', '"${env:X}"', 'plain', '.inf', '[[[]]]',
+    ];
+    const keys = ['a', '"b"', '? [x, y]', '[p]', '{q: 1}', '!!str k', '!foo k', '1', '~', '? z'];
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...values)), { minLength: 1, maxLength: 4, selector: ([k]) => k }), (entries) => {
+        expectParsersAgree(entries.map(([k, v]) => (k.startsWith('? ') ? `${k}\n: ${v}` : `${k}: ${v}`)).join('\n') + '\n');
+      }),
+      { numRuns: 300, seed: 20250102 },
+    );
+  });
+
+  it('ordinary files keep to the fast path: flow collections as values, core tags, quoted strings, comments', () => {
+    const text = 'a: [1, {b: c}]\nd: {e: [f]}\ng:\n  - [x]\n  - {y: z}\nh: !!str 12\ni: "quoted"  # comment\nj: |\n  block\n';
+    const parsed = parseConfigFile(text, ROOT, {});
+    expect(parsed.parser).toBe('fast');
+    expect(parsed.data).toEqual(parse(text, { version: '1.2' }));
+    expect(parseConfigFile(oneToolConfig('        body_template: {a: [1, 2], b: {c: "{id}"}}\n', { method: 'POST' }), ROOT, {}).parser).toBe('fast');
   });
 
   it('every code either parser reports is in the table', () => {

@@ -3,8 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONFIG_FILE_BYTES } from '../cli/config/read-config-file.js';
+import { runRules, type RuleContext } from '../cli/config/rules/index.js';
 import { schemaDiagnostics } from '../cli/config/schema-diagnostics.js';
 import type { ErrorObject } from '../schemas/ajv.js';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../schemas/diagnostics.js';
@@ -125,5 +127,71 @@ describe('invalid fixtures (test/fixtures/invalid): one per diagnostic code', ()
     const out = schemaDiagnostics([error], () => at, 'config');
     expect(positions(out)).toEqual(['TNG104 tengine.config.yaml:7:11']);
     expect(out[0]!.severity).toBe(DIAGNOSTIC_CODES.TNG104.severity);
+  });
+});
+
+describe('semantic rules on data the schema rejected', () => {
+  /** A config touching every rule: projects, scopes, keys, both integration kinds, tools with every template. */
+  const base = () => ({
+    version: 1,
+    runtime: { public_url: 'https://mcp.example.com' },
+    projects: [
+      {
+        id: 'demo',
+        environment: 'development',
+        scopes: [{ name: 'notes.read' }],
+        assertion_keys: [{ kid: 'k1', alg: 'EdDSA', public_key: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA3u/dD+Zt1EB/Nr2Tkmfc9g0leTTxRqbRElID/rBOAHA=\n-----END PUBLIC KEY-----\n' }],
+        integrations: [
+          { id: 'a', kind: 'api_key', api_keys: [{ sha256: 'ab'.repeat(32) }] },
+          { id: 'o', kind: 'oauth', client_id: 'c', redirect_uris: ['https://app.example.com/cb'], scopes: ['notes.read'] },
+        ],
+        tools: [
+          {
+            name: 'get_item',
+            description: 'd',
+            input_schema: { type: 'object', properties: { id: { type: 'string' } } },
+            output_schema: { type: 'object' },
+            base_url: 'http://127.0.0.1:4010',
+            http_method: 'POST',
+            endpoint_path: '/items/{id}',
+            query_template: { q: '{id}' },
+            headers_template: { 'X-Caller': '{member_id}' },
+            body_template: { a: ['{id}'] },
+            scopes: ['notes.read'],
+            auth_strategy: 'static_bearer',
+            auth_secret_env: 'SECRET',
+            require_member: true,
+          },
+        ],
+      },
+    ],
+  });
+  /** Every pointer of the base config, so the property can replace any of them. */
+  const pointers: string[][] = [];
+  const collect = (v: unknown, path: string[]) => {
+    pointers.push(path);
+    if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) collect(x, [...path, k]);
+  };
+  collect(base(), []);
+
+  it('property: no rule throws, whatever JSON value replaces whatever field (even when every field counts as clean)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...pointers.filter((p) => p.length > 0)), fc.jsonValue({ maxDepth: 3 })), { minLength: 1, maxLength: 4 }), (edits) => {
+        const config = base() as Record<string, unknown>;
+        for (const [path, value] of edits) {
+          let parent: unknown = config;
+          for (const key of path.slice(0, -1)) parent = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[key] : undefined;
+          if (typeof parent === 'object' && parent !== null) (parent as Record<string, unknown>)[path.at(-1)!] = value;
+        }
+        const ctx: RuleContext = {
+          config: config as unknown as RuleContext['config'],
+          report: () => undefined,
+          locate: () => ({ file: 'f', line: 1, column: 1 }),
+          isClean: () => true,
+        };
+        expect(() => runRules(ctx)).not.toThrow();
+      }),
+      { numRuns: 500, seed: 20250103 },
+    );
   });
 });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { TengineConfig } from '../../schemas/config-types.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
@@ -16,13 +15,18 @@ export function parseFormat<T extends string>(value: string, allowed: readonly T
   return value as T;
 }
 
-/** Counts what a resolved config declares, for summaries. */
-export function countConfig(config: TengineConfig | undefined) {
-  const projects = config?.projects ?? [];
+/**
+ * Counts what a config declares, for summaries. It also counts an invalid config (the merged data as read), so
+ * it reads every level defensively: only lists are counted.
+ */
+export function countConfig(config: unknown) {
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
+  const projects = list(field(config, 'projects'));
   return {
     projects: projects.length,
-    tools: projects.reduce((n, p) => n + (p.tools?.length ?? 0), 0),
-    integrations: projects.reduce((n, p) => n + (p.integrations?.length ?? 0), 0),
+    tools: projects.reduce<number>((n, p) => n + list(field(p, 'tools')).length, 0),
+    integrations: projects.reduce<number>((n, p) => n + list(field(p, 'integrations')).length, 0),
   };
 }
 
@@ -34,7 +38,7 @@ export async function validateConfig(path: string, io: CliIo) {
     root: displayPaths([loaded.rootFile], io.cwd)[0]!,
     files: displayPaths(loaded.files, io.cwd),
     diagnostics: loaded.diagnostics,
-    counts: countConfig(loaded.config),
+    counts: countConfig(loaded.config ?? loaded.data),
   };
   return { loaded, report };
 }

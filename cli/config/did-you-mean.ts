@@ -11,7 +11,9 @@ export function closestMatch(input: string, candidates: string[]): string | unde
     }
   }
   const limit = Math.max(2, Math.floor(input.length / 3));
-  return bestDistance <= limit ? best : undefined;
+  // Suggesting the very text that was written helps no one (e.g. "1" for the number 1): the caller explains why
+  // that text is wrong instead.
+  return bestDistance <= limit && best !== input ? best : undefined;
 }
 
 /** Levenshtein distance with adjacent transposition counted as one edit. */

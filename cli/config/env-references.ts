@@ -3,7 +3,8 @@ export type EnvSubstitution =
   | { ok: true; value: string }
   | { ok: false; code: 'TNG009' | 'TNG010'; message: string };
 
-const REF = /\$(\$?)\{([^}]*)\}/g;
+// A reference runs to the first `}`; one without any `}` runs to the end of the text and is reported as unterminated.
+const REF = /\$(\$?)\{([^}]*)(\}|$)/g;
 const BODY = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
 /**
@@ -13,8 +14,13 @@ const BODY = /^env:([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 export function substituteEnv(text: string, env: Record<string, string | undefined>): EnvSubstitution {
   if (!text.includes('${')) return { ok: true, value: text };
   let failure: EnvSubstitution | undefined;
-  const value = text.replace(REF, (whole, escaped: string, body: string) => {
+  const value = text.replace(REF, (whole, escaped: string, body: string, close: string) => {
     if (escaped) return whole.slice(1);
+    if (!close) {
+      const shown = whole.length > 60 ? `${whole.slice(0, 60)}…` : whole;
+      failure ??= { ok: false, code: 'TNG010', message: `environment reference "${shown}" is not closed with }` };
+      return whole;
+    }
     const m = BODY.exec(body);
     if (!m) {
       failure ??= { ok: false, code: 'TNG010', message: `invalid environment reference "${whole}"` };

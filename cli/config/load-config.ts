@@ -7,13 +7,18 @@ import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
 import { readConfigFile } from './read-config-file.js';
 import { runRules } from './rules/index.js';
-import { errorPointer, schemaDiagnostics } from './schema-diagnostics.js';
+import { configSubjects, RejectedFields, rejectedPointers, schemaDiagnostics } from './schema-diagnostics.js';
 import { SourceLocator, type FileSourceMap, type NodeLocation } from './source-map.js';
 
 /** The outcome of loading a config: diagnostics always, the resolved config only when there is no error. */
 export interface LoadedConfig {
   diagnostics: Diagnostic[];
   config?: TengineConfig;
+  /**
+   * The merged data (includes merged into their projects) even when it is invalid, for summaries of what the
+   * files declare; undefined only when the root file could not be read or parsed.
+   */
+  data?: unknown;
   /** Absolute paths of every file that was read, root first. */
   files: string[];
   rootFile: string;
@@ -41,12 +46,14 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const diagnostics: Diagnostic[] = [];
   const files = [rootFile];
   const locator = new SourceLocator();
-  const errorPointers: string[] = [];
-  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, files, rootFile, rootDir });
+  const rejected = new RejectedFields();
+  let data: unknown;
+  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir });
 
   const root = await readAndParse(rootFile, display(rootFile), opts.env);
   diagnostics.push(...root.diagnostics);
   if (root.data === undefined) return result();
+  data = root.data;
   locator.mount('', display(rootFile), root.map);
 
   if (!isObject(root.data)) {
@@ -55,14 +62,14 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   }
   const validate = tengineValidator(CONFIG_SCHEMA_ID);
   if (!validate(root.data)) {
-    diagnostics.push(...schemaDiagnostics(validate.errors ?? [], (p, k) => locator.locate(p, k), 'config'));
-    for (const e of validate.errors ?? []) errorPointers.push(errorPointer(e));
+    diagnostics.push(...schemaDiagnostics(validate.errors ?? [], (p, k) => locator.locate(p, k), 'config', configSubjects(root.data, 'config')));
+    for (const p of rejectedPointers(validate.errors ?? [])) rejected.add(p);
   }
   const config = root.data as unknown as TengineConfig;
 
   // Included fragments: each adds tools to one project of the root file.
   const includes = Array.isArray(config.include) ? config.include.filter((p): p is string => typeof p === 'string') : [];
-  const fragmentFiles = await resolveIncludes(includes, rootDir, rootFile, locator, diagnostics);
+  const fragmentFiles = await resolveIncludes(includes, rootDir, rootFile, locator, diagnostics, opts.cwd);
   const projects = Array.isArray(config.projects) ? config.projects : [];
   const validateFragment = tengineValidator(FRAGMENT_SCHEMA_ID);
   for (const abs of fragmentFiles) {
@@ -78,7 +85,8 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
       continue;
     }
     const valid = validateFragment(frag.data);
-    if (!valid) diagnostics.push(...schemaDiagnostics(validateFragment.errors ?? [], (p, k) => fragLocator.locate(p, k), 'fragment'));
+    const fragErrors = valid ? [] : [...(validateFragment.errors ?? [])];
+    diagnostics.push(...schemaDiagnostics(fragErrors, (p, k) => fragLocator.locate(p, k), 'fragment', configSubjects(frag.data, 'fragment')));
     const projectId = frag.data.project;
     const tools = frag.data.tools;
     if (typeof projectId !== 'string' || !Array.isArray(tools)) continue;
@@ -88,15 +96,19 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
       continue;
     }
     const project = projects[pIndex]!;
+    // The root's own `tools` may be broken (not a list): fragment tools then go nowhere, and the schema said why.
     project.tools ??= [];
-    const fragErrorTools = new Set((validateFragment.errors ?? []).map((e) => /^\/tools\/(\d+)/.exec(e.instancePath)?.[1]).filter(Boolean));
+    if (!Array.isArray(project.tools)) continue;
+    const offset = project.tools.length;
     tools.forEach((tool, k) => {
-      const j = project.tools!.length;
       project.tools!.push(tool as Tool);
-      const merged = `/projects/${pIndex}/tools/${j}`;
-      locator.mount(merged, name, frag.map, `/tools/${k}`);
-      if (!valid && fragErrorTools.has(String(k))) errorPointers.push(merged);
+      locator.mount(`/projects/${pIndex}/tools/${offset + k}`, name, frag.map, `/tools/${k}`);
     });
+    // The fragment's rejected fields, moved to where its tools now sit, so rules skip exactly those fields.
+    for (const p of rejectedPointers(fragErrors)) {
+      const m = /^\/tools\/(\d+)(?=\/|$)/.exec(p);
+      if (m) rejected.add(`/projects/${pIndex}/tools/${offset + Number(m[1])}${p.slice(m[0].length)}`);
+    }
   }
 
   runRules({
@@ -104,7 +116,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     report: (code: DiagnosticCode, message: string, pointer: string, o: { key?: boolean; hint?: string } = {}) =>
       diagnostics.push(diagnostic(code, message, locator.locate(pointer, o.key), o.hint)),
     locate: (pointer: string, key?: boolean) => locator.locate(pointer, key),
-    isClean: (pointer: string) => !errorPointers.some((e) => e.startsWith(pointer) || pointer.startsWith(e + '/') || pointer === e),
+    isClean: (pointer: string) => rejected.isClean(pointer),
   });
 
   if (diagnostics.some((d) => d.severity === 'error')) return result();
@@ -155,14 +167,14 @@ class LazyMap extends Map<string, NodeLocation> {
   }
 }
 
-async function resolveIncludes(patterns: string[], rootDir: string, rootFile: string, locator: SourceLocator, diagnostics: Diagnostic[]): Promise<string[]> {
+async function resolveIncludes(patterns: string[], rootDir: string, rootFile: string, locator: SourceLocator, diagnostics: Diagnostic[], cwd: string): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>([rootFile]);
   for (const [i, pattern] of patterns.entries()) {
     const at = locator.locate(`/include/${i}`);
     const normalized = pattern.replace(/\\/g, '/');
     if (isAbsolute(pattern) || normalized.split('/').includes('..')) {
-      diagnostics.push(diagnostic('TNG008', `include "${pattern}" must be a relative path inside ${relative(process.cwd(), rootDir) || '.'}`, at));
+      diagnostics.push(diagnostic('TNG008', `include "${pattern}" must be a relative path inside ${relative(cwd, rootDir) || '.'}`, at));
       continue;
     }
     let matches: string[];

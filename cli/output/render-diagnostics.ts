@@ -29,12 +29,14 @@ export function renderHuman(r: ValidationReport, color: boolean): string {
     out += `  ${s.cyan('hint:')} ${d.hint}\n`;
   }
   const { errors, warnings } = summary(r);
-  const files = `${r.files.length} file${r.files.length === 1 ? '' : 's'}`;
+  // The same "(N files read)" on both lines: the count is of files read, which for an invalid config may stop
+  // short of every include.
+  const files = `${r.files.length} file${r.files.length === 1 ? '' : 's'} read`;
   if (r.valid) {
     const c = r.counts;
     out += `${s.green('✓')} ${r.root} is valid: ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'} (${files}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})\n`;
   } else {
-    out += `${s.red('✗')} ${r.root} is invalid: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${files} read)\n`;
+    out += `${s.red('✗')} ${r.root} is invalid: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (${files})\n`;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isObject, type RuleContext } from './context.js';
+import { eachProject, entriesOf, isObject, type RuleContext } from './context.js';
 
 /** What each assertion algorithm requires of the key, so a key can never be used with another algorithm. */
 const REQUIRED: Record<string, { type: string; curve?: string; label: string }> = {
@@ -12,15 +12,18 @@ const REQUIRED: Record<string, { type: string; curve?: string; label: string }> 
 
 /** Assertion keys parse as public keys of the type their `alg` pins, and kids are unique per project. */
 export function checkAssertionKeys(ctx: RuleContext): void {
-  for (const [pi, project] of (ctx.config.projects ?? []).entries()) {
-    if (!isObject(project)) continue;
+  for (const { project, pointer: pp } of eachProject(ctx)) {
     const kids = new Map<string, string>();
-    for (const [ki, key] of (project.assertion_keys ?? []).entries()) {
-      const kp = `/projects/${pi}/assertion_keys/${ki}`;
-      if (!isObject(key) || !ctx.isClean(kp)) continue;
-      const first = kids.get(key.kid);
-      if (first) ctx.report('TNG211', `kid "${key.kid}" is already used in project "${project.id}"`, `${kp}/kid`);
-      else kids.set(key.kid, `${kp}/kid`);
+    for (const [ki, key] of entriesOf(project.assertion_keys)) {
+      const kp = `${pp}/assertion_keys/${ki}`;
+      if (!isObject(key)) continue;
+      if (typeof key.kid === 'string' && ctx.isClean(`${kp}/kid`)) {
+        const first = kids.get(key.kid);
+        if (first) ctx.report('TNG211', `kid "${key.kid}" is already used in project "${project.id}"`, `${kp}/kid`);
+        else kids.set(key.kid, `${kp}/kid`);
+      }
+      // The key is checked against alg, so both must be what the schema allows.
+      if (typeof key.public_key !== 'string' || typeof key.alg !== 'string' || !ctx.isClean(`${kp}/public_key`) || !ctx.isClean(`${kp}/alg`)) continue;
       const problem = keyProblem(key.public_key, key.alg);
       if (problem) ctx.report('TNG210', problem, `${kp}/public_key`);
     }

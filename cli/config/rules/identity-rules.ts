@@ -1,40 +1,40 @@
-import { eachToolObject, isObject, type RuleContext } from './context.js';
+import { eachProject, eachTool, entriesOf, isObject, type RuleContext } from './context.js';
 
 /** Unique project ids, integration ids, OAuth client ids, API-key hashes and tool names. */
 export function checkIdentities(ctx: RuleContext): void {
-  const projects = ctx.config.projects ?? [];
-  if (projects.length === 0 && ctx.isClean('/projects')) {
+  const projects = ctx.config.projects;
+  if ((projects === undefined || (Array.isArray(projects) && projects.length === 0)) && ctx.isClean('/projects')) {
     ctx.report('TNG223', 'the config declares no projects, so no tool can be served', '');
   }
   const projectIds = new Map<string, string>();
   const clientIds = new Map<string, string>();
   const keyHashes = new Map<string, string>();
-  for (const [pi, project] of projects.entries()) {
-    if (!isObject(project)) continue;
-    const pp = `/projects/${pi}`;
-    if (typeof project.id === 'string') {
+  // A value the schema rejected (an id with capitals, a hash that is not hex) is reported once, by the schema.
+  const cleanString = (v: unknown, pointer: string): v is string => typeof v === 'string' && ctx.isClean(pointer);
+  for (const { project, pointer: pp } of eachProject(ctx)) {
+    if (cleanString(project.id, `${pp}/id`)) {
       const first = projectIds.get(project.id);
       if (first) ctx.report('TNG215', `project id "${project.id}" is already used at ${where(ctx, first)}`, `${pp}/id`);
       else projectIds.set(project.id, `${pp}/id`);
     }
     const integrationIds = new Map<string, string>();
-    for (const [ii, integ] of (project.integrations ?? []).entries()) {
+    for (const [ii, integ] of entriesOf(project.integrations)) {
       if (!isObject(integ)) continue;
       const ip = `${pp}/integrations/${ii}`;
-      if (typeof integ.id === 'string') {
+      if (cleanString(integ.id, `${ip}/id`)) {
         const first = integrationIds.get(integ.id);
         if (first) ctx.report('TNG215', `integration id "${integ.id}" is already used in project "${project.id}" at ${where(ctx, first)}`, `${ip}/id`);
         else integrationIds.set(integ.id, `${ip}/id`);
       }
-      if (integ.kind === 'oauth' && typeof integ.client_id === 'string') {
+      if (integ.kind === 'oauth' && cleanString(integ.client_id, `${ip}/client_id`)) {
         const first = clientIds.get(integ.client_id);
         if (first) ctx.report('TNG215', `OAuth client_id "${integ.client_id}" is already used at ${where(ctx, first)}`, `${ip}/client_id`, { hint: 'client ids must be unique across the whole config' });
         else clientIds.set(integ.client_id, `${ip}/client_id`);
       }
       if (integ.kind === 'api_key') {
-        for (const [ki, key] of (integ.api_keys ?? []).entries()) {
-          if (!isObject(key) || typeof key.sha256 !== 'string') continue;
+        for (const [ki, key] of entriesOf(integ.api_keys)) {
           const kp = `${ip}/api_keys/${ki}/sha256`;
+          if (!isObject(key) || !cleanString(key.sha256, kp)) continue;
           const first = keyHashes.get(key.sha256);
           if (first) ctx.report('TNG224', `this API key hash is already listed at ${where(ctx, first)}`, kp);
           else keyHashes.set(key.sha256, kp);
@@ -44,12 +44,12 @@ export function checkIdentities(ctx: RuleContext): void {
   }
   const toolNames = new Map<string, string>();
   let currentProject: unknown;
-  for (const { project, tool, pointer } of eachToolObject(ctx)) {
+  for (const { project, tool, pointer } of eachTool(ctx)) {
     if (project !== currentProject) {
       toolNames.clear();
       currentProject = project;
     }
-    if (typeof tool.name !== 'string' || !ctx.isClean(`${pointer}/name`)) continue;
+    if (!cleanString(tool.name, `${pointer}/name`)) continue;
     // The runtime serves built-in tools (mcp_whoami) in every project; a declared one would shadow or be shadowed.
     if (tool.name.toLowerCase().startsWith('mcp_')) ctx.report('TNG225', `tool name "${tool.name}" is reserved for built-in tools`, `${pointer}/name`);
     const first = toolNames.get(tool.name);

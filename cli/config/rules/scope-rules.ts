@@ -1,38 +1,43 @@
-import { eachTool, isObject, type RuleContext } from './context.js';
+import { eachProject, eachTool, entriesOf, isObject, type RuleContext } from './context.js';
 
 /** Scopes required by tools and granted by OAuth integrations must be declared by their project. */
 export function checkScopes(ctx: RuleContext): void {
-  const declaredByProject = new Map<unknown, Set<string>>();
-  const declared = (project: Record<string, unknown>) => {
-    let set = declaredByProject.get(project);
-    if (!set) {
-      set = new Set((Array.isArray(project.scopes) ? project.scopes : []).map((s) => (isObject(s) ? String(s.name) : '')));
-      declaredByProject.set(project, set);
+  // The scopes a project declares, or undefined when the schema rejected part of its `scopes` list: a scope
+  // missing from a broken list would otherwise be reported as unknown everywhere it is used.
+  const declaredByProject = new Map<unknown, Set<string> | undefined>();
+  const declared = (project: Record<string, unknown>, projectPointer: string) => {
+    if (!declaredByProject.has(project)) {
+      const clean = ctx.isClean(`${projectPointer}/scopes`);
+      const names = [...entriesOf(project.scopes)].map(([, s]) => (isObject(s) && typeof s.name === 'string' ? s.name : ''));
+      declaredByProject.set(project, clean ? new Set(names) : undefined);
     }
-    return set;
+    return declaredByProject.get(project);
   };
-  for (const { project, tool, pointer } of eachTool(ctx)) {
-    const known = declared(project as unknown as Record<string, unknown>);
-    (Array.isArray(tool.scopes) ? tool.scopes : []).forEach((s, i) => {
-      if (typeof s === 'string' && !known.has(s)) ctx.report('TNG213', `tool scope "${s}" is not declared in project "${project.id}"`, `${pointer}/scopes/${i}`);
-    });
+  for (const { project, tool, pointer, projectPointer } of eachTool(ctx)) {
+    const known = declared(project, projectPointer);
+    if (!known) continue;
+    for (const [i, s] of entriesOf(tool.scopes)) {
+      const at = `${pointer}/scopes/${i}`;
+      if (typeof s === 'string' && !known.has(s) && ctx.isClean(at)) ctx.report('TNG213', `tool scope "${s}" is not declared in project "${project.id}"`, at);
+    }
   }
-  for (const [pi, project] of (ctx.config.projects ?? []).entries()) {
-    if (!isObject(project)) continue;
-    const known = declared(project);
+  for (const { project, pointer: pp } of eachProject(ctx)) {
     const seen = new Set<string>();
-    (project.scopes ?? []).forEach((s, si) => {
-      if (!isObject(s) || typeof s.name !== 'string') return;
-      if (seen.has(s.name)) ctx.report('TNG215', `scope "${s.name}" is declared twice in project "${project.id}"`, `/projects/${pi}/scopes/${si}/name`);
+    for (const [si, s] of entriesOf(project.scopes)) {
+      if (!isObject(s) || typeof s.name !== 'string' || !ctx.isClean(`${pp}/scopes/${si}/name`)) continue;
+      if (seen.has(s.name)) ctx.report('TNG215', `scope "${s.name}" is declared twice in project "${project.id}"`, `${pp}/scopes/${si}/name`);
       seen.add(s.name);
-    });
-    for (const [ii, integ] of (project.integrations ?? []).entries()) {
-      if (!isObject(integ) || integ.kind !== 'oauth' || !Array.isArray(integ.scopes)) continue;
-      integ.scopes.forEach((s, i) => {
-        if (typeof s === 'string' && !known.has(s)) {
-          ctx.report('TNG213', `OAuth scope ceiling names "${s}", which project "${project.id}" does not declare`, `/projects/${pi}/integrations/${ii}/scopes/${i}`);
+    }
+    const known = declared(project, pp);
+    if (!known) continue;
+    for (const [ii, integ] of entriesOf(project.integrations)) {
+      if (!isObject(integ) || integ.kind !== 'oauth') continue;
+      for (const [i, s] of entriesOf(integ.scopes)) {
+        const at = `${pp}/integrations/${ii}/scopes/${i}`;
+        if (typeof s === 'string' && !known.has(s) && ctx.isClean(at)) {
+          ctx.report('TNG213', `OAuth scope ceiling names "${s}", which project "${project.id}" does not declare`, at);
         }
-      });
+      }
     }
   }
 }

@@ -10,8 +10,11 @@ const CREDENTIAL_HEADERS = /^(authorization|proxy-authorization|x-api-key|api-ke
 /** Placeholders: syntax, declaration, reserved variables, member requirement, header safety. */
 export function checkTemplates(ctx: RuleContext): void {
   for (const { tool, pointer } of eachTool(ctx)) {
+    const clean = (field: string) => ctx.isClean(`${pointer}/${field}`);
+    // Placeholders are checked against input_schema.properties only when the schema accepted input_schema.
+    const schemaKnown = clean('input_schema');
     const declared = new Set(Object.keys(isObject(tool.input_schema) && isObject(tool.input_schema.properties) ? tool.input_schema.properties : {}));
-    for (const name of declared) {
+    for (const name of schemaKnown ? declared : []) {
       if (isReservedVariable(name)) {
         ctx.report('TNG203', `input_schema declares the reserved variable "${name}"`, `${pointer}/input_schema/properties/${escapePointer(name)}`, { key: true });
       }
@@ -30,17 +33,19 @@ export function checkTemplates(ctx: RuleContext): void {
             usedMember.add(v);
             firstMemberUse ||= at;
           }
-        } else if (!declared.has(v)) {
+        } else if (schemaKnown && !declared.has(v)) {
           ctx.report('TNG202', `placeholder "{${v}}" is not declared in input_schema.properties`, at);
         }
       }
     };
-    if (typeof tool.endpoint_path === 'string') check(tool.endpoint_path, `${pointer}/endpoint_path`);
+    if (typeof tool.endpoint_path === 'string' && clean('endpoint_path')) check(tool.endpoint_path, `${pointer}/endpoint_path`);
     for (const [k, v] of Object.entries(isObject(tool.query_template) ? tool.query_template : {})) {
-      if (typeof v === 'string') check(v, `${pointer}/query_template/${escapePointer(k)}`);
+      const at = `${pointer}/query_template/${escapePointer(k)}`;
+      if (typeof v === 'string' && ctx.isClean(at)) check(v, at);
     }
     for (const [k, v] of Object.entries(isObject(tool.headers_template) ? tool.headers_template : {})) {
       const at = `${pointer}/headers_template/${escapePointer(k)}`;
+      if (!ctx.isClean(at)) continue;
       if (RUNTIME_HEADERS.test(k)) {
         ctx.report('TNG221', `header "${k}" is set by the runtime and cannot be templated`, at, { key: true });
         continue;
@@ -56,16 +61,16 @@ export function checkTemplates(ctx: RuleContext): void {
       }
       check(v, at);
     }
-    if (tool.body_template !== undefined) walkBody(tool.body_template, `${pointer}/body_template`, check, 0);
-    if (usedMember.size > 0 && tool.require_member !== true) {
+    if (tool.body_template !== undefined && clean('body_template')) walkBody(tool.body_template, `${pointer}/body_template`, check);
+    if (usedMember.size > 0 && tool.require_member !== true && clean('require_member')) {
       ctx.report('TNG204', `the templates use {${[...usedMember].join('}, {')}} but require_member is not true`, firstMemberUse);
     }
   }
 }
 
-function walkBody(v: unknown, at: string, check: (text: string, at: string) => void, depth: number): void {
-  if (depth > 64) return;
+/** Checks every string of a body template; the parser bounds how deep the data nests (yaml-limits.ts). */
+function walkBody(v: unknown, at: string, check: (text: string, at: string) => void): void {
   if (typeof v === 'string') check(v, at);
-  else if (Array.isArray(v)) v.forEach((x, i) => walkBody(x, `${at}/${i}`, check, depth + 1));
-  else if (isObject(v)) for (const [k, x] of Object.entries(v)) walkBody(x, `${at}/${escapePointer(k)}`, check, depth + 1);
+  else if (Array.isArray(v)) v.forEach((x, i) => walkBody(x, `${at}/${i}`, check));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) walkBody(x, `${at}/${escapePointer(k)}`, check);
 }

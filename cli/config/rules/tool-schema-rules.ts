@@ -3,8 +3,9 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { createUserSchemaAjv } from '../../../schemas/ajv.js';
 import { canonicalJson } from '../../../schemas/canonical-json.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
+import { describeMetaSchemaErrors, type SchemaProblem } from './meta-schema-errors.js';
 
-type Check = { ok: true } | { ok: false; errors: { path: string; message: string }[] };
+type Check = { ok: true } | { ok: false; errors: SchemaProblem[] };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
@@ -15,22 +16,29 @@ const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
  */
 export class UserSchemaChecker {
   private readonly cache = new Map<string, Check>();
+  // The same results by the schema's text as written: most repeats are identical, and JSON.stringify is several
+  // times cheaper than canonical JSON, which is then computed only the first time a text is seen.
+  private readonly byText = new Map<string, Check>();
   private ajv2020?: Ajv2020;
   private ajv07?: Ajv;
 
   /** Validates `schema` against its dialect's meta-schema and compiles it (resolving local $refs). */
   check(schema: Record<string, unknown>): Check {
+    const text = JSON.stringify(schema);
+    const known = this.byText.get(text);
+    if (known) return known;
     let key: string;
     try {
       key = canonicalJson(schema);
     } catch {
-      return { ok: false, errors: [{ path: '', message: 'the schema is not plain JSON' }] };
+      return { ok: false, errors: [{ path: '', where: '', message: 'the schema is not plain JSON' }] };
     }
     let result = this.cache.get(key);
     if (!result) {
       result = this.compute(schema);
       this.cache.set(key, result);
     }
+    this.byText.set(text, result);
     return result;
   }
 
@@ -44,10 +52,9 @@ export class UserSchemaChecker {
     let ajv: Ajv | Ajv2020;
     if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv();
     else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= new Ajv({ strict: false, validateFormats: false });
-    else return { ok: false, errors: [{ path: '/$schema', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
+    else return { ok: false, errors: [{ path: '/$schema', where: '', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
     if (!ajv.validateSchema(schema)) {
-      const errors = (ajv.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
-      return { ok: false, errors: errors.slice(0, 5).map((e) => ({ path: e.instancePath, message: e.message ?? 'is invalid' })) };
+      return { ok: false, errors: describeMetaSchemaErrors(schema, ajv.errors ?? []).slice(0, 5) };
     }
     try {
       const copy = structuredClone(schema);
@@ -55,7 +62,7 @@ export class UserSchemaChecker {
       ajv.compile(copy);
       return { ok: true };
     } catch (e) {
-      return { ok: false, errors: [{ path: '', message: (e as Error).message.split('\n')[0]! }] };
+      return { ok: false, errors: [{ path: '', where: '', message: (e as Error).message.split('\n')[0]! }] };
     }
   }
 }
@@ -65,8 +72,8 @@ export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaCheck
   for (const { tool, pointer } of eachTool(ctx)) {
     for (const field of ['input_schema', 'output_schema'] as const) {
       const schema = tool[field];
-      if (!isObject(schema)) continue;
       const at = `${pointer}/${field}`;
+      if (!isObject(schema) || !ctx.isClean(at)) continue;
       const type = schema.type;
       if (type !== 'object' && !(Array.isArray(type) && type.length === 1 && type[0] === 'object')) {
         ctx.report('TNG216', `${field} must have type: object (MCP tool ${field === 'input_schema' ? 'arguments' : 'results'} are objects)`, type === undefined ? at : `${at}/type`, {
@@ -76,7 +83,7 @@ export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaCheck
       }
       const r = checker.check(schema);
       if (!r.ok) {
-        for (const e of r.errors) ctx.report('TNG209', `${field}${e.path ? ' at ' + e.path : ''}: ${e.message}`, `${at}${e.path}`);
+        for (const e of r.errors) ctx.report('TNG209', `${field}${e.where ? ' at ' + e.where : ''}: ${e.message}`, `${at}${e.path}`);
       }
     }
   }

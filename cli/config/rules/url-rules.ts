@@ -1,4 +1,4 @@
-import { eachTool, isObject, type RuleContext } from './context.js';
+import { eachProject, eachTool, entriesOf, isObject, type RuleContext } from './context.js';
 
 /** True for hosts that only reach this machine: localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -8,20 +8,24 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** base_url, endpoint_path, OAuth redirect URIs and the runtime public URL. */
 export function checkUrls(ctx: RuleContext): void {
-  for (const { project, tool, pointer } of eachTool(ctx)) {
-    if (typeof tool.base_url === 'string') checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
-    if (typeof tool.endpoint_path === 'string') checkEndpointPath(ctx, tool.endpoint_path, `${pointer}/endpoint_path`);
+  for (const { project, tool, pointer, projectPointer } of eachTool(ctx)) {
+    // Whether plain http:// is allowed depends on the project's environment: skip that check if it is broken.
+    if (typeof tool.base_url === 'string' && ctx.isClean(`${pointer}/base_url`) && ctx.isClean(`${projectPointer}/environment`)) {
+      checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
+    }
+    if (typeof tool.endpoint_path === 'string' && ctx.isClean(`${pointer}/endpoint_path`)) checkEndpointPath(ctx, tool.endpoint_path, `${pointer}/endpoint_path`);
   }
-  for (const [pi, project] of (ctx.config.projects ?? []).entries()) {
-    if (!isObject(project)) continue;
-    for (const [ii, integ] of (project.integrations ?? []).entries()) {
-      if (!isObject(integ) || integ.kind !== 'oauth' || !Array.isArray(integ.redirect_uris)) continue;
-      integ.redirect_uris.forEach((uri, ui) => {
-        if (typeof uri === 'string') checkRedirectUri(ctx, uri, `/projects/${pi}/integrations/${ii}/redirect_uris/${ui}`);
-      });
+  for (const { project, pointer: pp } of eachProject(ctx)) {
+    for (const [ii, integ] of entriesOf(project.integrations)) {
+      if (!isObject(integ) || integ.kind !== 'oauth') continue;
+      for (const [ui, uri] of entriesOf(integ.redirect_uris)) {
+        const at = `${pp}/integrations/${ii}/redirect_uris/${ui}`;
+        if (typeof uri === 'string' && ctx.isClean(at)) checkRedirectUri(ctx, uri, at);
+      }
     }
   }
-  const publicUrl = ctx.config.runtime?.public_url;
+  const runtime: unknown = ctx.config.runtime;
+  const publicUrl = isObject(runtime) ? runtime.public_url : undefined;
   if (typeof publicUrl === 'string' && ctx.isClean('/runtime/public_url')) {
     const u = parse(publicUrl);
     if (!u || !(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) || u.search || u.hash || u.username || u.password) {
