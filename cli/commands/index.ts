@@ -3,6 +3,7 @@ import type { CliIo } from '../io.js';
 import { registerBuildCommand } from './build.js';
 import { registerConnectCommand } from './connect.js';
 import { registerDevCommand } from './dev.js';
+import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
 import { registerSecretCommand } from './secret.js';
@@ -13,6 +14,7 @@ import { registerVerifyCommand } from './verify.js';
 export function registerCommands(program: Command, io: CliIo): void {
   registerValidateCommand(program, io);
   registerBuildCommand(program, io);
+  registerPlanCommand(program, io);
   registerServeCommand(program, io);
   registerKeysCommand(program, io);
   registerSecretCommand(program, io);

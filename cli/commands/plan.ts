@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { TengineConfig } from '../../schemas/config-types.js';
+import { redactConfig } from '../../schemas/redact-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { CliError, type CliIo } from '../io.js';
+import { displayPaths, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
+import { IGNORE_FILE_NAME, readIgnoreFile } from '../plan/ignore.js';
+import { computePlan, failsOn, hasChanges, isoDate } from '../plan/plan.js';
+import { renderPlanHuman } from '../plan/render-human.js';
+import { renderPlanJson } from '../plan/render-json.js';
+import { renderPlanMarkdown } from '../plan/render-markdown.js';
+import { snapshotFromBundle } from '../plan/sources/bundle-source.js';
+import { snapshotFromGit } from '../plan/sources/git-source.js';
+import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
+import { setExitCode } from '../program.js';
+import { countConfig, parseFormat } from './validate.js';
+
+const FORMATS = ['human', 'json', 'markdown'] as const;
+const LEVELS = ['breaking', 'security'] as const;
+
+interface PlanFlags {
+  against: string;
+  format: string;
+  detailedExitcode?: boolean;
+  failOn?: string[];
+  ignoreFile?: string;
+  bundleKey?: string[];
+  today?: string;
+}
+
+/** `tengine plan [path] --against git:REF|bundle:FILE|runtime:URL`: what a change does to the tool surface. */
+export function registerPlanCommand(program: Command, io: CliIo): void {
+  program
+    .command('plan')
+    .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
+    .argument('[path]', 'config file or directory', '.')
+    .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL', 'git:HEAD')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
+    .option('--fail-on <level...>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file')
+    .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
+    .option('--bundle-key <file...>', 'trusted public key(s) to verify a bundle baseline ($TENGINE_BUNDLE_PUBLIC_KEYS)')
+    .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
+    .action(async (path: string, flags: PlanFlags, cmd: Command) => {
+      const format = parseFormat(flags.format, FORMATS);
+      const failOn = (flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseFormat(v.trim(), LEVELS));
+      const today = flags.today ?? isoDate(new Date());
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
+
+      // The working config first: a config that cannot be read never produces a plan, empty or not.
+      const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
+      if (!after.config) return invalid(io, cmd, format, after, 'the working config is invalid');
+      const before = await loadBaseline(io, flags, after.rootFile, format, cmd);
+      if (!before) return;
+
+      const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
+      const ignore = await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
+      if (ignore.errors.length > 0) {
+        const first = ignore.errors[0]!;
+        throw new CliError(first.code, ignore.errors.map((e) => e.message).join('; '), 'every entry needs rule, project and a non-empty reason; see docs/plan-rules.md');
+      }
+      const plan = computePlan(surface(before.config), surface(after.config), {
+        today,
+        ignore: ignore.entries,
+        sources: { before: before.label, after: displayPaths([after.rootFile], io.cwd)[0]! },
+      });
+      if (before.note) io.err(`note: ${before.note}\n`);
+      io.out(format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanHuman(plan, io.color));
+      if (failOn.length > 0 && failsOn(plan, failOn)) setExitCode(cmd, 1);
+      else setExitCode(cmd, flags.detailedExitcode && hasChanges(plan) ? 2 : 0);
+    });
+}
+
+/** What a plan compares: the resolved config with secrets fingerprinted and build-only fields dropped. */
+function surface(config: TengineConfig): TengineConfig {
+  const { include: _include, $schema: _schema, ...rest } = redactConfig(config);
+  return rest as TengineConfig;
+}
+
+async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, format: (typeof FORMATS)[number], cmd: Command): Promise<{ config: TengineConfig; label: string; note?: string } | undefined> {
+  const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against);
+  if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
+  const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
+  if (kind === 'git') {
+    const snap = await snapshotFromGit(rootFile, target);
+    try {
+      const loaded = await loadConfig(snap.rootFile, { env: io.env, cwd: snap.root });
+      if (!loaded.config) {
+        invalid(io, cmd, format, loaded, `the config at ${target} (${snap.commit.slice(0, 12)}) is invalid`);
+        return undefined;
+      }
+      return { config: loaded.config, label: `git:${target} (${snap.commit.slice(0, 12)})` };
+    } finally {
+      await snap.cleanup();
+    }
+  }
+  if (kind === 'bundle') {
+    const keyPaths = flags.bundleKey?.length ? flags.bundleKey : (io.env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const keys = await Promise.all(keyPaths.map((p) => readFile(resolve(io.cwd, p), 'utf8').catch(() => {
+      throw new CliError('KEY_FILE_UNREADABLE', `cannot read the bundle public key ${p}`, 'check the path');
+    })));
+    const snap = await snapshotFromBundle(resolve(io.cwd, target), keys);
+    return { config: snap.config, label: `bundle:${target}`, ...(snap.verified ? {} : { note: 'the baseline bundle was not verified (pass --bundle-key to check its signature)' }) };
+  }
+  const snap = await snapshotFromRuntime(target, io.env.TENGINE_ADMIN_TOKEN);
+  return { config: snap.config, label: `runtime:${target} (${snap.digest.slice(0, 19)})` };
+}
+
+function invalid(io: CliIo, cmd: Command, format: string, loaded: Awaited<ReturnType<typeof loadConfig>>, why: string): void {
+  const report: ValidationReport = {
+    valid: false,
+    root: displayPaths([loaded.rootFile], io.cwd)[0]!,
+    files: displayPaths(loaded.files, io.cwd),
+    diagnostics: loaded.diagnostics,
+    counts: countConfig(loaded.config),
+  };
+  if (format === 'json') io.out(renderJson(report));
+  else io.err(renderHuman(report, io.color));
+  io.err(`plan not computed: ${why}\n`);
+  setExitCode(cmd, 1);
+}

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { loadTrustedKeys, verifyBundle } from '../../../schemas/bundle-verify.js';
+import { decodeBase64UrlStrict } from '../../../schemas/bundle-format.js';
+import type { TengineConfig } from '../../../schemas/config-types.js';
+import { CliError } from '../../io.js';
+
+/** The config inside a bundle file, and whether its signature was checked. */
+export interface BundleSnapshot {
+  config: TengineConfig;
+  digest?: string;
+  verified: boolean;
+}
+
+/**
+ * Reads the config of a previously built bundle. With trusted keys the bundle is fully verified (so a plan is never
+ * computed against a tampered baseline); without, the payload is only decoded, and the plan says so.
+ */
+export async function snapshotFromBundle(path: string, publicKeyTexts: string[]): Promise<BundleSnapshot> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new CliError('BUNDLE_UNREADABLE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path of the bundle to compare against');
+  }
+  if (publicKeyTexts.length > 0) {
+    const trusted = (await Promise.all(publicKeyTexts.map((t) => loadTrustedKeys(t)))).flat();
+    const v = await verifyBundle(bytes, trusted);
+    if (!v.ok) throw new CliError(v.code, `${path}: ${v.message}`, v.hint);
+    return { config: v.payload.config, digest: `sha256:${v.digest}`, verified: true };
+  }
+  try {
+    const envelope = JSON.parse(bytes.toString('utf8')) as { payload?: unknown };
+    const payload = typeof envelope.payload === 'string' ? decodeBase64UrlStrict(envelope.payload) : undefined;
+    const parsed = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { config?: TengineConfig }) : undefined;
+    if (!parsed?.config || typeof parsed.config !== 'object') throw new Error('no config');
+    return { config: parsed.config, verified: false };
+  } catch {
+    throw new CliError('BUNDLE_MALFORMED', `${path} is not a Tengine bundle`, 'pass a file written by `tengine build`');
+  }
+}
