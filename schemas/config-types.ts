@@ -225,6 +225,10 @@ export interface Tool {
  */
 name: string
 /**
+ * Stable identity of the tool across renames; defaults to the name. `tengine plan` shows a tool whose name changes but whose id stays as a rename.
+ */
+id?: string
+/**
  * Human-readable display name.
  */
 title?: string
@@ -291,6 +295,23 @@ auth_secret_env?: string
  * Disabled tools are not listed and cannot be called.
  */
 is_enabled?: boolean
+/**
+ * Marks the tool as deprecated. A tool marked deprecated whose sunset date has passed (today is on or after it) may be removed without a breaking change (`tengine plan` rule DEPRECATED_TOOL_REMOVED).
+ */
+deprecated?: {
+/**
+ * Date (YYYY-MM-DD) the tool was deprecated.
+ */
+since?: string
+/**
+ * Date (YYYY-MM-DD) from which the tool may be removed without a breaking change.
+ */
+sunset: string
+/**
+ * What callers should use instead.
+ */
+message?: string
+}
 /**
  * Scopes an OAuth caller must hold to see and call the tool.
  */

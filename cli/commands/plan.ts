@@ -6,7 +6,7 @@ import { redactConfig } from '../../schemas/redact-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
-import { IGNORE_FILE_NAME, readIgnoreFile } from '../plan/ignore.js';
+import { IGNORE_FILE_NAME, isIsoDate, readIgnoreFile } from '../plan/ignore.js';
 import { computePlan, failsOn, hasChanges, isoDate } from '../plan/plan.js';
 import { renderPlanHuman } from '../plan/render-human.js';
 import { renderPlanJson } from '../plan/render-json.js';
@@ -39,15 +39,17 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL', 'git:HEAD')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
     .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
-    .option('--fail-on <level...>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file')
+    // Repeatable (or comma-separated) rather than variadic: a variadic option would swallow the [path] after it
+    // (`tengine plan --fail-on breaking examples/crm` would read "examples/crm" as a level).
+    .option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated)', collect, [] as string[])
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
-    .option('--bundle-key <file...>', 'trusted public key(s) to verify a bundle baseline ($TENGINE_BUNDLE_PUBLIC_KEYS)')
+    .option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)', collect, [] as string[])
     .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
     .action(async (path: string, flags: PlanFlags, cmd: Command) => {
       const format = parseFormat(flags.format, FORMATS);
-      const failOn = (flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseFormat(v.trim(), LEVELS));
+      const failOn = (flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim()));
       const today = flags.today ?? isoDate(new Date());
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
+      if (!isIsoDate(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
 
       // The working config first: a config that cannot be read never produces a plan, empty or not.
       const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
@@ -71,6 +73,17 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
       if (failOn.length > 0 && failsOn(plan, failOn)) setExitCode(cmd, 1);
       else setExitCode(cmd, flags.detailedExitcode && hasChanges(plan) ? 2 : 0);
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseLevel(value: string): (typeof LEVELS)[number] {
+  if (!(LEVELS as readonly string[]).includes(value)) {
+    throw new CliError('BAD_ARGUMENT', `--fail-on "${value}" is not a level`, `use ${LEVELS.join(' or ')} (repeat the flag or separate with commas for both)`);
+  }
+  return value as (typeof LEVELS)[number];
 }
 
 /** What a plan compares: the resolved config with secrets fingerprinted and build-only fields dropped. */

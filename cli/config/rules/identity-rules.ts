@@ -43,11 +43,23 @@ export function checkIdentities(ctx: RuleContext): void {
     }
   }
   const toolNames = new Map<string, string>();
+  // Identity = `id`, else the name: what `tengine plan` follows across renames, so it must be unique too.
+  const identities = new Map<string, { pointer: string; explicit: boolean }>();
   let currentProject: unknown;
   for (const { project, tool, pointer } of eachTool(ctx)) {
     if (project !== currentProject) {
       toolNames.clear();
+      identities.clear();
       currentProject = project;
+    }
+    const explicit = typeof tool.id === 'string' && ctx.isClean(`${pointer}/id`);
+    const identity = explicit ? (tool.id as string) : typeof tool.name === 'string' ? tool.name : undefined;
+    if (identity !== undefined) {
+      const seen = identities.get(identity);
+      // Two tools without id sharing a name are TNG200 already; report identity clashes that involve an id.
+      if (seen && (explicit || seen.explicit)) {
+        ctx.report('TNG226', `tool identity "${identity}" is already used in project "${project.id}" at ${where(ctx, seen.pointer)}`, explicit ? `${pointer}/id` : `${pointer}/name`);
+      } else if (!seen) identities.set(identity, { pointer: explicit ? `${pointer}/id` : `${pointer}/name`, explicit });
     }
     if (!cleanString(tool.name, `${pointer}/name`)) continue;
     // The runtime serves built-in tools (mcp_whoami) in every project; a declared one would shadow or be shadowed.

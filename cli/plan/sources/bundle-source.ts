@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { loadTrustedKeys, verifyBundle } from '../../../schemas/bundle-verify.js';
+import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../../../schemas/bundle-verify.js';
 import { decodeBase64UrlStrict } from '../../../schemas/bundle-format.js';
 import type { TengineConfig } from '../../../schemas/config-types.js';
 import { CliError } from '../../io.js';
@@ -23,7 +23,16 @@ export async function snapshotFromBundle(path: string, publicKeyTexts: string[])
     throw new CliError('BUNDLE_UNREADABLE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path of the bundle to compare against');
   }
   if (publicKeyTexts.length > 0) {
-    const trusted = (await Promise.all(publicKeyTexts.map((t) => loadTrustedKeys(t)))).flat();
+    const trusted: TrustedKey[] = [];
+    for (const text of publicKeyTexts) {
+      try {
+        trusted.push(...(await loadTrustedKeys(text)));
+      } catch (e) {
+        // A private key or a non-key file given as --bundle-key is the user's mistake, not an internal error.
+        if (e instanceof TrustedKeyError) throw new CliError(e.code, `--bundle-key: ${e.message}`, e.hint);
+        throw e;
+      }
+    }
     const v = await verifyBundle(bytes, trusted);
     if (!v.ok) throw new CliError(v.code, `${path}: ${v.message}`, v.hint);
     return { config: v.payload.config, digest: `sha256:${v.digest}`, verified: true };

@@ -1,0 +1,93 @@
+import { limitRate } from './diff-tool.js';
+import { ruleHit } from './rule-catalogue.js';
+import type { FieldChange, PlanChange, RuleHit } from './types.js';
+import { compact, durationMs, isObject } from './values.js';
+
+const TTL_SETTINGS = new Set(['member_session_ttl', 'access_token_ttl', 'refresh_token_ttl']);
+
+function limitText(l: unknown): string {
+  return isObject(l) ? `${String(l.limit)} per ${String(l.window)} per ${String(l.per)}` : compact(l);
+}
+
+/** Rules for a usage limit change (of a tool or a project), compared by calls per unit of time. */
+export function limitRules(f: FieldChange): RuleHit[] {
+  if (f.kind === 'added') return [ruleHit('USAGE_LIMIT_TIGHTENED', `new limit ${limitText(f.after)}`, f)];
+  if (f.kind === 'removed') return [ruleHit('USAGE_LIMIT_REMOVED', `limit ${limitText(f.before)} removed`, f)];
+  const raised = limitRate(f.after) > limitRate(f.before);
+  const text = `${limitText(f.before)} → ${limitText(f.after)}`;
+  return [raised ? ruleHit('USAGE_LIMIT_RAISED', `limit raised: ${text}`, f) : ruleHit('USAGE_LIMIT_TIGHTENED', `limit lowered: ${text}`, f)];
+}
+
+/** Rules for a project added, removed or changed (its own fields; tools and keys are changes of their own). */
+export function projectRules(c: PlanChange): RuleHit[] {
+  const dev = c.fields.find((f) => f.field === 'environment' && f.after === 'development');
+  if (c.action === 'remove') return [ruleHit('PROJECT_REMOVED', 'the project and everything in it is gone: its callers are refused')];
+  if (c.action === 'add') {
+    const hits = [ruleHit('PROJECT_ADDED', 'new project')];
+    if (dev) hits.push(ruleHit('ENVIRONMENT_DEVELOPMENT', 'the new project is environment: development (loopback http upstreams, unsigned member sessions)', dev));
+    return hits;
+  }
+  return c.fields.flatMap((f): RuleHit[] => {
+    if (f.field === 'usage_limits') return limitRules(f);
+    if (f === dev) return [ruleHit('ENVIRONMENT_DEVELOPMENT', 'environment production → development: allows loopback http upstreams and member sessions without a signed assertion', f)];
+    return [ruleHit('PROJECT_CHANGED', `${f.field}${f.pointer} ${f.kind}`, f)];
+  });
+}
+
+/** Rules for an integration added, removed or changed. */
+export function integrationRules(c: PlanChange): RuleHit[] {
+  const kind = c.fields.find((f) => f.field === 'kind')?.after;
+  if (c.action === 'remove') return [ruleHit('INTEGRATION_REMOVED', 'its clients can no longer connect')];
+  if (c.action === 'add') {
+    if (kind !== 'oauth') return [ruleHit('INTEGRATION_ADDED', 'new API-key integration')];
+    const uris = c.fields.filter((f) => f.field === 'redirect_uris').map((f) => String(f.after));
+    const scopes = c.fields.filter((f) => f.field === 'scopes').map((f) => String(f.after));
+    const secret = c.fields.some((f) => f.field === 'client_secret_sha256' && f.after !== undefined) ? 'confidential' : 'public (PKCE only)';
+    return [ruleHit('OAUTH_CLIENT_ADDED', `new ${secret} OAuth client; redirect URIs ${uris.join(', ')}; scope ceiling ${scopes.length ? scopes.join(', ') : '(none)'}`)];
+  }
+  return c.fields.flatMap((f): RuleHit[] => {
+    switch (f.field) {
+      case 'client_id':
+        return [ruleHit('CLIENT_ID_CHANGED', `client_id ${compact(f.before)} → ${compact(f.after)}: clients configured with the old id fail to sign in`, f)];
+      case 'client_secret_sha256':
+        return f.kind === 'removed'
+          ? [ruleHit('CLIENT_SECRET_REMOVED', 'the client no longer has a secret: it becomes a public client (PKCE only)', f)]
+          : [ruleHit('SECRET_CHANGED', `client secret ${f.kind === 'added' ? 'set: the client becomes confidential' : 'rotated'}; clients need the new secret`, f)];
+      case 'redirect_uris':
+        return f.kind === 'added'
+          ? [ruleHit('REDIRECT_URI_ADDED', `authorization codes may now be sent to ${String(f.after)}`, f)]
+          : [ruleHit('REDIRECT_URI_REMOVED', `clients redirecting to ${String(f.before)} fail to sign in`, f)];
+      case 'scopes':
+        return f.kind === 'added'
+          ? [ruleHit('SCOPE_CEILING_WIDENED', `the client may now be granted ${String(f.after)}`, f)]
+          : [ruleHit('SCOPE_CEILING_NARROWED', `the client can no longer be granted ${String(f.before)}`, f)];
+      default:
+        return [ruleHit('INTEGRATION_CHANGED', `${f.field} ${f.kind}`, f)];
+    }
+  });
+}
+
+/** Rules for an API key added or removed. */
+export function apiKeyRules(c: PlanChange): RuleHit[] {
+  return c.action === 'add'
+    ? [ruleHit('API_KEY_ADDED', `a new API key can call the project through integration ${c.parent ?? ''}`)]
+    : [ruleHit('API_KEY_REVOKED', `revoked: whoever holds this key of integration ${c.parent ?? ''} loses access`)];
+}
+
+/** Rules for an assertion key added, removed or changed. */
+export function assertionKeyRules(c: PlanChange): RuleHit[] {
+  if (c.action === 'add') return [ruleHit('ASSERTION_KEY_ADDED', 'a new key may sign member assertions: whoever holds its private half can act as any member')];
+  if (c.action === 'remove') return [ruleHit('ASSERTION_KEY_REMOVED', 'assertions signed with this key are refused')];
+  return c.fields.map((f) => ruleHit('ASSERTION_KEY_CHANGED', `${f.field} ${compact(f.before)} → ${compact(f.after)}`, f));
+}
+
+/** Rules for runtime settings. */
+export function runtimeRules(c: PlanChange): RuleHit[] {
+  return c.fields.map((f): RuleHit => {
+    const v = `${compact(f.before)} → ${compact(f.after)}`;
+    if (f.field === 'public_url' && f.before !== undefined) return ruleHit('PUBLIC_URL_CHANGED', `public_url ${v}: OAuth metadata and token audiences change; clients must be reconfigured`, f);
+    if (f.field === 'allowed_origins' && f.kind === 'added') return ruleHit('ALLOWED_ORIGIN_ADDED', `browsers on ${String(f.after)} may now call /mcp`, f);
+    if (TTL_SETTINGS.has(f.field) && (durationMs(f.after) ?? 0) > (durationMs(f.before) ?? 0)) return ruleHit('TOKEN_TTL_RAISED', `${f.field} ${v}: tokens stay valid longer`, f);
+    return ruleHit('RUNTIME_SETTINGS_CHANGED', `${f.field}${f.kind === 'changed' ? ` ${v}` : ` ${f.kind} ${compact(f.after ?? f.before)}`}`, f);
+  });
+}

@@ -1,0 +1,152 @@
+import type { Tool } from '../../schemas/config-types.js';
+import { normalizeTool } from './diff-tool.js';
+import { ruleHit } from './rule-catalogue.js';
+import { limitRules } from './rules-access.js';
+import { inputSchemaRules, outputSchemaRules } from './rules-schema.js';
+import type { FieldChange, PlanChange, RuleHit } from './types.js';
+import { compact, urlHost } from './values.js';
+
+const AUTH_RANK: Record<string, number> = { none: 0, static_bearer: 1, hmac_signature: 2 };
+
+/** Member variables a template can send upstream; a new one exposes more of the member to the upstream. */
+const MEMBER_VARIABLE = /(?<!\{)\{(member_id|member_email|member_roles)\}(?!\})/g;
+
+/** Rules for a tool change; `before`/`after` are the tool's two versions (one is absent for add and remove). */
+export function toolRules(c: PlanChange, before: Tool | undefined, after: Tool | undefined, today: string): RuleHit[] {
+  if (c.action === 'add' && after) return addedToolRules(after);
+  if (c.action === 'remove' && before) return removedToolRules(before, today);
+  const hits: RuleHit[] = [];
+  if (c.action === 'rename') hits.push(ruleHit('TOOL_RENAMED', `renamed from "${c.previous_name}" to "${c.name}": callers using the old name get "Tool not enabled for this project"`));
+  for (const f of c.fields) hits.push(...fieldRules(f, c.fields, after, today));
+  if (before && after) {
+    const added = memberVariables(after).filter((v) => !memberVariables(before).includes(v));
+    if (added.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `templates now send ${added.map((v) => `{${v}}`).join(', ')} upstream`));
+  }
+  return hits;
+}
+
+function addedToolRules(t: Tool): RuleHit[] {
+  const n = normalizeTool(t);
+  if (!n.is_enabled) return [ruleHit('DISABLED_TOOL_ADDED', 'added disabled (is_enabled: false): not listed and not callable yet')];
+  const hits = [ruleHit('TOOL_ADDED', `new tool the model can call: ${toolFacts(t)}`)];
+  if (t.base_url.startsWith('http://')) hits.push(ruleHit('HTTP_ALLOWED', `calls ${t.base_url} over plain http`, { field: 'base_url', pointer: '' }));
+  const exposed = [
+    ...Object.entries(n.inject_member_identity as Record<string, boolean>)
+      .filter(([, on]) => on)
+      .map(([k]) => `X-Tengine-Member-${k[0]!.toUpperCase()}${k.slice(1)}`),
+    ...(n.identity_token ? ['X-Tengine-Identity'] : []),
+    ...memberVariables(t).map((v) => `{${v}}`),
+  ];
+  if (exposed.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `sends member identity upstream: ${exposed.join(', ')}`));
+  return hits;
+}
+
+/** What a reviewer needs to judge a tool that becomes callable: where it calls, how, and who may call it. */
+function toolFacts(t: Tool): string {
+  const n = normalizeTool(t);
+  const scopes = n.scopes as string[];
+  return [
+    `${t.http_method} ${urlHost(t.base_url)}${t.endpoint_path}`,
+    `auth ${String(n.auth_strategy)}`,
+    n.require_member ? 'member required' : 'no member required',
+    scopes.length ? `scopes ${scopes.join(', ')}` : 'no scopes',
+  ].join('; ');
+}
+
+function removedToolRules(t: Tool, today: string): RuleHit[] {
+  if (t.is_enabled === false) return [ruleHit('DISABLED_TOOL_REMOVED', 'was disabled, so no caller could see or call it')];
+  const d = t.deprecated;
+  if (d && d.sunset <= today) {
+    return [ruleHit('DEPRECATED_TOOL_REMOVED', `deprecated${d.since ? ` since ${d.since}` : ''} with sunset ${d.sunset}, which is reached (today ${today})`)];
+  }
+  const note = d ? `; it is deprecated, but its sunset ${d.sunset} is after today (${today})` : '; mark it deprecated with a sunset date first to remove it without breaking callers';
+  return [ruleHit('TOOL_REMOVED', `callers of this tool get "Tool not enabled for this project"${note}`)];
+}
+
+function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined, today: string): RuleHit[] {
+  const v = `${compact(f.before)} → ${compact(f.after)}`;
+  switch (f.field) {
+    case 'title':
+      return [ruleHit('TITLE_CHANGED', `title: ${v}`, f)];
+    case 'description':
+      return [ruleHit('DESCRIPTION_CHANGED', `the model reads the description: ${f.note ?? ''}`, f)];
+    case 'input_schema':
+      return inputSchemaRules(f, all, after?.input_schema);
+    case 'output_schema':
+      if (f.kind === 'removed') return [ruleHit('OUTPUT_SCHEMA_REMOVED', 'the tool no longer declares an output schema: clients lose structured, validated results', f)];
+      if (f.kind === 'added') return [ruleHit('OUTPUT_SCHEMA_CHANGED', 'an output schema was added: upstream results that do not match it now fail the call', f)];
+      return outputSchemaRules(f);
+    case 'annotations':
+      return [ruleHit('ANNOTATIONS_CHANGED', `annotation ${f.pointer.slice(1)}: ${v}`, f)];
+    case 'base_url':
+      return baseUrlRules(f);
+    case 'auth_strategy': {
+      const weaker = (AUTH_RANK[String(f.after)] ?? 0) < (AUTH_RANK[String(f.before)] ?? 0);
+      return weaker
+        ? [ruleHit('AUTH_STRATEGY_WEAKENED', `upstream auth weakened: ${v}`, f)]
+        : [ruleHit('AUTH_STRATEGY_STRENGTHENED', `upstream auth strengthened: ${v}`, f)];
+    }
+    case 'encrypted_auth_secret':
+    case 'auth_secret_env':
+      return [ruleHit('SECRET_CHANGED', `upstream secret (${f.field}) ${f.kind}: check that the runtime has the new one`, f)];
+    case 'require_member':
+      return f.after === true
+        ? [ruleHit('MEMBER_REQUIRED_ADDED', 'require_member turned on: callers without a member session (plain API key or OAuth) are refused', f)]
+        : [ruleHit('REQUIRE_MEMBER_REMOVED', 'require_member turned off: callers without a member session may now call the tool', f)];
+    case 'inject_member_identity':
+      return f.after === true
+        ? [ruleHit('MEMBER_IDENTITY_EXPOSED', `member ${f.pointer.slice(1)} is now sent upstream`, f)]
+        : [ruleHit('UPSTREAM_REQUEST_CHANGED', `member ${f.pointer.slice(1)} is no longer sent upstream`, f)];
+    case 'identity_token':
+      return f.after === true
+        ? [ruleHit('MEMBER_IDENTITY_EXPOSED', 'a signed identity token (X-Tengine-Identity) is now sent upstream', f)]
+        : [ruleHit('UPSTREAM_REQUEST_CHANGED', 'the identity token is no longer sent upstream', f)];
+    case 'scopes':
+      return f.kind === 'added'
+        ? [ruleHit('SCOPE_REQUIRED_ADDED', `now requires scope ${compact(f.after)}: OAuth callers without it lose the tool`, f)]
+        : [ruleHit('SCOPE_REQUIRED_REMOVED', `no longer requires scope ${compact(f.before)}: more OAuth callers may call it`, f)];
+    case 'is_enabled':
+      return f.after === false
+        ? [ruleHit('TOOL_DISABLED', 'disabled: the tool disappears from tools/list and calls fail', f)]
+        : [ruleHit('TOOL_ENABLED', `enabled: the model can now see and call the tool: ${after ? toolFacts(after) : ''}`, f)];
+    case 'deprecated':
+      return [deprecationRule(f, today)];
+    case 'timeout':
+      return [ruleHit('TIMEOUT_CHANGED', `timeout: ${v}`, f)];
+    case 'max_response_bytes':
+      return [ruleHit('RESPONSE_LIMIT_CHANGED', `max_response_bytes: ${v}`, f)];
+    case 'retry':
+      return [ruleHit('RETRY_CHANGED', `retry ${f.pointer.slice(1)}: ${v}`, f)];
+    case 'usage_limits':
+      return limitRules(f);
+    case 'id':
+      return [ruleHit('TOOL_ID_CHANGED', `identity ${v}: later renames are followed by the new id`, f)];
+    default:
+      // http_method, endpoint_path, the templates, and any field a later schema adds.
+      return [ruleHit('UPSTREAM_REQUEST_CHANGED', `${f.field}${f.pointer}: ${v}`, f)];
+  }
+}
+
+function baseUrlRules(f: FieldChange): RuleHit[] {
+  const hits: RuleHit[] = [];
+  const after = String(f.after);
+  const before = String(f.before);
+  if (after.startsWith('http://') && !before.startsWith('http://')) hits.push(ruleHit('HTTP_ALLOWED', `calls now go over plain http: ${after}`, f));
+  if (urlHost(before) !== urlHost(after)) hits.push(ruleHit('BASE_URL_CHANGED', `calls now go to ${urlHost(after)} (was ${urlHost(before)})`, f));
+  if (!hits.length) hits.push(ruleHit('UPSTREAM_REQUEST_CHANGED', `base_url: ${compact(f.before)} → ${compact(f.after)} (same host)`, f));
+  return hits;
+}
+
+function deprecationRule(f: FieldChange, today: string): RuleHit {
+  const d = f.after as { sunset?: string } | undefined;
+  if (f.kind === 'removed') return ruleHit('DEPRECATION_CHANGED', 'no longer deprecated', f);
+  const sunset = d?.sunset ?? '';
+  const when = sunset <= today ? `the sunset ${sunset} is already reached: callers get no notice period` : `it may be removed without a breaking change from ${sunset}`;
+  return ruleHit('DEPRECATION_CHANGED', `${f.kind === 'added' ? 'marked deprecated' : 'deprecation changed'}: ${when}`, f);
+}
+
+/** Member variables the tool's templates use (path, query, headers, body), sorted. */
+export function memberVariables(t: Tool): string[] {
+  const text = JSON.stringify([t.endpoint_path, t.query_template ?? {}, t.headers_template ?? {}, t.body_template ?? null]);
+  return [...new Set([...text.matchAll(MEMBER_VARIABLE)].map((m) => m[1]!))].sort();
+}
