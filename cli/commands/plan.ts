@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { TengineConfig } from '../../schemas/config-types.js';
@@ -99,6 +99,11 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, forma
   if (kind === 'git') {
     const snap = await snapshotFromGit(rootFile, target);
     try {
+      // A config that did not exist at the ref (the repository's first config) is an empty baseline: everything
+      // shows as added. A config that exists but cannot be read is an error, never an empty plan.
+      if (!(await stat(snap.rootFile).then((s) => s.isFile(), () => false))) {
+        return { config: { version: 1, projects: [] }, label: `git:${target} (${snap.commit.slice(0, 12)}, no config yet)`, note: `${target} has no config at this path; planning against an empty config` };
+      }
       const loaded = await loadConfig(snap.rootFile, { env: io.env, cwd: snap.root });
       if (!loaded.config) {
         invalid(io, cmd, format, loaded, `the config at ${target} (${snap.commit.slice(0, 12)}) is invalid`);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../../../schemas/bundle-verify.js';
 import { decodeBase64UrlStrict } from '../../../schemas/bundle-format.js';
 import type { TengineConfig } from '../../../schemas/config-types.js';
+import { CONFIG_SCHEMA_ID, tengineValidator } from '../../../schemas/ajv.js';
 import { CliError } from '../../io.js';
 
 /** The config inside a bundle file, and whether its signature was checked. */
@@ -37,13 +38,21 @@ export async function snapshotFromBundle(path: string, publicKeyTexts: string[])
     if (!v.ok) throw new CliError(v.code, `${path}: ${v.message}`, v.hint);
     return { config: v.payload.config, digest: `sha256:${v.digest}`, verified: true };
   }
+  let config: TengineConfig;
   try {
     const envelope = JSON.parse(bytes.toString('utf8')) as { payload?: unknown };
     const payload = typeof envelope.payload === 'string' ? decodeBase64UrlStrict(envelope.payload) : undefined;
     const parsed = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { config?: TengineConfig }) : undefined;
     if (!parsed?.config || typeof parsed.config !== 'object') throw new Error('no config');
-    return { config: parsed.config, verified: false };
+    config = parsed.config;
   } catch {
     throw new CliError('BUNDLE_MALFORMED', `${path} is not a Tengine bundle`, 'pass a file written by `tengine build`');
   }
+  // Unverified, so at least structurally checked: the diff only ever sees a config the schema accepts.
+  const validate = tengineValidator(CONFIG_SCHEMA_ID);
+  if (!validate(config)) {
+    const first = validate.errors?.[0];
+    throw new CliError('BUNDLE_PAYLOAD_INVALID', `${path}: the bundled config fails the schema at ${first?.instancePath || '/'}: ${first?.message ?? 'invalid'}`, 'rebuild the baseline with `tengine build`, or pass --bundle-key to verify it');
+  }
+  return { config, verified: false };
 }

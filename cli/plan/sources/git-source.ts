@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { CliError } from '../../io.js';
 
 /** Runs git and returns stdout as a Buffer; rejects with the exit code and stderr. */
@@ -33,8 +33,13 @@ export interface GitSnapshot {
 export async function snapshotFromGit(configFile: string, ref: string): Promise<GitSnapshot> {
   const dir = dirname(configFile);
   let top: string;
+  let prefix: string;
   try {
-    top = (await git(dir, ['rev-parse', '--show-toplevel'])).toString('utf8').trim();
+    // --show-prefix is the config directory relative to the top as git sees it: computing it with path.relative
+    // instead breaks when the path goes through a symlink (git reports the real top; macOS's /var → /private/var).
+    const [t = '', p = ''] = (await git(dir, ['rev-parse', '--show-toplevel', '--show-prefix'])).toString('utf8').split('\n');
+    top = t.trim();
+    prefix = p.trim();
   } catch {
     throw new CliError('PLAN_NOT_A_REPOSITORY', `${dir} is not inside a git repository`, 'run plan in the config repository, or compare against a bundle (--against bundle:FILE)');
   }
@@ -51,10 +56,10 @@ export async function snapshotFromGit(configFile: string, ref: string): Promise<
     }
     throw new CliError('PLAN_REF_NOT_FOUND', `git cannot resolve ${ref}`, 'check the ref name; for a remote branch run git fetch first');
   }
-  const relDir = relative(top, resolve(dir)).split(sep).join('/');
-  const listing = (await git(top, ['ls-tree', '-r', '-z', '--name-only', commit, '--', relDir || '.'])).toString('utf8').split('\0').filter(Boolean);
+  const relDir = prefix.replace(/\/+$/, '');
   const root = await mkdtemp(join(tmpdir(), 'tengine-plan-'));
   try {
+    const listing = (await git(top, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit, '--', relDir || '.'])).toString('utf8').split('\0').filter(Boolean);
     for (const path of listing) {
       if (!/\.(ya?ml|json)$/i.test(path)) continue;
       const target = join(root, ...path.split('/'));
@@ -66,6 +71,6 @@ export async function snapshotFromGit(configFile: string, ref: string): Promise<
     await rm(root, { recursive: true, force: true });
     throw new CliError('PLAN_GIT_FAILED', `reading ${ref} from git failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, 'check that git works in this repository');
   }
-  const relRoot = relative(top, resolve(configFile)).split(sep).join('/');
+  const relRoot = `${prefix}${basename(configFile)}`;
   return { rootFile: join(root, ...relRoot.split('/')), root, commit, cleanup: () => rm(root, { recursive: true, force: true }) };
 }

@@ -15,7 +15,8 @@ export async function snapshotFromRuntime(baseUrl: string, adminToken: string | 
   if (!adminToken) throw new CliError('PLAN_ADMIN_TOKEN_MISSING', 'comparing against a runtime needs its admin token', 'set TENGINE_ADMIN_TOKEN (the value the runtime was started with)');
   let url: URL;
   try {
-    url = new URL('/api/v1/admin/surface', baseUrl);
+    // Relative to the base, so a runtime served under a path prefix behind a proxy keeps it.
+    url = new URL('api/v1/admin/surface', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
   } catch {
     throw new CliError('PLAN_RUNTIME_URL_INVALID', `"${baseUrl}" is not a runtime URL`, 'pass --against runtime:https://mcp.example.com');
