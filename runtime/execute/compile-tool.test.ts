@@ -108,7 +108,8 @@ describe('execute: arguments', () => {
   it('validates against input_schema without coercion and lists the errors', async () => {
     const result = await tool().execute({ contact_id: 'ct_1', limit: '5' }, API_KEY_CALLER);
     expect(errorOf(result)).toMatchObject({ code: 'INVALID_ARGUMENTS', status: 400, errors: [{ path: '/limit', message: 'must be integer' }], request_id: '00000000-0000-4000-8000-000000000001' });
-    expect(result.content[0]!.text).toBe('Invalid tool arguments [INVALID_ARGUMENTS, status 400]');
+    // The model reads only the text, so it names the offending argument.
+    expect(result.content[0]!.text).toBe('Invalid tool arguments: /limit must be integer [INVALID_ARGUMENTS, status 400]');
     const missing = await tool().execute({}, API_KEY_CALLER);
     expect(errorOf(missing)).toMatchObject({ code: 'INVALID_ARGUMENTS', errors: [{ path: '', message: "must have required property 'contact_id'" }] });
     expect(up.received).toHaveLength(0);

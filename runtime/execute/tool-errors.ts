@@ -54,7 +54,11 @@ export interface ToolErrorDetails {
  */
 export function toolError(code: ToolErrorCode, details: ToolErrorDetails = {}): ToolResult {
   const def = TOOL_ERRORS[code];
-  const text = `${def.text}${details.detail ? `: ${details.detail}` : ''} [${code}, status ${def.status}${details.upstream_status ? `, upstream HTTP ${details.upstream_status}` : ''}]`;
+  // The model reads only the text, so argument problems are spelled out there (first few), not just in _meta.
+  const problems = details.errors?.length
+    ? `: ${details.errors.slice(0, 5).map((e) => `${e.path || '(arguments)'} ${e.message}`).join('; ')}${details.errors.length > 5 ? '; …' : ''}`
+    : '';
+  const text = `${def.text}${details.detail ? `: ${details.detail}` : ''}${problems} [${code}, status ${def.status}${details.upstream_status ? `, upstream HTTP ${details.upstream_status}` : ''}]`;
   return {
     content: [{ type: 'text', text }],
     isError: true,
