@@ -25,7 +25,7 @@ export interface AppDeps {
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
 export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, log: deps.log };
+  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, log: deps.log, store: deps.store, now: deps.now };
 }
 
 /** Creates the runtime's Hono app: MCP endpoint, discovery metadata and health. */

@@ -1,5 +1,6 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from './duration.js';
+import { compileLimits } from '../usage/usage-limits.js';
 import { createRedactor, mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
@@ -81,6 +82,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     enabled: tool.is_enabled ?? true,
     requireMember: tool.require_member ?? false,
     scopes: Object.freeze([...(tool.scopes ?? [])]),
+    limits: compileLimits(tool.usage_limits, tool.name),
     definition: definitionOf(tool),
     async execute(args, caller, opts) {
       let requestId = '';

@@ -34,6 +34,8 @@ export interface CompiledTool {
   enabled: boolean;
   requireMember: boolean;
   scopes: readonly string[];
+  /** The tool's own `usage_limits` plus its project's, compiled at load. */
+  limits: readonly import('../usage/usage-limits.js').CompiledLimit[];
   definition: McpToolDefinition;
   /** Validates arguments, renders the request, calls the upstream and maps the result. Never throws. */
   execute(args: unknown, caller: CallerIdentity, opts?: ExecuteOptions): Promise<ToolResult>;

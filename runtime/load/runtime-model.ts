@@ -5,6 +5,7 @@ import type { BundlePayload, Project, RuntimeSettings, Tool } from '../../schema
 import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition } from '../execute/types.js';
 import { parseDuration } from '../execute/compile-tool.js';
 import { RuntimeBootError } from '../boot-types.js';
+import { compileLimits } from '../usage/usage-limits.js';
 import { BOOT_EXIT } from './boot-exit-codes.js';
 
 /** An integration as the auth step needs it. */
@@ -125,6 +126,7 @@ export function buildRuntimeModel(
 function compileProject(project: Project, secrets: ToolSecrets, compileTool: CompileTool, ctx: Omit<CompileToolContext, 'secret'>): RuntimeProject {
   const tools = new Map<string, CompiledTool>();
   const listed: McpToolDefinition[] = [];
+  const projectLimits = compileLimits(project.usage_limits);
   for (const tool of project.tools ?? []) {
     let compiled: CompiledTool;
     try {
@@ -133,6 +135,7 @@ function compileProject(project: Project, secrets: ToolSecrets, compileTool: Com
       // Only reachable for a bundle `tengine validate` would have refused (e.g. built by a patched CLI).
       throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', `tool "${tool.name}" of project "${project.id}" cannot be compiled: ${(e as Error).message}`, BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates every tool');
     }
+    if (projectLimits.length > 0) compiled = { ...compiled, limits: [...projectLimits, ...compiled.limits] };
     tools.set(tool.name, compiled);
     if (compiled.enabled) listed.push(compiled.definition);
   }

@@ -4,6 +4,8 @@ import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
+import type { Store } from '../store/store.js';
+import { chargeUsage, describeLimit } from '../usage/usage-limits.js';
 
 /** The server's version as reported in `initialize`. */
 export const SERVER_VERSION = '0.1.0';
@@ -14,6 +16,9 @@ export const MAX_ARGUMENT_DEPTH = 64;
 export interface DispatchContext {
   model: RuntimeModel;
   caller: CallerIdentity;
+  /** Shared counters for usage limits (absent: limits are not enforced, e.g. unit tests of other gates). */
+  store?: Store;
+  now?: () => number;
   signal?: AbortSignal;
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -132,6 +137,12 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
   }
   if (exceedsDepth(args, MAX_ARGUMENT_DEPTH)) {
     return toolError('INVALID_ARGUMENTS', { detail: `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels` });
+  }
+  if (tool.limits.length > 0 && ctx.store) {
+    const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, (ctx.now ?? Date.now)(), ctx.log);
+    if (!usage.ok) {
+      return toolError('USAGE_LIMIT_EXCEEDED', { detail: `${describeLimit(usage.limit)}; retry in ${usage.retryAfterSeconds} s`, retry_after_seconds: usage.retryAfterSeconds });
+    }
   }
   const started = performance.now();
   const result = await tool.execute(args, ctx.caller, { signal: ctx.signal });

@@ -2,6 +2,7 @@ import { AUTH_FAILURE_CODES, authenticate } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
+import type { Store } from '../store/store.js';
 
 /** What the MCP endpoint needs from the app. */
 export interface McpHandlerDeps {
@@ -10,6 +11,9 @@ export interface McpHandlerDeps {
   resourceMetadataUrl: string;
   /** Origins allowed besides those configured: the runtime's own public origin. */
   selfOrigin?: string;
+  /** Counters for usage limits. */
+  store?: Store;
+  now?: () => number;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -80,7 +84,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log });
+    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store, now: deps.now });
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     if (!wantsJson) {
       // Client accepts only SSE: one `message` event carrying the response, then the stream ends.
