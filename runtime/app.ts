@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { RuntimeModel } from './load/runtime-model.js';
+import { createCorsPolicy } from './mcp/cors.js';
 import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
@@ -32,7 +33,9 @@ export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const base = deps.publicUrl.replace(/\/+$/, '');
-  const mcp = mcpPostHandler(mcpHandlerDeps(deps));
+  const mcpDeps = mcpHandlerDeps(deps);
+  const mcp = mcpPostHandler(mcpDeps);
+  const cors = createCorsPolicy(deps.model.http.allowedOrigins, mcpDeps.selfOrigin);
   const limit = bodyLimit({
     maxSize: deps.model.http.maxRequestBytes,
     onError: (c) =>
@@ -51,9 +54,21 @@ export function createApp(deps: AppDeps): Hono {
       c.body(rpcError(null, { code: RPC.InvalidRequest, message: 'Method not allowed: this server is stateless and accepts POST only', data: { code: 'METHOD_NOT_ALLOWED' } }), 405, {
         Allow: 'POST',
         'Content-Type': 'application/json',
+        ...cors.responseHeaders(c.req.header('origin')),
       }),
     );
+    // CORS preflight of browser clients: granted to allowed origins only (the same list as the POST's Origin check).
+    app.options(path, (c) => {
+      const origin = c.req.header('origin');
+      if (origin === undefined) return c.body(null, 204, { Allow: 'POST, OPTIONS' });
+      if (!cors.allows(origin)) {
+        return c.body(rpcError(null, { code: RPC.InvalidRequest, message: 'Origin not allowed', data: { code: 'ORIGIN_NOT_ALLOWED' } }), 403, { 'Content-Type': 'application/json' });
+      }
+      return c.body(null, 204, cors.preflightHeaders(origin));
+    });
   }
+  // Public, credential-free documents: any origin may read them (browser clients discover OAuth and keys here).
+  const PUBLIC = { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' };
 
   // RFC 9728 protected-resource metadata, at the root and path-inserted forms.
   const resourceMetadata = {
@@ -62,7 +77,7 @@ export function createApp(deps: AppDeps): Hono {
     resource_name: 'Tengine MCP',
   };
   for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
-    app.get(path, (c) => c.json(resourceMetadata, 200, { 'Cache-Control': 'public, max-age=300' }));
+    app.get(path, (c) => c.json(resourceMetadata, 200, PUBLIC));
   }
 
   // Member session-token exchange (compatible path), authenticated by a project API key.
@@ -72,7 +87,7 @@ export function createApp(deps: AppDeps): Hono {
     sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
   );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.
-  app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, { 'Cache-Control': 'public, max-age=300' }));
+  app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, PUBLIC));
 
   app.get('/api/v1/admin/surface', adminSurfaceHandler({ model: deps.model, config: deps.admin?.config ?? { version: 1 }, ...(deps.admin?.tokenSha256 ? { adminTokenSha256: deps.admin.tokenSha256 } : {}) }));
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { RuntimeBootError, type RuntimeOptions } from './boot-types.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
-import { createLogger, parseLogLevel } from './observability/logger.js';
+import { createLogger, LOG_LEVELS, parseLogLevel, type LogLevel } from './observability/logger.js';
 
 /** Settings as given on the command line; anything missing falls back to `TENGINE_*` variables. */
 export interface RuntimeFlags {
@@ -20,6 +20,11 @@ export interface RuntimeFlags {
  * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
+  const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
+  // A typo (`verbose`, `warning`) must not silently become `info`.
+  if (level !== undefined && level !== '' && !LOG_LEVELS.includes(level as LogLevel)) {
+    throw new RuntimeBootError('USAGE', `${flags.logLevel !== undefined ? '--log-level' : 'TENGINE_LOG_LEVEL'} "${level}" is not a log level`, BOOT_EXIT.USAGE, `use one of: ${LOG_LEVELS.join(', ')}`);
+  }
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
   if (!bundlePath) throw new RuntimeBootError('BUNDLE_MISSING', 'no bundle given', BOOT_EXIT.USAGE, 'pass --bundle FILE or set TENGINE_BUNDLE (tengine build writes one)');
   const keyPaths = flags.bundlePublicKey?.length ? flags.bundlePublicKey : (env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -39,7 +44,9 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     bundlePublicKeys: await Promise.all(keyPaths.map(async (p) => (await readOrFail(p, 'bundle public key', BOOT_EXIT.KEY_FILE_INVALID)).toString('utf8'))),
     runtimeKeys: runtimeKeysPath ? (await readOrFail(runtimeKeysPath, 'runtime key set', BOOT_EXIT.RUNTIME_KEYS_INVALID)).toString('utf8') : undefined,
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
-    redisUrl: env.TENGINE_REDIS_URL ?? env.REDIS_URL,
+    // An empty TENGINE_REDIS_URL (a compose file forwarding an unset variable) must not hide REDIS_URL: the instance
+    // would quietly run on the memory store and stop sharing replay guards with its peers.
+    redisUrl: nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL),
     redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
     adminToken: env.TENGINE_ADMIN_TOKEN,
     port,
@@ -47,6 +54,11 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     env,
     log: createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
 }
 
 async function readOrFail(path: string, what: string, exitCode: number): Promise<Buffer> {

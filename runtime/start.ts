@@ -18,7 +18,8 @@ import { buildRuntimeModel, type RuntimeModel } from './load/runtime-model.js';
 import { attachIdentity } from './members/attach-identity.js';
 import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
-import type { Store } from './store/store.js';
+import { redactUrl } from './store/redact-url.js';
+import { StoreUnavailableError, type Store } from './store/store.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 export { resolveRuntimeOptions } from './options.js';
@@ -73,12 +74,10 @@ async function openStore(redisUrl: string | undefined, keyPrefix: string | undef
     const { createRedisStore } = await import('./store/redis-store.js');
     return await createRedisStore({ url: redisUrl, ...(keyPrefix ? { keyPrefix } : {}), onError: (message) => log?.({ level: 'warn', event: 'store_error', message }) });
   } catch (e) {
-    throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${redactUrl(redisUrl)}: ${(e as Error).message}`, BOOT_EXIT.STORE_UNAVAILABLE, 'check REDIS_URL / TENGINE_REDIS_URL and that Redis (>= 6.2) is reachable');
+    // Only our own errors are quoted: they are already free of credentials. Anything else (the URL parser's) is not.
+    const why = e instanceof StoreUnavailableError ? e.message : (e as { code?: unknown })?.code === 'ERR_INVALID_URL' ? 'the URL cannot be parsed (percent-encode "/", "@", ":" and "#" in the user and password)' : 'unexpected error';
+    throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${redactUrl(redisUrl)}: ${why}`, BOOT_EXIT.STORE_UNAVAILABLE, 'check REDIS_URL / TENGINE_REDIS_URL and that Redis (>= 6.2) is reachable');
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
@@ -106,6 +105,12 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
       if (e instanceof RuntimeKeyError) throw new RuntimeBootError(e.code, e.message, BOOT_EXIT.RUNTIME_KEYS_INVALID, e.hint);
       throw e;
     }
+  }
+  // A runtime host holds runtime-keys.json; if its token key were also trusted for bundles, that host could sign
+  // its own configuration. Keys are compared by RFC 7638 thumbprint, which both sides use as kid.
+  const overlap = keySet?.signing.find((k) => trusted.some((t) => t.kid === k.kid));
+  if (overlap) {
+    throw new RuntimeBootError('KEY_FILE_INVALID', `the runtime token key ${overlap.kid} is also trusted as a bundle key`, BOOT_EXIT.KEY_FILE_INVALID, 'pass the bundle public key (bundle-signing.pub.pem), not runtime-keys.pub.json, as --bundle-public-key');
   }
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
   const http = createUpstreamClient();

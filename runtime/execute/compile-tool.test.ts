@@ -204,3 +204,29 @@ describe('parseDuration', () => {
     expect(() => parseDuration(text)).toThrow(RangeError);
   });
 });
+
+describe('X-Tengine-Identity lifetime', () => {
+  it('outlives the tool deadline, since retries reuse the token signed once per call (60 s minimum)', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers['x-tengine-identity']));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const claimsOf = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+    const sign = (c: Record<string, unknown>) => `h.${Buffer.from(JSON.stringify(c)).toString('base64url')}.s`;
+    try {
+      for (const [timeout, ttl] of [['10s', 60], ['120s', 125]] as const) {
+        const t = compileTool(testTool(origin, { identity_token: true, timeout }), 'acme', { ...testContext(client), signIdentity: sign });
+        expect(errorOf(await t.execute({}, API_KEY_CALLER))).toBeUndefined();
+        const c = claimsOf(seen.at(-1)!);
+        expect(c.exp - c.iat).toBe(ttl);
+      }
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -33,6 +33,8 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   const origin = new URL(tool.base_url).origin;
   const timeoutMs = Math.min(MAX_TIMEOUT_MS, tool.timeout ? parseDuration(tool.timeout) : ctx.settings.defaultTimeoutMs);
   const maxResponseBytes = tool.max_response_bytes ?? ctx.settings.defaultMaxResponseBytes;
+  // The token is signed once per call and reused by retries, so it must outlive the whole deadline.
+  const identityTtlS = Math.max(IDENTITY_TOKEN_TTL_S, Math.ceil(timeoutMs / 1000) + 5);
   const strategy: AuthStrategy = tool.auth_strategy ?? 'none';
   const secretProblem = checkSecret(strategy, ctx.secret);
   const redact = createRedactor(strategy === 'none' ? undefined : ctx.secret);
@@ -62,7 +64,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     }
     if (tool.identity_token) {
       if (!ctx.signIdentity) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: 'identity tokens need the runtime signing key' });
-      headers['X-Tengine-Identity'] = ctx.signIdentity(identityClaims(caller, projectId, tool.name, requestId, timestamp));
+      headers['X-Tengine-Identity'] = ctx.signIdentity(identityClaims(caller, projectId, tool.name, requestId, timestamp, identityTtlS));
     }
     applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body });
 
@@ -109,20 +111,21 @@ function definitionOf(tool: Tool): McpToolDefinition {
   return def;
 }
 
-/** Lifetime of `X-Tengine-Identity` tokens: long enough for one call with retries, short enough to be useless later. */
+/** Minimum lifetime of `X-Tengine-Identity` tokens: long enough for one call with retries, short enough to be useless later. */
 export const IDENTITY_TOKEN_TTL_S = 60;
 
 /** Claims of the upstream identity token: who is calling which tool, bound to this request id. */
-function identityClaims(caller: CallerIdentity, projectId: string, toolName: string, requestId: string, iat: number): Record<string, unknown> {
+function identityClaims(caller: CallerIdentity, projectId: string, toolName: string, requestId: string, iat: number, ttlS: number): Record<string, unknown> {
   const claims: Record<string, unknown> = {
     aud: `tengine:upstream:${projectId}`,
+    // Member ids never start with `integration:` (refused at the exchange), so the two forms cannot collide.
     sub: caller.member ? caller.member.id : `integration:${caller.integrationId}`,
     project_id: projectId,
     integration_id: caller.integrationId,
     tool: toolName,
     jti: requestId,
     iat,
-    exp: iat + IDENTITY_TOKEN_TTL_S,
+    exp: iat + ttlS,
   };
   if (caller.member) {
     claims.member_id = caller.member.id;

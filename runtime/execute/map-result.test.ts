@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
 import { compileTool } from './compile-tool.js';
 import { createUpstreamClient } from './http-client.js';
-import { createRedactor, ERROR_DETAIL_BYTES } from './map-result.js';
+import { createRedactor, ERROR_DETAIL_BYTES, mapUpstreamResponse } from './map-result.js';
 import { API_KEY_CALLER, errorOf, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream } from './test-support.js';
 import type { UpstreamClient } from './types.js';
 
@@ -176,5 +176,53 @@ describe('createRedactor', () => {
     expect(createRedactor('s3cr3t"value')('a s3cr3t"value b s3cr3t\\"value')).toBe('a [REDACTED] b [REDACTED]');
     expect(createRedactor('short')('short')).toBe('short');
     expect(createRedactor(undefined)('x')).toBe('x');
+  });
+});
+
+describe('the tool secret never reaches the model, whatever the upstream does with it (docs/outbound.md §6)', () => {
+  const SECRET = 'sk_live_9f3a/2b+Qx7=é';
+  const redact = createRedactor(SECRET);
+  const map = (status: number, type: string, body: string) =>
+    mapUpstreamResponse({ ok: true, status, headers: { 'content-type': type }, body: new Uint8Array(Buffer.from(body, 'utf8')) }, { requestId: 'r', timeoutMs: 1000, attempts: 1, redact, now: 0 });
+  /** Every spelling of a secret prefix of 12+ characters that would still help an attacker. */
+  const leaks = (result: unknown) => {
+    const text = JSON.stringify(result);
+    return [SECRET.slice(0, 12), JSON.stringify(SECRET.slice(0, 12)).slice(1, -1), 'sk_live_9f3a\\/', 'sk_live_9f3a\\\\/'].filter((f) => text.includes(f));
+  };
+
+  it.each([0, 1, 5, 11, 12, 20])('an error body whose 1 KiB cut falls inside the secret (%i characters in) leaks no part of it', (k) => {
+    const body = `${'x'.repeat(ERROR_DETAIL_BYTES - k)}${SECRET} rest`;
+    const result = map(400, 'text/plain', body);
+    expect(leaks(result)).toEqual([]);
+    expect(Buffer.byteLength(String(errorOf(result)?.detail))).toBeLessThanOrEqual(ERROR_DETAIL_BYTES);
+  });
+
+  it('a JSON success body with the secret escaped as `\\/` (PHP json_encode) shows [REDACTED], in text and structuredContent', () => {
+    const body = `{"echo":"Bearer ${SECRET.replaceAll('/', '\\/')}"}`;
+    expect(JSON.parse(body)).toEqual({ echo: `Bearer ${SECRET}` });
+    const result = map(200, 'application/json', body);
+    expect(leaks(result)).toEqual([]);
+    expect(result.structuredContent).toEqual({ echo: 'Bearer [REDACTED]' });
+    expect(JSON.parse(result.content[0]!.text)).toEqual({ echo: 'Bearer [REDACTED]' });
+  });
+
+  it('a JSON success body with the secret as \\u escapes (Python ensure_ascii, Go HTML escaping) shows [REDACTED]', () => {
+    const escaped = [...SECRET].map((c) => (/[a-z0-9_]/i.test(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)).join('');
+    const result = map(200, 'application/json', `{"headers":{"authorization":"Bearer ${escaped}"},"list":["${escaped}"],"${escaped}":1}`);
+    expect(leaks(result)).toEqual([]);
+    expect(result.structuredContent).toEqual({ headers: { authorization: 'Bearer [REDACTED]' }, list: ['[REDACTED]'], '[REDACTED]': 1 });
+  });
+
+  it('a JSON error body with the secret escaped shows [REDACTED] in the detail', () => {
+    const result = map(401, 'application/json', `{"error":"bad token ${SECRET.replaceAll('/', '\\/')}"}`);
+    expect(leaks(result)).toEqual([]);
+    expect(errorOf(result)?.detail).toContain('[REDACTED]');
+  });
+
+  it('a member named "__proto__" in a body with escapes stays a plain member', () => {
+    const result = map(200, 'application/json', `{"__proto__":{"polluted":"${SECRET.replaceAll('/', '\\/')}"}}`);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(result.structuredContent)).toBe(Object.prototype);
+    expect(leaks(result)).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@ import type { UpstreamResponse } from './types.js';
 
 /** How much of an upstream error body is shown as `detail`. */
 export const ERROR_DETAIL_BYTES = 1024;
+/** How much of a non-JSON error body is decoded and masked before the detail is cut to ERROR_DETAIL_BYTES. */
+const ERROR_TEXT_WINDOW = 64 * 1024;
 
 /** What mapping one response needs besides the response. */
 export interface MapResultOptions {
@@ -16,7 +18,7 @@ export interface MapResultOptions {
   /** The compiled `output_schema`, when the tool declares one. */
   output?: SchemaValidator;
   /** Masks the upstream secret in any text an upstream echoes back. */
-  redact: (text: string) => string;
+  redact: Redactor;
   /** Wall clock in ms, for `Retry-After` dates. */
   now: number;
 }
@@ -51,22 +53,19 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
   if (res.status < 200 || res.status >= 300) {
     const retryAfter = parseRetryAfter(res.headers['retry-after'], opts.now);
     const details: ToolErrorDetails = { ...base, upstream_status: res.status };
-    const text = body.length === 0 ? '' : isText(media, body) ? clean(opts.redact(decode(body.subarray(0, ERROR_DETAIL_BYTES), media.charset).replace(/\uFFFD+$/, ''))) : describeBinary(body.length, media.type);
+    // Masked before it is cut to 1 KiB: a cut first could keep the first half of a secret that straddles the limit.
+    // A JSON body is masked through its parse, so whole; other text only needs a window well past the cut.
+    const shown = media.json && opts.redact.active ? body : body.subarray(0, ERROR_TEXT_WINDOW);
+    const text = body.length === 0 ? '' : isText(media, body) ? cutUtf8(opts.redact(clean(redactText(decode(shown, media.charset), media.json, opts.redact))), ERROR_DETAIL_BYTES) : describeBinary(body.length, media.type);
     if (text) details.detail = text;
     if (retryAfter !== undefined) details.retry_after_seconds = Math.ceil(retryAfter / 1000);
     return toolError('UPSTREAM_HTTP_ERROR', details);
   }
   if (media.json && body.length > 0) {
-    let value: unknown;
-    let parsed = false;
-    const text = opts.redact(decode(body, media.charset));
-    try {
-      value = JSON.parse(text);
-      parsed = true;
-    } catch {
-      // Not JSON despite the content type: shown as text, unless an output schema promises structured content.
-    }
+    // Not JSON despite the content type: shown as text below, unless an output schema promises structured content.
+    const parsed = redactJson(decode(body, media.charset), opts.redact);
     if (parsed) {
+      const { text, value } = parsed;
       const structured = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { result: value };
       if (opts.output) {
         const check = opts.output(structured);
@@ -86,12 +85,104 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
   return { content: [{ type: 'text', text: opts.redact(decode(body, media.charset)) }] };
 }
 
-/** Replaces the secret (and its JSON-escaped form) with `[REDACTED]`; a no-op for secrets under 8 characters. */
-export function createRedactor(secret: string | undefined): (text: string) => string {
+/** Masks the tool's secret in a text; `active` is false when there is nothing to mask. */
+export interface Redactor {
+  (text: string): string;
+  readonly active: boolean;
+}
+
+const NO_REDACTION: Redactor = Object.assign((text: string) => text, { active: false });
+
+/**
+ * Replaces the secret with `[REDACTED]`, as written and in the spellings an echo commonly takes in text: JSON-escaped,
+ * JSON with `\/` (PHP), percent-encoded (a Location). JSON bodies are also checked after parsing (redactJson), which
+ * catches every other escape. A no-op for secrets under 8 characters.
+ */
+export function createRedactor(secret: string | undefined): Redactor {
   // A very short secret would match ordinary text everywhere; such a secret is weak anyway.
-  if (secret === undefined || secret.length < 8) return (t) => t;
-  const forms = [...new Set([secret, JSON.stringify(secret).slice(1, -1)])];
-  return (text) => forms.reduce((t, f) => (t.includes(f) ? t.split(f).join('[REDACTED]') : t), text);
+  if (secret === undefined || secret.length < 8) return NO_REDACTION;
+  const json = JSON.stringify(secret).slice(1, -1);
+  const forms = [...new Set([secret, json, json.replaceAll('/', '\\/'), encodeURIComponent(secret)])].sort((a, b) => b.length - a.length);
+  return Object.assign((text: string) => forms.reduce((t, f) => (t.includes(f) ? t.split(f).join('[REDACTED]') : t), text), { active: true });
+}
+
+/**
+ * Parses a JSON body with the secret masked, or undefined when it is not JSON. A JSON string can spell the secret
+ * with escapes the text redaction cannot know (`\u0073k_…`), so when the text has any escape every parsed string
+ * (member names included) is masked too, and the text is re-serialized if that changed anything.
+ */
+function redactJson(raw: string, redact: Redactor): { text: string; value: unknown } | undefined {
+  const text = redact(raw);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  // Without a backslash every string is spelled in the text as it is, and the text was already masked.
+  if (!redact.active || !text.includes('\\')) return { text, value };
+  const masked = redactStrings(value, redact);
+  return masked.changed ? { text: JSON.stringify(masked.value), value: masked.value } : { text, value };
+}
+
+/** A text to show: JSON masked through its parse when it is JSON, any text masked as text. */
+function redactText(raw: string, json: boolean, redact: Redactor): string {
+  return (json && redact.active ? redactJson(raw, redact)?.text : undefined) ?? redact(raw);
+}
+
+/** Masks every string of a freshly parsed JSON value in place (iteratively: upstream nesting is unbounded). */
+function redactStrings(root: unknown, redact: Redactor): { value: unknown; changed: boolean } {
+  if (typeof root === 'string') {
+    const value = redact(root);
+    return { value, changed: value !== root };
+  }
+  let changed = false;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (typeof v === 'string') {
+          const m = redact(v);
+          if (m !== v) (node[i] = m), (changed = true);
+        } else if (typeof v === 'object' && v !== null) stack.push(v);
+      }
+      continue;
+    }
+    const obj = node as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      let v = obj[key];
+      if (typeof v === 'string') {
+        const m = redact(v);
+        if (m !== v) (v = m), (changed = true), define(obj, key, v);
+      } else if (typeof v === 'object' && v !== null) stack.push(v);
+      const k = redact(key);
+      if (k !== key) {
+        delete obj[key];
+        define(obj, k, v);
+        changed = true;
+      }
+    }
+  }
+  return { value: root, changed };
+}
+
+/** Sets an own data property (a member named `__proto__` stays a member, never a prototype change). */
+function define(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** At most `max` UTF-8 bytes of `text`, cut at a character boundary. */
+function cutUtf8(text: string, max: number): string {
+  if (text.length * 3 <= max) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  let end = max;
+  // A continuation byte (10xxxxxx) at the cut means a character would be split: drop all of it.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 interface Media {

@@ -56,6 +56,21 @@ describe('endpoint_path: each value is one percent-encoded segment (docs/config.
     },
   );
 
+  // UTS #15 NFKC folds these into "." and "/" (U+FF0E fullwidth full stop, U+2024 one dot leader, U+2025 two dot
+  // leader, U+FE52 small full stop, U+FF0F fullwidth solidus, U+FF3C fullwidth reverse solidus); an upstream or proxy
+  // that normalizes decoded paths would see a traversal.
+  it.each([['\uFF0E\uFF0E'], ['\u2025'], ['\u2024'], ['\uFE52\uFE52'], ['\uFF0E\uFF0E\uFF0Fadmin'], ['..\uFF0Fadmin'], ['a\uFF3C\u2025\uFF3Cb'], ['%EF%BC%8E%EF%BC%8E']])(
+    'refuses %j, which Unicode compatibility normalization turns into a dot segment',
+    async (value) => {
+      expect(await expectNotRenderable({ endpoint_path: '/v1/files/{name}' }, { name: value })).toContain('"name"');
+    },
+  );
+
+  it('accepts ordinary non-ASCII values and lookalikes that stay inside one segment', async () => {
+    const { req } = await call({ endpoint_path: '/v1/{a}/{b}' }, { a: 'ｆｉｌｅ．txt', b: 'naïve' });
+    expect(req?.url).toBe(`/v1/${encodeURIComponent('ｆｉｌｅ．txt')}/na%C3%AFve`);
+  });
+
   it('accepts values that only look like dots inside a segment (a..b, ..., .env)', async () => {
     const { req } = await call({ endpoint_path: '/v1/{a}/{b}/{c}' }, { a: 'a..b', b: '...', c: '.env' });
     expect(req?.url).toBe('/v1/a..b/.../.env');

@@ -60,10 +60,9 @@ export function renderPath(tpl: PathTemplate, lookup: TemplateLookup): string {
   return out;
 }
 
-/** True when `s`, percent-decoded until it stops changing, is `.` or `..`. */
+/** True when `s`, percent-decoded until it stops changing (or its NFKC fold), is `.` or `..`. */
 export function isDotSegment(s: string): boolean {
-  const d = decodeFully(s);
-  return d === '.' || d === '..';
+  return seenAs(s).some((d) => d === '.' || d === '..');
 }
 
 /**
@@ -72,9 +71,16 @@ export function isDotSegment(s: string): boolean {
  * before routing would see a traversal, so it is refused. Values with ordinary slashes (`a/b`) are fine.
  */
 export function hasDotPiece(s: string): boolean {
-  return decodeFully(s)
-    .split(/[/\\]/)
-    .some((p) => p === '.' || p === '..');
+  return seenAs(s).some((d) => d.split(/[/\\]/).some((p) => p === '.' || p === '..'));
+}
+
+/**
+ * What a hop on the way may make of a value: fully percent-decoded, and for non-ASCII text also its NFKC fold, which
+ * turns `．．／` (fullwidth) or `‥` (two dot leader) into `../` for upstreams and proxies that normalize paths.
+ */
+function seenAs(s: string): string[] {
+  const d = decodeFully(s);
+  return /[^\x00-\x7f]/.test(d) ? [d, d.normalize('NFKC')] : [d];
 }
 
 function decodeFully(s: string): string {

@@ -1,5 +1,6 @@
 import { AUTH_FAILURE_CODES, authenticate } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
+import { createCorsPolicy } from './cors.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
@@ -42,7 +43,7 @@ const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
  * Framework-free so the Hono route and the native fast path in start.ts run exactly the same checks.
  */
 export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) => Promise<McpHttpResponse> {
-  const allowed = new Set([...deps.model.http.allowedOrigins, ...(deps.selfOrigin ? [deps.selfOrigin] : [])]);
+  const cors = createCorsPolicy(deps.model.http.allowedOrigins, deps.selfOrigin);
   const challenge = (error?: string) => `Bearer resource_metadata="${deps.resourceMetadataUrl}"${error ? `, error="${error}"` : ''}`;
   const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}): McpHttpResponse => ({
     status,
@@ -50,10 +51,9 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     body: rpcError(null, { code, message, data: { code: dataCode } }),
   });
 
-  return async (req) => {
+  const handle = async (req: McpHttpRequest, origin: string | undefined): Promise<McpHttpResponse> => {
     // DNS-rebinding defence (MCP transport spec): a browser Origin must be one we trust.
-    const origin = req.header('origin');
-    if (origin !== undefined && !allowed.has(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
+    if (origin !== undefined && !cors.allows(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
     const version = req.header('mcp-protocol-version');
     if (version !== undefined && !isSupportedVersion(version)) {
       return fail(400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
@@ -91,5 +91,13 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       return { status: outcome.status, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }, body: `event: message\ndata: ${outcome.body}\n\n` };
     }
     return { status: outcome.status, headers: JSON_HEADERS, body: outcome.body };
+  };
+
+  return (req) => {
+    const origin = req.header('origin');
+    // An allowed browser origin may read every answer, errors included (a 401 starts OAuth discovery). Requests
+    // without an Origin (every non-browser client) take no extra promise hop.
+    if (origin === undefined) return handle(req, undefined);
+    return handle(req, origin).then((res) => ({ ...res, headers: { ...res.headers, ...cors.responseHeaders(origin) } }));
   };
 }

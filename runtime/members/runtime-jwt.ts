@@ -4,6 +4,9 @@ import type { RuntimeKeySet, RuntimeSigningKey } from '../keys/runtime-keys.js';
 /** Why a token of ours was refused. */
 export type JwtRejection = 'MALFORMED' | 'KEY_NOT_FOUND' | 'ALG_MISMATCH' | 'TYP_MISMATCH' | 'INVALID_SIGNATURE';
 
+/** Signature sizes in bytes: ECDSA as the JOSE R||S pair (RFC 7518 §3.4), Ed25519 per RFC 8037 §3.1. */
+const SIGNATURE_BYTES: Record<RuntimeSigningKey['alg'], number> = { ES256: 64, ES384: 96, EdDSA: 64 };
+
 interface VerifyKey {
   alg: RuntimeSigningKey['alg'];
   publicKey: KeyObject;
@@ -69,7 +72,12 @@ export class RuntimeJwt {
     if (!key || (key.retireAt !== undefined && key.retireAt <= this.nowSeconds())) return { ok: false, reason: 'KEY_NOT_FOUND' };
     if (header.alg !== key.alg) return { ok: false, reason: 'ALG_MISMATCH' };
     if (header.typ !== typ) return { ok: false, reason: 'TYP_MISMATCH' };
-    const signature = Buffer.from(token.slice(second + 1), 'base64url');
+    // Node's base64url decoder skips what it cannot read, so `sig~~~`, `sig==` and a spare-bit twin of the last
+    // character would all verify: only the one canonical spelling of a signature of the right size is accepted,
+    // so one token is one string (and the session cache cannot be flooded with spellings of a single token).
+    const sigPart = token.slice(second + 1);
+    const signature = Buffer.from(sigPart, 'base64url');
+    if (signature.length !== SIGNATURE_BYTES[key.alg] || signature.toString('base64url') !== sigPart) return { ok: false, reason: 'MALFORMED' };
     const input = Buffer.from(token.slice(0, second));
     const ok = key.alg === 'EdDSA'
       ? verify(null, input, key.publicKey, signature)

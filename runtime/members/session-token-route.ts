@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { authenticate } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
-import { ASSERTION_CLOCK_TOLERANCE_S, verifyAssertion } from './verify-assertion.js';
+import { ASSERTION_CLOCK_TOLERANCE_S, isMemberId, verifyAssertion } from './verify-assertion.js';
 import type { Member } from './session-tokens.js';
 
 /** What the exchange needs. */
@@ -15,7 +15,6 @@ export interface SessionTokenDeps {
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * `POST /api/v1/mcp/session-token`: exchanges a member assertion signed by the customer's backend (or, in
@@ -70,7 +69,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       if (deps.model.projects.get(projectId)?.environment !== 'development') {
         return fail(c, 403, 'member_external_id mode disabled in production', 'EXTERNAL_ID_DISABLED');
       }
-      if (typeof externalId !== 'string' || externalId.length === 0 || externalId.length > 256 || CONTROL.test(externalId)) {
+      if (!isMemberId(externalId)) {
         return fail(c, 400, 'Could not resolve member_external_id', 'SUB_INVALID');
       }
       member = { id: externalId };

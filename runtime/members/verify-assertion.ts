@@ -38,6 +38,25 @@ export type AssertionOutcome = { ok: true; assertion: VerifiedAssertion } | { ok
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const KID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// Header field values lose leading and trailing whitespace on the way (RFC 9110 §5.5), so " alice" would reach the
+// upstream as X-Tengine-Member-Id "alice": another member. Such values are refused instead of silently changed.
+const PADDED = /^\s|\s$/;
+
+/** True when `value` can travel as an identity header byte for byte: no control character, no surrounding whitespace. */
+export function isSendableIdentity(value: string): boolean {
+  return !CONTROL.test(value) && !PADDED.test(value);
+}
+
+/** The `sub` of X-Tengine-Identity for a caller without a member; no member id may take that form. */
+export const INTEGRATION_SUBJECT_PREFIX = 'integration:';
+
+/**
+ * True for a usable member id: 1-256 characters, sendable as a header, and not `integration:…`, which is how the
+ * identity token names an API-key caller (a member "integration:backend" would pass for the integration itself).
+ */
+export function isMemberId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256 && isSendableIdentity(value) && !value.startsWith(INTEGRATION_SUBJECT_PREFIX);
+}
 
 /**
  * Verifies a member assertion signed by the customer's backend: `kid` must name a key registered for this project,
@@ -76,20 +95,22 @@ export async function verifyAssertion(jwt: string, projectId: string, keys: Read
   const now = Math.floor(nowMs / 1000);
   const exp = payload.exp as number;
   const iat = payload.iat;
+  // jose checks `iat` only together with maxTokenAge; an assertion issued in the future is not valid yet.
+  if (typeof iat === 'number' && iat > now + ASSERTION_CLOCK_TOLERANCE_S) return fail('NOT_YET_VALID');
   if (typeof iat === 'number' && exp - iat > MAX_ASSERTION_LIFETIME_S) return fail('LIFETIME_TOO_LONG');
   if (exp - now > MAX_ASSERTION_LIFETIME_S + ASSERTION_CLOCK_TOLERANCE_S) return fail('LIFETIME_TOO_LONG');
 
   const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || CONTROL.test(sub)) return { ok: false, failure: 'SUB_INVALID' };
+  if (!isMemberId(sub)) return { ok: false, failure: 'SUB_INVALID' };
   const member: Member = { id: sub };
   if (payload.email !== undefined) {
-    if (typeof payload.email !== 'string' || payload.email.length > 320 || CONTROL.test(payload.email)) return fail('INVALID_CLAIMS');
+    if (typeof payload.email !== 'string' || payload.email.length > 320 || !isSendableIdentity(payload.email)) return fail('INVALID_CLAIMS');
     member.email = payload.email;
   }
   if (payload.roles !== undefined) {
     const roles = payload.roles;
     // Roles travel upstream comma-joined in X-Tengine-Member-Roles, so a comma inside one is refused here.
-    if (!Array.isArray(roles) || roles.length > 64 || !roles.every((r) => typeof r === 'string' && r.length > 0 && r.length <= 128 && !CONTROL.test(r) && !r.includes(','))) {
+    if (!Array.isArray(roles) || roles.length > 64 || !roles.every((r) => typeof r === 'string' && r.length > 0 && r.length <= 128 && isSendableIdentity(r) && !r.includes(','))) {
       return fail('INVALID_CLAIMS');
     }
     member.roles = roles as string[];

@@ -84,11 +84,4 @@ export function isReply(err: unknown): boolean {
 }
 
 /** The URL without user, password or query, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return '(unparsable URL)';
-  }
-}
+export { redactUrl } from './redact-url.js';
