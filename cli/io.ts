@@ -8,12 +8,18 @@ export interface CliIo {
   readStdin(): Promise<Buffer>;
   /** True when `out` is a terminal and colour is not disabled by `NO_COLOR`. */
   color: boolean;
+  /** The same for `err`: text written to stderr is coloured only when stderr itself is a terminal. */
+  errColor?: boolean;
+  /** True when standard input is a terminal (nothing piped in): commands that read stdin say what they wait for. */
+  stdinIsTTY?: boolean;
   env: Record<string, string | undefined>;
   cwd: string;
 }
 
 /** Thrown by a command for a user-facing failure; main.ts prints it and exits with `exitCode`. */
 export class CliError extends Error {
+  /** Further problems of the same failure (one per line, printed indented under the error line). */
+  details: string[] = [];
   /** Creates an error with a stable code, a one-line hint and the exit code to use. */
   constructor(
     readonly code: string,
@@ -25,30 +31,54 @@ export class CliError extends Error {
   }
 }
 
+/** Colour for a stream: only a terminal, and not with `NO_COLOR` set to a non-empty value (no-color.org) or TERM=dumb. */
+export function colorAllowed(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/**
+ * A writer for a process stream that goes quiet once the reader has gone (`tengine validate | head`): the EPIPE
+ * would otherwise be an unhandled 'error' event, a stack trace, instead of the command's own exit code.
+ */
+function quietWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw e;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
 /** The io of the real process. */
 export function processIo(): CliIo {
   return {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: quietWriter(process.stdout),
+    err: quietWriter(process.stderr),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);
       return Buffer.concat(chunks);
     },
-    color: Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb',
+    color: colorAllowed(process.stdout, process.env),
+    errColor: colorAllowed(process.stderr, process.env),
+    stdinIsTTY: Boolean(process.stdin.isTTY),
     env: process.env,
     cwd: process.cwd(),
   };
 }
 
 /** An io that captures output in memory, for tests. */
-export function memoryIo(opts: { stdin?: string | Buffer; env?: Record<string, string | undefined>; cwd?: string } = {}) {
+export function memoryIo(opts: { stdin?: string | Buffer; stdinIsTTY?: boolean; env?: Record<string, string | undefined>; cwd?: string } = {}) {
   const buf = { out: '', err: '' };
   const io: CliIo = {
     out: (t) => void (buf.out += t),
     err: (t) => void (buf.err += t),
     readStdin: async () => Buffer.from(opts.stdin ?? ''),
     color: false,
+    errColor: false,
+    stdinIsTTY: opts.stdinIsTTY ?? false,
     env: opts.env ?? {},
     cwd: opts.cwd ?? process.cwd(),
   };

@@ -8,13 +8,58 @@ export function createProgram(io: CliIo): Command {
     .description('Tengine: an execution gateway for AI tool calls.')
     .version(PACKAGE_VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    // Usage errors are printed by runCli in the `error CODE: message` + hint shape of every other error, so
+    // commander's own "error: ..." line is silenced. Help and version still go through writeOut/writeErr.
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })
     .showSuggestionAfterError(true);
   registerCommands(program, io);
+  tagUsageErrors(program);
   return program;
 }
 
 const PACKAGE_VERSION = '0.1.0';
+
+/** The commander codes that are not usage errors: help and version output end the parse with these. */
+const NOT_USAGE_ERRORS = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version', 'commander.executeSubCommandAsync']);
+
+/** A CommanderError with the full name of the (sub)command that raised it, e.g. `tengine keys api-key`. */
+type TaggedCommanderError = CommanderError & { commandPath?: string };
+
+/** Makes every command record its own name on the errors it raises, so the hint can point at its --help. */
+function tagUsageErrors(cmd: Command): void {
+  cmd.exitOverride((err: TaggedCommanderError) => {
+    err.commandPath ??= commandPath(cmd);
+    throw err;
+  });
+  for (const sub of cmd.commands) tagUsageErrors(sub);
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Turns a commander usage error ("error: unknown option '--bogus'\n(Did you mean --format?)") into the CLI's
+ * one-line shape: code BAD_ARGUMENT, the message without commander's prefix, and a hint (the suggestion, the
+ * allowed choices, or the command's --help).
+ */
+export function usageError(err: TaggedCommanderError): CliError {
+  const [first = '', ...rest] = err.message.replace(/^error:\s*/, '').split('\n');
+  let message = first.trim();
+  const suggestion = /^\(Did you mean (.+)\?\)$/.exec(rest.join(' ').trim());
+  const help = `run ${err.commandPath ?? 'tengine'} --help`;
+  let hint: string;
+  const choices = /^(.*?)\.? Allowed choices are (.+?)\.?$/.exec(message);
+  if (suggestion) hint = `did you mean ${suggestion[1]}? (${help})`;
+  else if (choices) {
+    message = choices[1]!;
+    hint = `use one of: ${choices[2]}`;
+  } else if (err.code === 'commander.unknownCommand') hint = `${help} for the list of commands`;
+  else hint = `${help} for the flags and arguments it takes`;
+  return new CliError('BAD_ARGUMENT', message, hint);
+}
 
 /** Runs the CLI with `argv` (without node and script) and returns the process exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -27,13 +72,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
-  } catch (e) {
+  } catch (caught) {
+    let e = caught;
     if (e instanceof CommanderError) {
-      // --help and --version end with a CommanderError too; they are successes.
-      return e.exitCode === 0 ? 0 : 1;
+      // --help and --version end with a CommanderError too; they are successes. A command group without a
+      // sub-command (`tengine`, `tengine keys`) prints its help on stderr and exits 1.
+      if (NOT_USAGE_ERRORS.has(e.code) || e.exitCode === 0) return e.exitCode === 0 ? 0 : 1;
+      e = usageError(e);
     }
     if (e instanceof CliError) {
       io.err(`error ${e.code}: ${e.message}\n`);
+      for (const d of e.details) io.err(`  ${d}\n`);
       if (e.hint) io.err(`  hint: ${e.hint}\n`);
       return e.exitCode;
     }

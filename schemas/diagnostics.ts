@@ -26,6 +26,7 @@ export const DIAGNOSTIC_CODES = {
   TNG012: { title: 'yaml-alias-limit', severity: 'error', hint: 'reduce the use of YAML aliases (*ref); they expand to too much data' },
   TNG013: { title: 'empty-config', severity: 'error', hint: 'the file is empty; start with `version: 1`' },
   TNG014: { title: 'yaml-too-deep', severity: 'error', hint: 'flatten the data: mappings and lists may nest at most 200 levels deep' },
+  TNG015: { title: 'fragment-as-root', severity: 'error', hint: 'pass the root config (the directory holding tengine.config.yaml) that includes this file' },
   // Schema (TNG1xx)
   TNG100: { title: 'unknown-field', severity: 'error', hint: 'remove the field or fix its spelling' },
   TNG101: { title: 'wrong-type', severity: 'error', hint: 'change the value to the expected type' },

@@ -240,6 +240,12 @@ describe('TNG007 / TNG008 includes', () => {
     expect(positions(loaded.diagnostics)).toEqual([`TNG007 ${ROOT}:3:5`]);
   });
 
+  it('TNG007 for an include naming a directory says so, with a glob for its files as the hint', async () => {
+    const loaded = await load({ [ROOT]: 'version: 1\ninclude:\n  - tools/\nprojects:\n  - id: demo\n', 'tools/a.yaml': 'project: demo\ntools: []\n' });
+    expect(positions(loaded.diagnostics)).toEqual([`TNG007 ${ROOT}:3:5`]);
+    expect(loaded.diagnostics[0]).toMatchObject({ message: 'include "tools/" is a directory, not a file', hint: 'include its files with a glob, e.g. tools/*.yaml' });
+  });
+
   it('TNG007 rejects a glob include that matches no file', async () => {
     const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/readme.md': 'not yaml\n' });
     expect(positions(loaded.diagnostics)).toEqual([`TNG007 ${ROOT}:3:5`]);

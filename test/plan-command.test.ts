@@ -184,7 +184,8 @@ describe('tengine plan --against git:REF', () => {
     const r = await cli(repo, ['plan', '--fail-on', 'breaking', 'gateway', '--against', 'git:HEAD']);
     expect(r.code, r.err).toBe(1);
     expect(r.out).toContain('TOOL_REMOVED');
-    expect(r.err).toBe('');
+    // stdout holds the plan; stderr only says why the exit code is 1.
+    expect(r.err).toMatch(/^error PLAN_FAIL_ON: 1 breaking change not accepted \(--fail-on breaking\)\n {2}hint: [^\n]+\n$/);
     const both = await cli(repo, ['plan', 'gateway', '--fail-on', 'security', '--fail-on', 'breaking', '--against', 'git:HEAD']);
     expect(both.code).toBe(1);
     const bad = await cli(repo, ['plan', 'gateway', '--fail-on', 'everything', '--against', 'git:HEAD']);
@@ -254,7 +255,7 @@ describe('tengine plan --against git:REF', () => {
       const r = await cli(repo, ['plan', 'gateway', '--against', 'git:HEAD', '-f', format, '--detailed-exitcode']);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/gateway\/tools\/contacts\.yaml:\d+:\d+: error TNG\d+/);
-      expect(r.err).toContain('plan not computed: the working config is invalid');
+      expect(r.err).toContain('error CONFIG_INVALID: the working config is invalid; plan not computed');
       expect(r.out).toBe('');
     }
     const json = await cli(repo, ['plan', 'gateway', '--against', 'git:HEAD', '-f', 'json']);
@@ -275,7 +276,10 @@ describe('tengine plan --against git:REF', () => {
     const r = await cli(repo, ['plan', 'gateway', '--against', 'git:HEAD', '--detailed-exitcode']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/error TNG\d+/);
-    expect(r.err).toMatch(/plan not computed: the config at HEAD \([0-9a-f]{12}\) is invalid/);
+    expect(r.err).toMatch(/error CONFIG_INVALID: the config at HEAD \([0-9a-f]{12}\) is invalid; plan not computed/);
+    // The baseline's files are named as in the repository, never by the temporary copy they were read from.
+    expect(r.err).toMatch(/✗ gateway\/tengine\.config\.yaml is invalid/);
+    expect(r.err).not.toContain('tengine-plan-');
     expect(r.out).toBe('');
   });
 

@@ -1,4 +1,6 @@
+import { FlattenedSign } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../schemas/canonical-json.js';
 import { loadTrustedKeys, verifyBundle } from '../../schemas/bundle-verify.js';
 import { BUNDLE_JWS_TYPE } from '../../schemas/bundle-format.js';
 import { CliError } from '../io.js';
@@ -34,6 +36,16 @@ describe('signBundle', () => {
     const header = JSON.parse(Buffer.from(envelope(bytes).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
     expect(header).toEqual({ alg, kid: (await loadSigningKey(privatePem)).kid, typ: BUNDLE_JWS_TYPE });
     expect(new TextDecoder().decode(bytes).endsWith('}\n')).toBe(true);
+  });
+
+  it('signs exactly as a JOSE library does: Ed25519 bundles are byte-identical to jose FlattenedSign output', async () => {
+    // signBundle signs with node:crypto for speed; the bytes must not change (reproducible builds across versions).
+    const { privatePem } = generatePemKeyPair('ed25519');
+    const key = await loadSigningKey(privatePem);
+    const p = payload();
+    const ours = envelope(await signBundle(p, privatePem));
+    const theirs = await new FlattenedSign(new TextEncoder().encode(canonicalJson(p))).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }).sign(key.privateKey);
+    expect(ours).toEqual({ payload: theirs.payload, protected: theirs.protected, signature: theirs.signature });
   });
 
   it('the same payload and Ed25519 key give byte-identical bundles', async () => {

@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, FlattenedSign, flattenedVerify } from 'jose';
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, flattenedVerify } from 'jose';
 import { BUNDLE_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import {
@@ -59,6 +59,9 @@ export async function loadSigningKey(privateKeyPem: string): Promise<SigningKey>
   return { privateKey, publicKey, alg, kid };
 }
 
+/** The digest node:crypto's sign() takes per bundle algorithm. */
+const SIGN_DIGEST: Record<BundleSigningAlg, string | null> = { EdDSA: null, ES256: 'sha256', ES384: 'sha384' };
+
 /**
  * Signs a payload into the bytes of a bundle file. The payload bytes are canonical JSON, so the same payload
  * always gives the same payload bytes; with Ed25519 (deterministic, RFC 8032) the whole file is byte-identical
@@ -70,11 +73,18 @@ export async function loadSigningKey(privateKeyPem: string): Promise<SigningKey>
 export async function signBundle(payload: BundlePayload, privateKeyPem: string): Promise<Uint8Array> {
   const key = await loadSigningKey(privateKeyPem);
   const payloadText = canonicalJson(payload);
-  const payloadBytes = new TextEncoder().encode(payloadText);
-  // Members in sorted order: jose serializes the header with JSON.stringify, which then equals canonical JSON.
   const header: BundleProtectedHeader = { alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE };
-  const jws = await new FlattenedSign(payloadBytes).setProtectedHeader({ ...header }).sign(key.privateKey);
-  if (jws.protected === undefined) throw new Error('jose returned a JWS without a protected header');
+  // A JWS (RFC 7515) signed with node:crypto directly: a bundle payload is megabytes, and Buffer's base64url and
+  // one native sign call are several times faster than a generic JOSE library on it. The self-check below
+  // verifies the result with jose, an independent implementation, so a mistake here cannot go out unnoticed.
+  const jws = {
+    payload: Buffer.from(payloadText, 'utf8').toString('base64url'),
+    protected: Buffer.from(canonicalJson(header), 'utf8').toString('base64url'),
+    signature: '',
+  };
+  const signingInput = Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii');
+  // EdDSA hashes internally (no digest); ECDSA as JWS wants it: SHA-256/384 and the r || s encoding (RFC 7518 §3.4).
+  jws.signature = sign(SIGN_DIGEST[key.alg], signingInput, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
   await selfCheck(jws, key, payloadText);
   return encodeBundleFile({ payload: jws.payload, protected: jws.protected, signature: jws.signature });
 }

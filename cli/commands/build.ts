@@ -1,5 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { sha256Hex } from '../../schemas/bundle-format.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
@@ -9,8 +9,7 @@ import { loadSigningKey, signBundle } from '../bundle/sign-bundle.js';
 import { CliError, type CliIo } from '../io.js';
 import { renderHuman, renderJson } from '../output/render-diagnostics.js';
 import { styler } from '../output/style.js';
-import { setExitCode } from '../program.js';
-import { parseFormat, validateConfig } from './validate.js';
+import { formatOption, validateConfig } from './validate.js';
 
 const FORMATS = ['human', 'json'] as const;
 
@@ -36,18 +35,16 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
     .argument('[path]', 'config file or directory', '.')
     .option('-k, --key <file>', 'bundle signing private key (PEM); default: $TENGINE_BUNDLE_SIGNING_KEY')
     .option('-o, --out <file>', 'where to write the bundle', 'tengine.bundle.json')
-    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
-    .action(async (path: string, opts: { key?: string; out: string; format: string }, cmd: Command) => {
-      const format = parseFormat(opts.format, FORMATS);
+    .addOption(formatOption(FORMATS))
+    .action(async (path: string, opts: { key?: string; out: string; format: (typeof FORMATS)[number] }) => {
+      const format = opts.format;
       const pem = await readSigningKey(io, opts.key);
       const key = await loadSigningKey(pem); // fail on a bad key before doing any work
       const { loaded, report } = await validateConfig(path, io);
       if (!loaded.config) {
         if (format === 'json') io.out(renderJson(report));
-        else io.err(renderHuman(report, io.color));
-        io.err('bundle not written: the config is invalid\n');
-        setExitCode(cmd, 1);
-        return;
+        else io.err(renderHuman(report, io.errColor ?? false));
+        throw new CliError('CONFIG_INVALID', `${report.root} is invalid; the bundle was not written`, `fix the problems listed above (tengine validate ${path} checks without writing anything)`);
       }
       const meta = await resolveBuildMetadata(loaded.rootDir, loaded.files, io.env);
       const payload = buildPayload(loaded.config, meta);
@@ -59,7 +56,11 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         await writeFile(tmp, bytes);
         await rename(tmp, out);
       } catch (e) {
-        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the directory exists and is writable');
+        await rm(tmp, { force: true }).catch(() => {});
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EISDIR') throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: it is a directory`, `name the bundle file, e.g. --out ${join(opts.out, 'tengine.bundle.json')}`);
+        const why = code === 'ENOENT' ? `the directory ${dirname(opts.out)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
+        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: ${why}`, 'create the directory first, or choose another --out');
       }
       const result = {
         format_version: 1,
@@ -79,7 +80,7 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         io.out(JSON.stringify(result, null, 2) + '\n');
         return;
       }
-      if (report.diagnostics.length) io.err(renderHuman({ ...report, valid: true }, io.color).replace(/.*is valid.*\n$/, ''));
+      if (report.diagnostics.length) io.err(renderHuman({ ...report, valid: true }, io.errColor ?? false).replace(/.*is valid.*\n$/, ''));
       const s = styler(io.color);
       const c = report.counts;
       io.out(

@@ -128,7 +128,7 @@ describe('tengine connect', () => {
   it('refuses an unknown client and a bad --url', async () => {
     const a = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'emacs'], a.io)).toBe(1);
-    expect(a.buf.err).toMatch(/Allowed choices are claude-code, cursor, vscode, anthropic-api, claude-desktop/);
+    expect(a.buf.err).toMatch(/^error BAD_ARGUMENT: .*'emacs'.*\n {2}hint: use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop\n$/);
     const b = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'cursor', '--url', 'localhost:8080'], b.io)).toBe(1);
     expect(b.buf.err).toMatch(/BAD_ARGUMENT/);

@@ -19,8 +19,8 @@ export function registerKeysCommand(program: Command, io: CliIo): void {
     .action(async (opts: { out: string; force: boolean; format: Format }) => {
       const dir = path.resolve(io.cwd, opts.out);
       const files = await generateKeyFiles();
-      await writeKeyFiles(dir, files, { force: opts.force });
       const shown = displayPath(io.cwd, dir);
+      await writeKeyFiles(dir, files, { force: opts.force, display: shown });
       const next = nextSteps(shown);
       if (opts.format === 'json') {
         const out = {
@@ -96,7 +96,7 @@ function nextSteps(dir: string): string[] {
   return [
     `Never commit the private files: add ${p(KEY_FILE_NAMES.signingKey)} and ${p(KEY_FILE_NAMES.runtimeKeys)} to .gitignore.`,
     `Store ${KEY_FILE_NAMES.signingKey} as a CI secret; \`tengine build\` signs bundles with it.`,
-    `Check a bundle: tengine verify bundle.json --key ${p(KEY_FILE_NAMES.signingPub)}`,
+    `Check a bundle: tengine verify tengine.bundle.json --key ${p(KEY_FILE_NAMES.signingPub)}`,
     `Install ${KEY_FILE_NAMES.runtimeKeys} on runtime hosts only, and give them ${KEY_FILE_NAMES.signingPub}.`,
     `Encrypt an upstream secret: tengine secret encrypt --key ${p(KEY_FILE_NAMES.runtimePub)} < secret.txt`,
     `Mint an API key: tengine keys api-key --project <id> --integration <id>`,

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { TengineConfig } from '../../schemas/config-types.js';
 import { redactConfig } from '../../schemas/redact-config.js';
 import { loadConfig } from '../config/load-config.js';
@@ -15,14 +15,14 @@ import { snapshotFromBundle } from '../plan/sources/bundle-source.js';
 import { snapshotFromGit } from '../plan/sources/git-source.js';
 import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
 import { setExitCode } from '../program.js';
-import { countConfig, parseFormat } from './validate.js';
+import { countConfig, formatOption } from './validate.js';
 
 const FORMATS = ['human', 'json', 'markdown'] as const;
 const LEVELS = ['breaking', 'security'] as const;
 
 interface PlanFlags {
   against: string;
-  format: string;
+  format: (typeof FORMATS)[number];
   detailedExitcode?: boolean;
   failOn?: string[];
   ignoreFile?: string;
@@ -37,31 +37,39 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
     .argument('[path]', 'config file or directory', '.')
     .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL', 'git:HEAD')
-    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
+    .addOption(formatOption(FORMATS))
     .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
     // Repeatable (or comma-separated) rather than variadic: a variadic option would swallow the [path] after it
     // (`tengine plan --fail-on breaking examples/crm` would read "examples/crm" as a level).
-    .option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated)', collect, [] as string[])
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated)').argParser(collect))
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
-    .option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)', collect, [] as string[])
+    .addOption(new Option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)').argParser(collect))
     .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
     .action(async (path: string, flags: PlanFlags, cmd: Command) => {
-      const format = parseFormat(flags.format, FORMATS);
-      const failOn = (flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim()));
+      const format = flags.format;
+      const failOn = [...new Set((flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim())))];
       const today = flags.today ?? isoDate(new Date());
       if (!isIsoDate(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
 
       // The working config first: a config that cannot be read never produces a plan, empty or not.
       const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
-      if (!after.config) return invalid(io, cmd, format, after, 'the working config is invalid');
-      const before = await loadBaseline(io, flags, after.rootFile, format, cmd);
-      if (!before) return;
+      if (!after.config) return invalid(io, format, after, 'the working config');
+      const before = await loadBaseline(io, flags, after.rootFile, format);
 
       const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
       const ignore = await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
       if (ignore.errors.length > 0) {
-        const first = ignore.errors[0]!;
-        throw new CliError(first.code, ignore.errors.map((e) => e.message).join('; '), 'every entry needs rule, project and a non-empty reason; see docs/plan-rules.md');
+        const [first, ...more] = ignore.errors;
+        // One problem per line: the first on the `error CODE:` line, any others indented under it.
+        const error = new CliError(
+          first!.code,
+          first!.message,
+          first!.code === 'PLAN_IGNORE_UNREADABLE'
+            ? `check the path given to --ignore-file (without the flag, ${IGNORE_FILE_NAME} next to the config is read when it exists)`
+            : 'every entry needs rule, project and a non-empty reason, and may have tool and expires (YYYY-MM-DD); see docs/plan-rules.md#the-ignore-file',
+        );
+        error.details = more.map((e) => e.message);
+        throw error;
       }
       const plan = computePlan(surface(before.config), surface(after.config), {
         today,
@@ -70,13 +78,18 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
       });
       if (before.note) io.err(`note: ${before.note}\n`);
       io.out(format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanHuman(plan, io.color));
-      if (failOn.length > 0 && failsOn(plan, failOn)) setExitCode(cmd, 1);
-      else setExitCode(cmd, flags.detailedExitcode && hasChanges(plan) ? 2 : 0);
+      if (failOn.length > 0 && failsOn(plan, failOn)) {
+        // The plan is on stdout; stderr says why the exit code is 1, so a CI log tells "refused" from "could not plan".
+        const hits = failOn.map((level) => ({ level, n: plan.changes.filter((c) => c.rules.some((h) => h.severity === level && !h.accepted)).length })).filter((h) => h.n > 0);
+        const what = hits.map((h) => `${h.n} ${h.level} change${h.n === 1 ? '' : 's'}`).join(' and ');
+        io.err(`error PLAN_FAIL_ON: ${what} not accepted (--fail-on ${failOn.join(',')})\n  hint: review the plan; accept an intended change in ${IGNORE_FILE_NAME} with a reason (docs/plan-rules.md#the-ignore-file)\n`);
+        setExitCode(cmd, 1);
+      } else setExitCode(cmd, flags.detailedExitcode && hasChanges(plan) ? 2 : 0);
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function parseLevel(value: string): (typeof LEVELS)[number] {
@@ -92,7 +105,7 @@ function surface(config: TengineConfig): TengineConfig {
   return rest as TengineConfig;
 }
 
-async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, format: (typeof FORMATS)[number], cmd: Command): Promise<{ config: TengineConfig; label: string; note?: string } | undefined> {
+async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
   const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against);
   if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
   const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
@@ -105,10 +118,7 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, forma
         return { config: { version: 1, projects: [] }, label: `git:${target} (${snap.commit.slice(0, 12)}, no config yet)`, note: `${target} has no config at this path; planning against an empty config` };
       }
       const loaded = await loadConfig(snap.rootFile, { env: io.env, cwd: snap.root });
-      if (!loaded.config) {
-        invalid(io, cmd, format, loaded, `the config at ${target} (${snap.commit.slice(0, 12)}) is invalid`);
-        return undefined;
-      }
+      if (!loaded.config) return invalid(io, format, loaded, `the config at ${target} (${snap.commit.slice(0, 12)})`, snap.root);
       return { config: loaded.config, label: `git:${target} (${snap.commit.slice(0, 12)})` };
     } finally {
       await snap.cleanup();
@@ -126,16 +136,18 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, forma
   return { config: snap.config, label: `runtime:${target} (${snap.digest.slice(0, 19)})` };
 }
 
-function invalid(io: CliIo, cmd: Command, format: string, loaded: Awaited<ReturnType<typeof loadConfig>>, why: string): void {
+/** Prints an invalid config's diagnostics (stdout in JSON, else stderr) and stops the plan with CONFIG_INVALID. */
+function invalid(io: CliIo, format: string, loaded: Awaited<ReturnType<typeof loadConfig>>, which: string, shownFrom = io.cwd): never {
+  // A baseline read from git lives in a temporary copy: its paths are shown relative to that copy's root, which
+  // are the paths in the repository (as its diagnostics already are).
   const report: ValidationReport = {
     valid: false,
-    root: displayPaths([loaded.rootFile], io.cwd)[0]!,
-    files: displayPaths(loaded.files, io.cwd),
+    root: displayPaths([loaded.rootFile], shownFrom)[0]!,
+    files: displayPaths(loaded.files, shownFrom),
     diagnostics: loaded.diagnostics,
     counts: countConfig(loaded.config),
   };
   if (format === 'json') io.out(renderJson(report));
-  else io.err(renderHuman(report, io.color));
-  io.err(`plan not computed: ${why}\n`);
-  setExitCode(cmd, 1);
+  else io.err(renderHuman(report, io.errColor ?? false));
+  throw new CliError('CONFIG_INVALID', `${which} is invalid; plan not computed`, 'fix the problems listed above (tengine validate checks a config on its own)');
 }

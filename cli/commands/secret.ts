@@ -27,6 +27,8 @@ export function registerSecretCommand(program: Command, io: CliIo): void {
       if (key.fromPrivateFile) {
         io.err(`note: ${keyPath} holds private keys; only its public encryption key was used. Pass runtime-keys.pub.json instead.\n`);
       }
+      // Nothing piped in: say what the command waits for instead of appearing to hang.
+      if (io.stdinIsTTY) io.err('Type or paste the secret, then press Enter and Ctrl+D (or pipe it in: printf %s "$TOKEN" | tengine secret encrypt ...)\n');
       const plaintext = prepareSecret(await io.readStdin());
       const jwe = await encryptSecret(plaintext, key);
       const yaml = `encrypted_auth_secret: ${jwe}`;
@@ -35,6 +37,6 @@ export function registerSecretCommand(program: Command, io: CliIo): void {
         return;
       }
       io.out(`${jwe}\n`);
-      io.err(`Encrypted ${plaintext.length} bytes to runtime key ${key.kid}. Put this in the tool's config:\n  ${yaml}\n`);
+      io.err(`Encrypted ${plaintext.length} byte${plaintext.length === 1 ? '' : 's'} to runtime key ${key.kid}. Put this in the tool's config:\n  ${yaml}\n`);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { RuntimeBootError, resolveRuntimeOptions, startRuntime } from '../../runtime/start.js';
 import { CliError, type CliIo } from '../io.js';
 
+
 /** `tengine serve --bundle FILE`: starts the runtime through its public entry point and runs until a signal. */
 export function registerServeCommand(program: Command, io: CliIo): void {
   program
@@ -16,13 +17,20 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--log-level <level>', 'debug, info, warn or error ($TENGINE_LOG_LEVEL, default info)')
     .action(async (flags: { bundle?: string; bundlePublicKey?: string[]; runtimeKeys?: string; host?: string; port?: string; publicUrl?: string; logLevel?: string }) => {
       let running;
+      let bind: { host: string; port: number };
       try {
-        running = await startRuntime(await resolveRuntimeOptions(flags, io.env, io.err));
+        const options = await resolveRuntimeOptions(flags, io.env, io.err);
+        bind = { host: options.host, port: options.port };
+        running = await startRuntime(options);
       } catch (e) {
         if (e instanceof RuntimeBootError) throw new CliError(e.code, e.message, e.hint, e.exitCode);
         throw e;
       }
-      io.err(`tengine: serving ${running.mcpUrl} (bundle ${running.bundleDigest})\n`);
+      // With a public URL (runtime.public_url, --public-url) the URL is where clients reach the runtime, e.g. through
+      // a proxy; say where this process itself listens too, so a local check does not go to the public host.
+      const local = `http://${bind.host.includes(':') ? `[${bind.host}]` : bind.host}:${bind.port}`;
+      const listening = bind.port !== 0 && !running.url.startsWith(local) ? `, listening on ${local}` : '';
+      io.err(`tengine: serving ${running.mcpUrl} (bundle ${running.bundleDigest})${listening}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void running.close().then(resolve);
         process.once('SIGINT', stop);

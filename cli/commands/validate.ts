@@ -1,18 +1,18 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
-import { CliError, type CliIo } from '../io.js';
+import type { CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
 import { setExitCode } from '../program.js';
 
 const FORMATS = ['human', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
-/** Parses a `--format` value against the formats a command supports. */
-export function parseFormat<T extends string>(value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new CliError('BAD_ARGUMENT', `unknown format "${value}"`, `use one of: ${allowed.join(', ')}`);
-  }
-  return value as T;
+/**
+ * The `-f, --format` option every command with a result takes, with the same help text and the same usage error
+ * (BAD_ARGUMENT, with the allowed values as the hint) everywhere.
+ */
+export function formatOption(formats: readonly string[], description = 'output format'): Option {
+  return new Option('-f, --format <format>', description).choices(formats).default('human');
 }
 
 /**
@@ -57,9 +57,9 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
     .command('validate')
     .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
     .argument('[path]', 'config file or directory', '.')
-    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'human')
-    .action(async (path: string, opts: { format: string }, cmd: Command) => {
-      const format = parseFormat(opts.format, FORMATS);
+    .addOption(formatOption(FORMATS))
+    .action(async (path: string, opts: { format: Format }, cmd: Command) => {
+      const format = opts.format;
       const { report } = await validateConfig(path, io);
       printReport(io, report, format);
       setExitCode(cmd, report.valid ? 0 : 1);

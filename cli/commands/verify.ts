@@ -29,10 +29,10 @@ export function registerVerifyCommand(program: Command, io: CliIo): void {
     .command('verify')
     .description('Check a bundle: signature, trusted key, format version, schema and config digest.')
     .argument('<bundle>', 'bundle file written by `tengine build`')
-    .option('--key <file>', 'trusted public key: PEM, JWK or JWKS (repeatable); default $TENGINE_BUNDLE_PUBLIC_KEYS', collect, [] as string[])
+    .addOption(new Option('--key <file>', 'trusted public key: PEM, JWK or JWKS (repeatable); default $TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated)').argParser(collect))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
-    .action(async (bundle: string, opts: { key: string[]; format: 'human' | 'json' }, cmd: Command) => {
-      const report = await verifyFile(io, bundle, opts.key);
+    .action(async (bundle: string, opts: { key?: string[]; format: 'human' | 'json' }, cmd: Command) => {
+      const report = await verifyFile(io, bundle, opts.key ?? []);
       if (opts.format === 'json') io.out(`${JSON.stringify({ format_version: 1, ...report }, null, 2)}\n`);
       else if (report.valid) io.out(renderValid(report));
       else io.err(`error ${report.error.code}: ${report.error.message}\n  hint: ${report.error.hint}\n`);
@@ -43,7 +43,8 @@ export function registerVerifyCommand(program: Command, io: CliIo): void {
 /** Reads the bundle and the keys and verifies; every failure, including unreadable files, becomes a report. */
 export async function verifyFile(io: CliIo, bundle: string, keyPaths: readonly string[]): Promise<VerifyReport> {
   const fail = (code: string, message: string, hint: string): VerifyReport => ({ valid: false, file: bundle, error: { code, message, hint } });
-  const paths = keyPaths.length > 0 ? keyPaths : io.env.TENGINE_BUNDLE_PUBLIC_KEYS ? [io.env.TENGINE_BUNDLE_PUBLIC_KEYS] : [];
+  // The variable holds one path or several separated by commas, as for `tengine serve` and `plan --bundle-key`.
+  const paths = keyPaths.length > 0 ? keyPaths : (io.env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (paths.length === 0) {
     return fail('BAD_ARGUMENT', 'no trusted public key given', 'pass --key bundle-signing.pub.pem or set TENGINE_BUNDLE_PUBLIC_KEYS');
   }
@@ -110,8 +111,8 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function errText(e: unknown): string {

@@ -1,7 +1,7 @@
 /** Outcome of substituting `${env:NAME}` references in one string. */
 export type EnvSubstitution =
   | { ok: true; value: string }
-  | { ok: false; code: 'TNG009' | 'TNG010'; message: string };
+  | { ok: false; code: 'TNG009' | 'TNG010'; message: string; hint?: string };
 
 // A reference runs to the first `}`; one without any `}` runs to the end of the text and is reported as unterminated.
 const REF = /\$(\$?)\{([^}]*)(\}|$)/g;
@@ -23,7 +23,14 @@ export function substituteEnv(text: string, env: Record<string, string | undefin
     }
     const m = BODY.exec(body);
     if (!m) {
-      failure ??= { ok: false, code: 'TNG010', message: `invalid environment reference "${whole}"` };
+      // `${NAME}` (shell style) is the usual slip: name the form that works.
+      const shell = /^([A-Za-z_][A-Za-z0-9_]*)(:-[\s\S]*)?$/.exec(body);
+      failure ??= {
+        ok: false,
+        code: 'TNG010',
+        message: `invalid environment reference "${whole}"`,
+        ...(shell ? { hint: `write \${env:${shell[1]}${shell[2] ?? ''}}; write $\${ for a literal \${` } : {}),
+      };
       return whole;
     }
     const name = m[1]!;

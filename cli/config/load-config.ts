@@ -41,7 +41,7 @@ const MAX_INCLUDED_FILES = 5000;
  */
 export async function loadConfig(target: string, opts: LoadOptions): Promise<LoadedConfig> {
   const display = (abs: string) => relative(opts.cwd, abs) || abs;
-  const rootFile = await resolveRootFile(resolve(opts.cwd, target));
+  const { file: rootFile, missingInDir } = await resolveRootFile(resolve(opts.cwd, target));
   const rootDir = dirname(rootFile);
   const diagnostics: Diagnostic[] = [];
   const files = [rootFile];
@@ -50,6 +50,14 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   let data: unknown;
   const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir });
 
+  if (missingInDir !== undefined) {
+    // The usual first-run slip: a folder without a config. Say so, rather than "cannot read …/tengine.config.yaml".
+    const dir = relative(opts.cwd, missingInDir) || '.';
+    diagnostics.push(
+      diagnostic('TNG001', `no ${ROOT_NAMES.join(' or ')} in ${dir}`, { file: display(rootFile), line: 1, column: 1 }, `pass the config file or the directory that holds it (tengine validate path/to/config), or run tengine in that directory`),
+    );
+    return result();
+  }
   const root = await readAndParse(rootFile, display(rootFile), opts.env);
   diagnostics.push(...root.diagnostics);
   if (root.data === undefined) return result();
@@ -58,6 +66,20 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
 
   if (!isObject(root.data)) {
     diagnostics.push(diagnostic('TNG101', `the config must be a mapping, not ${kind(root.data)}`, locator.locate('')));
+    return result();
+  }
+  if (isFragment(root.data)) {
+    // An included file given as the config (`tengine validate tools/contacts.yaml`): one clear error, not a list of
+    // unknown and missing root fields.
+    const including = await findRootAbove(dirname(rootFile));
+    diagnostics.push(
+      diagnostic(
+        'TNG015',
+        `${display(rootFile)} is an included fragment (project: ${JSON.stringify(root.data.project)} with tools), not a root config`,
+        locator.locate('/project', true),
+        including ? `validate the root config that includes it: tengine validate ${relative(opts.cwd, including) || '.'}` : undefined,
+      ),
+    );
     return result();
   }
   const validate = tengineValidator(CONFIG_SCHEMA_ID);
@@ -125,22 +147,39 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   return result(config);
 }
 
-async function resolveRootFile(abs: string): Promise<string> {
+/** The root file for a path: the path itself, or the root file inside a directory (`missingInDir` when it has none). */
+async function resolveRootFile(abs: string): Promise<{ file: string; missingInDir?: string }> {
   try {
     if ((await stat(abs)).isDirectory()) {
       for (const n of ROOT_NAMES) {
         try {
-          if ((await stat(join(abs, n))).isFile()) return join(abs, n);
+          if ((await stat(join(abs, n))).isFile()) return { file: join(abs, n) };
         } catch {
           /* try the next name */
         }
       }
-      return join(abs, ROOT_NAMES[0]!);
+      return { file: join(abs, ROOT_NAMES[0]!), missingInDir: abs };
     }
   } catch {
     /* reported when the file is read */
   }
-  return abs;
+  return { file: abs };
+}
+
+/** A fragment's shape: `project:` naming one project, plus `tools`, and none of the root-only fields. */
+function isFragment(data: Record<string, any>): boolean {
+  return typeof data.project === 'string' && 'tools' in data && !('projects' in data) && !('include' in data) && !('runtime' in data);
+}
+
+/** The nearest directory, `dir` or up to three levels above it, holding a root config: for the TNG015 hint. */
+async function findRootAbove(dir: string): Promise<string | undefined> {
+  for (let i = 0, d = dir; i < 4; i++, d = dirname(d)) {
+    for (const n of ROOT_NAMES) {
+      if (await stat(join(d, n)).then((s) => s.isFile(), () => false)) return d;
+    }
+    if (dirname(d) === d) break;
+  }
+  return undefined;
 }
 
 async function readAndParse(abs: string, name: string, env: LoadOptions['env']): Promise<{ data: unknown; map: FileSourceMap; diagnostics: Diagnostic[] }> {
@@ -186,9 +225,14 @@ async function resolveIncludes(patterns: string[], rootDir: string, rootFile: st
       }
     } else {
       const abs = join(rootDir, normalized);
-      try {
-        if (!(await stat(abs)).isFile()) throw new Error('not a file');
-      } catch {
+      const st = await stat(abs).catch(() => undefined);
+      if (st?.isDirectory()) {
+        // A folder names no file: say how to include what is in it, rather than "does not exist".
+        const glob = `${normalized.replace(/\/+$/, '')}/*.yaml`;
+        diagnostics.push(diagnostic('TNG007', `include "${pattern}" is a directory, not a file`, at, `include its files with a glob, e.g. ${glob}`));
+        continue;
+      }
+      if (!st?.isFile()) {
         diagnostics.push(diagnostic('TNG007', `included file "${pattern}" does not exist`, at));
         continue;
       }

@@ -186,7 +186,7 @@ export function parseYaml(text: string, file: string, env: Record<string, string
       if (typeof v === 'string') {
         const r = substituteEnv(v, env);
         if (!r.ok) {
-          say(r.code, r.message, at);
+          say(r.code, r.message, at, r.hint);
           return v;
         }
         return r.value;

@@ -82,10 +82,10 @@ export async function startDev(options: DevOptions, io: CliIo): Promise<DevSessi
     const { loaded, report } = await validateConfig(options.path ?? '.', { ...io, env });
     if (!loaded.config) {
       if (options.format === 'json') io.out(renderJson(report));
-      else io.err(renderHuman(report, io.color));
+      else io.err(renderHuman(report, io.errColor ?? false));
       throw new CliError('CONFIG_INVALID', `${report.root} is invalid; nothing was started`, 'fix the problems listed above (tengine validate checks without starting anything)');
     }
-    if (report.diagnostics.length > 0) io.err(renderHuman(report, io.color).replace(/.*is valid.*\n$/, ''));
+    if (report.diagnostics.length > 0) io.err(renderHuman(report, io.errColor ?? false).replace(/.*is valid.*\n$/, ''));
     const dev = prepareDevConfig(loaded.config, apiKey.sha256, options.project);
     if (dev.skippedProduction.length > 0) io.err(`not serving production project${dev.skippedProduction.length === 1 ? '' : 's'} ${dev.skippedProduction.join(', ')}: tengine dev serves development projects only\n`);
     if (dev.otherDevelopment.length > 0) io.err(`also serving development project${dev.otherDevelopment.length === 1 ? '' : 's'} ${dev.otherDevelopment.join(', ')}; the development key belongs to "${dev.project}" (choose with --project)\n`);
@@ -110,7 +110,7 @@ export async function startDev(options: DevOptions, io: CliIo): Promise<DevSessi
       host: LOOPBACK,
       port,
       env,
-      log: devLogSink((t) => io.err(t), options.logFormat ?? 'pretty', io.color),
+      log: devLogSink((t) => io.err(t), options.logFormat ?? 'pretty', io.errColor ?? false),
     }).catch((e: unknown) => {
       throw runtimeError(e, port);
     });

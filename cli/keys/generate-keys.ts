@@ -75,14 +75,14 @@ export async function generateKeyFiles(): Promise<KeyFile[]> {
  * Writes the key files into `dir` (created with mode 0700), private ones with mode 0600. Without `force` it
  * refuses when any of them exists (KEYS_EXIST) before writing anything, so a half-replaced key set cannot happen.
  */
-export async function writeKeyFiles(dir: string, files: readonly KeyFile[], opts: { force: boolean }): Promise<string[]> {
+export async function writeKeyFiles(dir: string, files: readonly KeyFile[], opts: { force: boolean; display?: string }): Promise<string[]> {
   const targets = files.map((f) => path.join(dir, f.name));
   const existing: string[] = [];
   for (const t of targets) if (await exists(t)) existing.push(t);
   if (existing.length > 0 && !opts.force) {
     throw new CliError(
       'KEYS_EXIST',
-      `key files already exist: ${existing.join(', ')}`,
+      `key files already exist in ${opts.display ?? dir}: ${existing.map((t) => path.basename(t)).join(', ')}`,
       'pass --force to replace them (old bundles and secrets then stop verifying), or choose another --out',
     );
   }

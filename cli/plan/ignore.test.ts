@@ -55,7 +55,9 @@ describe('ignore file parsing', () => {
   it.each([
     ['an unknown rule', '  - {rule: TOOL_GONE, project: shop, reason: x}', /rule "TOOL_GONE" is not a rule ID/],
     ['no project', '  - {rule: TOOL_REMOVED, reason: x}', /project is required/],
-    ['a bad date', '  - {rule: TOOL_REMOVED, project: shop, reason: x, expires: 2025-02-30}', /expires must be a date written YYYY-MM-DD/],
+    ['a date that is not in the calendar', '  - {rule: TOOL_REMOVED, project: shop, reason: x, expires: 2025-02-30}', /expires 2025-02-30 is not a calendar date/],
+    ['a date in another format', '  - {rule: TOOL_REMOVED, project: shop, reason: x, expires: 01/07/2025}', /expires must be a date written YYYY-MM-DD/],
+    ['a misspelt rule, with the closest rule ID', '  - {rule: TOOL_REMOVD, project: shop, reason: x}', /rule "TOOL_REMOVD" is not a rule ID of docs\/plan-rules\.md \(did you mean TOOL_REMOVED\?\)/],
     ['an unknown key', '  - {rule: TOOL_REMOVED, project: shop, reason: x, until: 2025-01-01}', /unknown key "until"/],
     ['an empty tool', '  - {rule: TOOL_REMOVED, project: shop, tool: "", reason: x}', /tool must be a tool name or id/],
   ])('rejects %s', (_, entry, message) => {

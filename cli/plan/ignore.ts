@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { closestMatch } from '../config/did-you-mean.js';
 import { RULES, withVerdict, type RuleId } from './rules.js';
 import type { ClassifiedChange, PlanError, PlanWarning } from './types.js';
 
@@ -72,11 +73,16 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
       const v = item.toJSON() as Record<string, unknown>;
       const before = errors.length;
       for (const k of Object.keys(v)) if (!ENTRY_KEYS.has(k)) fail(item, `${label}: unknown key "${k}" (expected rule, project, tool, reason, expires)`);
-      if (typeof v.rule !== 'string' || !Object.hasOwn(RULES, v.rule)) fail(item, `${label}: rule ${JSON.stringify(v.rule ?? null)} is not a rule ID of docs/plan-rules.md`);
+      if (typeof v.rule !== 'string' || !Object.hasOwn(RULES, v.rule)) {
+        const near = typeof v.rule === 'string' ? closestMatch(v.rule, Object.keys(RULES)) : undefined;
+        fail(item, `${label}: rule ${JSON.stringify(v.rule ?? null)} is not a rule ID of docs/plan-rules.md${near ? ` (did you mean ${near}?)` : ''}`);
+      }
       if (typeof v.project !== 'string' || !v.project) fail(item, `${label}: project is required (a project id, or "*" for every project and the runtime settings)`);
       if (v.tool !== undefined && (typeof v.tool !== 'string' || !v.tool)) fail(item, `${label}: tool must be a tool name or id`);
       if (typeof v.reason !== 'string' || !v.reason.trim()) fail(item, `${label}: reason is required: say why this change is accepted (it is shown in every plan)`);
-      if (v.expires !== undefined && (typeof v.expires !== 'string' || !isIsoDate(v.expires))) fail(item, `${label}: expires must be a date written YYYY-MM-DD`);
+      if (v.expires !== undefined && (typeof v.expires !== 'string' || !isIsoDate(v.expires))) {
+        fail(item, typeof v.expires === 'string' && DATE.test(v.expires) ? `${label}: expires ${v.expires} is not a calendar date` : `${label}: expires must be a date written YYYY-MM-DD`);
+      }
       if (errors.length > before) return;
       entries.push({
         rule: v.rule as RuleId,

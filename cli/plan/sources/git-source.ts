@@ -54,6 +54,11 @@ export async function snapshotFromGit(configFile: string, ref: string): Promise<
     if (shallow) {
       throw new CliError('PLAN_REF_UNAVAILABLE_SHALLOW', `${ref} is not in this shallow clone`, 'fetch the history first (actions/checkout with fetch-depth: 0, or git fetch --unshallow origin)');
     }
+    // A repository without any commit (git init, config written, plan run) has nothing to compare against yet.
+    const unborn = await git(top, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).then(() => false, () => true);
+    if (unborn) {
+      throw new CliError('PLAN_REF_NOT_FOUND', `git cannot resolve ${ref}: the repository has no commits yet`, 'commit the config first (git add, git commit), then plan your next change against it');
+    }
     throw new CliError('PLAN_REF_NOT_FOUND', `git cannot resolve ${ref}`, 'check the ref name; for a remote branch run git fetch first');
   }
   const relDir = prefix.replace(/\/+$/, '');

@@ -1,4 +1,5 @@
 import type { TengineConfig } from '../../../schemas/config-types.js';
+import { isLoopbackHost } from '../../config/rules/url-rules.js';
 import { CliError } from '../../io.js';
 
 /** What a running runtime reports about the bundle it serves. */
@@ -20,6 +21,10 @@ export async function snapshotFromRuntime(baseUrl: string, adminToken: string | 
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
   } catch {
     throw new CliError('PLAN_RUNTIME_URL_INVALID', `"${baseUrl}" is not a runtime URL`, 'pass --against runtime:https://mcp.example.com');
+  }
+  // The admin token reads the whole served config: it never travels in clear text beyond this machine.
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new CliError('PLAN_RUNTIME_URL_INVALID', `${url.origin} is plain http://: the admin token would cross the network in clear text`, 'use the https:// URL of the runtime (http:// only for localhost and 127.0.0.1)');
   }
   let res: Response;
   try {
