@@ -62,7 +62,11 @@ export function usageError(err: TaggedCommanderError): CliError {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the process exit code. Never throws. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
+  // Tracks whether the command wrote its result, so a JSON caller always gets exactly one document on stdout.
+  let wroteOut = false;
+  const io: CliIo = { ...rawIo, out: (t) => ((wroteOut = true), rawIo.out(t)) };
+  const json = wantsJson(argv);
   const program = createProgram(io);
   let exitCode = 0;
   program.hook('postAction', (_cmd, action) => {
@@ -81,11 +85,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       e = usageError(e);
     }
     if (e instanceof CliError) {
+      if (json && !wroteOut) {
+        io.out(`${JSON.stringify({ format_version: 1, ok: false, error: { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}), ...(e.hint ? { hint: e.hint } : {}) } }, null, 2)}\n`);
+      }
       io.err(`error ${e.code}: ${e.message}\n`);
       for (const d of e.details) io.err(`  ${d}\n`);
       if (e.hint) io.err(`  hint: ${e.hint}\n`);
       return e.exitCode;
     }
+    if (json && !wroteOut) io.out(`${JSON.stringify({ format_version: 1, ok: false, error: { code: 'TNG_INTERNAL', message: 'unexpected failure' } }, null, 2)}\n`);
     io.err(`error TNG_INTERNAL: unexpected failure: ${(e as Error)?.message ?? String(e)}\n  hint: this is a bug in tengine; please report it with the command you ran\n`);
     return 1;
   }
@@ -94,4 +102,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 /** Records the exit code a command action wants main.ts to use. */
 export function setExitCode(cmd: Command, code: number): void {
   (cmd as Command & { exitCodeValue?: number }).exitCodeValue = code;
+}
+
+/** True when the command line asks for JSON output (`-f json`, `--format json`, `--format=json`, `-fjson`). */
+function wantsJson(argv: string[]): boolean {
+  return argv.some((a, i) => a === '--format=json' || a === '-fjson' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json'));
 }

@@ -61,6 +61,7 @@ export const DIAGNOSTIC_CODES = {
   TNG224: { title: 'duplicate-api-key', severity: 'error', hint: 'an API key hash may appear once in the whole config' },
   TNG225: { title: 'reserved-tool-name', severity: 'error', hint: 'rename the tool; names starting with mcp_ are reserved for built-in tools such as mcp_whoami' },
   TNG226: { title: 'duplicate-tool-id', severity: 'error', hint: 'tool ids (id, else the name) identify tools across renames and must be unique within a project' },
+  TNG227: { title: 'duration-out-of-range', severity: 'error', hint: 'use a duration within the documented range for this setting' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -337,3 +337,25 @@ describe('colour', () => {
     expect(stderrTty.err).toContain('\u001b[31merror\u001b[0m');
   });
 });
+
+describe('JSON mode errors (one document on stdout)', () => {
+  it('a command failing before its result prints {ok:false, error:{code, message, hint}} on stdout, and the human line on stderr', async () => {
+    const { io, buf } = memoryIo({ cwd: process.cwd(), env: {} });
+    const code = await runCli(['build', 'examples/crm', '-f', 'json'], io);
+    expect(code).toBe(1);
+    const doc = JSON.parse(buf.out) as { format_version: number; ok: boolean; error: { code: string; hint?: string } };
+    expect(doc).toMatchObject({ format_version: 1, ok: false, error: { code: 'SIGNING_KEY_MISSING' } });
+    expect(doc.error.hint).toBeTruthy();
+    expect(buf.err).toMatch(/^error SIGNING_KEY_MISSING: /);
+  });
+
+  it('a command that already wrote its JSON report keeps it as the only document', async () => {
+    const { io, buf } = memoryIo({ cwd: process.cwd(), env: { TENGINE_BUNDLE_SIGNING_KEY: generatePemKeyPair('ed25519').privatePem } });
+    const code = await runCli(['build', 'test/fixtures/multi-error', '--format=json', '--out', '/tmp/never-written.bundle.json'], io);
+    expect(code).toBe(1);
+    const doc = JSON.parse(buf.out) as { valid: boolean; diagnostics: unknown[] };
+    expect(doc.valid).toBe(false);
+    expect(doc.diagnostics.length).toBeGreaterThan(0);
+    expect(buf.err).toContain('error CONFIG_INVALID');
+  });
+});

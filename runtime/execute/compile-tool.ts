@@ -1,5 +1,5 @@
 import type { Tool } from '../../schemas/config-types.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../../schemas/duration.js';
 import { compileLimits } from '../usage/usage-limits.js';
 import { createRedactor, mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
@@ -11,7 +11,7 @@ import { toolError, type ToolResult } from './tool-errors.js';
 import type { CallerIdentity, CompiledTool, CompileTool, CompileToolContext, ExecuteOptions, McpToolDefinition } from './types.js';
 
 /** Config durations (`10s`, `500ms`) in milliseconds; re-exported for the runtime's settings. */
-export { parseDuration } from './duration.js';
+export { parseDuration } from '../../schemas/duration.js';
 
 /** Upper bound on a tool's deadline, so a misconfigured `timeout: 30d` cannot pin sockets for days (Node timers cap at 2^31-1 ms). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;

@@ -1,5 +1,5 @@
 import type { UsageLimit } from '../../schemas/config-types.js';
-import { parseDuration } from '../execute/duration.js';
+import { parseDuration } from '../../schemas/duration.js';
 import type { CallerIdentity } from '../execute/types.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 

@@ -1,6 +1,7 @@
 import type { RuleContext } from './context.js';
 import { checkAssertionKeys } from './assertion-key-rules.js';
 import { checkIdentities } from './identity-rules.js';
+import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkScopes } from './scope-rules.js';
 import { checkSecrets } from './secret-rules.js';
 import { checkTemplates } from './template-rules.js';
@@ -18,4 +19,5 @@ export function runRules(ctx: RuleContext): void {
   checkToolSchemas(ctx);
   checkAssertionKeys(ctx);
   checkScopes(ctx);
+  checkRuntimeSettings(ctx);
 }
