@@ -1,12 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
 import { compileTool } from './compile-tool.js';
-import { createUpstreamClient } from './http-client.js';
 import { canonicalLine, signatureValue } from './outbound-auth.js';
-import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream, type ReceivedRequest } from './test-support.js';
-import type { UpstreamClient } from './types.js';
+import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream, type ReceivedRequest, useUpstream } from './test-support.js';
 
 /** The documented algorithm (docs/outbound.md §4.2), written independently of outbound-auth.ts. */
 function independentSignature(secret: string, r: { method: string; target: string; body: Buffer; timestamp: string; requestId: string }): string {
@@ -33,25 +31,12 @@ function verifyingHandler(req: ReceivedRequest, res: import('node:http').ServerR
   sendJson(res, valid ? 200 : 401, { valid });
 }
 
-let up: LoopbackUpstream;
-let client: UpstreamClient;
-
-beforeAll(async () => {
-  up = await startUpstream(verifyingHandler);
-  client = createUpstreamClient();
-});
-afterAll(async () => {
-  await client.close();
-  await up.close();
-});
-beforeEach(() => {
-  up.received.length = 0;
-});
+const shared = useUpstream(verifyingHandler);
 
 const anyArgs = { type: 'object', properties: {}, additionalProperties: true };
 
 function hmacTool(fields: Partial<Tool>, secret: string | null = SECRET) {
-  return compileTool(testTool(up.origin, { input_schema: anyArgs, auth_strategy: 'hmac_signature', ...fields }), 'acme', testContext(client, secret === null ? {} : { secret }));
+  return compileTool(testTool(shared.up.origin, { input_schema: anyArgs, auth_strategy: 'hmac_signature', ...fields }), 'acme', testContext(shared.client, secret === null ? {} : { secret }));
 }
 
 describe('hmac_signature: an upstream recomputing the documented line accepts the signature', () => {
@@ -64,7 +49,7 @@ describe('hmac_signature: an upstream recomputing the documented line accepts th
     const result = await hmacTool(fields).execute(args, MEMBER_CALLER);
     expect(errorOf(result)).toBeUndefined();
     expect(result.structuredContent).toEqual({ valid: true });
-    expect(up.received[0]!.headers['x-tengine-signature']).toMatch(/^tng2=[0-9a-f]{64}$/);
+    expect(shared.up.received[0]!.headers['x-tengine-signature']).toMatch(/^tng2=[0-9a-f]{64}$/);
   });
 
   it('a wrong secret is rejected by the upstream: UPSTREAM_HTTP_ERROR with upstream_status 401', async () => {
@@ -74,7 +59,7 @@ describe('hmac_signature: an upstream recomputing the documented line accepts th
 
   it('the signed timestamp and request id are the ones in the headers (ctx.now and ctx.newRequestId)', async () => {
     await hmacTool({}).execute({}, API_KEY_CALLER);
-    const h = up.received[0]!.headers;
+    const h = shared.up.received[0]!.headers;
     const line = `tng2 1700000000 00000000-0000-4000-8000-000000000001 GET /v1/thing ${createHash('sha256').update('').digest('hex')}`;
     expect(h['x-tengine-signature']).toBe(signatureValue(SECRET, line));
   });
@@ -82,7 +67,7 @@ describe('hmac_signature: an upstream recomputing the documented line accepts th
   it('without its secret the tool fails with AUTH_SECRET_UNAVAILABLE (500) and sends nothing', async () => {
     const result = await hmacTool({}, null).execute({}, API_KEY_CALLER);
     expect(errorOf(result)).toMatchObject({ code: 'AUTH_SECRET_UNAVAILABLE', status: 500 });
-    expect(up.received).toHaveLength(0);
+    expect(shared.up.received).toHaveLength(0);
   });
 });
 
@@ -100,24 +85,24 @@ describe('static_bearer', () => {
   afterAll(() => echo.close());
 
   it('sends Authorization: Bearer <secret> and never the caller credential', async () => {
-    const tool = compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(client, { secret: SECRET }));
+    const tool = compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(shared.client, { secret: SECRET }));
     const result = await tool.execute({}, API_KEY_CALLER);
     expect(errorOf(result)).toBeUndefined();
     expect(echo.received.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`);
   });
 
   it('never returns the secret to the model, in a result or in an error detail', async () => {
-    const ok = await compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(client, { secret: SECRET })).execute({}, API_KEY_CALLER);
+    const ok = await compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(shared.client, { secret: SECRET })).execute({}, API_KEY_CALLER);
     expect(errorOf(ok)).toBeUndefined();
     expect(JSON.stringify(ok)).not.toContain(SECRET);
     expect(ok.structuredContent).toEqual({ got: 'Bearer [REDACTED]' });
-    const failed = await compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer', endpoint_path: '/fail' }), 'acme', testContext(client, { secret: SECRET })).execute({}, API_KEY_CALLER);
+    const failed = await compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer', endpoint_path: '/fail' }), 'acme', testContext(shared.client, { secret: SECRET })).execute({}, API_KEY_CALLER);
     expect(errorOf(failed)).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstream_status: 403, detail: 'token Bearer [REDACTED] is not allowed' });
     expect(JSON.stringify(failed)).not.toContain(SECRET);
   });
 
   it('a bearer secret with a line break fails with AUTH_SECRET_UNAVAILABLE rather than being sent', async () => {
-    const tool = compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(client, { secret: 'abc\r\nX-Evil: 1' }));
+    const tool = compileTool(testTool(echo.origin, { auth_strategy: 'static_bearer' }), 'acme', testContext(shared.client, { secret: 'abc\r\nX-Evil: 1' }));
     const before = echo.received.length;
     const result = await tool.execute({}, API_KEY_CALLER);
     expect(errorOf(result)).toMatchObject({ code: 'AUTH_SECRET_UNAVAILABLE', status: 500 });

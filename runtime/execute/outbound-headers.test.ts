@@ -1,32 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
 import { compileTool } from './compile-tool.js';
-import { createUpstreamClient } from './http-client.js';
 import { buildOutboundHeaders, HeaderSet, IdentityHeaderError } from './outbound-headers.js';
-import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream } from './test-support.js';
-import type { CallerIdentity, UpstreamClient } from './types.js';
+import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, testContext, testTool, useUpstream } from './test-support.js';
+import type { CallerIdentity } from './types.js';
 
-let up: LoopbackUpstream;
-let client: UpstreamClient;
-
-beforeAll(async () => {
-  up = await startUpstream((_req, res) => sendJson(res, 200, { ok: true }));
-  client = createUpstreamClient();
-});
-afterAll(async () => {
-  await client.close();
-  await up.close();
-});
-beforeEach(() => {
-  up.received.length = 0;
-});
+const shared = useUpstream((_req, res) => sendJson(res, 200, { ok: true }));
 
 async function headersFor(fields: Partial<Tool>, caller: CallerIdentity) {
-  const tool = compileTool(testTool(up.origin, fields), 'acme', testContext(client));
+  const tool = compileTool(testTool(shared.up.origin, fields), 'acme', testContext(shared.client));
   const result = await tool.execute({}, caller);
   expect(errorOf(result)).toBeUndefined();
-  expect(up.received).toHaveLength(1);
-  return up.received[0]!.headers;
+  expect(shared.up.received).toHaveLength(1);
+  return shared.up.received[0]!.headers;
 }
 
 const ALL = { id: true, email: true, roles: true };
@@ -55,7 +41,7 @@ describe('identity headers (docs/outbound.md, hosted product A3.4)', () => {
   it('each flag controls its own header; flags default to false', async () => {
     let h = await headersFor({}, MEMBER_CALLER);
     expect(Object.keys(h).filter((k) => k.startsWith('x-tengine-member-'))).toEqual([]);
-    up.received.length = 0;
+    shared.up.received.length = 0;
     h = await headersFor({ inject_member_identity: { email: true } }, MEMBER_CALLER);
     expect(Object.keys(h).filter((k) => k.startsWith('x-tengine-member-'))).toEqual(['x-tengine-member-email']);
   });
@@ -79,10 +65,10 @@ describe('identity headers (docs/outbound.md, hosted product A3.4)', () => {
   });
 
   it('a member id with CR/LF fails the call with INTERNAL_ERROR (500) and sends nothing', async () => {
-    const tool = compileTool(testTool(up.origin, { inject_member_identity: ALL }), 'acme', testContext(client));
+    const tool = compileTool(testTool(shared.up.origin, { inject_member_identity: ALL }), 'acme', testContext(shared.client));
     const result = await tool.execute({}, { kind: 'member', projectId: 'acme', integrationId: 'backend', member: { id: 'a\r\nX-Evil: 1' } });
     expect(errorOf(result)).toMatchObject({ code: 'INTERNAL_ERROR', status: 500 });
-    expect(up.received).toHaveLength(0);
+    expect(shared.up.received).toHaveLength(0);
   });
 
   it('the caller credential is never forwarded; a body adds Content-Type: application/json', async () => {

@@ -1,33 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
 import { compileTool } from './compile-tool.js';
-import { createUpstreamClient } from './http-client.js';
 import { compileRequestTemplates, renderRequest } from './render-request.js';
-import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream } from './test-support.js';
-import type { CallerIdentity, UpstreamClient } from './types.js';
+import { API_KEY_CALLER, errorOf, MEMBER_CALLER, sendJson, testContext, testTool, useUpstream } from './test-support.js';
+import type { CallerIdentity } from './types.js';
 
-let up: LoopbackUpstream;
-let client: UpstreamClient;
-
-beforeAll(async () => {
-  up = await startUpstream((_req, res) => sendJson(res, 200, { ok: true }));
-  client = createUpstreamClient();
-});
-afterAll(async () => {
-  await client.close();
-  await up.close();
-});
-beforeEach(() => {
-  up.received.length = 0;
-});
+const shared = useUpstream((_req, res) => sendJson(res, 200, { ok: true }));
 
 const anyArgs = { type: 'object', properties: {}, additionalProperties: true };
 
 /** Runs the tool against the loopback upstream and returns what the upstream received (or the error). */
 async function call(fields: Partial<Tool>, args: unknown, caller: CallerIdentity = API_KEY_CALLER) {
-  const tool = compileTool(testTool(up.origin, { input_schema: anyArgs, ...fields }), 'acme', testContext(client));
+  const tool = compileTool(testTool(shared.up.origin, { input_schema: anyArgs, ...fields }), 'acme', testContext(shared.client));
   const result = await tool.execute(args, caller);
-  return { result, error: errorOf(result), req: up.received.at(-1) };
+  return { result, error: errorOf(result), req: shared.up.received.at(-1) };
 }
 
 async function expectNotRenderable(fields: Partial<Tool>, args: unknown, caller?: CallerIdentity): Promise<string> {
@@ -147,7 +133,7 @@ describe('headers_template (RFC 9110 §5.5 field values)', () => {
   it('a template cannot set runtime-owned headers such as X-Tengine-Member-Id or Host', async () => {
     const { req } = await call({ headers_template: { 'X-Tengine-Member-Id': '{who}', Host: 'evil.example' } }, { who: 'mem_admin' });
     expect(req?.headers['x-tengine-member-id']).toBeUndefined();
-    expect(req?.headers.host).toBe(`127.0.0.1:${up.port}`);
+    expect(req?.headers.host).toBe(`127.0.0.1:${shared.up.port}`);
   });
 });
 

@@ -1,7 +1,9 @@
 // Test-only helpers for the execute suites: real loopback upstreams (node:http on 127.0.0.1, port 0).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
+import { createUpstreamClient } from './http-client.js';
 import { createSchemaCompiler } from './schema-compiler.js';
 import { ERROR_META_KEY, type ToolResult } from './tool-errors.js';
 import type { CallerIdentity, CompileToolContext, UpstreamClient } from './types.js';
@@ -114,4 +116,35 @@ export function testContext(http: UpstreamClient, fields: Partial<CompileToolCon
 /** The machine-readable error of a result (`_meta["tengine.dev/error"]`), or undefined for a success. */
 export function errorOf(result: ToolResult): { code: string; status: number; message: string; [k: string]: unknown } | undefined {
   return result._meta?.[ERROR_META_KEY] as { code: string; status: number; message: string } | undefined;
+}
+
+/** A file's shared loopback upstream and pooled client; `up.received` is emptied before each test. */
+export interface SharedUpstream {
+  readonly up: LoopbackUpstream;
+  readonly client: UpstreamClient;
+}
+
+/** Registers the suite hooks that start one upstream and one client for the file and close both afterwards. */
+export function useUpstream(handler: UpstreamHandler): SharedUpstream {
+  let up: LoopbackUpstream | undefined;
+  let client: UpstreamClient | undefined;
+  beforeAll(async () => {
+    up = await startUpstream(handler);
+    client = createUpstreamClient();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await up?.close();
+  });
+  beforeEach(() => {
+    if (up) up.received.length = 0;
+  });
+  return {
+    get up() {
+      return up!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }
