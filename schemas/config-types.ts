@@ -31,6 +31,10 @@ version: 1
  * Files or glob patterns (relative to this file) holding more tools. Each included file is a fragment: `project: <id>` plus `tools: [...]`.
  */
 include?: string[]
+/**
+ * Names of the environment variables that `${env:NAME}` references may read. Their values are written into the bundle in clear, so list only non-secret configuration (hosts, regions, flags). `TENGINE_*` and CI-provided variables are refused even when listed, and a value that looks like a credential fails validation (TNG214). Secrets belong in `encrypted_auth_secret` or `auth_secret_env`.
+ */
+env_allowlist?: string[]
 runtime?: RuntimeSettings
 /**
  * The projects. Each is an isolated set of tools, integrations and keys.
@@ -52,6 +56,10 @@ public_url?: string
  * Browser origins allowed to call `/mcp` (an `Origin` header outside this list gets 403). Requests without `Origin` are always allowed.
  */
 allowed_origins?: string[]
+/**
+ * Host names (no port) clients may use to reach the runtime besides the host of `public_url`. A request to `/mcp` or `/api/` whose `Host` is neither is refused with 421 (DNS-rebinding defence). `localhost`, `127.0.0.1` and `[::1]` count as one host.
+ */
+allowed_hosts?: string[]
 /**
  * Tools per `tools/list` page.
  */
@@ -80,6 +88,40 @@ access_token_ttl?: string
  * Lifetime of OAuth refresh-token families.
  */
 refresh_token_ttl?: string
+/**
+ * How each runtime instance protects your APIs from overload, and itself from a failing API: per upstream origin, a concurrency cap with a bounded queue, a retry budget and a circuit breaker (docs/outbound.md §5).
+ */
+upstreams?: {
+/**
+ * Requests in flight to one upstream origin at once, per runtime instance.
+ */
+max_concurrent?: number
+/**
+ * Calls that may wait for a free slot when `max_concurrent` are in flight; beyond that a call fails at once with UPSTREAM_OVERLOADED.
+ */
+max_queued?: number
+/**
+ * Retries to one origin may add at most this share of its calls in the last 10 seconds (plus a small floor for quiet upstreams); beyond it, failures are returned without retrying.
+ */
+retry_budget_percent?: number
+/**
+ * Stops calling an origin that keeps failing, then lets probe calls through to see whether it recovered.
+ */
+circuit_breaker?: {
+/**
+ * Consecutive failed calls (no response, timeout, HTTP 502/503/504) that open the breaker.
+ */
+failure_threshold?: number
+/**
+ * How long the breaker stays open before half-open probe calls are let through.
+ */
+open_for?: string
+/**
+ * Probe calls let through at once while half-open; the breaker closes when they succeed and reopens when one fails.
+ */
+half_open_probes?: number
+}
+}
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -96,6 +138,10 @@ description?: string
  * `development` allows loopback `http://` base URLs and the `member_external_id` session exchange.
  */
 environment?: ("production" | "development")
+/**
+ * Let this project's tools call private addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): internal APIs. Checked at connect time on the resolved address. Loopback, link-local and cloud metadata addresses stay refused outside `environment: development` projects. `tengine plan` flags turning it on.
+ */
+allow_private_networks?: boolean
 /**
  * Scopes defined in this project. Tools may require them; OAuth integrations grant up to a ceiling of them.
  */
@@ -283,6 +329,10 @@ roles?: boolean
  */
 identity_token?: boolean
 auth_strategy?: ("none" | "static_bearer" | "hmac_signature")
+/**
+ * Signature scheme of `hmac_signature`: `tng3` (default) also signs the project, integration and member headers; `tng2` is the older line without them, kept only for upstreams that still verify it (docs/outbound.md §4.2).
+ */
+signature_version?: ("tng3" | "tng2")
 /**
  * The upstream secret as a JWE encrypted to the runtime key (`tengine secret encrypt`). Never plaintext.
  */

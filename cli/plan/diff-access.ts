@@ -8,6 +8,7 @@ type Base = Omit<PlanChange, 'fields' | 'action'>;
 /** Runtime defaults (config.schema.json), so an omitted setting and its default compare equal. */
 const RUNTIME_DEFAULTS: Required<Omit<RuntimeSettings, 'public_url'>> = {
   allowed_origins: [],
+  allowed_hosts: [],
   page_size: 100,
   max_request_bytes: 1048576,
   default_timeout: '10s',
@@ -15,6 +16,7 @@ const RUNTIME_DEFAULTS: Required<Omit<RuntimeSettings, 'public_url'>> = {
   member_session_ttl: '15m',
   access_token_ttl: '1h',
   refresh_token_ttl: '30d',
+  upstreams: { max_concurrent: 256, max_queued: 256, retry_budget_percent: 20, circuit_breaker: { failure_threshold: 5, open_for: '30s', half_open_probes: 1 } },
 };
 
 /** Changes of the runtime settings: one change listing every setting that differs. */
@@ -24,7 +26,7 @@ export function diffRuntime(before: RuntimeSettings | undefined, after: RuntimeS
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
   const fields = keys
     .filter((k) => !same(b[k], a[k]))
-    .flatMap((k) => (k === 'allowed_origins' ? diffList(k, (b[k] as string[]) ?? [], (a[k] as string[]) ?? []) : [whole(k, b[k], a[k])]));
+    .flatMap((k) => (k === 'allowed_origins' || k === 'allowed_hosts' ? diffList(k, (b[k] as string[]) ?? [], (a[k] as string[]) ?? []) : [whole(k, b[k], a[k])]));
   if (!fields.length) return [];
   return [{ project: null, subject: 'runtime', action: 'change', name: 'runtime', previous_name: null, identity: null, parent: null, fields }];
 }

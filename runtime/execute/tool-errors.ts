@@ -17,6 +17,14 @@ export const TOOL_ERRORS = {
   UPSTREAM_UNREACHABLE: { status: 500, text: 'Tool execution failed' },
   UPSTREAM_TIMEOUT: { status: 500, text: 'Tool execution timed out' },
   USAGE_LIMIT_EXCEEDED: { status: 429, text: 'Usage limit exceeded' },
+  /** The usage counter could not be read in time while the store was answering (overload): refused rather than guessed. */
+  USAGE_CHECK_UNAVAILABLE: { status: 503, text: 'Usage limit could not be checked' },
+  /** The origin's circuit breaker is open after repeated failures: the call was not sent. */
+  UPSTREAM_CIRCUIT_OPEN: { status: 503, text: 'Upstream temporarily unavailable' },
+  /** The origin's concurrency cap and wait queue are full: the call was not sent. */
+  UPSTREAM_OVERLOADED: { status: 503, text: 'Upstream temporarily unavailable' },
+  /** The upstream host resolved to an address the project may not call (loopback, link-local, metadata, private). */
+  UPSTREAM_ADDRESS_BLOCKED: { status: 500, text: 'Tool execution failed' },
   INTERNAL_ERROR: { status: 500, text: 'Tool execution failed' },
   /** The MCP client went away (its abort signal fired) before the upstream answered; 499 as in "client closed request". */
   CANCELLED: { status: 499, text: 'Tool call cancelled' },

@@ -1,4 +1,4 @@
-import { type Store, StoreUnavailableError } from './store.js';
+import { parseWatermark, type Store, StoreUnavailableError } from './store.js';
 import { checkTtl } from './ttl.js';
 
 /** Options of the in-memory store. */
@@ -109,6 +109,19 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       // The window's expiry is the first increment's; like the Redis script, only a count that lands on 1 restarts it.
       if (next === 1) entry.expiresAt = now() + ttl;
       return next;
+    },
+    async advance(key, value, label, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      open('advance');
+      const entry = live(key);
+      const current = entry === undefined ? undefined : parseWatermark(entry.value);
+      const stored = current !== undefined && current.value >= value ? current : { value, label };
+      entries.set(key, { value: `${stored.value} ${stored.label}`, expiresAt: now() + ttl });
+      return stored;
+    },
+    async inspect() {
+      open('inspect');
+      return {};
     },
     async ping() {
       open('ping');

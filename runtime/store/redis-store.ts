@@ -13,7 +13,7 @@ import {
   redactUrl,
   replyCode,
 } from './redis-errors.js';
-import { type Store, StoreUnavailableError } from './store.js';
+import { parseWatermark, type Store, type StoreFacts, StoreUnavailableError } from './store.js';
 import { checkTtl } from './ttl.js';
 
 /** Options of the Redis store. */
@@ -43,6 +43,13 @@ export interface RedisStoreOptions {
 // window whose expiry later increments never extend, atomic because a script runs without interleaving.
 const INCREMENT_SCRIPT =
   "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+// Raise-only watermark stored as "<value> <label>": a lower or equal value keeps what is stored (only the expiry is
+// restarted), so concurrent boots cannot lower it.
+const ADVANCE_SCRIPT =
+  "local cur = redis.call('GET', KEYS[1]) local v = tonumber(ARGV[1]) " +
+  "if cur then local sp = string.find(cur, ' ', 1, true) local cv = tonumber(sp and string.sub(cur, 1, sp - 1) or cur) " +
+  "if cv and cv >= v then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return cur end end " +
+  "local nv = ARGV[1] .. ' ' .. ARGV[2] redis.call('SET', KEYS[1], nv, 'PX', ARGV[3]) return nv";
 // GETDEL for servers older than 6.2.
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
@@ -239,6 +246,27 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     async increment(key, ttlMs) {
       const ttl = checkTtl(ttlMs);
       return Number(await script<number>('increment', INCREMENT_SCRIPT, prefix + key, [String(ttl)]));
+    },
+    async advance(key, value, label, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      if (!Number.isFinite(value)) throw new RangeError(`watermark must be a finite number, got ${String(value)}`);
+      const stored = await script<string>('advance', ADVANCE_SCRIPT, prefix + key, [String(value), label, String(ttl)]);
+      return parseWatermark(String(stored)) ?? { value, label };
+    },
+    async inspect() {
+      // Managed services often rename or forbid CONFIG: that is reported, not fatal (the caller decides).
+      try {
+        const policy = await send<string[]>(['CONFIG', 'GET', 'maxmemory-policy']);
+        const max = await send<string[]>(['CONFIG', 'GET', 'maxmemory']);
+        const facts: StoreFacts = {};
+        if (Array.isArray(policy) && typeof policy[1] === 'string') facts.evictionPolicy = policy[1];
+        if (Array.isArray(max) && typeof max[1] === 'string' && /^\d+$/.test(max[1])) facts.maxmemoryBytes = Number(max[1]);
+        if (facts.evictionPolicy === undefined) facts.unreadable = 'CONFIG GET returned nothing';
+        return facts;
+      } catch (err) {
+        if (isReply(err)) return { unreadable: describeRedisError(err, ctx) };
+        throw fail('inspect', err);
+      }
     },
     async ping() {
       await run('ping', ['PING']);

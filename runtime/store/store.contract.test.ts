@@ -130,6 +130,27 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await store.increment(k, 60_000)).toBe(1);
     });
 
+    it('advance raises a watermark and never lowers it; the stored label goes with the highest value', async () => {
+      const k = key('mark');
+      expect(await store.advance(k, 100, 'sha256:a', 60_000)).toEqual({ value: 100, label: 'sha256:a' });
+      expect(await store.advance(k, 50, 'sha256:old', 60_000)).toEqual({ value: 100, label: 'sha256:a' });
+      expect(await store.advance(k, 100, 'sha256:same-time', 60_000)).toEqual({ value: 100, label: 'sha256:a' });
+      expect(await store.advance(k, 200, 'sha256:b c', 60_000)).toEqual({ value: 200, label: 'sha256:b c' });
+    });
+
+    it('advance is atomic: 30 concurrent raises leave the highest of them', async () => {
+      const k = key('mark-race');
+      const values = Array.from({ length: 30 }, (_, i) => ((i * 7919) % 30) + 1);
+      await Promise.all(values.map((v) => store.advance(k, v, `v${v}`, 60_000)));
+      expect(await store.advance(k, 0, 'probe', 60_000)).toEqual({ value: 30, label: 'v30' });
+    });
+
+    it('inspect answers without failing (memory: nothing to report; redis: its eviction settings or why not)', async () => {
+      const facts = await store.inspect();
+      if (kind === 'memory') expect(facts).toEqual({});
+      else expect(facts.evictionPolicy !== undefined || facts.unreadable !== undefined).toBe(true);
+    });
+
     it('delete removes a key, leaves others, and does not fail when the key is absent', async () => {
       const k = key('del');
       const other = key('del-other');

@@ -20,12 +20,44 @@ export interface Store {
    * `ttlMs` (a fixed window), later ones keep it.
    */
   increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Raises a watermark atomically: when `value` is above the stored one (or none is stored) it stores `value` with
+   * `label`; either way it returns the pair stored afterwards and restarts its expiry of `ttlMs`. Instances booting
+   * at the same moment can never lower it (the basis of bundle rollback protection).
+   */
+  advance(key: string, value: number, label: string, ttlMs: number): Promise<Watermark>;
+  /** Facts about the backing server an operator must know at boot (Redis eviction settings); none for memory. */
+  inspect(): Promise<StoreFacts>;
   /** Checks that the store answers (readiness). */
   ping(): Promise<void>;
   /** Releases connections and timers. */
   close(): Promise<void>;
   /** `memory` or `redis`, for logs and /readyz. */
   readonly kind: 'memory' | 'redis';
+}
+
+/** A stored watermark: the highest value seen and the label it was stored with. */
+export interface Watermark {
+  value: number;
+  label: string;
+}
+
+/** Reads a watermark stored as `<value> <label>`; undefined when the text is not one. */
+export function parseWatermark(text: string): Watermark | undefined {
+  const space = text.indexOf(' ');
+  const value = Number(space < 0 ? text : text.slice(0, space));
+  if (!Number.isFinite(value)) return undefined;
+  return { value, label: space < 0 ? '' : text.slice(space + 1) };
+}
+
+/** What `inspect` could learn about the server. */
+export interface StoreFacts {
+  /** Redis `maxmemory-policy` (`noeviction`, `allkeys-lru`, ...). */
+  evictionPolicy?: string;
+  /** Redis `maxmemory` in bytes (0: no limit, so nothing is evicted whatever the policy). */
+  maxmemoryBytes?: number;
+  /** Why the settings could not be read (CONFIG disabled or not permitted, as on some managed services). */
+  unreadable?: string;
 }
 
 /** A store operation failed or timed out; callers answer 503 rather than guessing. */
