@@ -90,6 +90,14 @@ describe.skipIf(skipRedis)('member sessions on two instances sharing Redis', () 
     expect({ status: second.status, body: second.body }).toEqual({ status: 401, body: { detail: 'Invalid member assertion: REPLAYED', code: 'REPLAYED' } });
   });
 
+  it('an assertion without jti exchanged on instance 1 is REPLAYED on instance 2 (guard on the signed bytes)', async () => {
+    const assertion = await mintAssertion(key, 'crm', { claims: { jti: undefined, sub: `no-jti-${randomBytes(4).toString('hex')}` } });
+    const first = await exchange(1, assertion);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const second = await exchange(0, assertion);
+    expect({ status: second.status, body: second.body }).toEqual({ status: 401, body: { detail: 'Invalid member assertion: REPLAYED', code: 'REPLAYED' } });
+  });
+
   it('a token minted by instance 1 is accepted at /mcp by instance 2 (shared runtime keys)', async () => {
     const minted = await exchange(0, await mintAssertion(key, 'crm', { claims: { sub: 'shared-member', roles: ['agent'] } }));
     expect(minted.status, JSON.stringify(minted.body)).toBe(200);

@@ -5,6 +5,7 @@ import type { RuntimeModel } from '../load/runtime-model.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ASSERTION_CLOCK_TOLERANCE_S, isMemberId, verifyAssertion } from './verify-assertion.js';
 import type { Member } from './session-tokens.js';
+import type { VerifiedAssertion } from './verify-assertion.js';
 
 /** What the exchange needs. */
 export interface SessionTokenDeps {
@@ -53,16 +54,19 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
         if (v.failure === 'SUB_INVALID') return fail(c, 400, 'Could not resolve member_external_id', 'SUB_INVALID');
         return fail(c, 401, `Invalid member assertion: ${v.failure}`, v.failure);
       }
-      if (v.assertion.jti !== undefined) {
-        // Replay guard shared by every instance: the first use of (project, kid, jti) wins until the assertion expires.
-        const key = `jti:${createHash('sha256').update(`${projectId}\u0000${v.assertion.kid}\u0000${v.assertion.jti}`).digest('hex')}`;
-        const ttlMs = Math.max(1000, (v.assertion.exp + ASSERTION_CLOCK_TOLERANCE_S) * 1000 - nowMs);
-        try {
-          if (!(await deps.store.setIfAbsent(key, '1', ttlMs))) return fail(c, 401, 'Invalid member assertion: REPLAYED', 'REPLAYED');
-        } catch (e) {
-          if (e instanceof StoreUnavailableError) return fail(c, 503, 'Session store unavailable, retry shortly', 'STORE_UNAVAILABLE');
-          throw e;
+      // Replay guard shared by every instance: the first use wins until the assertion expires. With a `jti` the
+      // guard is (project, kid, jti); without one (the compatible product's own client code mints none) it is the
+      // signed bytes themselves, so the same assertion is accepted once, whatever its signature's encoding.
+      const key = replayGuardKey(projectId, v.assertion);
+      const ttlMs = Math.max(1000, (v.assertion.exp + ASSERTION_CLOCK_TOLERANCE_S) * 1000 - nowMs);
+      try {
+        if (!(await deps.store.setIfAbsent(key, '1', ttlMs))) {
+          deps.log?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: 'REPLAYED' });
+          return fail(c, 401, 'Invalid member assertion: REPLAYED', 'REPLAYED');
         }
+      } catch (e) {
+        if (e instanceof StoreUnavailableError) return fail(c, 503, 'Session store unavailable, retry shortly', 'STORE_UNAVAILABLE');
+        throw e;
       }
       member = v.assertion.member;
     } else if (externalId !== undefined && externalId !== null) {
@@ -96,4 +100,13 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       NO_STORE,
     );
   };
+}
+
+/**
+ * The store key of an assertion's replay guard: `jti:` + SHA-256 of (project, kid, jti) when it has a `jti`, else
+ * `asn:` + SHA-256 of (project, signed bytes). Only hashes are stored (docs/storage.md).
+ */
+export function replayGuardKey(projectId: string, a: Pick<VerifiedAssertion, 'kid' | 'jti' | 'signingInput'>): string {
+  if (a.jti !== undefined) return `jti:${createHash('sha256').update(`${projectId}\u0000${a.kid}\u0000${a.jti}`).digest('hex')}`;
+  return `asn:${createHash('sha256').update(`${projectId}\u0000${a.signingInput}`).digest('hex')}`;
 }

@@ -30,6 +30,11 @@ export interface VerifiedAssertion {
   jti?: string;
   /** Expiry, Unix seconds. */
   exp: number;
+  /**
+   * The signed bytes (`<protected>.<payload>`), without the signature: the replay guard of an assertion without
+   * `jti` is keyed on them, because an ECDSA signature can be re-encoded into another valid one for the same bytes.
+   */
+  signingInput: string;
 }
 
 /** Outcome of verification; `SUB_INVALID` is the catalogue's 400 "Could not resolve member_external_id". */
@@ -61,7 +66,8 @@ export function isMemberId(value: unknown): value is string {
 /**
  * Verifies a member assertion signed by the customer's backend: `kid` must name a key registered for this project,
  * the algorithm is the one pinned by that key (never `none`, never HMAC, never what the header would like), `aud`
- * must be `tengine:project:<id>`, and the lifetime is at most 60 s with a 5 s clock tolerance.
+ * must be exactly `tengine:project:<id>` (a string, or a list holding only it), and the lifetime is at most 60 s with
+ * a 5 s clock tolerance.
  */
 export async function verifyAssertion(jwt: string, projectId: string, keys: ReadonlyMap<string, RuntimeAssertionKey> | undefined, nowMs: number): Promise<AssertionOutcome> {
   if (jwt.length > MAX_ASSERTION_BYTES || !COMPACT.test(jwt)) return fail('MALFORMED');
@@ -100,6 +106,10 @@ export async function verifyAssertion(jwt: string, projectId: string, keys: Read
   if (typeof iat === 'number' && exp - iat > MAX_ASSERTION_LIFETIME_S) return fail('LIFETIME_TOO_LONG');
   if (exp - now > MAX_ASSERTION_LIFETIME_S + ASSERTION_CLOCK_TOLERANCE_S) return fail('LIFETIME_TOO_LONG');
 
+  // One assertion, one project: an `aud` list naming several projects would mint a session in each of them with one
+  // `jti` (jose accepts a list that merely contains the expected audience).
+  if (Array.isArray(payload.aud) && payload.aud.length !== 1) return fail('AUD_MISMATCH');
+
   const sub = payload.sub;
   if (!isMemberId(sub)) return { ok: false, failure: 'SUB_INVALID' };
   const member: Member = { id: sub };
@@ -117,7 +127,8 @@ export async function verifyAssertion(jwt: string, projectId: string, keys: Read
   }
   const jti = payload.jti;
   if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) return fail('INVALID_CLAIMS');
-  return { ok: true, assertion: { member, kid: key.kid, exp, ...(jti !== undefined ? { jti } : {}) } };
+  const signingInput = jwt.slice(0, jwt.lastIndexOf('.'));
+  return { ok: true, assertion: { member, kid: key.kid, exp, signingInput, ...(jti !== undefined ? { jti } : {}) } };
 }
 
 function fail(failure: AssertionFailure): AssertionOutcome {
