@@ -83,7 +83,8 @@ export function createApp(deps: AppDeps): Hono {
   // Member session-token exchange (compatible path), authenticated by a project API key.
   app.post(
     '/api/v1/mcp/session-token',
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413) }),
+    // As on /mcp: the rest of the body is not read, so the connection cannot carry another request.
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413, { Connection: 'close' }) }),
     sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
   );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.

@@ -486,11 +486,9 @@ describe('request size (docs/http-api.md: max_request_bytes, default 1 MiB)', ()
   });
 });
 
-describe('request size on the Hono route (a query string on /mcp bypasses the native fast path)', () => {
-  // KNOWN BUG (reported): POST /mcp?x=1 is served by the Hono app (runtime/app.ts, bodyLimit onError), whose 413
-  // says `Connection: keep-alive` and then the connection is closed; the fast path (runtime/mcp/node-fast-path.ts)
-  // sends `Connection: close` with its 413. A client reusing its keep-alive connection gets a socket error on its
-  // next, perfectly valid request.
+describe('request size on the Hono routes (a query string on /mcp bypasses the native fast path)', () => {
+  // The rest of an oversized body is never read, so the connection cannot carry another request: every 413 must say
+  // `Connection: close`, or a client reusing its keep-alive connection gets a socket error on its next, valid request.
   it('after a 413 on /mcp?x=1 the next request on the same keep-alive connection is answered', async () => {
     const dispatcher = new Agent({ connections: 1 });
     try {
@@ -499,6 +497,26 @@ describe('request size on the Hono route (a query string on /mcp bypasses the na
       expect(big.status).toBe(413);
       expect(((await big.json()) as { error: { data: { code: string } } }).error.data.code).toBe('REQUEST_TOO_LARGE');
       const next = await undiciFetch(runtime.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }), dispatcher }).then(
+        (r) => r.status,
+        (e: unknown) => `failed: ${String((e as { cause?: { code?: string } }).cause?.code ?? e)}`,
+      );
+      expect(next).toBe(200);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+});
+
+describe('request size of the session-token exchange (issue 8, defect 10)', () => {
+  it('its 413 says Connection: close, and the next request on a fresh connection of the same client is answered', async () => {
+    const dispatcher = new Agent({ connections: 1 });
+    try {
+      const headers = { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' };
+      const big = await undiciFetch(`${runtime.url}/api/v1/mcp/session-token`, { method: 'POST', headers, body: JSON.stringify({ member_assertion: 'x'.repeat(100_000) }), dispatcher });
+      expect(big.status).toBe(413);
+      expect(big.headers.get('connection')).toBe('close');
+      expect(await big.json()).toEqual({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' });
+      const next = await undiciFetch(`${runtime.url}/readyz`, { dispatcher }).then(
         (r) => r.status,
         (e: unknown) => `failed: ${String((e as { cause?: { code?: string } }).cause?.code ?? e)}`,
       );
