@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { RuntimeModel } from './load/runtime-model.js';
 import { createCorsPolicy } from './mcp/cors.js';
+import { createHostPolicy, type HostPolicy } from './mcp/host-policy.js';
+import { HOST_NOT_ALLOWED_MESSAGE } from './mcp/mcp-handler.js';
 import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
@@ -20,13 +22,27 @@ export interface AppDeps {
   admin?: { config: TengineConfig; tokenSha256?: Buffer };
   /** Absolute base URL clients use (no trailing slash), e.g. `https://mcp.example.com`. */
   publicUrl: string;
+  /** False when `publicUrl` was derived from the listen address rather than configured (default true). */
+  publicUrlConfigured?: boolean;
+  /** The address the server listens on, for the Host check when no public URL is configured. */
+  listenHost?: string;
   log?: (entry: Record<string, unknown>) => void;
 }
 
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
 export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, log: deps.log, store: deps.store, now: deps.now };
+  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, hosts: hostPolicyOf(deps), log: deps.log, store: deps.store, now: deps.now };
+}
+
+/** The Host check of the credentialed routes, from the public URL, `runtime.allowed_hosts` and the listen address. */
+export function hostPolicyOf(deps: AppDeps): HostPolicy {
+  return createHostPolicy({
+    publicUrl: deps.publicUrl,
+    publicUrlConfigured: deps.publicUrlConfigured ?? true,
+    allowedHosts: deps.model.http.allowedHosts,
+    ...(deps.listenHost !== undefined ? { listenHost: deps.listenHost } : {}),
+  });
 }
 
 /** Creates the runtime's Hono app: MCP endpoint, discovery metadata and health. */
@@ -45,6 +61,14 @@ export function createApp(deps: AppDeps): Hono {
         // The rest of an oversized body is not read, so the connection cannot carry another request.
         { 'Content-Type': 'application/json', Connection: 'close' },
       ),
+  });
+
+  // The other credentialed routes get the Host check /mcp has (the MCP handler applies it for both adapters).
+  app.use('/api/*', async (c, next) => {
+    if (!mcpDeps.hosts?.allows(c.req.header('host') ?? new URL(c.req.url).host)) {
+      return c.json({ detail: HOST_NOT_ALLOWED_MESSAGE, code: 'HOST_NOT_ALLOWED' }, 421, { 'Cache-Control': 'no-store' });
+    }
+    await next();
   });
 
   // Both /mcp and /mcp/ answer directly: clients copy either form, and a redirect would drop the POST body.

@@ -4,7 +4,7 @@ import type { TengineConfig } from '../schemas/config-types.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
-import { createApp, mcpHandlerDeps } from './app.js';
+import { createApp, hostPolicyOf, mcpHandlerDeps } from './app.js';
 import { createMcpHandler } from './mcp/mcp-handler.js';
 import { withMcpFastPath } from './mcp/node-fast-path.js';
 import { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
@@ -39,11 +39,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   try {
     server = await listen(opts.host, opts.port, async (boundPort) => {
       publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
+      const publicUrlConfigured = opts.publicUrl !== undefined || model.http.publicUrl !== undefined;
       const identity = await attachIdentity(model, keySet, publicUrl, Date.now);
       if (identity.ephemeral) {
         log?.({ level: 'warn', event: 'ephemeral_token_key', message: 'no runtime key set: member session tokens use a key that dies with this process; pass --runtime-keys when running more than one instance' });
       }
-      const deps = { model, store, publicUrl, log, admin };
+      const deps = { model, store, publicUrl, publicUrlConfigured, listenHost: opts.host, log, admin };
+      if (hostPolicyOf(deps).open) {
+        log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
+      }
       return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
     });
   } catch (e) {

@@ -43,6 +43,8 @@ describe.skipIf(skipRedis)('member sessions on two instances sharing Redis', () 
     key = generateAssertionKey('ES256', 'backend-v1');
     const config: TengineConfig = {
       version: 1,
+      // The test reaches each instance directly by address, as a balancer's health checks do, not through the public name.
+      runtime: { allowed_hosts: ['127.0.0.1'] },
       projects: [{ id: 'crm', environment: 'production', assertion_keys: [assertionKeyConfig(key)], integrations: [{ id: 'backend', kind: 'api_key' }] }],
     };
     const d = await deploy(config);

@@ -348,15 +348,63 @@ describe('authentication failures on the real socket (RFC 6750 §3, RFC 9728 §5
     expect(((await meta.json()) as { resource: string }).resource).toBe(runtime.mcpUrl);
   });
 
-  it('the challenge URL is the runtime\'s public URL, never taken from a forged Host header', async () => {
+  it('the challenge URL is the runtime\'s public URL, never taken from the Host header (another loopback spelling)', async () => {
+    const port = new URL(runtime.url).port;
     const res = await request(runtime.mcpUrl, {
       method: 'POST',
-      headers: { host: 'evil.example:8443', 'content-type': 'application/json', accept: 'application/json' },
+      headers: { host: `localhost:${port}`, 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
     await res.body.dump();
     expect(res.statusCode).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(`Bearer resource_metadata="${runtime.url}/.well-known/oauth-protected-resource/mcp"`);
+    expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer resource_metadata="${runtime.url}/\\.well-known/oauth-protected-resource/mcp"`));
+  });
+});
+
+describe('Host check on the real socket (DNS-rebinding defence, issue 8 defect 10, docs/http-api.md)', () => {
+  const post = (path: string, host: string, body: unknown, auth = keyAlpha) =>
+    request(`${runtime.url}${path}`, {
+      method: 'POST',
+      headers: { host, authorization: `Bearer ${auth}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('Host: evil.example (a rebound name) gets 421 HOST_NOT_ALLOWED on /mcp, /mcp?x=1 and /mcp/, and the tool is not called', async () => {
+    const before = upstream.requests.length;
+    const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { id: 'rebound' } } };
+    for (const path of ['/mcp', '/mcp?x=1', '/mcp/']) {
+      for (const host of ['evil.example', `evil.example:${new URL(runtime.url).port}`, '127.0.0.1.evil.example']) {
+        const res = await post(path, host, call);
+        const body = (await res.body.json()) as { error: { code: number; message: string; data: { code: string } } };
+        expect(res.statusCode, `${path} ${host}`).toBe(421);
+        expect(body.error.data.code).toBe('HOST_NOT_ALLOWED');
+        expect(body.error.code).toBe(-32600);
+      }
+    }
+    expect(upstream.requests.length).toBe(before);
+  });
+
+  it('the session-token exchange refuses a foreign Host before reading the request (421 HOST_NOT_ALLOWED)', async () => {
+    const res = await post('/api/v1/mcp/session-token', 'evil.example', { member_external_id: 'alice' });
+    expect(res.statusCode).toBe(421);
+    expect(await res.body.json()).toEqual({ detail: expect.stringMatching(/^Host not allowed/), code: 'HOST_NOT_ALLOWED' });
+  });
+
+  it('every loopback spelling of the runtime\'s own address is served (localhost, 127.0.0.1, [::1]), port or not', async () => {
+    const port = new URL(runtime.url).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'LOCALHOST', 'localhost.']) {
+      const res = await post('/mcp', host, { jsonrpc: '2.0', id: 1, method: 'ping' });
+      await res.body.dump();
+      expect(res.statusCode, host).toBe(200);
+    }
+  });
+
+  it('health and discovery answer any Host (probes and balancers use addresses)', async () => {
+    for (const path of ['/readyz', '/livez', '/.well-known/oauth-protected-resource/mcp']) {
+      const res = await request(`${runtime.url}${path}`, { headers: { host: 'evil.example' } });
+      await res.body.dump();
+      expect(res.statusCode, path).toBe(200);
+    }
   });
 });
 
@@ -368,10 +416,10 @@ describe('Origin check on the real socket (DNS-rebinding defence, docs/http-api.
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
 
-  it('the runtime\'s own public origin is allowed; any other origin gets 403 ORIGIN_NOT_ALLOWED', async () => {
-    expect((await ping(runtime.url)).status).toBe(200);
+  it('the runtime\'s own public origin, in any loopback spelling, is allowed; any other origin gets 403 ORIGIN_NOT_ALLOWED', async () => {
     const port = new URL(runtime.url).port;
-    for (const origin of [`http://localhost:${port}`, 'http://evil.example', 'null']) {
+    for (const origin of [runtime.url, `http://localhost:${port}`, `http://[::1]:${port}`]) expect((await ping(origin)).status, origin).toBe(200);
+    for (const origin of [`http://localhost:${Number(port) + 1}`, `https://localhost:${port}`, 'http://evil.example', 'null']) {
       const res = await ping(origin);
       expect(res.status, origin).toBe(403);
       expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe('ORIGIN_NOT_ALLOWED');

@@ -33,6 +33,8 @@ export interface RuntimeProject {
 export interface HttpSettings {
   publicUrl?: string;
   allowedOrigins: readonly string[];
+  /** `runtime.allowed_hosts`: names besides the public URL's host that `/mcp` and `/api/` answer to. */
+  allowedHosts: readonly string[];
   pageSize: number;
   maxRequestBytes: number;
 }
@@ -117,6 +119,7 @@ export function buildRuntimeModel(
     http: {
       publicUrl: runtime.public_url,
       allowedOrigins: runtime.allowed_origins ?? [],
+      allowedHosts: runtime.allowed_hosts ?? [],
       pageSize: runtime.page_size ?? 100,
       maxRequestBytes: runtime.max_request_bytes ?? 1024 * 1024,
     },

@@ -1,3 +1,5 @@
+import { isLoopbackName } from './host-policy.js';
+
 /**
  * CORS for browser-based MCP clients on `runtime.allowed_origins` (and the runtime's own origin). The Origin check
  * in the MCP handler is the DNS-rebinding defence; this is the other half: without these headers a browser refuses
@@ -17,9 +19,14 @@ export interface CorsPolicy {
 const ALLOW_HEADERS = 'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
 const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** Creates the policy for the configured origins plus the runtime's own public origin. */
+/**
+ * Creates the policy for the configured origins plus the runtime's own public origin. A loopback origin stands for all
+ * its spellings (`http://localhost:8080`, `http://127.0.0.1:8080`, `http://[::1]:8080`): they are the same machine and
+ * port, and a developer's browser uses whichever the terminal printed.
+ */
 export function createCorsPolicy(allowedOrigins: readonly string[], selfOrigin?: string): CorsPolicy {
-  const allowed = new Set([...allowedOrigins, ...(selfOrigin ? [selfOrigin] : [])]);
+  const allowed = new Set<string>();
+  for (const origin of [...allowedOrigins, ...(selfOrigin ? [selfOrigin] : [])]) for (const o of loopbackSpellings(origin)) allowed.add(o);
   return {
     allows: (origin) => allowed.has(origin),
     responseHeaders: (origin): Record<string, string> =>
@@ -36,4 +43,18 @@ export function createCorsPolicy(allowedOrigins: readonly string[], selfOrigin?:
       Vary: 'Origin',
     }),
   };
+}
+
+/** The origin itself, plus its other loopback spellings when its host is a loopback name. */
+function loopbackSpellings(origin: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return [origin];
+  }
+  // WHATWG URL keeps IPv6 hosts bracketed (`[::1]`) and folds 127.1 and 0x7f000001 into 127.0.0.1.
+  if (u.origin === 'null' || !isLoopbackName(u.hostname)) return [origin];
+  const port = u.port ? `:${u.port}` : '';
+  return [origin, ...['localhost', '127.0.0.1', '[::1]'].map((h) => `${u.protocol}//${h}${port}`)];
 }

@@ -1,6 +1,7 @@
 import { AUTH_FAILURE_CODES, authenticate } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
+import type { HostPolicy } from './host-policy.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
@@ -12,6 +13,8 @@ export interface McpHandlerDeps {
   resourceMetadataUrl: string;
   /** Origins allowed besides those configured: the runtime's own public origin. */
   selfOrigin?: string;
+  /** The Host check (DNS rebinding); absent: every Host is served (unit tests of other gates). */
+  hosts?: HostPolicy;
   /** Counters for usage limits. */
   store?: Store;
   now?: () => number;
@@ -36,6 +39,8 @@ export interface McpHttpResponse {
 }
 
 const JSON_TYPE = 'application/json';
+/** The text of a refused Host, on /mcp and /api/ alike. */
+export const HOST_NOT_ALLOWED_MESSAGE = 'Host not allowed: this runtime answers only to its public URL and runtime.allowed_hosts';
 const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
 
 /**
@@ -52,7 +57,8 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   });
 
   const handle = async (req: McpHttpRequest, origin: string | undefined): Promise<McpHttpResponse> => {
-    // DNS-rebinding defence (MCP transport spec): a browser Origin must be one we trust.
+    // DNS-rebinding defence (MCP transport spec): the Host must be one of our names and a browser Origin one we trust.
+    if (deps.hosts && !deps.hosts.allows(req.header('host'))) return fail(421, RPC.InvalidRequest, HOST_NOT_ALLOWED_MESSAGE, 'HOST_NOT_ALLOWED');
     if (origin !== undefined && !cors.allows(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
     const version = req.header('mcp-protocol-version');
     if (version !== undefined && !isSupportedVersion(version)) {

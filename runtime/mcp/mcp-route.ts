@@ -8,7 +8,8 @@ export function mcpPostHandler(deps: McpHandlerDeps) {
   const handle = createMcpHandler(deps);
   return async (c: Context) => {
     const res = await handle({
-      header: (name) => c.req.header(name),
+      // A request built in-process (app.request) has no Host header; its URL holds the host, as Node's server sets it.
+      header: (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined),
       body: () => c.req.text(),
       signal: c.req.raw.signal,
     });
