@@ -317,6 +317,10 @@ describe('POST /api/v1/mcp/session-token: the error catalogue', () => {
   it('a wrong API key → 401 "Invalid or inactive API key" (INVALID_API_KEY)', async () => {
     const a = await exchange({ member_assertion: await mintAssertion(keys.ES256, 'crm') }, { key: `tengine_${'x'.repeat(43)}` });
     expectRefusal(a, 401, 'INVALID_API_KEY', 'Invalid or inactive API key');
+    // The challenge says why (issue 8, defect 11), without echoing the key.
+    const challenge = a.res.headers.get('www-authenticate')!;
+    expect(challenge).toMatch(/^Bearer realm="tengine", error="invalid_token", error_description="no API key of the bundle this runtime serves matches/);
+    expect(challenge).not.toContain('xxxxxxxx');
   });
 
   it('a tng_mst_ member token used as the API key → 401 INVALID_API_KEY', async () => {

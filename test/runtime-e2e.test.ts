@@ -325,10 +325,39 @@ describe('authentication failures on the real socket (RFC 6750 §3, RFC 9728 §5
     });
     expect(res.status).toBe(401);
     const metadataUrl = `${runtime.url}/.well-known/oauth-protected-resource/mcp`;
-    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}", error="invalid_token"`);
+    const detail = 'no API key of the bundle this runtime serves matches: it was revoked, mistyped, or belongs to another deployment';
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}", error="invalid_token", error_description="${detail}"`);
     const body = (await res.json()) as { id: unknown; error: { message: string; data: { code: string } } };
     expect(body.id).toBeNull();
-    expect(body.error).toMatchObject({ message: 'Invalid or inactive API key', data: { code: 'INVALID_TOKEN' } });
+    expect(body.error).toEqual({ code: -32600, message: 'Invalid or inactive API key', data: { code: 'INVALID_TOKEN', detail } });
+  });
+
+  // Issue 8, defect 11: clients such as mcp-remote and the Inspector show a generic error after a 401, so the 401
+  // itself (body and error_description) must say what is wrong with the credential a newcomer sent.
+  it.each([
+    ['a truncated key', 'Bearer tengine_abc', 401, 'INVALID_TOKEN', 'invalid_token', /keys minted by tengine keys are 51 characters; this one has 11/],
+    ['a token that is not a Tengine credential', 'Bearer sk-ant-api03-xyz', 401, 'INVALID_TOKEN', 'invalid_token', /not a Tengine credential: API keys start with tengine_/],
+    ['an empty key file (Bearer and nothing)', 'Bearer ', 401, 'MISSING_TOKEN', 'invalid_request', /the bearer token is empty/],
+    ['the key without the Bearer scheme', 'tengine_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG', 401, 'MISSING_TOKEN', 'invalid_request', /without the Bearer scheme/],
+    ['another scheme', 'Basic dXNlcjpwYXNz', 401, 'MISSING_TOKEN', 'invalid_request', /scheme must be Bearer, not Basic/],
+    ['a quoted key', 'Bearer "tengine_abc"', 401, 'INVALID_TOKEN', 'invalid_token', /wrapped in quotes/],
+    ['an expired-looking member token from elsewhere', 'Bearer tng_mst_eyJhbGciOiJFUzI1NiJ9.e30.sig', 401, 'INVALID_TOKEN', 'invalid_token', /not issued by this deployment/],
+  ])('%s: 401 %s, and the challenge and body say what is wrong', async (_label, authorization, status, code, error, detail) => {
+    const res = await fetch(runtime.mcpUrl, {
+      method: 'POST',
+      headers: { Authorization: authorization, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(res.status).toBe(status);
+    const challenge = res.headers.get('www-authenticate')!;
+    expect(challenge).toMatch(new RegExp(`^Bearer resource_metadata="[^"]+", error="${error}", error_description="[\\x20-\\x7e]+"$`));
+    expect(/error_description="((?:[^"\\]|\\.)*)"/.exec(challenge)![1]).toMatch(detail);
+    const body = (await res.json()) as { error: { data: { code: string; detail: string } } };
+    expect(body.error.data.code).toBe(code);
+    expect(body.error.data.detail).toMatch(detail);
+    // The token itself is never echoed.
+    const token = authorization.replace(/^\S+\s*/, '');
+    if (token.length > 8) expect(JSON.stringify(body) + challenge).not.toContain(token);
   });
 
   it('raw POST without a token: 401 MISSING_TOKEN with exactly Bearer resource_metadata="<runtime url>/.well-known/oauth-protected-resource/mcp"', async () => {

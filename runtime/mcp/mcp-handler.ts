@@ -1,4 +1,4 @@
-import { AUTH_FAILURE_CODES, authenticate } from '../auth/authenticate.js';
+import { AUTH_FAILURE_CODES, authenticate, quotedParam } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
 import type { HostPolicy } from './host-policy.js';
@@ -49,11 +49,14 @@ const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
  */
 export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) => Promise<McpHttpResponse> {
   const cors = createCorsPolicy(deps.model.http.allowedOrigins, deps.selfOrigin);
-  const challenge = (error?: string) => `Bearer resource_metadata="${deps.resourceMetadataUrl}"${error ? `, error="${error}"` : ''}`;
-  const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}): McpHttpResponse => ({
+  // RFC 6750 §3: a request without credentials gets no error information in the challenge; a bad or expired token
+  // gets invalid_token and an error_description saying what is wrong (clients that show nothing else show that).
+  const challenge = (error?: string, description?: string) =>
+    `Bearer resource_metadata="${deps.resourceMetadataUrl}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${quotedParam(description)}"` : ''}`;
+  const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}, detail?: string): McpHttpResponse => ({
     status,
     headers: { ...JSON_HEADERS, ...extra },
-    body: rpcError(null, { code, message, data: { code: dataCode } }),
+    body: rpcError(null, { code, message, data: detail === undefined ? { code: dataCode } : { code: dataCode, detail } }),
   });
 
   const handle = async (req: McpHttpRequest, origin: string | undefined): Promise<McpHttpResponse> => {
@@ -75,9 +78,11 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
 
     const auth = authenticate(req.header('authorization'), deps.model);
     if (!auth.ok) {
-      // RFC 6750 §3.1: a request without credentials gets no error code; a bad or expired token gets invalid_token.
-      const error = auth.reason === 'missing' ? undefined : 'invalid_token';
-      return fail(401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenge(error) });
+      // No header at all: a plain challenge. A header that is not "Bearer <token>" is a malformed request (RFC 6750
+      // §3.1 invalid_request), still answered 401 so that OAuth-capable clients find resource_metadata.
+      const present = req.header('authorization') !== undefined;
+      const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
+      return fail(401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
     }
 
     const text = await req.body();
@@ -107,3 +112,4 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     return handle(req, origin).then((res) => ({ ...res, headers: { ...res.headers, ...cors.responseHeaders(origin) } }));
   };
 }
+

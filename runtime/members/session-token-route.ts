@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticate, quotedParam } from '../auth/authenticate.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ASSERTION_CLOCK_TOLERANCE_S, isMemberId, verifyAssertion } from './verify-assertion.js';
@@ -28,7 +28,9 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
     const auth = authenticate(c.req.header('authorization'), deps.model);
     // Only a project API key may mint sessions: a member token presented here is not a key.
     if (!auth.ok || auth.caller.kind !== 'api_key') {
-      c.header('WWW-Authenticate', 'Bearer realm="tengine"');
+      // The body keeps the compatible catalogue's text; the challenge says what is wrong (RFC 6750 §3).
+      const why = auth.ok ? 'a member session token cannot mint sessions: send the project API key' : auth.reason === 'missing' && c.req.header('authorization') === undefined ? undefined : auth.detail;
+      c.header('WWW-Authenticate', `Bearer realm="tengine"${why ? `, error="invalid_token", error_description="${quotedParam(why)}"` : ''}`);
       return fail(c, 401, 'Invalid or inactive API key', auth.ok || auth.reason !== 'missing' ? 'INVALID_API_KEY' : 'MISSING_API_KEY');
     }
     const { projectId, integrationId } = auth.caller;
