@@ -64,7 +64,9 @@ beforeAll(async () => {
       },
     ],
   };
-  ({ runtime, apiKeys: { 'crm/backend': apiKey } } = (await startTestRuntime(config)) as { runtime: RunningRuntime; apiKeys: Record<string, string> });
+  const started = await startTestRuntime(config);
+  runtime = started.runtime;
+  apiKey = started.apiKeys['crm/backend']!;
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
-import { chargeUsage, describeLimit } from '../usage/usage-limits.js';
+import { chargeUsage } from '../usage/usage-limits.js';
 
 /** The server's version as reported in `initialize`. */
 export const SERVER_VERSION = '0.1.0';
@@ -139,10 +139,8 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
     return toolError('INVALID_ARGUMENTS', { detail: `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels` });
   }
   if (tool.limits.length > 0 && ctx.store) {
-    const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, (ctx.now ?? Date.now)(), ctx.log);
-    if (!usage.ok) {
-      return toolError('USAGE_LIMIT_EXCEEDED', { detail: `${describeLimit(usage.limit)}; retry in ${usage.retryAfterSeconds} s`, retry_after_seconds: usage.retryAfterSeconds });
-    }
+    const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, ctx.log);
+    if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
   }
   const started = performance.now();
   const result = await tool.execute(args, ctx.caller, { signal: ctx.signal });

@@ -36,22 +36,22 @@ describe('memory store with an injected clock', () => {
     expect(await s.get('k')).toBeUndefined();
   });
 
-  it('increment keeps the first expiry; the next window starts at 1 with the new TTL', async () => {
+  it('countInWindow runs on the store\'s clock: the first count fixes the window end, the next window starts at 1', async () => {
     const s = make();
-    expect(await s.increment('n', 1000)).toBe(1);
+    expect(await s.countInWindow('n', 1000)).toEqual({ count: 1, remainingMs: 1000 });
     t += 600;
-    expect(await s.increment('n', 5000)).toBe(2);
+    expect(await s.countInWindow('n', 5000)).toEqual({ count: 2, remainingMs: 400 });
     t += 400;
     expect(await s.get('n')).toBeUndefined();
-    expect(await s.increment('n', 5000)).toBe(1);
+    expect(await s.countInWindow('n', 5000)).toEqual({ count: 1, remainingMs: 5000 });
     t += 4999;
     expect(await s.get('n')).toBe('1');
   });
 
-  it('increment of a non-integer value fails like Redis INCR, without echoing the value', async () => {
+  it('countInWindow of a non-integer value fails like Redis INCR, without echoing the value', async () => {
     const s = make();
     await s.set('k', 'secret-ish', 1000);
-    const err = await s.increment('k', 1000).then(() => undefined, (e: unknown) => e);
+    const err = await s.countInWindow('k', 1000).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect((err as Error).message).not.toContain('secret-ish');
   });

@@ -31,7 +31,7 @@ const INTEGER = /^(0|-?[1-9][0-9]*)$/;
  * A store for a single runtime instance, with the Redis store's semantics: TTLs in milliseconds, a key is gone from
  * the moment its TTL has elapsed (lazy expiry on access), and a periodic unref'd sweep bounds memory by the number
  * of live keys. Every operation runs synchronously inside its promise, which is what makes take, setIfAbsent and
- * increment atomic here, as their Redis counterparts are on the server.
+ * countInWindow atomic here, as their Redis counterparts are on the server.
  */
 export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   const now = opts.now ?? Date.now;
@@ -92,23 +92,25 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       open('delete');
       entries.delete(key);
     },
-    async increment(key, ttlMs) {
-      const ttl = checkTtl(ttlMs);
-      open('increment');
+    async countInWindow(key, windowMs) {
+      const window = checkTtl(windowMs);
+      open('countInWindow');
+      const t = now();
       const entry = live(key);
       if (entry === undefined) {
-        entries.set(key, { value: '1', expiresAt: now() + ttl });
-        return 1;
+        entries.set(key, { value: '1', expiresAt: t + window });
+        return { count: 1, remainingMs: window };
       }
       // Same failure as Redis INCR on a non-counter (ERR value is not an integer); the value is not echoed.
       if (!INTEGER.test(entry.value)) {
-        throw new StoreUnavailableError('memory store increment failed: value is not an integer');
+        throw new StoreUnavailableError('memory store countInWindow failed: value is not an integer');
       }
-      const next = Number(entry.value) + 1;
-      entry.value = String(next);
-      // The window's expiry is the first increment's; like the Redis script, only a count that lands on 1 restarts it.
-      if (next === 1) entry.expiresAt = now() + ttl;
-      return next;
+      const count = Number(entry.value) + 1;
+      entry.value = String(count);
+      // The window's end is fixed by the count that opened it; like the Redis script, only a count that lands on 1
+      // (over a value that was not a count of this window) opens a new one.
+      if (count === 1) entry.expiresAt = t + window;
+      return { count, remainingMs: entry.expiresAt - t };
     },
     async advance(key, value, label, ttlMs) {
       const ttl = checkTtl(ttlMs);

@@ -12,6 +12,12 @@ import {
 /** Our own per-command deadline fired (node-redis only times out commands that were never written). */
 export const COMMAND_DEADLINE = Symbol('command deadline');
 
+/** A usage count waited its whole bound (for a free slot or for its reply) while the connection stayed alive. */
+export const COUNTER_DEADLINE = Symbol('counter deadline');
+
+/** Usage counts already fill every slot and the local wait queue: the count is refused at once. */
+export const COUNTERS_QUEUE_FULL = Symbol('counters queue full');
+
 // Operator hints for the error replies a gateway can meet in production.
 const REPLY_HINTS: Record<string, string> = {
   OOM: 'maxmemory reached; use the eviction policy in docs/storage.md',
@@ -30,6 +36,8 @@ export interface ErrorContext {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   maxPendingCommands: number;
+  counterTimeoutMs: number;
+  maxQueuedCounters: number;
 }
 
 /**
@@ -39,6 +47,8 @@ export interface ErrorContext {
  */
 export function describeRedisError(err: unknown, ctx: ErrorContext): string {
   if (err === COMMAND_DEADLINE || err instanceof TimeoutError) return `no reply within ${ctx.commandTimeoutMs} ms`;
+  if (err === COUNTER_DEADLINE) return `no reply within ${ctx.counterTimeoutMs} ms while Redis kept answering (overloaded)`;
+  if (err === COUNTERS_QUEUE_FULL) return `more than ${ctx.maxQueuedCounters} usage counts waiting for a slot (overloaded)`;
   if (err instanceof ReconnectStrategyError) return describeRedisError(err.originalError, ctx);
   if (err instanceof ErrorReply) {
     const code = replyCode(err);
@@ -49,7 +59,7 @@ export function describeRedisError(err: unknown, ctx: ErrorContext): string {
   if (err instanceof ClientClosedError || err instanceof DisconnectsClientError) return 'connection closed';
   if (err instanceof SocketClosedUnexpectedlyError) return 'connection closed unexpectedly';
   if (err instanceof ConnectionTimeoutError) return `no connection within ${ctx.connectTimeoutMs} ms`;
-  if (err instanceof Error && err.message === 'The queue is full') {
+  if (isQueueFull(err)) {
     return `more than ${ctx.maxPendingCommands} commands pending (Redis is not answering)`;
   }
   const code = (err as { code?: unknown } | null)?.code;
@@ -71,6 +81,20 @@ export function isUnknownCommand(err: unknown): boolean {
 /** True for a missed deadline, ours or node-redis' (a command that could not even be written in time). */
 export function isTimeout(err: unknown): boolean {
   return err === COMMAND_DEADLINE || err instanceof TimeoutError;
+}
+
+/** True for node-redis refusing a command because `commandsQueueMaxLength` commands are already pending. */
+export function isQueueFull(err: unknown): boolean {
+  return err instanceof Error && err.message === 'The queue is full';
+}
+
+/**
+ * True when the failure says "too much at once", not "cannot reach Redis": the client's queue is full, or a usage
+ * count exhausted its bound while the connection stayed alive. Everything else (closed, offline, reset, an error
+ * reply, a stall that replaced the connection) is an outage.
+ */
+export function isOverload(err: unknown): boolean {
+  return err === COUNTER_DEADLINE || err === COUNTERS_QUEUE_FULL || isQueueFull(err);
 }
 
 /** True for a command refused because the client is (re)connecting. */

@@ -51,15 +51,16 @@ async function eventuallyWorks(s: Store, withinMs: number): Promise<void> {
   }
 }
 
-const allOps = (s: Store) => [
+/** Every operation that fails fast on a stall (all but usage counts, which wait for a slow reply). */
+const failFastOps = (s: Store) => [
   () => s.get('a'),
   () => s.set('a', 'v', 1000),
   () => s.setIfAbsent('b', 'v', 1000),
   () => s.take('c'),
   () => s.delete('d'),
-  () => s.increment('e', 1000),
   () => s.ping(),
 ];
+const allOps = (s: Store) => [...failFastOps(s), () => s.countInWindow('e', 1000)];
 
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
@@ -82,13 +83,13 @@ describe.skipIf(skip)('Redis faults', () => {
       main = await store(srv.url, { stallResetMs: 60_000 });
       small = await store(srv.url, { stallResetMs: 60_000, maxPendingCommands: 20 });
       watched = await store(srv.url, { commandTimeoutMs: 100, stallResetMs: 400, connectTimeoutMs: 300, onError: (m) => errors.push(m) });
-      await main.increment('e', 1000); // loads the script, so a stalled EVALSHA is what times out below
+      await main.countInWindow('e', 1000); // loads the script, so a stalled EVALSHA is what is awaited below
     });
 
-    it('fails every kind of command within commandTimeoutMs instead of hanging', async () => {
+    it('fails every kind of command but usage counts within commandTimeoutMs instead of hanging', async () => {
       srv.pause();
       try {
-        const times = await Promise.all(allOps(main).flatMap((op) => [op, op, op]).map((op) => failureTime(op)));
+        const times = await Promise.all(failFastOps(main).flatMap((op) => [op, op, op]).map((op) => failureTime(op)));
         for (const ms of times) {
           expect(ms).toBeGreaterThanOrEqual(TIMEOUT - 5);
           expect(ms).toBeLessThan(TIMEOUT + MARGIN);
@@ -104,7 +105,7 @@ describe.skipIf(skip)('Redis faults', () => {
     it('bounds the backlog: beyond maxPendingCommands a command fails at once', async () => {
       srv.pause();
       try {
-        const first = allOps(small).flatMap((op) => [op, op, op]).slice(0, 20).map((op) => failureTime(op));
+        const first = failFastOps(small).flatMap((op) => [op, op, op, op]).slice(0, 20).map((op) => failureTime(op));
         const overflow = await failureTime(() => small.get('a'));
         expect(overflow).toBeLessThan(AT_ONCE);
         const err = await small.ping().then(() => undefined, (e: unknown) => e as Error);
@@ -147,6 +148,139 @@ describe.skipIf(skip)('Redis faults', () => {
     });
   });
 
+  describe('usage counts on a slow, overloaded or frozen server (slow is not an outage)', () => {
+    let srv: TestRedisServer;
+    beforeAll(async () => {
+      srv = await server();
+    });
+
+    /** Pauses the server, starts `n` counts on `key`, resumes after `pauseMs`; returns the settled results. */
+    async function countsAcrossPause(s: Store, key: string, n: number, pauseMs: number) {
+      await s.countInWindow(`${key}:warm`, 60_000); // loads the script, so the paused command is the EVALSHA itself
+      srv.pause();
+      let results: PromiseSettledResult<{ count: number; remainingMs: number }>[];
+      try {
+        const counting = Promise.allSettled(Array.from({ length: n }, () => s.countInWindow(key, 60_000)));
+        await new Promise((r) => setTimeout(r, pauseMs));
+        srv.resume();
+        results = await counting;
+      } finally {
+        srv.resume();
+      }
+      return results;
+    }
+
+    it('a reply later than commandTimeoutMs (server paused 500 ms) is awaited: every count lands, exactly 1..n', async () => {
+      const s = await store(srv.url); // commandTimeoutMs 200: the pause is 2.5 deadlines long
+      const results = await countsAcrossPause(s, 'slow', 150, 500);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const counts = results.map((r) => (r as PromiseFulfilledResult<{ count: number }>).value.count).sort((a, b) => a - b);
+      expect(counts).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+      // Meanwhile other commands kept their fail-fast deadline.
+      srv.pause();
+      try {
+        expect(await failureTime(() => s.get('a'))).toBeLessThan(TIMEOUT + MARGIN);
+      } finally {
+        srv.resume();
+      }
+    });
+
+    it('counts beyond maxPendingCommands wait in the local queue instead of failing with "queue full": exactly 1..n', async () => {
+      const s = await store(srv.url, { maxPendingCommands: 20 });
+      const results = await countsAcrossPause(s, 'queued', 200, 300);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const counts = results.map((r) => (r as PromiseFulfilledResult<{ count: number }>).value.count).sort((a, b) => a - b);
+      expect(counts).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    });
+
+    it('counts hold at most 90 % of the slots, so a burst of them never starves other commands', async () => {
+      const s = await store(srv.url, { maxPendingCommands: 20 });
+      await s.countInWindow('share:warm', 60_000);
+      srv.pause();
+      try {
+        const counting = Promise.allSettled(Array.from({ length: 50 }, () => s.countInWindow('share', 60_000)));
+        const guard = s.setIfAbsent('jti', '1', 60_000); // one of the 2 slots counts leave free
+        await new Promise((r) => setTimeout(r, 50));
+        srv.resume();
+        expect(await guard).toBe(true);
+        expect((await counting).filter((r) => r.status === 'fulfilled')).toHaveLength(50);
+      } finally {
+        srv.resume();
+      }
+    });
+
+    it('with the local queue full too, a count fails at once as an overload (never as an outage)', async () => {
+      const s = await store(srv.url, { maxPendingCommands: 10, maxQueuedCounters: 5 });
+      await s.countInWindow('full:warm', 60_000);
+      srv.pause();
+      try {
+        const held = Array.from({ length: 14 }, () => s.countInWindow('full', 60_000)); // 9 slots (90 %) + 5 queued
+        const start = performance.now();
+        const err = await s.countInWindow('full', 60_000).then(() => undefined, (e: unknown) => e as StoreUnavailableError);
+        expect(performance.now() - start).toBeLessThan(AT_ONCE);
+        expect(err).toBeInstanceOf(StoreUnavailableError);
+        expect(err?.failure).toBe('overload');
+        expect(err?.message).toBe('redis countInWindow failed: more than 5 usage counts waiting for a slot (overloaded)');
+        srv.resume();
+        const counts = (await Promise.all(held)).map((r) => r.count).sort((a, b) => a - b);
+        expect(counts).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+      } finally {
+        srv.resume();
+      }
+    });
+
+    it('the wait is bounded: past counterTimeoutMs a count fails as an overload', async () => {
+      const s = await store(srv.url, { counterTimeoutMs: 300, stallResetMs: 60_000 });
+      await s.countInWindow('bound:warm', 60_000);
+      srv.pause();
+      try {
+        const start = performance.now();
+        const err = await s.countInWindow('bound', 60_000).then(() => undefined, (e: unknown) => e as StoreUnavailableError);
+        expect(performance.now() - start).toBeGreaterThanOrEqual(295);
+        expect(err?.failure).toBe('overload');
+        expect(err?.message).toBe('redis countInWindow failed: no reply within 300 ms while Redis kept answering (overloaded)');
+      } finally {
+        srv.resume();
+      }
+    });
+
+    it('a frozen server: the stall detection replaces the connection and the waiting counts fail as an outage', async () => {
+      const errors: string[] = [];
+      const s = await store(srv.url, { commandTimeoutMs: 100, stallResetMs: 400, connectTimeoutMs: 300, onError: (m) => errors.push(m) });
+      await s.countInWindow('frozen:warm', 60_000);
+      srv.pause();
+      try {
+        const results = await Promise.allSettled(Array.from({ length: 30 }, () => s.countInWindow('frozen', 60_000)));
+        for (const r of results) {
+          expect(r.status).toBe('rejected');
+          expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+          expect(((r as PromiseRejectedResult).reason as StoreUnavailableError).failure).toBe('outage');
+        }
+        expect(errors.some((m) => /no reply for \d+ ms, reconnecting/.test(m))).toBe(true);
+      } finally {
+        srv.resume();
+      }
+      await eventuallyWorks(s, 3000);
+      expect((await s.countInWindow('frozen:after', 60_000)).count).toBe(1);
+    });
+
+    it('close() fails the counts still waiting for a slot with StoreUnavailableError', async () => {
+      const s = await store(srv.url, { maxPendingCommands: 2 });
+      await s.countInWindow('closing:warm', 60_000);
+      srv.pause();
+      try {
+        const counting = Promise.allSettled(Array.from({ length: 5 }, () => s.countInWindow('closing', 60_000)));
+        await s.close();
+        for (const r of await counting) {
+          expect(r.status).toBe('rejected');
+          expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+        }
+      } finally {
+        srv.resume();
+      }
+    });
+  });
+
   describe('a killed and restarted server', () => {
     let srv: TestRedisServer;
     let main: Store;
@@ -154,7 +288,7 @@ describe.skipIf(skip)('Redis faults', () => {
       srv = await server();
       main = await store(srv.url);
       await main.set('k', 'v', 60_000);
-      expect(await main.increment('n', 60_000)).toBe(1);
+      expect((await main.countInWindow('n', 60_000)).count).toBe(1);
     });
 
     it('fails fast once the server is gone (offline commands are rejected, never queued)', async () => {
@@ -170,8 +304,8 @@ describe.skipIf(skip)('Redis faults', () => {
       await srv.restart();
       await eventuallyWorks(main, 3000);
       expect(await main.get('k')).toBeUndefined(); // a fresh server without persistence
-      expect(await main.increment('n', 60_000)).toBe(1); // EVALSHA → NOSCRIPT → EVAL
-      expect(await main.increment('n', 60_000)).toBe(2);
+      expect((await main.countInWindow('n', 60_000)).count).toBe(1); // EVALSHA → NOSCRIPT → EVAL
+      expect((await main.countInWindow('n', 60_000)).count).toBe(2);
     });
   });
 

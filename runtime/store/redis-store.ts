@@ -4,9 +4,12 @@ import { createClient } from 'redis';
 import { createMemoryStore } from './memory-store.js';
 import {
   COMMAND_DEADLINE,
+  COUNTER_DEADLINE,
+  COUNTERS_QUEUE_FULL,
   describeRedisError,
   type ErrorContext,
   isOffline,
+  isOverload,
   isReply,
   isTimeout,
   isUnknownCommand,
@@ -22,8 +25,19 @@ export interface RedisStoreOptions {
   url: string;
   /** Prepended to every logical key, so several deployments can share one Redis (default `tengine:`). */
   keyPrefix?: string;
-  /** Deadline of every command; a stalled Redis fails fast with StoreUnavailableError (default 250 ms). */
+  /**
+   * Deadline of every command but usage counts; a stalled Redis fails fast with StoreUnavailableError (default
+   * 250 ms).
+   */
   commandTimeoutMs?: number;
+  /**
+   * Bound on one usage count (`countInWindow`), which waits for a free command slot and then for its reply as long
+   * as the connection is alive: a slow reply is not an outage. Past the bound it fails as an overload (default
+   * max(10 000, stallResetMs + 2 × commandTimeoutMs), so a frozen Redis is found by the stall detection first).
+   */
+  counterTimeoutMs?: number;
+  /** Usage counts that may wait locally for a command slot (default 10 × maxPendingCommands); more fail at once as an overload. */
+  maxQueuedCounters?: number;
   /** Deadline of the boot connection and of each TCP connect when reconnecting (default 2000 ms). */
   connectTimeoutMs?: number;
   /** Commands in flight beyond which new ones fail at once (default 1000): no backlog grows while Redis stalls. */
@@ -39,10 +53,12 @@ export interface RedisStoreOptions {
   onError?: (message: string) => void;
 }
 
-// One key per script keeps them valid on Redis Cluster too. INCR then PEXPIRE only on the first increment: a fixed
-// window whose expiry later increments never extend, atomic because a script runs without interleaving.
-const INCREMENT_SCRIPT =
-  "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+// One key per script keeps them valid on Redis Cluster too. A fixed window on Redis' own clock: the count that opens
+// it (INCR lands on 1) sets its expiry, later counts keep it, and PTTL is the time left; a counter found without an
+// expiry gets one, so no window can last forever. Atomic because a script runs without interleaving.
+const WINDOW_SCRIPT =
+  "local n = redis.call('INCR', KEYS[1]) local left = redis.call('PTTL', KEYS[1]) " +
+  "if n == 1 or left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) end return {n, left}";
 // Raise-only watermark stored as "<value> <label>": a lower or equal value keeps what is stored (only the expiry is
 // restarted), so concurrent boots cannot lower it.
 const ADVANCE_SCRIPT =
@@ -54,6 +70,18 @@ const ADVANCE_SCRIPT =
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
 type Client = ReturnType<typeof newClient>;
+
+/** A usage count waiting for a command slot. */
+interface Waiter {
+  start(): void;
+  fail(err: unknown): void;
+  /** Set when it gave up (its bound passed); `drain` skips it. */
+  cancelled: boolean;
+}
+
+// Share of the command slots usage counts may hold, so a burst of counted calls never starves replay guards,
+// codes and readiness checks of slots.
+const COUNTER_SLOT_SHARE = 0.9;
 
 function newClient(url: string, connectTimeout: number, maxPending: number, reconnectStrategy: (r: number, c: Error) => number | Error) {
   return createClient({
@@ -70,7 +98,8 @@ function newClient(url: string, connectTimeout: number, maxPending: number, reco
 /**
  * The store shared by any number of runtime instances. Connects before it resolves and fails with a
  * StoreUnavailableError when Redis is unreachable at boot; afterwards it reconnects in the background with backoff,
- * and every command either answers or fails within `commandTimeoutMs`.
+ * and every command either answers or fails within `commandTimeoutMs`, except usage counts, which wait for a slow
+ * reply while the connection is alive, up to `counterTimeoutMs` (see `sendCounter`).
  */
 export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> {
   const where = redactUrl(opts.url);
@@ -83,7 +112,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   const maxPendingCommands = opts.maxPendingCommands ?? 1000;
   const maxReconnectDelayMs = opts.maxReconnectDelayMs ?? 2000;
   const stallResetMs = opts.stallResetMs ?? Math.max(2000, 8 * commandTimeoutMs);
-  const ctx: ErrorContext = { commandTimeoutMs, connectTimeoutMs, maxPendingCommands };
+  const counterTimeoutMs = opts.counterTimeoutMs ?? Math.max(10_000, stallResetMs + 2 * commandTimeoutMs);
+  const maxQueuedCounters = opts.maxQueuedCounters ?? 10 * maxPendingCommands;
+  const counterSlots = Math.max(1, Math.floor(maxPendingCommands * COUNTER_SLOT_SHARE));
+  const ctx: ErrorContext = { commandTimeoutMs, connectTimeoutMs, maxPendingCommands, counterTimeoutMs, maxQueuedCounters };
   const report = (message: string) => opts.onError?.(message);
 
   let everReady = false;
@@ -91,6 +123,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   let getdelKnown = true;
   let unansweredSince: number | undefined; // first deadline missed since Redis last answered
   let notReadySince: number | undefined; // when the current connection stopped (or has not yet started) serving
+  let pending = 0; // commands handed to node-redis and not settled: in step with its queue, which holds maxPendingCommands
+  let countersInFlight = 0; // the usage counts among them
+  let queuedCounters = 0; // usage counts in `waiting` that have not given up
+  const waiting: Waiter[] = []; // usage counts waiting for a slot, first come first served
   const shas = new Map<string, string>();
 
   const reconnectStrategy = (retries: number, cause: Error): number | Error => {
@@ -156,20 +192,54 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     replace(client, `not connected for ${Math.round(now - notReadySince)} ms`);
   }
 
+  const closedError = () => new StoreUnavailableError('redis store is closed');
+  const counterSlotFree = () => pending < maxPendingCommands && countersInFlight < counterSlots;
+
+  /** Hands one command to the current client, keeping `pending` in step with node-redis' own queue. */
+  function dispatch<T>(args: string[], timeout: number, counter: boolean): { client: Client; sent: Promise<T> } {
+    const client = current;
+    // node-redis' own timeout drops a command still waiting to be written; callers bound one already written.
+    const sent = client.sendCommand<T>(args, { timeout });
+    pending++;
+    if (counter) countersInFlight++;
+    const settled = () => {
+      pending--;
+      if (counter) countersInFlight--;
+      drain();
+    };
+    sent.then(
+      () => {
+        answered();
+        settled();
+      },
+      (err: unknown) => {
+        if (isReply(err)) answered();
+        settled();
+      },
+    );
+    return { client, sent };
+  }
+
+  /** Starts waiting usage counts while slots are free. */
+  function drain(): void {
+    while (waiting.length > 0 && counterSlotFree()) {
+      const next = waiting.shift()!;
+      if (next.cancelled) continue;
+      queuedCounters--;
+      next.start();
+    }
+  }
+
   /** Sends one command under the deadline; rejects with the raw error so callers can classify it. */
   function send<T>(args: string[]): Promise<T> {
-    if (closed) return Promise.reject(new StoreUnavailableError('redis store is closed'));
-    const client = current;
+    if (closed) return Promise.reject(closedError());
+    let client: Client;
     let sent: Promise<T>;
     try {
-      // node-redis' own timeout drops a command still waiting to be written; ours also covers one already written.
-      sent = client.sendCommand<T>(args, { timeout: commandTimeoutMs });
+      ({ client, sent } = dispatch<T>(args, commandTimeoutMs, false));
     } catch (err) {
       return Promise.reject(err);
     }
-    sent.then(answered, (err: unknown) => {
-      if (isReply(err)) answered();
-    });
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(COMMAND_DEADLINE), commandTimeoutMs);
@@ -188,32 +258,102 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     );
   }
 
-  function fail(op: string, err: unknown): StoreUnavailableError {
-    if (err instanceof StoreUnavailableError) return err;
-    return new StoreUnavailableError(`redis ${op} failed: ${describeRedisError(err, ctx)}`);
+  /**
+   * Sends a usage-count command, which must not be mistaken for an outage when it is merely slow: under a burst the
+   * reply can be late because Redis or this event loop is busy, and giving up would admit the call unchecked (and
+   * the count may have been applied anyway). So the reply is awaited while the connection is alive. Every
+   * `commandTimeoutMs` without it feeds the stall detection, which replaces a connection that has answered nothing
+   * for `stallResetMs` (that rejects this command: an outage). Beyond the slots (node-redis' queue, of which counts
+   * hold at most a share) it waits in a bounded local queue instead of failing with "queue full". The whole wait,
+   * queued and in flight, since `since` is bounded by `counterTimeoutMs`; past it, or with the local queue full, it
+   * fails as an overload. Rejects with the raw error.
+   */
+  function sendCounter<T>(args: string[], since: number): Promise<T> {
+    if (closed) return Promise.reject(closedError());
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let client: Client | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): boolean => {
+        if (done) return false;
+        done = true;
+        waiter.cancelled = true;
+        clearTimeout(timer);
+        return true;
+      };
+      const fail = (err: unknown) => {
+        if (!settle()) return;
+        reject(isTimeout(err) ? COUNTER_DEADLINE : err);
+      };
+      const start = () => {
+        if (closed) return fail(closedError());
+        const left = Math.max(1, Math.ceil(counterTimeoutMs - (performance.now() - since)));
+        let sent: Promise<T>;
+        try {
+          ({ client, sent } = dispatch<T>(args, left, true));
+        } catch (err) {
+          return fail(err);
+        }
+        const via = client;
+        sent.then(
+          (value) => {
+            if (settle()) resolve(value);
+          },
+          (err: unknown) => {
+            if (isOffline(err)) onOffline(via);
+            fail(err);
+          },
+        );
+      };
+      const waiter: Waiter = { start, fail, cancelled: false };
+      const tick = () => {
+        const waited = performance.now() - since;
+        if (waited >= counterTimeoutMs) {
+          if (!waiter.cancelled && client === undefined) queuedCounters--;
+          return fail(COUNTER_DEADLINE);
+        }
+        onDeadline(client ?? current);
+        timer = setTimeout(tick, Math.min(commandTimeoutMs, counterTimeoutMs - waited));
+      };
+      timer = setTimeout(tick, Math.max(1, Math.min(commandTimeoutMs, counterTimeoutMs - (performance.now() - since))));
+      if (queuedCounters === 0 && counterSlotFree()) start();
+      else if (queuedCounters >= maxQueuedCounters) fail(COUNTERS_QUEUE_FULL);
+      else {
+        waiting.push(waiter);
+        queuedCounters++;
+      }
+    });
   }
 
-  async function run<T>(op: string, args: string[]): Promise<T> {
+  function fail(op: string, err: unknown): StoreUnavailableError {
+    if (err instanceof StoreUnavailableError) return err;
+    return new StoreUnavailableError(`redis ${op} failed: ${describeRedisError(err, ctx)}`, isOverload(err) ? 'overload' : 'outage');
+  }
+
+  async function run<T>(op: string, args: string[], via: (args: string[]) => Promise<T> = send): Promise<T> {
     try {
-      return await send<T>(args);
+      return await via(args);
     } catch (err) {
       throw fail(op, err);
     }
   }
 
-  /** EVALSHA, falling back to EVAL when the script cache is empty (first use, or after a Redis restart). */
-  async function script<T>(op: string, source: string, key: string, args: string[]): Promise<T> {
+  /**
+   * EVALSHA, falling back to EVAL when the script cache is empty (first use, or after a Redis restart); `via` sends
+   * each (fail-fast by default).
+   */
+  async function script<T>(op: string, source: string, key: string, args: string[], via: (args: string[]) => Promise<T> = send): Promise<T> {
     let sha = shas.get(source);
     if (sha === undefined) {
       sha = createHash('sha1').update(source).digest('hex');
       shas.set(source, sha);
     }
     try {
-      return await send<T>(['EVALSHA', sha, '1', key, ...args]);
+      return await via(['EVALSHA', sha, '1', key, ...args]);
     } catch (err) {
       if (!(isReply(err) && replyCode(err as Error) === 'NOSCRIPT')) throw fail(op, err);
     }
-    return run<T>(op, ['EVAL', source, '1', key, ...args]);
+    return run<T>(op, ['EVAL', source, '1', key, ...args], via);
   }
 
   const store: Store = {
@@ -243,9 +383,13 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     async delete(key) {
       await run('delete', ['DEL', prefix + key]);
     },
-    async increment(key, ttlMs) {
-      const ttl = checkTtl(ttlMs);
-      return Number(await script<number>('increment', INCREMENT_SCRIPT, prefix + key, [String(ttl)]));
+    async countInWindow(key, windowMs) {
+      const window = checkTtl(windowMs);
+      const since = performance.now();
+      const reply = await script<[number, number]>('countInWindow', WINDOW_SCRIPT, prefix + key, [String(window)], (args) =>
+        sendCounter(args, since),
+      );
+      return { count: Number(reply[0]), remainingMs: Math.max(1, Number(reply[1])) };
     },
     async advance(key, value, label, ttlMs) {
       const ttl = checkTtl(ttlMs);
@@ -274,6 +418,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     async close() {
       if (closed) return;
       closed = true;
+      for (const waiter of waiting.splice(0)) if (!waiter.cancelled) waiter.fail(closedError());
+      queuedCounters = 0;
       const client = current;
       // QUIT waits for pending replies; a stalled Redis would never send them, so after a deadline disconnect.
       await deadline(client.close(), commandTimeoutMs * 2).catch(() => undefined);

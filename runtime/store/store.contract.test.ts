@@ -73,7 +73,7 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
         await expect(store.set(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
         await expect(store.setIfAbsent(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
-        await expect(store.increment(key('bad-ttl'), ttl)).rejects.toBeInstanceOf(RangeError);
+        await expect(store.countInWindow(key('bad-ttl'), ttl)).rejects.toBeInstanceOf(RangeError);
       }
     });
 
@@ -114,20 +114,41 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await store.take(k)).toBeUndefined();
     });
 
-    it('increment is atomic: 100 concurrent increments return 1..100 and leave 100', async () => {
+    it('countInWindow is atomic: 300 concurrent counts return 1..300 and leave 300 (usage limits are exact)', async () => {
       const k = key('incr');
-      const results = await Promise.all(Array.from({ length: 100 }, () => store.increment(k, 60_000)));
-      expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      expect(await store.get(k)).toBe('100');
+      const results = await Promise.all(Array.from({ length: 300 }, () => store.countInWindow(k, 60_000)));
+      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      for (const r of results) {
+        expect(r.remainingMs).toBeGreaterThan(0);
+        expect(r.remainingMs).toBeLessThanOrEqual(60_000);
+      }
+      expect(await store.get(k)).toBe('300');
     });
 
-    it('increment keeps the first expiry (a fixed window) and starts again at 1 after it', async () => {
+    it('countInWindow: the first count opens a fixed window that later counts never extend; then it starts at 1', async () => {
       const k = key('window');
-      expect(await store.increment(k, 150)).toBe(1);
-      expect(await store.increment(k, 60_000)).toBe(2); // a later TTL must not extend the window
-      expect(await store.increment(k, 60_000)).toBe(3);
+      const first = await store.countInWindow(k, 150);
+      expect(first.count).toBe(1);
+      expect(first.remainingMs).toBeLessThanOrEqual(150);
+      const second = await store.countInWindow(k, 60_000); // a later, longer window must not extend this one
+      expect(second.count).toBe(2);
+      expect(second.remainingMs).toBeLessThanOrEqual(first.remainingMs);
+      expect((await store.countInWindow(k, 60_000)).count).toBe(3);
       await eventually(async () => (await store.get(k)) === undefined, 2000);
-      expect(await store.increment(k, 60_000)).toBe(1);
+      const next = await store.countInWindow(k, 60_000);
+      expect(next.count).toBe(1);
+      expect(next.remainingMs).toBeGreaterThan(50_000); // the new window is the new length, measured from now
+      expect(next.remainingMs).toBeLessThanOrEqual(60_000);
+    });
+
+    it('countInWindow reports the time left in the window, which shrinks as the window runs', async () => {
+      const k = key('left');
+      const first = await store.countInWindow(k, 10_000);
+      await new Promise((r) => setTimeout(r, 120));
+      const later = await store.countInWindow(k, 10_000);
+      expect(later.count).toBe(2);
+      expect(later.remainingMs).toBeLessThanOrEqual(first.remainingMs - 100);
+      expect(later.remainingMs).toBeGreaterThan(5_000);
     });
 
     it('advance raises a watermark and never lowers it; the stored label goes with the highest value', async () => {
@@ -189,8 +210,8 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await b.get(k)).toBeUndefined();
       expect(await b.take(k)).toBeUndefined();
       expect(await b.setIfAbsent(k, 'from-b', 60_000)).toBe(true);
-      expect(await b.increment(k + ':n', 60_000)).toBe(1);
-      expect(await a.increment(k + ':n', 60_000)).toBe(1);
+      expect((await b.countInWindow(k + ':n', 60_000)).count).toBe(1);
+      expect((await a.countInWindow(k + ':n', 60_000)).count).toBe(1);
       expect(await a.take(k)).toBe('from-a');
       expect(await b.get(k)).toBe('from-b');
     });
@@ -256,15 +277,15 @@ describe.skipIf(skipRedis)('Redis store', () => {
       await two.set(k + ':code', 'c', 60_000);
       expect(await one.take(k + ':code')).toBe('c');
       expect(await two.take(k + ':code')).toBeUndefined();
-      const counts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).increment(k + ':n', 60_000)));
-      expect(Math.max(...counts)).toBe(50);
+      const counts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).countInWindow(k + ':n', 60_000)));
+      expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
     it('stores under keyPrefix + logical key with a millisecond TTL on every key', async () => {
       const [one] = stores as [Store];
       const k = key('layout');
       await one.set(k, 'v', 30_000);
-      await one.increment(k + ':n', 20_000);
+      await one.countInWindow(k + ':n', 20_000);
       expect(await raw.sendCommand(['GET', prefix + k])).toBe('v');
       expect(await raw.sendCommand(['EXISTS', k])).toBe(0);
       const ttl = Number(await raw.sendCommand(['PTTL', prefix + k]));
@@ -275,17 +296,29 @@ describe.skipIf(skipRedis)('Redis store', () => {
       expect(windowTtl).toBeLessThanOrEqual(20_000);
     });
 
-    it('an error never carries the key or the value (increment of a non-counter)', async () => {
+    it('a counter found without an expiry gets one (no usage window can last forever)', async () => {
+      const [one] = stores as [Store];
+      const k = key('no-ttl');
+      await raw.sendCommand(['SET', prefix + k, '41']);
+      const counted = await one.countInWindow(k, 20_000);
+      expect(counted).toEqual({ count: 42, remainingMs: 20_000 });
+      const ttl = Number(await raw.sendCommand(['PTTL', prefix + k]));
+      expect(ttl).toBeGreaterThan(15_000);
+      expect(ttl).toBeLessThanOrEqual(20_000);
+    });
+
+    it('an error never carries the key or the value (a count on a non-counter)', async () => {
       const [one] = stores as [Store];
       const k = key('secret-key-name');
       await one.set(k, 'value-that-must-not-leak', 60_000);
-      const err = await one.increment(k, 60_000).then(() => undefined, (e: unknown) => e);
+      const err = await one.countInWindow(k, 60_000).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(StoreUnavailableError);
       const message = (err as StoreUnavailableError).message;
       expect((err as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
       expect(message).not.toContain('value-that-must-not-leak');
       expect(message).not.toContain('secret-key-name');
-      expect(message).toMatch(/^redis increment failed: Redis replied ERR/);
+      expect(message).toMatch(/^redis countInWindow failed: Redis replied ERR/);
+      expect((err as StoreUnavailableError).failure).toBe('outage');
     });
   });
 });

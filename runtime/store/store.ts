@@ -16,10 +16,11 @@ export interface Store {
   /** Deletes a key (no error when absent). */
   delete(key: string): Promise<void>;
   /**
-   * Atomically increments a counter and returns the new value; the first increment starts its expiry of
-   * `ttlMs` (a fixed window), later ones keep it.
+   * Counts one event in the fixed window held at `key`, atomically: the first count opens a window of `windowMs` on
+   * the store's own clock (never the caller's, so instances with skewed clocks share one window), later counts keep
+   * its end. Returns the count in the window and the time left in it.
    */
-  increment(key: string, ttlMs: number): Promise<number>;
+  countInWindow(key: string, windowMs: number): Promise<WindowCount>;
   /**
    * Raises a watermark atomically: when `value` is above the stored one (or none is stored) it stores `value` with
    * `label`; either way it returns the pair stored afterwards and restarts its expiry of `ttlMs`. Instances booting
@@ -34,6 +35,14 @@ export interface Store {
   close(): Promise<void>;
   /** `memory` or `redis`, for logs and /readyz. */
   readonly kind: 'memory' | 'redis';
+}
+
+/** A fixed-window counter just after a count. */
+export interface WindowCount {
+  /** Events counted in the current window, this one included (1 for the event that opened it). */
+  count: number;
+  /** Milliseconds until the window ends, by the store's clock (> 0). */
+  remainingMs: number;
 }
 
 /** A stored watermark: the highest value seen and the label it was stored with. */
@@ -60,11 +69,21 @@ export interface StoreFacts {
   unreadable?: string;
 }
 
+/**
+ * Why a store operation failed: `outage` when the store cannot serve it (no live connection, closed, an error
+ * reply), `overload` when the store is reachable and answering but this operation could not be queued or answered
+ * within its bound. Usage limits admit a call on an outage and refuse it on an overload (docs/storage.md).
+ */
+export type StoreFailure = 'outage' | 'overload';
+
 /** A store operation failed or timed out; callers answer 503 rather than guessing. */
 export class StoreUnavailableError extends Error {
   readonly code = 'STORE_UNAVAILABLE' as const;
   /** Wraps the cause's message (never a value or key holding a secret). */
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly failure: StoreFailure = 'outage',
+  ) {
     super(message);
   }
 }

@@ -17,42 +17,65 @@ export function compileLimits(limits: UsageLimit[] | undefined, tool?: string): 
   return (limits ?? []).map((l) => ({ limit: l.limit, windowMs: parseDuration(l.window), per: l.per ?? 'member', ...(tool ? { tool } : {}) }));
 }
 
-/** Outcome of charging one call against its limits. */
-export type UsageDecision = { ok: true } | { ok: false; limit: CompiledLimit; retryAfterSeconds: number };
+/** Seconds a caller refused for an overloaded store is told to wait: a burst drains within about that. */
+export const OVERLOAD_RETRY_SECONDS = 1;
+
+/** Outcome of charging one call against its limits; a refusal carries the tool error to answer with. */
+export type UsageDecision =
+  | { ok: true }
+  | { ok: false; code: 'USAGE_LIMIT_EXCEEDED'; limit: CompiledLimit; retryAfterSeconds: number; detail: string }
+  | { ok: false; code: 'USAGE_CHECK_UNAVAILABLE'; retryAfterSeconds: number; detail: string };
 
 /**
  * Counts one call against every limit that applies (the project's and the tool's) in fixed windows held in the
- * store, so all instances share the counts. A call over any limit is refused; the windows it was counted in are
- * not refunded (a refused call still spent a request). When the store does not answer, calls are allowed and the
- * failure is logged: limits protect upstreams from overuse, and an outage of the store should not stop every tool.
+ * store, so all instances share the counts; each window runs on the store's clock, never this instance's, so
+ * instances with skewed clocks cannot open separate windows. A call over any limit is refused; the windows it was
+ * counted in are not refunded (a refused call still spent a request).
+ *
+ * When a count cannot be had, what happens depends on why. An overloaded store (reachable and answering, but too
+ * busy to take or answer the count in its bound) refuses the call with USAGE_CHECK_UNAVAILABLE: overload is exactly
+ * when a limit matters, so a call is never admitted unchecked while the store answers. A store outage (no live
+ * connection, an error reply) allows the call and logs `usage_store_unavailable`: limits protect upstreams from
+ * overuse, and an outage of the store should not stop every tool (docs/storage.md, "Failure behaviour").
  */
 export async function chargeUsage(
   limits: readonly CompiledLimit[],
   caller: CallerIdentity,
   store: Store,
-  nowMs: number,
   log?: (entry: Record<string, unknown>) => void,
 ): Promise<UsageDecision> {
   if (limits.length === 0) return { ok: true };
-  try {
-    const counts = await Promise.all(
-      limits.map((l) => {
-        const windowStart = Math.floor(nowMs / l.windowMs) * l.windowMs;
-        return store.increment(`usage:${subjectKey(l, caller)}:${l.tool ?? '*'}:${l.windowMs}:${windowStart}`, l.windowMs);
-      }),
-    );
-    for (const [i, l] of limits.entries()) {
-      if (counts[i]! > l.limit) {
-        const windowEnd = (Math.floor(nowMs / l.windowMs) + 1) * l.windowMs;
-        return { ok: false, limit: l, retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - nowMs) / 1000)) };
-      }
+  const counted = await Promise.allSettled(limits.map((l) => store.countInWindow(windowKey(l, caller), l.windowMs)));
+  let overload: StoreUnavailableError | undefined;
+  let outage: StoreUnavailableError | undefined;
+  for (const [i, result] of counted.entries()) {
+    const l = limits[i]!;
+    if (result.status === 'fulfilled') {
+      if (result.value.count <= l.limit) continue;
+      const retryAfterSeconds = Math.max(1, Math.ceil(result.value.remainingMs / 1000));
+      return { ok: false, code: 'USAGE_LIMIT_EXCEEDED', limit: l, retryAfterSeconds, detail: `${describeLimit(l)}; retry in ${retryAfterSeconds} s` };
     }
-    return { ok: true };
-  } catch (e) {
+    const e: unknown = result.reason;
     if (!(e instanceof StoreUnavailableError)) throw e;
-    log?.({ level: 'warn', event: 'usage_store_unavailable', message: e.message });
-    return { ok: true };
+    if (e.failure === 'overload') overload ??= e;
+    else outage ??= e;
   }
+  if (overload !== undefined) {
+    log?.({ level: 'warn', event: 'usage_store_overloaded', message: overload.message });
+    return {
+      ok: false,
+      code: 'USAGE_CHECK_UNAVAILABLE',
+      retryAfterSeconds: OVERLOAD_RETRY_SECONDS,
+      detail: `the usage counters are overloaded; retry in ${OVERLOAD_RETRY_SECONDS} s`,
+    };
+  }
+  if (outage !== undefined) log?.({ level: 'warn', event: 'usage_store_unavailable', message: outage.message });
+  return { ok: true };
+}
+
+/** The counter of one limit for one caller: one key per subject, tool and window length, with no window start in it. */
+function windowKey(l: CompiledLimit, caller: CallerIdentity): string {
+  return `usage:${subjectKey(l, caller)}:${l.tool ?? '*'}:${l.windowMs}`;
 }
 
 function subjectKey(l: CompiledLimit, c: CallerIdentity): string {
