@@ -110,10 +110,10 @@ function createOriginGuard(settings: UpstreamSettings): OriginGuard {
       const got = await limiter.wait(waitMs, signal);
       if (got === 'aborted') return { ok: false, reason: 'aborted', detail: 'the call was cancelled' };
       if (got === 'full') {
-        return { ok: false, reason: 'overloaded', detail: `${settings.maxConcurrent} calls to the upstream are in flight and ${settings.maxQueued} waiting on this runtime instance; this call was not sent`, retryAfterMs: OVERLOADED_RETRY_AFTER_MS };
+        return { ok: false, reason: 'overloaded', detail: `the upstream's concurrency cap (${settings.maxConcurrent} in flight) and wait queue (${settings.maxQueued}) are full on this runtime instance; this call was not sent`, retryAfterMs: OVERLOADED_RETRY_AFTER_MS };
       }
       if (got === 'timeout') {
-        return { ok: false, reason: 'overloaded', detail: `no connection to the upstream became free within the tool timeout of ${toolTimeoutMs} ms (${settings.maxConcurrent} calls in flight); this call was not sent`, retryAfterMs: OVERLOADED_RETRY_AFTER_MS };
+        return { ok: false, reason: 'overloaded', detail: `no connection to the upstream became free within the tool timeout of ${toolTimeoutMs} ms (concurrency cap ${settings.maxConcurrent}); this call was not sent`, retryAfterMs: OVERLOADED_RETRY_AFTER_MS };
       }
       const now = mono();
       const ticket = breaker.admit(now);
