@@ -14,7 +14,7 @@ import { createSchemaCompiler } from './execute/schema-compiler.js';
 import { loadRuntimeKeySet, RuntimeKeyError, type RuntimeKeySet } from './keys/runtime-keys.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
 import { resolveSecrets } from './load/resolve-secrets.js';
-import { buildRuntimeModel, type RuntimeModel } from './load/runtime-model.js';
+import { buildRuntimeModel, upstreamSettings, type RuntimeModel } from './load/runtime-model.js';
 import { attachIdentity } from './members/attach-identity.js';
 import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -117,7 +117,8 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
     throw new RuntimeBootError('KEY_FILE_INVALID', `the runtime token key ${overlap.kid} is also trusted as a bundle key`, BOOT_EXIT.KEY_FILE_INVALID, 'pass the bundle public key (bundle-signing.pub.pem), not runtime-keys.pub.json, as --bundle-public-key');
   }
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
-  const http = createUpstreamClient();
+  // As many pooled connections per origin as calls may be in flight to it: undici's own queue then stays empty.
+  const http = createUpstreamClient({ maxSockets: upstreamSettings(verified.payload.config.runtime).maxConcurrent });
   // Tools are compiled before the token key is attached (it needs the public URL), so signing looks it up late.
   const holder: { model?: RuntimeModel } = {};
   const model = buildRuntimeModel(verified.payload, `sha256:${verified.digest}`, secrets, compileTool, {

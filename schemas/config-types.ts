@@ -89,19 +89,19 @@ access_token_ttl?: string
  */
 refresh_token_ttl?: string
 /**
- * How each runtime instance protects your APIs from overload, and itself from a failing API: per upstream origin, a concurrency cap with a bounded queue, a retry budget and a circuit breaker (docs/outbound.md §5).
+ * How each runtime instance protects your APIs from overload, and itself from a failing API: per upstream origin (shared by every tool calling it), a concurrency cap with a bounded queue, a retry budget and a circuit breaker. The state is per runtime instance (docs/outbound.md §5).
  */
 upstreams?: {
 /**
- * Requests in flight to one upstream origin at once, per runtime instance.
+ * Requests in flight to one upstream origin at once, per runtime instance; also the size of the origin's connection pool.
  */
 max_concurrent?: number
 /**
- * Calls that may wait for a free slot when `max_concurrent` are in flight; beyond that a call fails at once with UPSTREAM_OVERLOADED.
+ * Calls that may wait (first in, first out, within their own timeout) for a free slot when `max_concurrent` are in flight; beyond that a call fails at once with UPSTREAM_OVERLOADED. 0: no waiting.
  */
 max_queued?: number
 /**
- * Retries to one origin may add at most this share of its calls in the last 10 seconds (plus a small floor for quiet upstreams); beyond it, failures are returned without retrying.
+ * Retries to one origin may add at most this share of the calls sent to it in the last 10 seconds, plus 3 (so a quiet upstream can still get a retry); beyond that, failures are returned without retrying. 0: only the 3.
  */
 retry_budget_percent?: number
 /**
@@ -109,15 +109,15 @@ retry_budget_percent?: number
  */
 circuit_breaker?: {
 /**
- * Consecutive failed calls (no response, timeout, HTTP 502/503/504) that open the breaker.
+ * Consecutive failed requests to the origin (no response, TLS failure, timeout, HTTP 502/503/504; retries count) that open the breaker. Other statuses, 500 and 429 included, reset the count.
  */
 failure_threshold?: number
 /**
- * How long the breaker stays open before half-open probe calls are let through.
+ * How long the breaker stays open (calls fail at once with UPSTREAM_CIRCUIT_OPEN) before half-open probe calls are let through; 100ms–1h (TNG227).
  */
 open_for?: string
 /**
- * Probe calls let through at once while half-open; the breaker closes when they succeed and reopens when one fails.
+ * Probe requests let through while half-open; the breaker closes when all of them succeed and reopens as soon as one fails.
  */
 half_open_probes?: number
 }
@@ -374,9 +374,12 @@ timeout?: string
  * Largest upstream response body; larger fails the call.
  */
 max_response_bytes?: number
+/**
+ * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
+ */
 retry?: {
 /**
- * Attempts including the first.
+ * Attempts including the first: the default 2 allows at most one retry; 1 turns retries off.
  */
 max_attempts?: number
 /**

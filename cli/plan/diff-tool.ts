@@ -46,7 +46,7 @@ export function normalizeTool(t: Tool): Record<string, unknown> {
     auth_strategy: t.auth_strategy ?? 'none',
     is_enabled: t.is_enabled ?? true,
     scopes: t.scopes ?? [],
-    retry: { max_attempts: 3, non_idempotent: false, ...t.retry },
+    retry: { max_attempts: 2, non_idempotent: false, ...t.retry },
     usage_limits: t.usage_limits ?? [],
   };
 }

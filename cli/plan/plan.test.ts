@@ -68,7 +68,7 @@ describe('plan helpers', () => {
   });
 
   it('a default written out equals the default left out', () => {
-    const p = computePlan(config(tool('a')), config(tool('a', { is_enabled: true, require_member: false, auth_strategy: 'none', scopes: [], retry: { max_attempts: 3 } })), { today: '2025-06-01' });
+    const p = computePlan(config(tool('a')), config(tool('a', { is_enabled: true, require_member: false, auth_strategy: 'none', scopes: [], retry: { max_attempts: 2 } })), { today: '2025-06-01' });
     expect(p.changes).toEqual([]);
   });
 

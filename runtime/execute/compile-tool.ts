@@ -38,7 +38,9 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   const strategy: AuthStrategy = tool.auth_strategy ?? 'none';
   const secretProblem = checkSecret(strategy, ctx.secret);
   const redact = createRedactor(strategy === 'none' ? undefined : ctx.secret);
-  const policy = { maxAttempts: tool.retry?.max_attempts ?? 3, nonIdempotent: tool.retry?.non_idempotent ?? false };
+  const policy = { maxAttempts: tool.retry?.max_attempts ?? 2, nonIdempotent: tool.retry?.non_idempotent ?? false };
+  // Looked up once here, not per call: the breaker, budget and cap of the origin, shared with its other tools.
+  const guard = ctx.upstreams.forOrigin(origin);
   const retryDeps: RetryDeps = { now: () => ctx.now(), ...(ctx.random ? { random: ctx.random } : {}) };
 
   async function run(args: unknown, caller: CallerIdentity, opts: ExecuteOptions | undefined, requestId: string): Promise<ToolResult> {
@@ -68,14 +70,15 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     }
     applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body });
 
-    const { response, attempts } = await sendWithRetry(
+    const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,
+      guard,
       { origin, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
       timeoutMs,
       policy,
       retryDeps,
     );
-    return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}) });
+    return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }
 
   return {

@@ -130,7 +130,7 @@ function send(req: UpstreamRequest, poolFor: (origin: string) => Pool): Promise<
           // A reset mid-body is not a response: retrying an idempotent call is the right answer, not a truncated success.
           res.body.on('error', (e) => finish({ ok: false, reason: 'unreachable', detail: describeError(e) }));
         },
-        (e: unknown) => finish({ ok: false, reason: 'unreachable', detail: describeError(e) }),
+        (e: unknown) => finish(isTlsFailure(errorCode(e)) ? { ok: false, reason: 'unreachable', detail: describeError(e), tls: true } : { ok: false, reason: 'unreachable', detail: describeError(e) }),
       );
   });
 }
@@ -156,6 +156,14 @@ function describeError(e: unknown): string {
     case 'EHOSTUNREACH':
       return `the upstream is not reachable (${code})`;
     default:
-      return code.startsWith('ERR_TLS') || code.includes('CERT') ? `TLS handshake failed (${code})` : `connection failed (${code})`;
+      return isTlsFailure(code) ? `TLS handshake failed (${code})` : `connection failed (${code})`;
   }
+}
+
+// OpenSSL's certificate verification codes that name neither CERT nor TLS (X509_V_ERR_* as Node reports them).
+const TLS_VERIFY_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'HOSTNAME_MISMATCH', 'EPROTO']);
+
+/** A TLS handshake or certificate failure: it fails the same way on every attempt until someone fixes the server. */
+function isTlsFailure(code: string): boolean {
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code.startsWith('UNABLE_TO_') || TLS_VERIFY_CODES.has(code);
 }

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from './retry.js';
+import { parseRetryAfter, type RetrySkip } from './retry.js';
 import type { SchemaValidator } from './schema-compiler.js';
 import { toolError, type ToolErrorDetails, type ToolResult } from './tool-errors.js';
 import type { UpstreamResponse } from './types.js';
@@ -21,6 +21,8 @@ export interface MapResultOptions {
   redact: Redactor;
   /** Wall clock in ms, for `Retry-After` dates. */
   now: number;
+  /** Why a due retry was not made (the failure is then returned as is). */
+  retrySkipped?: RetrySkip;
 }
 
 /**
@@ -29,10 +31,14 @@ export interface MapResultOptions {
  * text block; binary is described, not dumped. Failures become error results with a stable code.
  */
 export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOptions): ToolResult {
-  const base: ToolErrorDetails = { request_id: opts.requestId };
+  const base: ToolErrorDetails = opts.retrySkipped ? { request_id: opts.requestId, retry_skipped: opts.retrySkipped } : { request_id: opts.requestId };
   const after = opts.attempts > 1 ? ` (after ${opts.attempts} attempts)` : '';
   if (!res.ok) {
     switch (res.reason) {
+      case 'circuit_open':
+        return toolError('UPSTREAM_CIRCUIT_OPEN', { ...base, detail: res.detail, retry_after_seconds: Math.max(1, Math.ceil(res.retryAfterMs / 1000)) });
+      case 'overloaded':
+        return toolError('UPSTREAM_OVERLOADED', { ...base, detail: res.detail, retry_after_seconds: Math.max(1, Math.ceil(res.retryAfterMs / 1000)) });
       case 'timeout':
         return toolError('UPSTREAM_TIMEOUT', { ...base, detail: `no complete response within the tool timeout of ${opts.timeoutMs} ms${after}` });
       case 'too_large':

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
+import type { OriginGuard } from './upstream-guard.js';
 
 /** A tool's retry settings (`retry`), with defaults applied. */
 export interface RetryPolicy {
@@ -19,10 +20,15 @@ export interface RetryDeps {
   monotonic?: () => number;
 }
 
-/** The final response and how many attempts it took. */
+/** Why a retry the policy allowed was not made: the origin's retry budget was used up, or its guard refused the attempt. */
+export type RetrySkip = 'retry_budget' | 'circuit_open' | 'overloaded';
+
+/** The final response and how many attempts were sent (0 when the origin's guard refused the first one). */
 export interface RetryOutcome {
   response: UpstreamResponse;
   attempts: number;
+  /** Set when the response is returned as is because a retry was not allowed (docs/outbound.md §5). */
+  retrySkipped?: RetrySkip;
 }
 
 /** Backoff base and cap in ms: the first retry waits up to 100 ms, later ones up to 2 s. */
@@ -34,31 +40,51 @@ const IDEMPOTENT = new Set(['GET', 'PUT', 'DELETE']);
 const RETRY_STATUSES = new Set([502, 503, 504]);
 
 /**
- * Sends a request, retrying transient failures within one overall deadline of `timeoutMs`. The request (headers,
- * request id, signature, body) is the same object on every attempt, so an upstream sees identical retries.
- * Retries: connection failures (no response), 502/503/504, and 429 only with a `Retry-After` that fits in the
- * time left; GET/PUT/DELETE only, unless the policy opts POST/PATCH in. A timeout is never retried: the attempt
- * already had the whole remaining deadline.
+ * Sends a request through its origin's guard, retrying transient failures within one overall deadline of
+ * `timeoutMs`. The request (headers, request id, signature, body) is the same object on every attempt, so an
+ * upstream sees identical retries. Retries: connection failures (no response) other than TLS ones, 502/503/504,
+ * and 429 only with a `Retry-After` that fits in the time left; GET/PUT/DELETE only, unless the policy opts
+ * POST/PATCH in; and only while the origin's retry budget allows. A timeout is never retried: the attempt already
+ * had the whole remaining deadline. Every attempt passes the origin's circuit breaker and concurrency cap; a call
+ * waiting for a slot spends its own deadline and honours its abort signal.
  */
-export async function sendWithRetry(client: UpstreamClient, req: Omit<UpstreamRequest, 'timeoutMs'>, timeoutMs: number, policy: RetryPolicy, deps: RetryDeps): Promise<RetryOutcome> {
+export async function sendWithRetry(client: UpstreamClient, guard: OriginGuard, req: Omit<UpstreamRequest, 'timeoutMs'>, timeoutMs: number, policy: RetryPolicy, deps: RetryDeps): Promise<RetryOutcome> {
   const mono = deps.monotonic ?? (() => performance.now());
   const random = deps.random ?? Math.random;
-  const deadline = mono() + timeoutMs;
+  let now = mono();
+  const deadline = now + timeoutMs;
   const retryable = policy.nonIdempotent || IDEMPOTENT.has(req.method);
   const maxAttempts = retryable ? Math.max(1, Math.floor(policy.maxAttempts)) : 1;
+  let last: UpstreamResponse | undefined;
   for (let attempt = 1; ; attempt++) {
-    const remaining = Math.max(1, Math.floor(deadline - mono()));
-    const response = await client.send({ ...req, timeoutMs: remaining });
+    let ticket = guard.tryAdmit(now);
+    if (ticket === 'wait') {
+      ticket = await guard.admitQueued(Math.max(1, Math.floor(deadline - now)), timeoutMs, req.signal, mono);
+      now = mono();
+    }
+    if (typeof ticket !== 'string') {
+      // Refused (nothing sent): the first attempt reports why; a refused retry returns the failure it would retry.
+      if (last === undefined || ticket.reason === 'aborted') return { response: ticket, attempts: attempt - 1 };
+      return { response: last, attempts: attempt - 1, retrySkipped: ticket.reason === 'circuit_open' ? 'circuit_open' : 'overloaded' };
+    }
+    if (attempt === 1) guard.budget.deposit(now);
+    const response = await client.send({ ...req, timeoutMs: Math.max(1, Math.floor(deadline - now)) });
+    now = mono();
+    guard.settle(ticket, response, now);
+    last = response;
     if (attempt >= maxAttempts) return { response, attempts: attempt };
     const delay = retryDelay(response, attempt, random, deps.now());
-    if (delay === undefined || mono() + delay >= deadline) return { response, attempts: attempt };
+    if (delay === undefined || now + delay >= deadline) return { response, attempts: attempt };
+    if (!guard.budget.tryWithdraw(now)) return { response, attempts: attempt, retrySkipped: 'retry_budget' };
     if (!(await sleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
+    now = mono();
   }
 }
 
 /** How long to wait before the next attempt, or undefined when the response must not be retried. */
 function retryDelay(res: UpstreamResponse, attempt: number, random: () => number, now: number): number | undefined {
-  if (!res.ok) return res.reason === 'unreachable' ? backoff(attempt, random) : undefined;
+  // A TLS failure (untrusted or expired certificate) would fail the same way: retrying only multiplies handshakes.
+  if (!res.ok) return res.reason === 'unreachable' && !res.tls ? backoff(attempt, random) : undefined;
   const retryAfter = parseRetryAfter(res.headers['retry-after'], now);
   // RFC 6585 §4: 429 says how long to wait only through Retry-After; without it, retrying now would hammer it.
   if (res.status === 429) return retryAfter;

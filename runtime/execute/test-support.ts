@@ -3,7 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
+import { upstreamSettings } from '../load/runtime-model.js';
 import { createUpstreamClient } from './http-client.js';
+import { createUpstreamGuards } from './upstream-guard.js';
 import { createSchemaCompiler } from './schema-compiler.js';
 import { ERROR_META_KEY, type ToolResult } from './tool-errors.js';
 import type { CallerIdentity, CompileToolContext, UpstreamClient } from './types.js';
@@ -99,13 +101,17 @@ export function testTool(origin: string, fields: Partial<Tool> = {}): Tool {
   };
 }
 
-/** A compile context with a fixed clock (2023-11-14T22:13:20Z) and sequential request ids, over a real client. */
+/**
+ * A compile context with a fixed clock (2023-11-14T22:13:20Z) and sequential request ids, over a real client. Each
+ * context has its own upstream guards with the default settings, so one test's failures never open another's breaker.
+ */
 export function testContext(http: UpstreamClient, fields: Partial<CompileToolContext> & { random?: () => number } = {}): CompileToolContext & { random?: () => number } {
   let n = 0;
   return {
     settings: { defaultTimeoutMs: 5000, defaultMaxResponseBytes: 1 << 20 },
     schemas: createSchemaCompiler(),
     http,
+    upstreams: createUpstreamGuards(upstreamSettings(undefined)),
     now: () => 1_700_000_000_000,
     newRequestId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     random: () => 0,

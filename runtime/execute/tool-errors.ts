@@ -52,6 +52,8 @@ export interface ToolErrorDetails {
   upstream_status?: number;
   request_id?: string;
   retry_after_seconds?: number;
+  /** The failure is returned as is: a retry was due but the origin's retry budget, breaker or cap did not allow it. */
+  retry_skipped?: 'retry_budget' | 'circuit_open' | 'overloaded';
   /** Argument validation problems: JSON pointer and message. */
   errors?: { path: string; message: string }[];
 }

@@ -56,6 +56,8 @@ export interface CompileToolContext {
   schemas: SchemaCompiler;
   /** The pooled keep-alive HTTP client shared by all tools. */
   http: UpstreamClient;
+  /** Per-origin circuit breaker, retry budget and concurrency cap, shared by all tools of the bundle. */
+  upstreams: import('./upstream-guard.js').UpstreamGuards;
   /** Clock in milliseconds since the epoch (injected for tests). */
   now(): number;
   /** New request id (UUID v4). */
@@ -83,9 +85,18 @@ export interface UpstreamRequest {
 }
 
 /** What came back from the upstream, or why nothing usable did. */
-export type UpstreamResponse =
-  | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array }
-  | { ok: false; reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted'; detail: string };
+export type UpstreamResponse = { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array } | UpstreamFailure;
+
+/** Why no usable response came back: from the client, or from the origin's guard (then nothing was sent). */
+export type UpstreamFailure =
+  | {
+      ok: false;
+      reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted';
+      detail: string;
+      /** The TLS handshake failed (certificate not trusted, expired, wrong name): it fails the same way again, so it is never retried. */
+      tls?: true;
+    }
+  | { ok: false; reason: 'circuit_open' | 'overloaded'; detail: string; retryAfterMs: number };
 
 /** The pooled HTTP client: only ever contacts the origin it is given, never follows redirects. */
 export interface UpstreamClient {

@@ -6,6 +6,7 @@ import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition }
 import { parseDuration } from '../execute/compile-tool.js';
 import { RuntimeBootError } from '../boot-types.js';
 import { compileLimits } from '../usage/usage-limits.js';
+import { createUpstreamGuards, type UpstreamSettings } from '../execute/upstream-guard.js';
 import { BOOT_EXIT } from './boot-exit-codes.js';
 
 /** An integration as the auth step needs it. */
@@ -77,19 +78,21 @@ export function buildRuntimeModel(
   bundleDigest: string,
   secrets: ToolSecrets,
   compileTool: CompileTool,
-  base: Omit<CompileToolContext, 'secret' | 'settings'>,
+  base: Omit<CompileToolContext, 'secret' | 'settings' | 'upstreams'>,
 ): RuntimeModel {
   const runtime: RuntimeSettings = payload.config.runtime ?? {};
   const settings = {
     defaultTimeoutMs: parseDuration(runtime.default_timeout ?? '10s'),
     defaultMaxResponseBytes: runtime.default_max_response_bytes ?? 1024 * 1024,
   };
+  // One set per loaded bundle: every tool of an origin shares its breaker, retry budget and concurrency cap.
+  const upstreams = createUpstreamGuards(upstreamSettings(runtime));
   const projects = new Map<string, RuntimeProject>();
   const apiKeys = new Map<string, ApiKeyEntry[]>();
   const integrations = new Set<string>();
   const assertionKeys = new Map<string, Map<string, RuntimeAssertionKey>>();
   for (const project of payload.config.projects ?? []) {
-    projects.set(project.id, compileProject(project, secrets, compileTool, { ...base, settings }));
+    projects.set(project.id, compileProject(project, secrets, compileTool, { ...base, settings, upstreams }));
     const keys = new Map<string, RuntimeAssertionKey>();
     for (const k of project.assertion_keys ?? []) {
       keys.set(k.kid, { kid: k.kid, alg: k.alg === 'Ed25519' ? 'EdDSA' : k.alg, key: createPublicKey(k.public_key) });
@@ -143,6 +146,18 @@ function compileProject(project: Project, secrets: ToolSecrets, compileTool: Com
     if (compiled.enabled) listed.push(compiled.definition);
   }
   return { id: project.id, environment: project.environment ?? 'production', tools, listed };
+}
+
+/** `runtime.upstreams` with defaults applied and durations in ms (the bundle normally carries the defaults already). */
+export function upstreamSettings(runtime: RuntimeSettings | undefined): UpstreamSettings {
+  const u = runtime?.upstreams ?? {};
+  const b = u.circuit_breaker ?? {};
+  return {
+    maxConcurrent: u.max_concurrent ?? 256,
+    maxQueued: u.max_queued ?? 256,
+    retryBudgetPercent: u.retry_budget_percent ?? 20,
+    breaker: { failureThreshold: b.failure_threshold ?? 5, openForMs: parseDuration(b.open_for ?? '30s'), halfOpenProbes: b.half_open_probes ?? 1 },
+  };
 }
 
 /** Lower-case hex SHA-256 of an API key, the form stored in the config. */

@@ -7,6 +7,7 @@ const RANGES: { field: string; min: string; max: string; why: string }[] = [
   { field: 'access_token_ttl', min: '1m', max: '24h', why: 'access tokens are bearer credentials; keep them short and refresh' },
   { field: 'refresh_token_ttl', min: '1h', max: '365d', why: 'refresh-token families need to outlive access tokens but not forever' },
   { field: 'default_timeout', min: '100ms', max: '15m', why: 'each call holds a connection and a model turn for this long' },
+  { field: 'upstreams.circuit_breaker.open_for', min: '100ms', max: '1h', why: 'calls to a failing upstream fail at once for this long before a probe checks it again' },
 ];
 
 /** Runtime durations are within ranges a production gateway can use (TNG227). */
@@ -14,8 +15,9 @@ export function checkRuntimeSettings(ctx: RuleContext): void {
   const runtime = ctx.config.runtime;
   if (!isObject(runtime)) return;
   for (const r of RANGES) {
-    const value = (runtime as Record<string, unknown>)[r.field];
-    const pointer = `/runtime/${r.field}`;
+    // Nested settings are named with dots (upstreams.circuit_breaker.open_for).
+    const value = r.field.split('.').reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), runtime);
+    const pointer = `/runtime/${r.field.replaceAll('.', '/')}`;
     if (typeof value !== 'string' || !ctx.isClean(pointer)) continue;
     let ms: number;
     try {
