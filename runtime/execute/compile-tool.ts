@@ -40,7 +40,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   const redact = createRedactor(strategy === 'none' ? undefined : ctx.secret);
   const policy = { maxAttempts: tool.retry?.max_attempts ?? 2, nonIdempotent: tool.retry?.non_idempotent ?? false };
   // Looked up once here, not per call: the breaker, budget and cap of the origin, shared with its other tools.
-  const guard = ctx.upstreams.forOrigin(origin);
+  const guard = ctx.upstreams.forOrigin(origin, projectId);
   const retryDeps: RetryDeps = { now: () => ctx.now(), ...(ctx.random ? { random: ctx.random } : {}) };
 
   async function run(args: unknown, caller: CallerIdentity, opts: ExecuteOptions | undefined, requestId: string): Promise<ToolResult> {

@@ -44,7 +44,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
 /** Tools compiled into one context, so they share its per-origin guards like the tools of one bundle. */
 function bundleOf(settings: UpstreamSettings) {
   const ctx = testContext(client, { upstreams: createUpstreamGuards(settings) });
-  return (origin: string, fields: Partial<Tool> = {}) => compileTool(testTool(origin, fields), 'acme', ctx);
+  return (origin: string, fields: Partial<Tool> = {}, projectId = 'acme') => compileTool(testTool(origin, fields), projectId, ctx);
 }
 
 describe('what counts against an origin (docs/outbound.md §5 "Circuit breaker")', () => {
@@ -117,7 +117,7 @@ describe('a call waiting for a slot (docs/outbound.md §5 "Concurrency cap")', (
   });
 });
 
-describe('per-origin state is shared by the tools of an origin, and only by them', () => {
+describe('per-origin state is shared by the tools of an origin (the breaker per project), and only by them', () => {
   it('a breaker opened through one tool refuses another tool of the same origin, not a tool of another origin', async () => {
     const failing = await startUpstream((_req, res) => sendJson(res, 503, {}));
     const healthy = await startUpstream((_req, res) => sendJson(res, 200, { ok: true }));
@@ -131,6 +131,32 @@ describe('per-origin state is shared by the tools of an origin, and only by them
     expect(errorOf(await b.execute({}, API_KEY_CALLER))).toMatchObject({ code: 'UPSTREAM_CIRCUIT_OPEN' });
     expect(failing.received.map((r) => r.url)).toEqual(['/a', '/a']);
     expect((await other.execute({}, API_KEY_CALLER)).structuredContent).toEqual({ ok: true });
+  });
+
+  it('the breaker is per project: failures caused through one project do not pause the origin for another; the cap is shared', async () => {
+    const failing = await startUpstream((req, res) => (req.url === '/slow' ? sendJson(res, 504, {}) : sendJson(res, 200, { ok: true })));
+    upstreams.push(failing);
+    const tool = bundleOf({ ...SETTINGS, maxConcurrent: 4, breaker: { ...SETTINGS.breaker, failureThreshold: 2 } });
+    const attacker = tool(failing.origin, { endpoint_path: '/slow', retry: { max_attempts: 1 } }, 'tenant-a');
+    const sameProject = tool(failing.origin, { endpoint_path: '/fast' }, 'tenant-a');
+    const otherProject = tool(failing.origin, { endpoint_path: '/fast' }, 'tenant-b');
+    await attacker.execute({}, API_KEY_CALLER);
+    await attacker.execute({}, API_KEY_CALLER);
+    expect(errorOf(await sameProject.execute({}, API_KEY_CALLER))).toMatchObject({ code: 'UPSTREAM_CIRCUIT_OPEN' });
+    expect((await otherProject.execute({}, API_KEY_CALLER)).structuredContent).toEqual({ ok: true });
+    expect(failing.received.map((r) => r.url)).toEqual(['/slow', '/slow', '/fast']);
+  });
+
+  it('the concurrency cap of an origin is shared by all projects calling it', async () => {
+    const up = await holding();
+    const tool = bundleOf({ ...SETTINGS, maxConcurrent: 1, maxQueued: 0 });
+    const a = tool(up.origin, { timeout: '10s' }, 'tenant-a');
+    const b = tool(up.origin, { timeout: '10s' }, 'tenant-b');
+    const first = a.execute({}, API_KEY_CALLER);
+    expect(await until(() => held.length === 1)).toBe(true);
+    expect(errorOf(await b.execute({}, API_KEY_CALLER))).toMatchObject({ code: 'UPSTREAM_OVERLOADED' });
+    sendJson(held[0]!, 200, { n: 1 });
+    expect((await first).structuredContent).toEqual({ n: 1 });
   });
 
   it('a cancelled call is not a failure of the upstream: five cancellations do not open the breaker', async () => {

@@ -18,8 +18,9 @@ export const OVERLOADED_RETRY_AFTER_MS = 1000;
 export type Admission = Exclude<BreakerTicket, 'refused'> | UpstreamFailure;
 
 /**
- * The protections of one upstream origin, shared by every tool that calls it in this runtime instance: a circuit
- * breaker, a retry budget and a concurrency cap. Times are monotonic ms, passed in by the caller.
+ * The protections of one upstream origin as one project's tools see them in this runtime instance: the project's
+ * circuit breaker for the origin, and the origin's retry budget and concurrency cap. Times are monotonic ms, passed
+ * in by the caller.
  */
 export interface OriginGuard {
   readonly breaker: CircuitBreaker;
@@ -36,20 +37,32 @@ export interface OriginGuard {
   settle(ticket: Exclude<BreakerTicket, 'refused'>, response: UpstreamResponse, now: number): void;
 }
 
-/** The guards of a loaded bundle, one per origin, created on first use and kept for the bundle's lifetime. */
+/** The guards of a loaded bundle, created on first use and kept for the bundle's lifetime. */
 export interface UpstreamGuards {
-  forOrigin(origin: string): OriginGuard;
+  /**
+   * The guard a project's tools use for an origin. The concurrency cap and the retry budget protect the upstream, so
+   * they are the origin's, shared by every project; the circuit breaker is the project's own for that origin, so a
+   * caller of one project who makes its calls fail (arguments that time out) cannot pause the origin for others.
+   */
+  forOrigin(origin: string, projectId: string): OriginGuard;
 }
 
-/** Creates the per-origin guards of one loaded bundle (per runtime instance: nothing is shared between instances). */
+/** Creates the guards of one loaded bundle (per runtime instance: nothing is shared between instances). */
 export function createUpstreamGuards(settings: UpstreamSettings): UpstreamGuards {
-  const byOrigin = new Map<string, OriginGuard>();
+  const shared = new Map<string, { budget: RetryBudget; limiter: UpstreamLimiter }>();
+  const guards = new Map<string, OriginGuard>();
   return {
-    forOrigin(origin) {
-      let guard = byOrigin.get(origin);
+    forOrigin(origin, projectId) {
+      const key = `${projectId} ${origin}`;
+      let guard = guards.get(key);
       if (!guard) {
-        guard = createOriginGuard(settings);
-        byOrigin.set(origin, guard);
+        let capacity = shared.get(origin);
+        if (!capacity) {
+          capacity = { budget: createRetryBudget(settings.retryBudgetPercent), limiter: createUpstreamLimiter(settings.maxConcurrent, settings.maxQueued) };
+          shared.set(origin, capacity);
+        }
+        guard = createOriginGuard(settings, capacity.budget, capacity.limiter);
+        guards.set(key, guard);
       }
       return guard;
     },
@@ -81,10 +94,8 @@ export function breakerOutcome(res: UpstreamResponse): BreakerOutcome {
   return FAILURE_STATUSES.has(res.status) ? 'failure' : 'success';
 }
 
-function createOriginGuard(settings: UpstreamSettings): OriginGuard {
+function createOriginGuard(settings: UpstreamSettings, budget: RetryBudget, limiter: UpstreamLimiter): OriginGuard {
   const breaker = createCircuitBreaker(settings.breaker);
-  const budget = createRetryBudget(settings.retryBudgetPercent);
-  const limiter = createUpstreamLimiter(settings.maxConcurrent, settings.maxQueued);
   const circuitOpen = (now: number): UpstreamFailure => {
     const last = breaker.lastFailure ? ` (last: ${breaker.lastFailure})` : '';
     const retryAfterMs = breaker.retryAfterMs(now);
