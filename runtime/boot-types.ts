@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   adminToken?: string;
   /** Structured log sink (one JSON object per line in production). */
   log?: (entry: Record<string, unknown>) => void;
+  /** How upstream host names are resolved at connect time (default `dns.lookup`); tests inject a resolver. */
+  upstreamLookup?: import('./execute/address-guard.js').UpstreamLookup;
 }
 
 /** A runtime that is listening. */

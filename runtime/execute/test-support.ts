@@ -99,13 +99,17 @@ export function testTool(origin: string, fields: Partial<Tool> = {}): Tool {
   };
 }
 
-/** A compile context with a fixed clock (2023-11-14T22:13:20Z) and sequential request ids, over a real client. */
+/**
+ * A compile context with a fixed clock (2023-11-14T22:13:20Z) and sequential request ids, over a real client. The
+ * address policy is `unrestricted` (a development project) because these upstreams listen on loopback.
+ */
 export function testContext(http: UpstreamClient, fields: Partial<CompileToolContext> & { random?: () => number } = {}): CompileToolContext & { random?: () => number } {
   let n = 0;
   return {
     settings: { defaultTimeoutMs: 5000, defaultMaxResponseBytes: 1 << 20 },
     schemas: createSchemaCompiler(),
     http,
+    addressPolicy: 'unrestricted',
     now: () => 1_700_000_000_000,
     newRequestId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     random: () => 0,

@@ -1,3 +1,4 @@
+import type { AddressPolicy } from '../../schemas/address-policy.js';
 import type { Tool } from '../../schemas/config-types.js';
 import type { ToolResult } from './tool-errors.js';
 
@@ -56,6 +57,8 @@ export interface CompileToolContext {
   schemas: SchemaCompiler;
   /** The pooled keep-alive HTTP client shared by all tools. */
   http: UpstreamClient;
+  /** Which upstream addresses the tool's project may connect to (`addressPolicyFor(project)`). */
+  addressPolicy: AddressPolicy;
   /** Clock in milliseconds since the epoch (injected for tests). */
   now(): number;
   /** New request id (UUID v4). */
@@ -72,6 +75,8 @@ export interface SchemaCompiler {
 /** The outbound HTTP request after rendering and signing. */
 export interface UpstreamRequest {
   origin: string;
+  /** Checked on every address connected to; a request without one (a JS caller) gets `public`. */
+  addressPolicy: AddressPolicy;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path plus query exactly as sent on the wire (already percent-encoded). */
   pathAndQuery: string;
@@ -85,7 +90,7 @@ export interface UpstreamRequest {
 /** What came back from the upstream, or why nothing usable did. */
 export type UpstreamResponse =
   | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Uint8Array }
-  | { ok: false; reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted'; detail: string };
+  | { ok: false; reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted' | 'blocked'; detail: string };
 
 /** The pooled HTTP client: only ever contacts the origin it is given, never follows redirects. */
 export interface UpstreamClient {
