@@ -81,7 +81,7 @@ async function openStore(redisUrl: string | undefined, keyPrefix: string | undef
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
-export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstreamLookup'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
+export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
   const trusted: TrustedKey[] = [];
   for (const text of opts.bundlePublicKeys) {
     try {
@@ -113,7 +113,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
     throw new RuntimeBootError('KEY_FILE_INVALID', `the runtime token key ${overlap.kid} is also trusted as a bundle key`, BOOT_EXIT.KEY_FILE_INVALID, 'pass the bundle public key (bundle-signing.pub.pem), not runtime-keys.pub.json, as --bundle-public-key');
   }
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
-  const http = createUpstreamClient(opts.upstreamLookup ? { lookup: opts.upstreamLookup } : {});
+  const http = createUpstreamClient({ ...opts.upstream });
   // Tools are compiled before the token key is attached (it needs the public URL), so signing looks it up late.
   const holder: { model?: RuntimeModel } = {};
   const model = buildRuntimeModel(verified.payload, `sha256:${verified.digest}`, secrets, compileTool, {

@@ -17,6 +17,8 @@ export interface UpstreamClientOptions {
   tls?: { ca?: string | Buffer | (string | Buffer)[]; rejectUnauthorized?: boolean };
   /** How host names are resolved at connect time (default `dns.lookup`; tests inject a resolver). */
   lookup?: UpstreamLookup;
+  /** Replaces the address policy of every request (tests only: production projects calling a loopback upstream). */
+  policyOverride?: AddressPolicy;
 }
 
 /**
@@ -46,7 +48,7 @@ export function createUpstreamClient(opts: UpstreamClientOptions = {}): Upstream
     return pool;
   };
   return {
-    send: (req) => send(req, poolFor),
+    send: (req) => send(opts.policyOverride ? { ...req, addressPolicy: opts.policyOverride } : req, poolFor),
     async close() {
       await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => undefined)));
       pools.clear();
