@@ -23,6 +23,12 @@ export interface RuntimeOptions {
   adminToken?: string;
   /** Structured log sink (one JSON object per line in production). */
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Programmatic only, never set from flags or the environment: the resolver of upstream host names (default
+   * `dns.lookup`; DNS is not ours to test), and a policy that replaces every project's (suites about something
+   * else whose production projects call a loopback upstream).
+   */
+  upstream?: Pick<import('./execute/http-client.js').UpstreamClientOptions, 'lookup' | 'policyOverride'>;
 }
 
 /** A runtime that is listening. */

@@ -85,7 +85,7 @@ async function openStore(redisUrl: string | undefined, keyPrefix: string | undef
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
-export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
+export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
   const trusted: TrustedKey[] = [];
   for (const text of opts.bundlePublicKeys) {
     try {
@@ -118,7 +118,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
   }
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
   // As many pooled connections per origin as calls may be in flight to it: undici's own queue then stays empty.
-  const http = createUpstreamClient({ maxSockets: upstreamSettings(verified.payload.config.runtime).maxConcurrent });
+  const http = createUpstreamClient({ maxSockets: upstreamSettings(verified.payload.config.runtime).maxConcurrent, ...opts.upstream });
   // Tools are compiled before the token key is attached (it needs the public URL), so signing looks it up late.
   const holder: { model?: RuntimeModel } = {};
   const model = buildRuntimeModel(verified.payload, `sha256:${verified.digest}`, secrets, compileTool, {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { ASSERTION_ALGS, assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type AssertionAlg, type TestAssertionKey } from './fixtures/member-fixtures.js';
-import { deploy, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
+import { deploy, LOOPBACK_UPSTREAMS_IN_PRODUCTION, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 
 /** What the upstream concluded about one request (it answers this as its JSON body). */
 interface UpstreamVerdict {
@@ -91,7 +91,8 @@ beforeAll(async () => {
   };
   const d = await deploy(config);
   apiKey = d.apiKeys['crm/backend']!;
-  runtime = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, runtimeKeys: (await generateRuntimeKeys()).text });
+  // A production project (signed assertions only) whose upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  runtime = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, runtimeKeys: (await generateRuntimeKeys()).text, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
 });
 
 afterAll(async () => {

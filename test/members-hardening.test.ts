@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { assertionKeyConfig, generateAssertionKey, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
-import { inProcessApp, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
+import { inProcessApp, LOOPBACK_UPSTREAMS_IN_PRODUCTION, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 
 const ENDPOINT = '/api/v1/mcp/session-token';
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -47,7 +47,8 @@ function config(upstreamUrl: string): TengineConfig {
 beforeAll(async () => {
   key = generateAssertionKey('ES256', 'crm-v1');
   upstream = await startUpstream();
-  const built = await inProcessApp(config(upstream.url));
+  // A production project whose upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  const built = await inProcessApp(config(upstream.url), {}, { upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
   closers.push(built.close);
   app = built.app;
   apiKey = built.apiKeys['crm/backend']!;

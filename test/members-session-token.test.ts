@@ -21,7 +21,7 @@ import {
   type RuntimeJwk,
   type TestAssertionKey,
 } from './fixtures/member-fixtures.js';
-import { inProcessApp, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
+import { inProcessApp, LOOPBACK_UPSTREAMS_IN_PRODUCTION, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 
 /** The issuer of tokens minted by inProcessApp (its fixed public URL). */
 const ISSUER = 'http://127.0.0.1:8080';
@@ -86,7 +86,8 @@ beforeAll(async () => {
   for (const alg of ASSERTION_ALGS) keys[alg] = generateAssertionKey(alg, `crm-${alg.toLowerCase()}-v1`);
   otherKey = generateAssertionKey('ES256', 'other-backend-v1');
   upstream = await startUpstream();
-  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs });
+  // Production projects whose upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
   closers.push(built.close);
   app = built.app;
   crmKey = built.apiKeys['crm/backend']!;

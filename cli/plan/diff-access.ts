@@ -31,7 +31,7 @@ export function diffRuntime(before: RuntimeSettings | undefined, after: RuntimeS
   return [{ project: null, subject: 'runtime', action: 'change', name: 'runtime', previous_name: null, identity: null, parent: null, fields }];
 }
 
-/** The project's own fields (not its tools, integrations or keys): name, description, environment, scopes, limits. */
+/** The project's own fields (not its tools, integrations or keys): name, description, environment, private networks, scopes, limits. */
 export function projectFields(before: Project | undefined, after: Project | undefined): FieldChange[] {
   const out: FieldChange[] = [];
   for (const f of ['name', 'description'] as const) {
@@ -40,6 +40,10 @@ export function projectFields(before: Project | undefined, after: Project | unde
   const envB = before ? (before.environment ?? 'production') : undefined;
   const envA = after ? (after.environment ?? 'production') : undefined;
   if (envB !== envA) out.push(whole('environment', envB, envA));
+  // Shown for a new project only when it opts in, so the default does not clutter every added project.
+  const privB = before ? (before.allow_private_networks ?? false) : undefined;
+  const privA = after ? (after.allow_private_networks ?? false) : undefined;
+  if (privB !== privA && !(before === undefined && privA === false) && after !== undefined) out.push(whole('allow_private_networks', privB, privA));
   const sb = new Map((before?.scopes ?? []).map((s) => [s.name, s.description]));
   const sa = new Map((after?.scopes ?? []).map((s) => [s.name, s.description]));
   out.push(...diffList('scopes', [...sb.keys()], [...sa.keys()]));

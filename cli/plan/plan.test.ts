@@ -87,3 +87,27 @@ describe('plan helpers', () => {
     expect(isoDate(new Date('2025-06-01T23:59:59Z'))).toBe('2025-06-01');
   });
 });
+
+describe('allow_private_networks', () => {
+  const project = (extra: Record<string, unknown>): TengineConfig => ({ version: 1, projects: [{ id: 'shop', tools: [tool('orders-list')], ...extra }] });
+  const empty: TengineConfig = { version: 1, projects: [] };
+  const rules = (before: TengineConfig, after: TengineConfig) => computePlan(before, after, { today: '2025-06-01' }).changes.flatMap((c) => c.rules.filter((h) => c.subject === 'project').map((h) => [h.rule, h.severity]));
+
+  it('turning it on is PRIVATE_NETWORKS_ALLOWED (security); false written out equals the default', () => {
+    expect(rules(project({}), project({ allow_private_networks: true }))).toEqual([['PRIVATE_NETWORKS_ALLOWED', 'security']]);
+    expect(rules(project({ allow_private_networks: false }), project({ allow_private_networks: true }))).toEqual([['PRIVATE_NETWORKS_ALLOWED', 'security']]);
+    expect(rules(project({}), project({ allow_private_networks: false }))).toEqual([]);
+  });
+
+  it('a new project that opts in is flagged too; one that does not shows no allow_private_networks field', () => {
+    expect(rules(empty, project({ allow_private_networks: true }))).toEqual([['PRIVATE_NETWORKS_ALLOWED', 'security'], ['PROJECT_ADDED', 'benign']]);
+    const plain = computePlan(empty, project({}), { today: '2025-06-01' }).changes.find((c) => c.subject === 'project')!;
+    expect(plain.fields.map((f) => f.field)).not.toContain('allow_private_networks');
+  });
+
+  it('turning it off is PROJECT_CHANGED (benign), naming the error tools that relied on it will get', () => {
+    const p = computePlan(project({ allow_private_networks: true }), project({}), { today: '2025-06-01' });
+    expect(p.changes[0]!.rules.map((h) => [h.rule, h.severity])).toEqual([['PROJECT_CHANGED', 'benign']]);
+    expect(p.changes[0]!.rules[0]!.message).toContain('UPSTREAM_ADDRESS_BLOCKED');
+  });
+});

@@ -53,6 +53,7 @@ export const RULES = {
   ASSERTION_KEY_ADDED: { severity: 'security', summary: 'A new key may sign member assertions (who the caller acts as).' },
   ASSERTION_KEY_CHANGED: { severity: 'security', summary: 'An assertion key changed its algorithm or public key.' },
   ENVIRONMENT_DEVELOPMENT: { severity: 'security', summary: 'A project is (now) environment: development: loopback http and unsigned member sessions.' },
+  PRIVATE_NETWORKS_ALLOWED: { severity: 'security', summary: "A project's tools may (now) call private network addresses (allow_private_networks)." },
   ALLOWED_ORIGIN_ADDED: { severity: 'security', summary: 'A new browser origin may call /mcp.' },
   TOKEN_TTL_RAISED: { severity: 'security', summary: 'Member session, access or refresh tokens live longer.' },
 
@@ -77,7 +78,7 @@ export const RULES = {
   USAGE_LIMIT_TIGHTENED: { severity: 'benign', summary: 'A usage limit was added or lowered.' },
   DEPRECATION_CHANGED: { severity: 'benign', summary: 'A tool was marked deprecated, or its deprecation changed or was lifted.' },
   PROJECT_ADDED: { severity: 'benign', summary: 'A new project (its tools, integrations and keys are classified on their own).' },
-  PROJECT_CHANGED: { severity: 'benign', summary: 'Project name, description, declared scopes, or environment back to production.' },
+  PROJECT_CHANGED: { severity: 'benign', summary: 'Project name, description, declared scopes, environment back to production, or private networks no longer allowed.' },
   INTEGRATION_ADDED: { severity: 'benign', summary: 'A new API-key integration (its keys are classified on their own).' },
   INTEGRATION_CHANGED: { severity: 'benign', summary: 'Integration name or description changed.' },
   API_KEY_REVOKED: { severity: 'benign', summary: 'An API key was removed (revoked): whoever holds it loses access.' },

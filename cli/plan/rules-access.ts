@@ -21,15 +21,19 @@ export function limitRules(f: FieldChange): RuleHit[] {
 /** Rules for a project added, removed or changed (its own fields; tools and keys are changes of their own). */
 export function projectRules(c: PlanChange): RuleHit[] {
   const dev = c.fields.find((f) => f.field === 'environment' && f.after === 'development');
+  const privateNets = c.fields.find((f) => f.field === 'allow_private_networks' && f.after === true);
   if (c.action === 'remove') return [ruleHit('PROJECT_REMOVED', 'the project and everything in it is gone: its callers are refused')];
   if (c.action === 'add') {
     const hits = [ruleHit('PROJECT_ADDED', 'new project')];
     if (dev) hits.push(ruleHit('ENVIRONMENT_DEVELOPMENT', 'the new project is environment: development (loopback http upstreams, unsigned member sessions)', dev));
+    if (privateNets) hits.push(ruleHit('PRIVATE_NETWORKS_ALLOWED', 'the new project allows private networks: its tools may call addresses in 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7', privateNets));
     return hits;
   }
   return c.fields.flatMap((f): RuleHit[] => {
     if (f.field === 'usage_limits') return limitRules(f);
     if (f === dev) return [ruleHit('ENVIRONMENT_DEVELOPMENT', 'environment production → development: allows loopback http upstreams and member sessions without a signed assertion', f)];
+    if (f.field === 'allow_private_networks' && f.after === false) return [ruleHit('PROJECT_CHANGED', 'allow_private_networks true → false: tools whose host resolves to a private address now fail with UPSTREAM_ADDRESS_BLOCKED', f)];
+    if (f === privateNets) return [ruleHit('PRIVATE_NETWORKS_ALLOWED', "allow_private_networks false → true: the project's tools may now call private addresses (internal APIs, and anything else on the runtime's network)", f)];
     return [ruleHit('PROJECT_CHANGED', `${f.field}${f.pointer} ${f.kind}`, f)];
   });
 }

@@ -73,7 +73,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,
       guard,
-      { origin, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
+      { origin, addressPolicy: ctx.addressPolicy, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
       timeoutMs,
       policy,
       retryDeps,

@@ -22,7 +22,8 @@ async function upstream(handler: UpstreamHandler): Promise<LoopbackUpstream> {
 }
 
 function request(origin: string, fields: Partial<UpstreamRequest> = {}): UpstreamRequest {
-  return { origin, method: 'GET', pathAndQuery: '/', headers: {}, timeoutMs: 2000, maxResponseBytes: 1 << 20, ...fields };
+  // Loopback upstreams: the policy of a development project.
+  return { origin, addressPolicy: 'unrestricted', method: 'GET', pathAndQuery: '/', headers: {}, timeoutMs: 2000, maxResponseBytes: 1 << 20, ...fields };
 }
 
 async function timed(p: Promise<UpstreamResponse>): Promise<[UpstreamResponse, number]> {

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
+import type { AddressPolicy } from '../../schemas/address-policy.js';
+import { createGuardedConnector, UpstreamAddressBlockedError, type UpstreamLookup } from './address-guard.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
 
 // Node timers overflow above 2^31-1 ms and then fire at once; a longer deadline is clamped instead.
@@ -13,6 +15,10 @@ export interface UpstreamClientOptions {
   idleSocketTimeoutMs?: number;
   /** Extra TLS options (a private CA for internal upstreams). */
   tls?: { ca?: string | Buffer | (string | Buffer)[]; rejectUnauthorized?: boolean };
+  /** How host names are resolved at connect time (default `dns.lookup`; tests inject a resolver). */
+  lookup?: UpstreamLookup;
+  /** Replaces the address policy of every request (tests only: production projects calling a loopback upstream). */
+  policyOverride?: AddressPolicy;
 }
 
 /**
@@ -20,11 +26,14 @@ export interface UpstreamClientOptions {
  * request path costs about a third of node:http's client on the hot path), one overall deadline per request
  * covering connect, headers and the whole body, a response size cap enforced while streaming (memory stays
  * bounded whatever the upstream sends), no redirects (undici follows none unless asked), and only the given origin.
+ * Each connection enforces the request's address policy (address-guard.ts); pools are per origin and policy, so
+ * a development project's connection to a shared origin is never reused by a production project.
  */
 export function createUpstreamClient(opts: UpstreamClientOptions = {}): UpstreamClient {
   const pools = new Map<string, Pool>();
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
+  const poolFor = (origin: string, policy: AddressPolicy): Pool => {
+    const key = `${policy} ${origin}`;
+    let pool = pools.get(key);
     if (!pool) {
       pool = new Pool(origin, {
         connections: opts.maxSockets ?? 256,
@@ -32,14 +41,14 @@ export function createUpstreamClient(opts: UpstreamClientOptions = {}): Upstream
         // The overall deadline below governs; these only stop a request that outlives every deadline we allow.
         headersTimeout: MAX_TIMER_MS,
         bodyTimeout: MAX_TIMER_MS,
-        ...(opts.tls ? { connect: { ...opts.tls } } : {}),
+        connect: createGuardedConnector(policy, { ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.lookup ? { lookup: opts.lookup } : {}) }),
       });
-      pools.set(origin, pool);
+      pools.set(key, pool);
     }
     return pool;
   };
   return {
-    send: (req) => send(req, poolFor),
+    send: (req) => send(opts.policyOverride ? { ...req, addressPolicy: opts.policyOverride } : req, poolFor),
     async close() {
       await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => undefined)));
       pools.clear();
@@ -63,7 +72,7 @@ function isOrigin(origin: string): boolean {
   return ok;
 }
 
-function send(req: UpstreamRequest, poolFor: (origin: string) => Pool): Promise<UpstreamResponse> {
+function send(req: UpstreamRequest, poolFor: (origin: string, policy: AddressPolicy) => Pool): Promise<UpstreamResponse> {
   // The pool is bound to the origin, so even `//host/x` stays a path on it; a path that is not absolute (`x`, `@host`) or carries a
   // fragment could not be sent as rendered and signed, so it is refused rather than normalized.
   if (!isOrigin(req.origin) || req.pathAndQuery[0] !== '/' || req.pathAndQuery.includes('#')) {
@@ -92,7 +101,8 @@ function send(req: UpstreamRequest, poolFor: (origin: string) => Pool): Promise<
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
     const headers: Record<string, string> = req.body !== undefined ? { ...req.headers, 'content-length': String(req.body.byteLength) } : req.headers;
-    poolFor(req.origin)
+    // A caller that forgot the policy gets the strictest one, not none.
+    poolFor(req.origin, req.addressPolicy ?? 'public')
       .request({
         method: req.method,
         // Sent byte for byte as rendered and signed.
@@ -130,9 +140,17 @@ function send(req: UpstreamRequest, poolFor: (origin: string) => Pool): Promise<
           // A reset mid-body is not a response: retrying an idempotent call is the right answer, not a truncated success.
           res.body.on('error', (e) => finish({ ok: false, reason: 'unreachable', detail: describeError(e) }));
         },
-        (e: unknown) => finish(isTlsFailure(errorCode(e)) ? { ok: false, reason: 'unreachable', detail: describeError(e), tls: true } : { ok: false, reason: 'unreachable', detail: describeError(e) }),
+        // A refused address was refused before anything was written: not an outage of the upstream, never retried.
+        (e: unknown) => finish(failureOf(e)),
       );
   });
+}
+
+/** The failure of a request that got no response: blocked by the address policy, a TLS failure, or unreachable. */
+function failureOf(e: unknown): UpstreamResponse {
+  if (e instanceof UpstreamAddressBlockedError) return { ok: false, reason: 'blocked', detail: e.message };
+  const detail = describeError(e);
+  return isTlsFailure(errorCode(e)) ? { ok: false, reason: 'unreachable', detail, tls: true } : { ok: false, reason: 'unreachable', detail };
 }
 
 function errorCode(e: unknown): string {

@@ -47,6 +47,8 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
         return toolError('CANCELLED', { ...base, detail: res.detail });
       case 'unreachable':
         return toolError('UPSTREAM_UNREACHABLE', { ...base, detail: `${res.detail}${after}` });
+      case 'blocked':
+        return toolError('UPSTREAM_ADDRESS_BLOCKED', { ...base, detail: res.detail });
     }
   }
   const body = Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength);

@@ -104,6 +104,7 @@ export function testTool(origin: string, fields: Partial<Tool> = {}): Tool {
 /**
  * A compile context with a fixed clock (2023-11-14T22:13:20Z) and sequential request ids, over a real client. Each
  * context has its own upstream guards with the default settings, so one test's failures never open another's breaker.
+ * The address policy is `unrestricted` (a development project) because these upstreams listen on loopback.
  */
 export function testContext(http: UpstreamClient, fields: Partial<CompileToolContext> & { random?: () => number } = {}): CompileToolContext & { random?: () => number } {
   let n = 0;
@@ -112,6 +113,7 @@ export function testContext(http: UpstreamClient, fields: Partial<CompileToolCon
     schemas: createSchemaCompiler(),
     http,
     upstreams: createUpstreamGuards(upstreamSettings(undefined)),
+    addressPolicy: 'unrestricted',
     now: () => 1_700_000_000_000,
     newRequestId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     random: () => 0,

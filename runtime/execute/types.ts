@@ -1,3 +1,4 @@
+import type { AddressPolicy } from '../../schemas/address-policy.js';
 import type { Tool } from '../../schemas/config-types.js';
 import type { ToolResult } from './tool-errors.js';
 
@@ -56,8 +57,10 @@ export interface CompileToolContext {
   schemas: SchemaCompiler;
   /** The pooled keep-alive HTTP client shared by all tools. */
   http: UpstreamClient;
-  /** Per-origin circuit breaker, retry budget and concurrency cap, shared by all tools of the bundle. */
+  /** Per-origin concurrency cap and retry budget, per project and origin circuit breaker, shared by the bundle's tools. */
   upstreams: import('./upstream-guard.js').UpstreamGuards;
+  /** Which upstream addresses the tool's project may connect to (`addressPolicyFor(project)`). */
+  addressPolicy: AddressPolicy;
   /** Clock in milliseconds since the epoch (injected for tests). */
   now(): number;
   /** New request id (UUID v4). */
@@ -74,6 +77,8 @@ export interface SchemaCompiler {
 /** The outbound HTTP request after rendering and signing. */
 export interface UpstreamRequest {
   origin: string;
+  /** Checked on every address connected to; a request without one (a JS caller) gets `public`. */
+  addressPolicy: AddressPolicy;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path plus query exactly as sent on the wire (already percent-encoded). */
   pathAndQuery: string;
@@ -91,7 +96,8 @@ export type UpstreamResponse = { ok: true; status: number; headers: Record<strin
 export type UpstreamFailure =
   | {
       ok: false;
-      reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted';
+      /** `blocked`: the address policy refused every address of the host; nothing was sent. */
+      reason: 'timeout' | 'unreachable' | 'too_large' | 'aborted' | 'blocked';
       detail: string;
       /** The TLS handshake failed (certificate not trusted, expired, wrong name): it fails the same way again, so it is never retried. */
       tls?: true;

@@ -81,6 +81,8 @@ const FAILURE_OUTCOME = {
   too_large: 'success',
   // The caller went away, or the call was never sent: nothing learnt about the upstream.
   aborted: 'neutral',
+  // The address policy refused the host before anything was sent: a configuration matter, not the upstream's health.
+  blocked: 'neutral',
   circuit_open: 'neutral',
   overloaded: 'neutral',
 } as const satisfies Record<UpstreamFailure['reason'], BreakerOutcome>;

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { RuntimeJwt } from '../members/runtime-jwt.js';
 import type { SessionTokens } from '../members/session-tokens.js';
+import { addressPolicyFor } from '../../schemas/address-policy.js';
 import type { BundlePayload, Project, RuntimeSettings, Tool } from '../../schemas/config-types.js';
 import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition } from '../execute/types.js';
 import { parseDuration } from '../execute/compile-tool.js';
@@ -78,7 +79,7 @@ export function buildRuntimeModel(
   bundleDigest: string,
   secrets: ToolSecrets,
   compileTool: CompileTool,
-  base: Omit<CompileToolContext, 'secret' | 'settings' | 'upstreams'>,
+  base: Omit<CompileToolContext, 'secret' | 'settings' | 'upstreams' | 'addressPolicy'>,
 ): RuntimeModel {
   const runtime: RuntimeSettings = payload.config.runtime ?? {};
   const settings = {
@@ -129,14 +130,14 @@ export function buildRuntimeModel(
   };
 }
 
-function compileProject(project: Project, secrets: ToolSecrets, compileTool: CompileTool, ctx: Omit<CompileToolContext, 'secret'>): RuntimeProject {
+function compileProject(project: Project, secrets: ToolSecrets, compileTool: CompileTool, ctx: Omit<CompileToolContext, 'secret' | 'addressPolicy'>): RuntimeProject {
   const tools = new Map<string, CompiledTool>();
   const listed: McpToolDefinition[] = [];
   const projectLimits = compileLimits(project.usage_limits);
   for (const tool of project.tools ?? []) {
     let compiled: CompiledTool;
     try {
-      compiled = compileTool(tool, project.id, { ...ctx, secret: secrets.get(tool) });
+      compiled = compileTool(tool, project.id, { ...ctx, secret: secrets.get(tool), addressPolicy: addressPolicyFor(project) });
     } catch (e) {
       // Only reachable for a bundle `tengine validate` would have refused (e.g. built by a patched CLI).
       throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', `tool "${tool.name}" of project "${project.id}" cannot be compiled: ${(e as Error).message}`, BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates every tool');

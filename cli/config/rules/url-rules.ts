@@ -1,4 +1,6 @@
+import { ADDRESS_CLASS_LABEL, addressPolicyFor, classifyAddress, isClassAllowed, type AddressClass } from '../../../schemas/address-policy.js';
 import { eachProject, eachTool, entriesOf, isObject, type RuleContext } from './context.js';
+import { findMixedScriptLabel } from './host-scripts.js';
 
 /** True for hosts that only reach this machine: localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -11,7 +13,9 @@ export function checkUrls(ctx: RuleContext): void {
   for (const { project, tool, pointer, projectPointer } of eachTool(ctx)) {
     // Whether plain http:// is allowed depends on the project's environment: skip that check if it is broken.
     if (typeof tool.base_url === 'string' && ctx.isClean(`${pointer}/base_url`) && ctx.isClean(`${projectPointer}/environment`)) {
-      checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
+      const u = checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
+      if (u) checkHostScripts(ctx, tool.base_url, u, `${pointer}/base_url`);
+      if (u && ctx.isClean(`${projectPointer}/allow_private_networks`)) checkBaseUrlAddress(ctx, tool.base_url, u, `${pointer}/base_url`, project);
     }
     if (typeof tool.endpoint_path === 'string' && ctx.isClean(`${pointer}/endpoint_path`)) checkEndpointPath(ctx, tool.endpoint_path, `${pointer}/endpoint_path`);
   }
@@ -42,26 +46,73 @@ function parse(s: string): URL | undefined {
   }
 }
 
-function checkBaseUrl(ctx: RuleContext, value: string, pointer: string, development: boolean): void {
+/** Checks the form of a base URL; returns the parsed URL when nothing was reported. */
+function checkBaseUrl(ctx: RuleContext, value: string, pointer: string, development: boolean): URL | undefined {
   const u = parse(value);
   if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) {
     ctx.report('TNG206', `base_url "${value}" is not an https:// URL`, pointer);
-    return;
+    return undefined;
   }
   if (u.username || u.password) {
     ctx.report('TNG214', 'base_url carries credentials in its user-info part', pointer, { hint: 'remove user:password@ and use auth_strategy with an encrypted secret' });
-    return;
+    return undefined;
   }
   const rest = value.slice(value.indexOf('//') + 2);
   const afterHost = rest.search(/[/?#]/);
   if (afterHost >= 0 || u.search || u.hash) {
     ctx.report('TNG205', `base_url "${value}" must be an origin only; move "${afterHost >= 0 ? rest.slice(afterHost) : ''}" into endpoint_path`, pointer);
-    return;
+    return undefined;
   }
   if (u.protocol === 'http:') {
-    if (!isLoopbackHost(u.hostname)) ctx.report('TNG206', `base_url "${value}" uses http:// on a non-loopback host`, pointer);
-    else if (!development) ctx.report('TNG206', `base_url "${value}" uses http://, which is allowed only in environment: development projects`, pointer);
+    if (!isLoopbackHost(u.hostname)) {
+      ctx.report('TNG206', `base_url "${value}" uses http:// on a non-loopback host`, pointer);
+      return undefined;
+    }
+    if (!development) {
+      ctx.report('TNG206', `base_url "${value}" uses http://, which is allowed only in environment: development projects`, pointer);
+      return undefined;
+    }
   }
+  return u;
+}
+
+/** Host names whose address class is known without resolving them. */
+function classifyHostName(hostname: string): AddressClass | undefined {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  // RFC 6761 §6.3: localhost and every name under it resolve to loopback.
+  if (h === 'localhost' || h.endsWith('.localhost')) return 'loopback';
+  // Google Cloud's documented name of its metadata server.
+  if (h === 'metadata.google.internal') return 'metadata';
+  return undefined;
+}
+
+/**
+ * TNG231: a production project's base_url whose host is an IP literal (in any spelling: the URL parser has already
+ * turned `0x7f000001` into 127.0.0.1) or a name of a class the project may not call. Other names are not resolved
+ * here (validate stays hermetic, and DNS can change after it): the runtime checks every address at connect time.
+ */
+function checkBaseUrlAddress(ctx: RuleContext, value: string, u: URL, pointer: string, project: Record<string, unknown>): void {
+  const environment = project.environment === 'development' ? 'development' : 'production';
+  const policy = addressPolicyFor({ environment, allow_private_networks: project.allow_private_networks === true });
+  const literal = classifyAddress(u.hostname);
+  const cls = literal ?? classifyHostName(u.hostname);
+  if (cls === undefined || isClassAllowed(cls, policy)) return;
+  const what = literal ? `is a ${ADDRESS_CLASS_LABEL[cls]} address (${u.hostname})` : `names a ${ADDRESS_CLASS_LABEL[cls]} host`;
+  if (cls === 'private') {
+    ctx.report('TNG231', `base_url "${value}" ${what}; production projects call private addresses only when they opt in`, pointer, {
+      hint: `if this internal API is intended, set \`allow_private_networks: true\` on project "${String(project.id)}" (\`tengine plan\` flags it as a security change)`,
+    });
+    return;
+  }
+  const why = cls === 'loopback' || cls === 'link_local' || cls === 'metadata' || cls === 'unspecified' ? 'production projects may never call it' : 'it is not a public unicast address';
+  ctx.report('TNG231', `base_url "${value}" ${what}; ${why}`, pointer);
+}
+
+/** TNG232: a base_url host label that mixes scripts (`аpi.example.com` with a Cyrillic `а`). */
+function checkHostScripts(ctx: RuleContext, value: string, u: URL, pointer: string): void {
+  const mixed = findMixedScriptLabel(u.hostname);
+  if (!mixed) return;
+  ctx.report('TNG232', `base_url "${value}" has a host label "${mixed.label}" that mixes ${mixed.scripts.join(' and ')} letters (host ${u.hostname}); it can imitate another domain`, pointer);
 }
 
 function checkEndpointPath(ctx: RuleContext, value: string, pointer: string): void {
