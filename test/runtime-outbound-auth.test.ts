@@ -81,7 +81,7 @@ async function startVerifyingUpstream(): Promise<{ url: string; received: Receiv
       const url = req.url ?? '';
       const route = url.split('/')[1]?.split('?')[0] ?? '';
       const ok =
-        route === 'bearer-env' ? bearerMatches(req, BEARER_ENV_SECRET)
+        route === 'bearer-env' || route === 'bearer-echo' ? bearerMatches(req, BEARER_ENV_SECRET)
         : route === 'bearer-jwe' ? bearerMatches(req, BEARER_JWE_SECRET)
         : route === 'hmac-env' ? verifySignature(req, body, HMAC_ENV_SECRET)
         : route === 'hmac-legacy' ? verifySignature(req, body, HMAC_ENV_SECRET, true)
@@ -93,6 +93,15 @@ async function startVerifyingUpstream(): Promise<{ url: string; received: Receiv
       if (verdict !== 'ok') {
         res.writeHead(verdict === 'unknown_route' ? 404 : 401, { 'content-type': 'text/plain' });
         res.end(verdict);
+        return;
+      }
+      if (route === 'bearer-echo') {
+        // Echoes the credential HTML-escaped (every character as &#xNN;, as some encoders do) and percent-encoded.
+        const auth = req.headers.authorization ?? '';
+        const html = [...auth].map((c) => `&#x${c.charCodeAt(0).toString(16)};`).join('');
+        const failing = url.includes('/fail');
+        res.writeHead(failing ? 403 : 200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<p>Your credential: ${html}</p><a href="/retry?auth=${encodeURIComponent(auth).replaceAll('_', '%5F')}">retry</a>`);
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -132,6 +141,7 @@ function config(base: string, jwe: { bearer: string; hmac: string }): TengineCon
         integrations: [{ id: 'backend', kind: 'api_key' }],
         tools: [
           tool('bearer_env', { endpoint_path: '/bearer-env/{id}', auth_strategy: 'static_bearer', auth_secret_env: 'UPSTREAM_BEARER_TOKEN' }),
+          tool('bearer_echo', { endpoint_path: '/bearer-echo/{id}', auth_strategy: 'static_bearer', auth_secret_env: 'UPSTREAM_BEARER_TOKEN' }),
           tool('hmac_env_post', {
             http_method: 'POST',
             endpoint_path: '/hmac-env/{id}',
@@ -204,6 +214,20 @@ describe('static_bearer (docs/outbound.md §4.1)', () => {
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ echoed_authorization: 'Bearer [REDACTED]' });
     expect(JSON.stringify(result)).not.toContain(BEARER_ENV_SECRET);
+  });
+
+  it('an upstream echoing the secret HTML-entity-escaped and percent-encoded gets [REDACTED], in a result and in an error detail (§6)', async () => {
+    const ok = await callOnce('bearer_echo', { id: 'ok' });
+    expect(ok.result.isError, textOf(ok.result)).toBeFalsy();
+    expect(textOf(ok.result)).toBe('<p>Your credential: &#x42;&#x65;&#x61;&#x72;&#x65;&#x72;&#x20;[REDACTED]</p><a href="/retry?auth=Bearer%20[REDACTED]">retry</a>');
+    const failed = await callOnce('bearer_echo', { id: 'fail' });
+    expect(failed.result.isError).toBe(true);
+    expect((failed.result._meta as Record<string, Record<string, unknown>>)['tengine.dev/error']).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstream_status: 403 });
+    for (const r of [ok.result, failed.result]) {
+      expect(textOf(r)).toContain('[REDACTED]');
+      // No fragment of the secret in either spelling: both encoders keep "456789" recognisable.
+      expect(JSON.stringify(r)).not.toMatch(/&#x34;&#x35;&#x36;&#x37;|456789/);
+    }
   });
 
   it('an encrypted_auth_secret (tengine secret encrypt → JWE) is decrypted with the runtime key set', async () => {
