@@ -1,16 +1,44 @@
 import { HTML_ENTITIES } from './html-entities.js';
 
 /**
- * A text with one layer of escapes decoded, and a map back: UTF-16 unit `i` of `text` came from
- * `original.slice(start[i], end[i])`, where `original` is the text before the first layer was decoded.
+ * A text with one layer of escapes decoded, and a map back to the text it was decoded from. The map is a list of
+ * segments (a run of literal characters, or the output of one escape), so building it costs one entry per escape,
+ * not one per character, and looking a position up is a binary search.
  */
-export interface DecodedView {
-  text: string;
-  start: Int32Array;
-  end: Int32Array;
+export class DecodedView {
+  /** Segment starts in `text`, ascending. */
+  private readonly at: number[] = [];
+  /** Where each segment starts in the source. */
+  private readonly from: number[] = [];
+  /** Where an escape segment ends in the source; -1 for a literal run (its units map one to one). */
+  private readonly to: number[] = [];
+  text = '';
+
+  /** Records a segment starting at `viewAt` (internal to decodeLayer). */
+  add(viewAt: number, from: number, to: number): void {
+    this.at.push(viewAt);
+    this.from.push(from);
+    this.to.push(to);
+  }
+
+  /** The `[from, to)` span of the source that unit `i` of `text` came from. */
+  source(i: number): [number, number] {
+    let lo = 0;
+    let hi = this.at.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.at[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    const to = this.to[lo]!;
+    if (to >= 0) return [this.from[lo]!, to];
+    const at = this.from[lo]! + (i - this.at[lo]!);
+    return [at, at + 1];
+  }
 }
 
 const ESCAPE_START = /[&%\\]/;
+const ESCAPE_STARTS = /[&%\\]/g;
 
 /** True when a text holds a character that can start an escape (`&`, `%`, `\`): only such a text needs decoding. */
 export function mayHoldEscapes(text: string): boolean {
@@ -23,40 +51,37 @@ export function mayHoldEscapes(text: string): boolean {
  * sequences in either case, a lone byte as Latin-1, `%u002F`), and JS/JSON backslash escapes (`\u002F` `\u{2F}`
  * `\x2F` `\n`, and `\` before any other punctuation: `\/` `\"` `\\` `\_`). Everything else is kept as it is.
  * Double encoding (`%252F`, `&amp;#x2F;`, `%26%23x2F%3B`) is one layer per call. Returns undefined when the
- * text holds no escape. `base` is the view `text` came from (omitted: `text` is the original).
+ * text holds no escape. Work is one regex scan plus one step per escape character.
  */
-export function decodeLayer(text: string, base?: DecodedView): DecodedView | undefined {
-  const n = text.length;
-  // Every escape is at least two characters and yields at most two units, so the output is never longer.
-  const start = new Int32Array(n);
-  const end = new Int32Array(n);
+export function decodeLayer(text: string): DecodedView | undefined {
+  const view = new DecodedView();
   const pieces: string[] = [];
-  let units = 0;
+  let length = 0;
   let literalFrom = 0;
-  let decodedAny = false;
-  const emit = (from: number, to: number): void => {
-    start[units] = base ? base.start[from]! : from;
-    end[units] = base ? base.end[to - 1]! : to;
-    units++;
-  };
-  for (let i = 0; i < n; ) {
+  ESCAPE_STARTS.lastIndex = 0;
+  for (let m = ESCAPE_STARTS.exec(text); m !== null; m = ESCAPE_STARTS.exec(text)) {
+    const i = m.index;
     const c = text.charCodeAt(i);
-    const len = c === 0x26 ? htmlReference(text, i) : c === 0x25 ? percentEscape(text, i) : c === 0x5c ? backslashEscape(text, i) : 0;
-    if (len === 0) {
-      emit(i, i + 1);
-      i++;
-      continue;
+    const len = c === 0x26 ? htmlReference(text, i) : c === 0x25 ? percentEscape(text, i) : backslashEscape(text, i);
+    if (len === 0) continue;
+    if (literalFrom < i) {
+      view.add(length, literalFrom, -1);
+      pieces.push(text.slice(literalFrom, i));
+      length += i - literalFrom;
     }
-    if (literalFrom < i) pieces.push(text.slice(literalFrom, i));
+    view.add(length, i, i + len);
     pieces.push(decoded);
-    for (let k = 0; k < decoded.length; k++) emit(i, i + len);
-    decodedAny = true;
-    i += len;
-    literalFrom = i;
+    length += decoded.length;
+    literalFrom = i + len;
+    ESCAPE_STARTS.lastIndex = literalFrom;
   }
-  if (!decodedAny) return undefined;
-  if (literalFrom < n) pieces.push(text.slice(literalFrom));
-  return { text: pieces.join(''), start: start.subarray(0, units), end: end.subarray(0, units) };
+  if (pieces.length === 0) return undefined;
+  if (literalFrom < text.length) {
+    view.add(length, literalFrom, -1);
+    pieces.push(text.slice(literalFrom));
+  }
+  view.text = pieces.join('');
+  return view;
 }
 
 /** What the last successful escape parser decoded (set together with a non-zero length). */

@@ -78,31 +78,32 @@ describe('createRedactor: every spelling of the secret becomes [REDACTED], and n
 });
 
 describe('decodeLayer', () => {
-  it('decodes one layer and maps every unit back to its span of the original', () => {
-    const view = decodeLayer('a%2Fb&lt;c\\u00e9%C3%A9')!;
-    expect(view.text).toBe('a/b<céé');
-    expect([...view.start]).toEqual([0, 1, 4, 5, 9, 10, 16]);
-    expect([...view.end]).toEqual([1, 4, 5, 9, 10, 16, 22]);
+  /** Every unit's source span, as "from-to". */
+  const spans = (view: NonNullable<ReturnType<typeof decodeLayer>>) => Array.from({ length: view.text.length }, (_, i) => view.source(i).join('-'));
+
+  it('decodes one layer and maps every unit back to its span of the source', () => {
+    const view = decodeLayer('a%2Fb&lt;c\\u00e9%C3%A9xy')!;
+    expect(view.text).toBe('a/b<c\u00e9\u00e9xy');
+    expect(spans(view)).toEqual(['0-1', '1-4', '4-5', '5-9', '9-10', '10-16', '16-22', '22-23', '23-24']);
   });
 
-  it('a second layer maps through the first to the original (double encoding)', () => {
+  it('a second layer maps to the first, and through it to the original (double encoding)', () => {
     const first = decodeLayer('x%252Fy')!;
     expect(first.text).toBe('x%2Fy');
-    const second = decodeLayer(first.text, first)!;
+    const second = decodeLayer(first.text)!;
     expect(second.text).toBe('x/y');
-    expect([...second.start]).toEqual([0, 1, 6]);
-    expect([...second.end]).toEqual([1, 6, 7]);
+    expect(spans(second)).toEqual(['0-1', '1-4', '4-5']);
+    expect([first.source(1)[0], first.source(3)[1]]).toEqual([1, 6]);
   });
 
   it('a character outside the BMP is two units spanning one reference', () => {
     const view = decodeLayer('&#x1F600;!')!;
-    expect(view.text).toBe('😀!');
-    expect([...view.start]).toEqual([0, 0, 9]);
-    expect([...view.end]).toEqual([9, 9, 10]);
+    expect(view.text).toBe('\u{1F600}!');
+    expect([view.source(0), view.source(1), view.source(2)]).toEqual([[0, 9], [0, 9], [9, 10]]);
   });
 
   it('leaves what is not an escape: unknown names, bad digits, surrogate references, a backslash before a letter', () => {
-    expect(decodeLayer('&nope; &#xD800; &#; %G1 %u12 \\d \\u{110000}')).toBeUndefined();
+    expect(decodeLayer('&nope; &#xD800; &#; %G1 %u12 \\d \\u{110000} 100%')).toBeUndefined();
     expect(mayHoldEscapes('plain text')).toBe(false);
   });
 });

@@ -31,7 +31,7 @@ export function createRedactor(secret: string | undefined): Redactor {
   if (secret === undefined || secret.length < MIN_REDACTED_LENGTH) return NO_REDACTION;
   // A secret that itself holds escape-like text ("p%41ss") is also looked for as the views would show it.
   const needles = [secret];
-  for (let view = decodeLayer(secret), i = 0; view && i < MAX_LAYERS; view = decodeLayer(view.text), i++) {
+  for (let view = decodeLayer(secret), i = 1; view; view = i++ < MAX_LAYERS ? decodeLayer(view.text) : undefined) {
     if (view.text.length >= MIN_REDACTED_LENGTH && !needles.includes(view.text)) needles.push(view.text);
   }
   return Object.assign((text: string) => redact(text, needles), { active: true });
@@ -39,24 +39,32 @@ export function createRedactor(secret: string | undefined): Redactor {
 
 function redact(text: string, needles: readonly string[]): string {
   const spans: number[] = [];
-  find(text, undefined, needles, spans);
-  let view = mayHoldEscapes(text) ? decodeLayer(text) : undefined;
-  for (let layer = 1; view; layer++) {
-    find(view.text, view, needles, spans);
-    view = layer < MAX_LAYERS && mayHoldEscapes(view.text) ? decodeLayer(view.text, view) : undefined;
+  find(text, [], needles, spans);
+  // layers[k] was decoded from layers[k-1] (the first from the text): a match in the last maps back through all.
+  const layers: DecodedView[] = [];
+  for (let view = mayHoldEscapes(text) ? decodeLayer(text) : undefined; view; ) {
+    layers.push(view);
+    find(view.text, layers, needles, spans);
+    view = layers.length < MAX_LAYERS && mayHoldEscapes(view.text) ? decodeLayer(view.text) : undefined;
   }
   return spans.length === 0 ? text : mask(text, spans);
 }
 
 /**
- * Appends `[from, to)` of the original for each occurrence of a needle in the view, leftmost first and not
- * overlapping: an occurrence that overlaps one already found loses its overlap to the mask, so none stays whole.
+ * Appends `[from, to)` of the original for each occurrence of a needle in `text` (the last of `layers`, or the
+ * original when there are none), leftmost first and not overlapping: an occurrence that overlaps one already
+ * found loses its overlap to the mask, so none stays whole.
  */
-function find(text: string, view: DecodedView | undefined, needles: readonly string[], spans: number[]): void {
+function find(text: string, layers: readonly DecodedView[], needles: readonly string[], spans: number[]): void {
   for (const needle of needles) {
     for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
-      const last = at + needle.length - 1;
-      spans.push(view ? view.start[at]! : at, view ? view.end[last]! : last + 1);
+      let from = at;
+      let to = at + needle.length;
+      for (let k = layers.length - 1; k >= 0; k--) {
+        from = layers[k]!.source(from)[0];
+        to = layers[k]!.source(to - 1)[1];
+      }
+      spans.push(from, to);
     }
   }
 }
