@@ -1,9 +1,11 @@
 // Redaction of the tool's secret in everything an upstream sends back (docs/outbound.md §6 "Redaction"; issue 8
 // defect 10d: an echo HTML-entity-escaped, percent-encoded or JS-escaped used to pass through).
+import { spawnSync } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { compileTool } from './compile-tool.js';
 import { decodeLayer, mayHoldEscapes } from './escape-decoder.js';
+import { HTML_ENTITIES } from './html-entities.js';
 import { createRedactor, REDACTED } from './redact.js';
 import { API_KEY_CALLER, errorOf, testContext, testTool, useUpstream } from './test-support.js';
 
@@ -100,6 +102,13 @@ describe('decodeLayer', () => {
     const view = decodeLayer('&#x1F600;!')!;
     expect(view.text).toBe('\u{1F600}!');
     expect([view.source(0), view.source(1), view.source(2)]).toEqual([[0, 9], [0, 9], [9, 10]]);
+  });
+
+  it('every named reference decodes to the character HTML5 defines for it (checked against python3 html.entities)', () => {
+    const run = spawnSync('python3', ['-c', 'import json, sys; from html.entities import html5; print(json.dumps({n: html5[n + ";"] for n in json.load(sys.stdin)}))'], { input: JSON.stringify([...HTML_ENTITIES.keys()]), encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(Object.fromEntries(HTML_ENTITIES));
+    expect(HTML_ENTITIES.size).toBe(141);
   });
 
   it('leaves what is not an escape: unknown names, bad digits, surrogate references, a backslash before a letter', () => {
