@@ -170,8 +170,9 @@ function backslashEscape(text: string, i: number): number {
   if (next === undefined || next === '\n' || next === '\r' || next === '\u2028' || next === '\u2029') return 0;
   if (next === 'u') {
     if (text[i + 2] === '{') {
-      const close = text.indexOf('}', i + 3);
-      if (close < 0 || close - (i + 3) > 8 || close === i + 3) return 0;
+      // Searched within the longest valid form only, so a text of many `\u{` stays linear.
+      const close = text.slice(i + 3, i + 12).indexOf('}') + i + 3;
+      if (close < i + 4) return 0;
       const digits = text.slice(i + 3, close);
       if (!/^[0-9A-Fa-f]+$/.test(digits)) return 0;
       const cp = parseInt(digits, 16);
