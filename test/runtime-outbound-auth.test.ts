@@ -34,16 +34,32 @@ interface Received {
   verdict: 'ok' | 'bad_bearer' | 'bad_signature' | 'unknown_route';
 }
 
-/** Recomputes `X-Tengine-Signature` per docs/outbound.md §4.2, from the request exactly as received. */
-function verifySignature(req: IncomingMessage, body: Buffer, secret: string): boolean {
+/** The headers tng3 signs, in the order docs/outbound.md §4.2 lists them. */
+const SIGNED_HEADERS = ['x-tengine-project-id', 'x-tengine-integration-id', 'x-tengine-member-id', 'x-tengine-member-email', 'x-tengine-member-roles', 'x-tengine-identity', 'content-type'];
+
+/**
+ * Recomputes `X-Tengine-Signature` per docs/outbound.md §4.2 (tng3) and §4.8 (tng2, accepted only where
+ * `legacy` says so, as a customer migrating would), from the request exactly as received.
+ */
+function verifySignature(req: IncomingMessage, body: Buffer, secret: string, legacy = false): boolean {
   const timestamp = req.headers['x-tengine-timestamp'];
   const requestId = req.headers['x-tengine-request-id'];
   const given = req.headers['x-tengine-signature'];
   if (typeof timestamp !== 'string' || typeof requestId !== 'string' || typeof given !== 'string') return false;
   if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
+  const version = given.startsWith('tng3=') ? 'tng3' : legacy && given.startsWith('tng2=') ? 'tng2' : undefined;
+  if (!version) return false;
   const bodyHash = createHash('sha256').update(body).digest('hex');
-  const line = `tng2 ${timestamp} ${requestId} ${(req.method ?? '').toUpperCase()} ${req.url} ${bodyHash}`;
-  const expected = Buffer.from(`tng2=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(line, 'utf8').digest('hex')}`);
+  const lines = [`${version} ${timestamp} ${requestId} ${(req.method ?? '').toUpperCase()} ${req.url} ${bodyHash}`];
+  if (version === 'tng3') {
+    for (const name of SIGNED_HEADERS) {
+      const value = req.headers[name];
+      if (Array.isArray(value)) return false;
+      if (value !== undefined) lines.push(`${name}:${value}`);
+    }
+  }
+  const mac = createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(lines.join('\n'), 'latin1')).digest('hex');
+  const expected = Buffer.from(`${version}=${mac}`);
   const got = Buffer.from(given);
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
@@ -54,7 +70,7 @@ function bearerMatches(req: IncomingMessage, secret: string): boolean {
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-/** An upstream that authenticates every request by its route: /bearer-env, /hmac-env, /bearer-jwe, /hmac-jwe, /plain. */
+/** An upstream that authenticates every request by its route: /bearer-env, /hmac-env, /hmac-legacy (tng2 accepted), /bearer-jwe, /hmac-jwe, /plain. */
 async function startVerifyingUpstream(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -65,9 +81,10 @@ async function startVerifyingUpstream(): Promise<{ url: string; received: Receiv
       const url = req.url ?? '';
       const route = url.split('/')[1]?.split('?')[0] ?? '';
       const ok =
-        route === 'bearer-env' ? bearerMatches(req, BEARER_ENV_SECRET)
+        route === 'bearer-env' || route === 'bearer-echo' ? bearerMatches(req, BEARER_ENV_SECRET)
         : route === 'bearer-jwe' ? bearerMatches(req, BEARER_JWE_SECRET)
         : route === 'hmac-env' ? verifySignature(req, body, HMAC_ENV_SECRET)
+        : route === 'hmac-legacy' ? verifySignature(req, body, HMAC_ENV_SECRET, true)
         : route === 'hmac-jwe' ? verifySignature(req, body, HMAC_JWE_SECRET)
         : route === 'plain' ? true
         : undefined;
@@ -76,6 +93,15 @@ async function startVerifyingUpstream(): Promise<{ url: string; received: Receiv
       if (verdict !== 'ok') {
         res.writeHead(verdict === 'unknown_route' ? 404 : 401, { 'content-type': 'text/plain' });
         res.end(verdict);
+        return;
+      }
+      if (route === 'bearer-echo') {
+        // Echoes the credential HTML-escaped (every character as &#xNN;, as some encoders do) and percent-encoded.
+        const auth = req.headers.authorization ?? '';
+        const html = [...auth].map((c) => `&#x${c.charCodeAt(0).toString(16)};`).join('');
+        const failing = url.includes('/fail');
+        res.writeHead(failing ? 403 : 200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<p>Your credential: ${html}</p><a href="/retry?auth=${encodeURIComponent(auth).replaceAll('_', '%5F')}">retry</a>`);
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -115,6 +141,7 @@ function config(base: string, jwe: { bearer: string; hmac: string }): TengineCon
         integrations: [{ id: 'backend', kind: 'api_key' }],
         tools: [
           tool('bearer_env', { endpoint_path: '/bearer-env/{id}', auth_strategy: 'static_bearer', auth_secret_env: 'UPSTREAM_BEARER_TOKEN' }),
+          tool('bearer_echo', { endpoint_path: '/bearer-echo/{id}', auth_strategy: 'static_bearer', auth_secret_env: 'UPSTREAM_BEARER_TOKEN' }),
           tool('hmac_env_post', {
             http_method: 'POST',
             endpoint_path: '/hmac-env/{id}',
@@ -124,6 +151,7 @@ function config(base: string, jwe: { bearer: string; hmac: string }): TengineCon
             auth_secret_env: 'UPSTREAM_HMAC_SECRET',
           }),
           tool('hmac_env_get', { endpoint_path: '/hmac-env/{id}', query_template: { q: '{q}' }, auth_strategy: 'hmac_signature', auth_secret_env: 'UPSTREAM_HMAC_SECRET' }),
+          tool('hmac_legacy_get', { endpoint_path: '/hmac-legacy/{id}', auth_strategy: 'hmac_signature', signature_version: 'tng2', auth_secret_env: 'UPSTREAM_HMAC_SECRET' }),
           tool('bearer_jwe', { endpoint_path: '/bearer-jwe/{id}', auth_strategy: 'static_bearer', encrypted_auth_secret: jwe.bearer }),
           tool('hmac_jwe', { http_method: 'PUT', endpoint_path: '/hmac-jwe/{id}', body_template: { id: '{id}' }, auth_strategy: 'hmac_signature', encrypted_auth_secret: jwe.hmac }),
           tool('plain', {}),
@@ -188,6 +216,20 @@ describe('static_bearer (docs/outbound.md §4.1)', () => {
     expect(JSON.stringify(result)).not.toContain(BEARER_ENV_SECRET);
   });
 
+  it('an upstream echoing the secret HTML-entity-escaped and percent-encoded gets [REDACTED], in a result and in an error detail (§6)', async () => {
+    const ok = await callOnce('bearer_echo', { id: 'ok' });
+    expect(ok.result.isError, textOf(ok.result)).toBeFalsy();
+    expect(textOf(ok.result)).toBe('<p>Your credential: &#x42;&#x65;&#x61;&#x72;&#x65;&#x72;&#x20;[REDACTED]</p><a href="/retry?auth=Bearer%20[REDACTED]">retry</a>');
+    const failed = await callOnce('bearer_echo', { id: 'fail' });
+    expect(failed.result.isError).toBe(true);
+    expect((failed.result._meta as Record<string, Record<string, unknown>>)['tengine.dev/error']).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstream_status: 403 });
+    for (const r of [ok.result, failed.result]) {
+      expect(textOf(r)).toContain('[REDACTED]');
+      // No fragment of the secret in either spelling: both encoders keep "456789" recognisable.
+      expect(JSON.stringify(r)).not.toMatch(/&#x34;&#x35;&#x36;&#x37;|456789/);
+    }
+  });
+
   it('an encrypted_auth_secret (tengine secret encrypt → JWE) is decrypted with the runtime key set', async () => {
     const { result, req } = await callOnce('bearer_jwe', { id: 'j1' });
     expect(result.isError, textOf(result)).toBeFalsy();
@@ -198,7 +240,7 @@ describe('static_bearer (docs/outbound.md §4.1)', () => {
 });
 
 describe('hmac_signature (docs/outbound.md §4.2), verified independently by the upstream', () => {
-  it('POST with a query and a UTF-8 body: the upstream recomputes tng2 over the request as received and accepts it', async () => {
+  it('POST with a query and a UTF-8 body: the upstream recomputes tng3 over the request as received and accepts it', async () => {
     const { result, req } = await callOnce('hmac_env_post', { id: 'order 7/ü', q: 'a&b=c d/é?', note: 'héllo "world"' });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(req.verdict).toBe('ok');
@@ -208,7 +250,7 @@ describe('hmac_signature (docs/outbound.md §4.2), verified independently by the
     const [path, query] = req.url.split('?') as [string, string];
     expect(path).toBe('/hmac-env/order%207%2F%C3%BC');
     expect(query.split('&').sort()).toEqual(['per_page=50', 'q=a%26b%3Dc%20d%2F%C3%A9%3F']);
-    expect(req.headers['x-tengine-signature']).toMatch(/^tng2=[0-9a-f]{64}$/);
+    expect(req.headers['x-tengine-signature']).toMatch(/^tng3=[0-9a-f]{64}$/);
     expect(req.headers['content-type']).toBe('application/json');
     expect(Number(req.headers['content-length'])).toBe(req.body.length);
     expect(JSON.parse(req.body.toString('utf8'))).toEqual({ note: 'héllo "world"', id: 'order 7/ü', tags: ['a', 'b'] });
@@ -222,8 +264,18 @@ describe('hmac_signature (docs/outbound.md §4.2), verified independently by the
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(req.verdict).toBe('ok');
     expect(req.body.length).toBe(0);
+    const canonical = `tng3 ${req.headers['x-tengine-timestamp']} ${req.headers['x-tengine-request-id']} GET ${req.url} ${EMPTY_SHA256}\nx-tengine-project-id:alpha\nx-tengine-integration-id:backend`;
+    expect(req.headers['x-tengine-signature']).toBe(`tng3=${createHmac('sha256', HMAC_ENV_SECRET).update(canonical).digest('hex')}`);
+  });
+
+  it('a tool with signature_version: tng2 sends the legacy line, which a verifier accepts only where it opts in', async () => {
+    const { result, req } = await callOnce('hmac_legacy_get', { id: 'l1' });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(req.verdict).toBe('ok');
     const line = `tng2 ${req.headers['x-tengine-timestamp']} ${req.headers['x-tengine-request-id']} GET ${req.url} ${EMPTY_SHA256}`;
     expect(req.headers['x-tengine-signature']).toBe(`tng2=${createHmac('sha256', HMAC_ENV_SECRET).update(line).digest('hex')}`);
+    const replayed = Object.assign(Object.create(null) as IncomingMessage, { headers: req.headers, method: req.method, url: req.url });
+    expect(verifySignature(replayed, req.body, HMAC_ENV_SECRET)).toBe(false);
   });
 
   it('a signature with an encrypted secret (PUT with body) verifies too', async () => {
@@ -240,6 +292,8 @@ describe('hmac_signature (docs/outbound.md §4.2), verified independently by the
     expect(verifySignature(fake, forged.body, HMAC_ENV_SECRET)).toBe(false);
     expect(verifySignature(Object.assign(fake, { url: req.url }), req.body, HMAC_ENV_SECRET)).toBe(true);
     expect(verifySignature(fake, req.body, 'another-secret')).toBe(false);
+    const otherProject = Object.assign(Object.create(null) as IncomingMessage, { headers: { ...req.headers, 'x-tengine-project-id': 'beta' }, method: req.method, url: req.url });
+    expect(verifySignature(otherProject, req.body, HMAC_ENV_SECRET)).toBe(false);
   });
 });
 

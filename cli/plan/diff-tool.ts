@@ -22,6 +22,7 @@ const TOOL_FIELD_ORDER = [
   'headers_template',
   'body_template',
   'auth_strategy',
+  'signature_version',
   'encrypted_auth_secret',
   'auth_secret_env',
   'require_member',
@@ -44,6 +45,7 @@ export function normalizeTool(t: Tool): Record<string, unknown> {
     inject_member_identity: { id: false, email: false, roles: false, ...t.inject_member_identity },
     identity_token: t.identity_token ?? false,
     auth_strategy: t.auth_strategy ?? 'none',
+    signature_version: t.signature_version ?? 'tng3',
     is_enabled: t.is_enabled ?? true,
     scopes: t.scopes ?? [],
     retry: { max_attempts: 2, non_idempotent: false, ...t.retry },
@@ -196,6 +198,7 @@ export function addedToolFields(t: Tool): FieldChange[] {
   add('http_method', t.http_method);
   add('endpoint_path', t.endpoint_path);
   add('auth_strategy', n.auth_strategy);
+  if (signsLegacy(t)) add('signature_version', 'tng2');
   if (n.require_member) add('require_member', true);
   const inject = n.inject_member_identity as Record<string, boolean>;
   if (Object.values(inject).some(Boolean)) add('inject_member_identity', inject);
@@ -205,4 +208,9 @@ export function addedToolFields(t: Tool): FieldChange[] {
   if (!n.is_enabled) add('is_enabled', false);
   if (t.deprecated !== undefined) add('deprecated', t.deprecated);
   return out;
+}
+
+/** True for a tool that signs its upstream calls with the legacy tng2 line (no identity headers covered). */
+export function signsLegacy(t: Pick<Tool, 'auth_strategy' | 'signature_version'>): boolean {
+  return t.auth_strategy === 'hmac_signature' && t.signature_version === 'tng2';
 }

@@ -32,11 +32,13 @@ export const RULES = {
   REDIRECT_URI_REMOVED: { severity: 'breaking', summary: 'An OAuth redirect URI was removed: clients using it fail to sign in.' },
   SCOPE_CEILING_NARROWED: { severity: 'breaking', summary: 'An OAuth scope ceiling lost a scope: clients can no longer be granted it.' },
   PUBLIC_URL_CHANGED: { severity: 'breaking', summary: 'runtime.public_url changed or was removed: OAuth metadata, audiences and client configs change.' },
+  SIGNATURE_UPGRADED: { severity: 'breaking', summary: 'A tool moves from the tng2 to the tng3 HMAC signature: an upstream verifier that only knows tng2 refuses every call.' },
 
   // Security: changes a security reviewer must look at.
   TOOL_ADDED: { severity: 'security', summary: 'A new enabled tool: the model can do something it could not (low priority).' },
   TOOL_ENABLED: { severity: 'security', summary: 'A disabled tool was enabled: like a new tool (low priority).' },
   AUTH_STRATEGY_WEAKENED: { severity: 'security', summary: 'Upstream auth got weaker (hmac_signature > static_bearer > none).' },
+  LEGACY_SIGNATURE: { severity: 'security', summary: 'A tool signs with the legacy tng2 HMAC line (signature_version: tng2), which covers no identity header.' },
   REQUIRE_MEMBER_REMOVED: { severity: 'security', summary: 'require_member was turned off: callers without a member session may call the tool.' },
   SCOPE_REQUIRED_REMOVED: { severity: 'security', summary: 'A tool no longer requires a scope: more OAuth callers may call it.' },
   BASE_URL_CHANGED: { severity: 'security', summary: 'A tool calls a different upstream host (or port).' },

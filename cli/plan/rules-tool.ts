@@ -1,5 +1,5 @@
 import type { Tool } from '../../schemas/config-types.js';
-import { normalizeTool } from './diff-tool.js';
+import { normalizeTool, signsLegacy } from './diff-tool.js';
 import { ruleHit } from './rule-catalogue.js';
 import { limitRules } from './rules-access.js';
 import { inputSchemaRules, outputSchemaRules } from './rules-schema.js';
@@ -19,6 +19,10 @@ export function toolRules(c: PlanChange, before: Tool | undefined, after: Tool |
   if (c.action === 'rename') hits.push(ruleHit('TOOL_RENAMED', `renamed from "${c.previous_name}" to "${c.name}": callers using the old name get "Tool not enabled for this project"`));
   for (const f of c.fields) hits.push(...fieldRules(f, c.fields, after, today));
   if (before && after) {
+    // signature_version unchanged, but the tool starts signing (or starts signing with it) through auth_strategy.
+    if (signsLegacy(after) && !signsLegacy(before) && !c.fields.some((f) => f.field === 'signature_version')) {
+      hits.push(ruleHit('LEGACY_SIGNATURE', `now signs with the legacy tng2 line (signature_version: tng2): ${LEGACY_WHY}`));
+    }
     const added = memberVariables(after).filter((v) => !memberVariables(before).includes(v));
     if (added.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `templates now send ${added.map((v) => `{${v}}`).join(', ')} upstream`));
   }
@@ -38,6 +42,7 @@ function addedToolRules(t: Tool): RuleHit[] {
     ...memberVariables(t).map((v) => `{${v}}`),
   ];
   if (exposed.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `sends member identity upstream: ${exposed.join(', ')}`));
+  if (signsLegacy(t)) hits.push(ruleHit('LEGACY_SIGNATURE', `signs with the legacy tng2 line (signature_version: tng2): ${LEGACY_WHY}`, { field: 'signature_version', pointer: '' }));
   return hits;
 }
 
@@ -47,7 +52,7 @@ function toolFacts(t: Tool): string {
   const scopes = n.scopes as string[];
   return [
     `${t.http_method} ${urlHost(t.base_url)}${t.endpoint_path}`,
-    `auth ${String(n.auth_strategy)}`,
+    `auth ${String(n.auth_strategy)}${signsLegacy(t) ? ' (tng2)' : ''}`,
     n.require_member ? 'member required' : 'no member required',
     scopes.length ? `scopes ${scopes.join(', ')}` : 'no scopes',
   ].join('; ');
@@ -86,6 +91,8 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
         ? [ruleHit('AUTH_STRATEGY_WEAKENED', `upstream auth weakened: ${v}`, f)]
         : [ruleHit('AUTH_STRATEGY_STRENGTHENED', `upstream auth strengthened: ${v}`, f)];
     }
+    case 'signature_version':
+      return [signatureRule(f, after)];
     case 'encrypted_auth_secret':
     case 'auth_secret_env':
       return [ruleHit('SECRET_CHANGED', `upstream secret (${f.field}) ${f.kind}: check that the runtime has the new one`, f)];
@@ -125,6 +132,18 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
       // http_method, endpoint_path, the templates, and any field a later schema adds.
       return [ruleHit('UPSTREAM_REQUEST_CHANGED', `${f.field}${f.pointer}: ${v}`, f)];
   }
+}
+
+/** What tng2 leaves out, for the messages of LEGACY_SIGNATURE. */
+const LEGACY_WHY = 'project, integration and member headers are not signed, so a rewritten X-Tengine-Member-Id still verifies';
+
+/** A signature_version change: weaker (tng2), stronger but breaking for tng2-only verifiers (tng3), or no effect. */
+function signatureRule(f: FieldChange, after: Tool | undefined): RuleHit {
+  const v = `${compact(f.before)} → ${compact(f.after)}`;
+  if (after?.auth_strategy !== 'hmac_signature') return ruleHit('UPSTREAM_REQUEST_CHANGED', `signature_version: ${v} (no effect: the tool does not use hmac_signature)`, f);
+  return f.after === 'tng2'
+    ? ruleHit('LEGACY_SIGNATURE', `signature_version: ${v}: ${LEGACY_WHY}`, f)
+    : ruleHit('SIGNATURE_UPGRADED', `signature_version: ${v}: the upstream must verify tng3 (docs/outbound.md §4.2) before this ships, or every call fails with 401`, f);
 }
 
 function baseUrlRules(f: FieldChange): RuleHit[] {

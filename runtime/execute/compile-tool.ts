@@ -1,9 +1,10 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
 import { compileLimits } from '../usage/usage-limits.js';
-import { createRedactor, mapUpstreamResponse } from './map-result.js';
+import { mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
+import { createRedactor } from './redact.js';
 import { compileRequestTemplates, renderRequest } from './render-request.js';
 import { sendWithRetry, type RetryDeps } from './retry.js';
 import { findReservedArgument } from './template-values.js';
@@ -68,7 +69,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       if (!ctx.signIdentity) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: 'identity tokens need the runtime signing key' });
       headers['X-Tengine-Identity'] = ctx.signIdentity(identityClaims(caller, projectId, tool.name, requestId, timestamp, identityTtlS));
     }
-    applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body });
+    applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body }, tool.signature_version);
 
     const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '../../schemas/config-types.js';
 import { compileTool } from './compile-tool.js';
 import { createUpstreamClient } from './http-client.js';
-import { createRedactor, ERROR_DETAIL_BYTES, mapUpstreamResponse } from './map-result.js';
+import { ERROR_DETAIL_BYTES, mapUpstreamResponse } from './map-result.js';
+import { createRedactor } from './redact.js';
 import { API_KEY_CALLER, errorOf, sendJson, startUpstream, testContext, testTool, type LoopbackUpstream } from './test-support.js';
 import type { UpstreamClient } from './types.js';
 

@@ -1,3 +1,4 @@
+import { redactJson, redactText, type Redactor } from './redact.js';
 import { parseRetryAfter, type RetrySkip } from './retry.js';
 import type { SchemaValidator } from './schema-compiler.js';
 import { toolError, type ToolErrorDetails, type ToolResult } from './tool-errors.js';
@@ -91,95 +92,6 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
   if (body.length === 0) return { content: [{ type: 'text', text: `The upstream returned HTTP ${res.status} with an empty body.` }] };
   if (!isText(media, body)) return { content: [{ type: 'text', text: describeBinary(body.length, media.type || 'application/octet-stream') }] };
   return { content: [{ type: 'text', text: opts.redact(decode(body, media.charset)) }] };
-}
-
-/** Masks the tool's secret in a text; `active` is false when there is nothing to mask. */
-export interface Redactor {
-  (text: string): string;
-  readonly active: boolean;
-}
-
-const NO_REDACTION: Redactor = Object.assign((text: string) => text, { active: false });
-
-/**
- * Replaces the secret with `[REDACTED]`, as written and in the spellings an echo commonly takes in text: JSON-escaped,
- * JSON with `\/` (PHP), percent-encoded (a Location). JSON bodies are also checked after parsing (redactJson), which
- * catches every other escape. A no-op for secrets under 8 characters.
- */
-export function createRedactor(secret: string | undefined): Redactor {
-  // A very short secret would match ordinary text everywhere; such a secret is weak anyway.
-  if (secret === undefined || secret.length < 8) return NO_REDACTION;
-  const json = JSON.stringify(secret).slice(1, -1);
-  const forms = [...new Set([secret, json, json.replaceAll('/', '\\/'), encodeURIComponent(secret)])].sort((a, b) => b.length - a.length);
-  return Object.assign((text: string) => forms.reduce((t, f) => (t.includes(f) ? t.split(f).join('[REDACTED]') : t), text), { active: true });
-}
-
-/**
- * Parses a JSON body with the secret masked, or undefined when it is not JSON. A JSON string can spell the secret
- * with escapes the text redaction cannot know (`\u0073k_…`), so when the text has any escape every parsed string
- * (member names included) is masked too, and the text is re-serialized if that changed anything.
- */
-function redactJson(raw: string, redact: Redactor): { text: string; value: unknown } | undefined {
-  const text = redact(raw);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  // Without a backslash every string is spelled in the text as it is, and the text was already masked.
-  if (!redact.active || !text.includes('\\')) return { text, value };
-  const masked = redactStrings(value, redact);
-  return masked.changed ? { text: JSON.stringify(masked.value), value: masked.value } : { text, value };
-}
-
-/** A text to show: JSON masked through its parse when it is JSON, any text masked as text. */
-function redactText(raw: string, json: boolean, redact: Redactor): string {
-  return (json && redact.active ? redactJson(raw, redact)?.text : undefined) ?? redact(raw);
-}
-
-/** Masks every string of a freshly parsed JSON value in place (iteratively: upstream nesting is unbounded). */
-function redactStrings(root: unknown, redact: Redactor): { value: unknown; changed: boolean } {
-  if (typeof root === 'string') {
-    const value = redact(root);
-    return { value, changed: value !== root };
-  }
-  let changed = false;
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (typeof node !== 'object' || node === null) continue;
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const v: unknown = node[i];
-        if (typeof v === 'string') {
-          const m = redact(v);
-          if (m !== v) (node[i] = m), (changed = true);
-        } else if (typeof v === 'object' && v !== null) stack.push(v);
-      }
-      continue;
-    }
-    const obj = node as Record<string, unknown>;
-    for (const key of Object.keys(obj)) {
-      let v = obj[key];
-      if (typeof v === 'string') {
-        const m = redact(v);
-        if (m !== v) (v = m), (changed = true), define(obj, key, v);
-      } else if (typeof v === 'object' && v !== null) stack.push(v);
-      const k = redact(key);
-      if (k !== key) {
-        delete obj[key];
-        define(obj, k, v);
-        changed = true;
-      }
-    }
-  }
-  return { value: root, changed };
-}
-
-/** Sets an own data property (a member named `__proto__` stays a member, never a prototype change). */
-function define(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** At most `max` UTF-8 bytes of `text`, cut at a character boundary. */

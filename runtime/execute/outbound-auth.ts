@@ -3,11 +3,26 @@ import { createHash, createHmac } from 'node:crypto';
 /** How the runtime authenticates to the upstream (`auth_strategy`). */
 export type AuthStrategy = 'none' | 'static_bearer' | 'hmac_signature';
 
-/** The version token that starts the canonical line and prefixes the signature value. */
-export const SIGNATURE_VERSION = 'tng2';
+/** The signature scheme of `hmac_signature` (`signature_version`): tng3 signs identity headers, tng2 does not. */
+export type SignatureVersion = 'tng3' | 'tng2';
 
 /** The header that carries the HMAC signature. */
 export const SIGNATURE_HEADER = 'X-Tengine-Signature';
+
+/**
+ * The headers tng3 signs, in the order their lines appear (docs/outbound.md §4.2): every header an upstream may act
+ * on as "who is calling" (project, integration, member, identity token), and Content-Type, which decides how the
+ * signed body bytes are read. Host is left out on purpose: proxies and load balancers rewrite it.
+ */
+export const TNG3_SIGNED_HEADERS = [
+  'x-tengine-project-id',
+  'x-tengine-integration-id',
+  'x-tengine-member-id',
+  'x-tengine-member-email',
+  'x-tengine-member-roles',
+  'x-tengine-identity',
+  'content-type',
+] as const;
 
 /** What an HMAC signature covers: the request exactly as it goes on the wire. */
 export interface SignedParts {
@@ -23,34 +38,79 @@ export interface SignedParts {
 }
 
 /**
- * The canonical line: `tng2 <timestamp> <request_id> <METHOD> <path_and_query> <hex sha256(body)>`, single spaces,
- * no trailing newline. None of the fields can contain a space (the path is percent-encoded, the id is a UUID), so
- * the line parses back unambiguously and a field cannot be shifted into its neighbour.
+ * The first line of both schemes: `<version> <timestamp> <request_id> <METHOD> <path_and_query> <hex sha256(body)>`,
+ * single spaces. None of the fields can contain a space (the path is percent-encoded, the id is a UUID), so the
+ * line parses back unambiguously and a field cannot be shifted into its neighbour.
  */
-export function canonicalLine(p: SignedParts): string {
+function requestLine(version: SignatureVersion, p: SignedParts): string {
   const bodyHash = createHash('sha256')
     .update(p.body ?? new Uint8Array(0))
     .digest('hex');
-  return `${SIGNATURE_VERSION} ${p.timestamp} ${p.requestId} ${p.method.toUpperCase()} ${p.pathAndQuery} ${bodyHash}`;
-}
-
-/** The `X-Tengine-Signature` value: `tng2=` + lower-case hex HMAC-SHA256 of the line, keyed with the secret's UTF-8 bytes. */
-export function signatureValue(secret: string, line: string): string {
-  return `${SIGNATURE_VERSION}=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(line, 'utf8').digest('hex')}`;
+  return `${version} ${p.timestamp} ${p.requestId} ${p.method.toUpperCase()} ${p.pathAndQuery} ${bodyHash}`;
 }
 
 /**
- * Adds the credential of the tool's strategy to the outbound headers (after the runtime's own, so a template can
- * never replace it). Signing happens once per execution: retries resend the same bytes, so the same signature
- * is valid for each attempt and an upstream de-duplicating on the request id sees identical requests.
+ * One `name:value` line per signed header that is sent, after a LF. A header that is not sent has no line, so
+ * "absent" differs from every value, the empty one included. The value is the field value a receiver sees (RFC
+ * 9110 §5.5 strips surrounding spaces and tabs); no header value can hold CR or LF, so lines cannot be forged.
  */
-export function applyOutboundAuth(strategy: AuthStrategy, secret: string | undefined, headers: Record<string, string>, parts: SignedParts): void {
+function signedHeaderLines(headers: Readonly<Record<string, string>>): string {
+  const byName = new Map<string, string>();
+  for (const name of Object.keys(headers)) byName.set(name.toLowerCase(), headers[name]!);
+  let lines = '';
+  for (const name of TNG3_SIGNED_HEADERS) {
+    const value = byName.get(name);
+    if (value !== undefined) lines += `\n${name}:${value.replace(/^[ \t]+|[ \t]+$/g, '')}`;
+  }
+  return lines;
+}
+
+/** How each scheme builds its canonical string from the request and the headers being sent. */
+const CANONICAL = {
+  tng2: (p) => requestLine('tng2', p),
+  tng3: (p, headers) => requestLine('tng3', p) + signedHeaderLines(headers),
+} satisfies Record<SignatureVersion, (p: SignedParts, headers: Readonly<Record<string, string>>) => string>;
+
+/**
+ * The canonical string the signature is computed over. Header values are strings of one character per wire byte
+ * (member values are UTF-8 bytes written that way, see outbound-headers.ts), so the string's characters are the
+ * bytes the upstream receives; tng2 is all ASCII.
+ */
+export function canonicalString(version: SignatureVersion, parts: SignedParts, headers: Readonly<Record<string, string>>): string {
+  return CANONICAL[version](parts, headers);
+}
+
+/**
+ * The `X-Tengine-Signature` value: `<version>=` + lower-case hex HMAC-SHA256 of the canonical string, keyed with
+ * the secret's UTF-8 bytes. tng3 hashes the string's characters as bytes (latin1), which are the wire bytes of
+ * the headers; tng2 keeps its documented UTF-8, the same bytes for its ASCII line.
+ */
+export function signatureValue(version: SignatureVersion, secret: string, canonical: string): string {
+  const mac = createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(canonical, version === 'tng3' ? 'latin1' : 'utf8')
+    .digest('hex');
+  return `${version}=${mac}`;
+}
+
+/**
+ * Adds the credential of the tool's strategy to the outbound headers (after the runtime's own and the identity
+ * token, so the signature covers them as sent, and a template can never replace the credential). Signing happens
+ * once per execution: retries resend the same bytes, so the same signature is valid for each attempt and an
+ * upstream de-duplicating on the request id sees identical requests.
+ */
+export function applyOutboundAuth(
+  strategy: AuthStrategy,
+  secret: string | undefined,
+  headers: Record<string, string>,
+  parts: SignedParts,
+  version: SignatureVersion = 'tng3',
+): void {
   if (strategy === 'none') return;
   if (secret === undefined) throw new Error('applyOutboundAuth: no secret for ' + strategy);
   if (strategy === 'static_bearer') {
     setHeader(headers, 'Authorization', `Bearer ${secret}`);
   } else {
-    setHeader(headers, SIGNATURE_HEADER, signatureValue(secret, canonicalLine(parts)));
+    setHeader(headers, SIGNATURE_HEADER, signatureValue(version, secret, canonicalString(version, parts, headers)));
   }
 }
 

@@ -4,6 +4,7 @@ import { checkIdentities } from './identity-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkScopes } from './scope-rules.js';
 import { checkSecrets } from './secret-rules.js';
+import { checkSignatureVersions } from './signature-rules.js';
 import { checkTemplates } from './template-rules.js';
 import { checkToolSchemas } from './tool-schema-rules.js';
 import { checkUrls } from './url-rules.js';
@@ -16,6 +17,7 @@ export function runRules(ctx: RuleContext): void {
   checkUrls(ctx);
   checkTemplates(ctx);
   checkSecrets(ctx);
+  checkSignatureVersions(ctx);
   checkToolSchemas(ctx);
   checkAssertionKeys(ctx);
   checkScopes(ctx);
