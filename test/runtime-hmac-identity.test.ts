@@ -13,7 +13,7 @@ import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
 import { importDocNodeVerifier, startDocPythonUpstream, type NodeVerifier, type PythonUpstream } from './fixtures/doc-verifiers.js';
 import { assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
-import { deploy } from './fixtures/runtime-harness.js';
+import { deploy, LOOPBACK_UPSTREAMS_IN_PRODUCTION } from './fixtures/runtime-harness.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
 
@@ -148,7 +148,8 @@ beforeAll(async () => {
   };
   const d = await deploy(config);
   apiKey = d.apiKeys['crm/backend']!;
-  runtime = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: { CRM_HMAC_SECRET: SECRET }, runtimeKeys: (await generateRuntimeKeys()).text });
+  // A production project (signed assertions only) whose upstreams are on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  runtime = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: { CRM_HMAC_SECRET: SECRET }, runtimeKeys: (await generateRuntimeKeys()).text, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
   const assertion = await mintAssertion(key, 'crm', { claims: MEMBER });
   const exchanged = await fetch(`${runtime.url}/api/v1/mcp/session-token`, {
     method: 'POST',
