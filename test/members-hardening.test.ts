@@ -47,7 +47,8 @@ function config(upstreamUrl: string): TengineConfig {
 beforeAll(async () => {
   key = generateAssertionKey('ES256', 'crm-v1');
   upstream = await startUpstream();
-  const built = await inProcessApp(config(upstream.url));
+  // The `dev` project exercises member_external_id, which only development deployments serve.
+  const built = await inProcessApp(config(upstream.url), {}, { allowDevelopment: true });
   closers.push(built.close);
   app = built.app;
   apiKey = built.apiKeys['crm/backend']!;

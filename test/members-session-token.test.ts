@@ -86,7 +86,8 @@ beforeAll(async () => {
   for (const alg of ASSERTION_ALGS) keys[alg] = generateAssertionKey(alg, `crm-${alg.toLowerCase()}-v1`);
   otherKey = generateAssertionKey('ES256', 'other-backend-v1');
   upstream = await startUpstream();
-  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs });
+  // The `dev` project exercises member_external_id, which only development deployments serve.
+  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs, allowDevelopment: true });
   closers.push(built.close);
   app = built.app;
   crmKey = built.apiKeys['crm/backend']!;
@@ -482,7 +483,7 @@ describe('revocation and signing-key rotation', () => {
   });
 
   async function build(cfg: TengineConfig, runtimeKeys: string, now?: () => number) {
-    const built = await inProcessApp(cfg, {}, { runtimeKeys, ...(now ? { now } : {}) });
+    const built = await inProcessApp(cfg, {}, { runtimeKeys, allowDevelopment: true, ...(now ? { now } : {}) }); // config() has a `dev` project
     closers.push(built.close);
     return built;
   }

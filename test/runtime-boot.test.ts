@@ -97,15 +97,16 @@ function toolCfg(extra: Partial<Tool> = {}): Tool {
     name: 'echo',
     description: 'Echo',
     input_schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    base_url: 'http://127.0.0.1:9',
+    base_url: 'https://upstream.invalid',
     http_method: 'GET',
     endpoint_path: '/echo/{id}',
     ...extra,
   };
 }
 
-function cfg(tools: Tool[]): TengineConfig {
-  return { version: 1, projects: [{ id: 'alpha', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }], tools }] };
+/** A production config, as a production runtime serves (no tool is called: the upstream never answers). */
+function cfg(tools: Tool[], environment: 'production' | 'development' = 'production'): TengineConfig {
+  return { version: 1, projects: [{ id: 'alpha', environment, integrations: [{ id: 'backend', kind: 'api_key' }], tools }] };
 }
 
 beforeAll(async () => {

@@ -62,7 +62,7 @@ describe('usage limits at /mcp (429 USAGE_LIMIT_EXCEEDED)', () => {
     const alpha = cfg.projects![0]!;
     alpha.usage_limits = [{ limit: 5, window: '1m', per: 'project' }];
     Object.assign(alpha.tools![0]!, { usage_limits: [{ limit: 2, window: '1m', per: 'integration' }] });
-    const built = await inProcessApp(cfg, {}, { now: () => now });
+    const built = await inProcessApp(cfg, {}, { now: () => now, allowDevelopment: true }); // loopback upstream
     app = built.app;
     key = built.apiKeys['alpha/backend']!;
     close = built.close;
