@@ -10,7 +10,7 @@ import { BOOT_EXIT } from '../runtime/load/boot-exit-codes.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
 import { generatePemKeyPair, tempDir } from './fixtures/bundle-fixtures.js';
 import { deploy } from './fixtures/runtime-harness.js';
-import { expectRefusal, killRuntimeProcesses, runRuntimeProcess as run, startRuntimeProcess as start, stopRuntimeProcess, waitForListening } from './fixtures/runtime-process.js';
+import { DOC_EXIT_CODES, expectRefusal, killRuntimeProcesses, runRuntimeProcess as run, startRuntimeProcess as start, stopRuntimeProcess, waitForListening } from './fixtures/runtime-process.js';
 
 const SECRET_ENV = 'TNG_BOOT_TEST_UPSTREAM_SECRET';
 
@@ -175,6 +175,12 @@ describe('a development bundle with the development flag (what tengine dev does)
     } finally {
       expect(await stopRuntimeProcess(child)).toEqual({ code: 0, signal: null });
     }
+  });
+});
+
+describe('the exit code table', () => {
+  it('docs/operations.md lists every code of BOOT_EXIT in the row of its exit code', () => {
+    for (const [code, exit] of Object.entries(BOOT_EXIT)) expect(DOC_EXIT_CODES.get(exit), `${code} (${exit})`).toContain(code);
   });
 });
 
