@@ -5,7 +5,7 @@ import { BOOT_EXIT } from './boot-exit-codes.js';
 /**
  * True when the server may evict Tengine's keys: a memory limit (`maxmemory` > 0, or unknown) with any policy but
  * `noeviction`. Every Tengine key carries a TTL, so the `volatile-*` policies evict them as readily as `allkeys-*`
- * (`volatile-ttl` first of all evicts the short-lived replay guards). An evicted replay guard accepts its assertion
+ * (`volatile-ttl` evicts the keys closest to expiry first, the short-lived replay guards among them). An evicted replay guard accepts its assertion
  * a second time; an evicted served-bundle record forgets what rollback protection compares against.
  */
 export function evictsKeys(facts: StoreFacts): boolean {
