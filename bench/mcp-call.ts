@@ -186,7 +186,7 @@ try {
   writeFileSync(join(dir, 'pub.pem'), publicPem);
   const runtimePort = await freePort();
   // warn: per-call access logs are off so the table measures the gateway, not the log pipe.
-  const runtime = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(runtimePort), '--log-level', 'warn'], {
+  const runtime = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(runtimePort), '--log-level', 'warn', '--allow-development'], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(runtime);

@@ -21,6 +21,21 @@ export interface RuntimeOptions {
   store?: import('./store/store.js').Store;
   /** The admin token (TENGINE_ADMIN_TOKEN); only its SHA-256 is kept. Enables GET /api/v1/admin/surface. */
   adminToken?: string;
+  /**
+   * Serve a bundle holding `environment: development` projects (--allow-development, TENGINE_ALLOW_DEVELOPMENT;
+   * `tengine dev` sets it). Without it such a bundle is refused: DEVELOPMENT_BUNDLE, exit 19.
+   */
+  allowDevelopment?: boolean;
+  /**
+   * `sha256:<hex>` digest of the one older bundle this instance may serve although a newer one was already served
+   * (--allow-rollback-to, TENGINE_ALLOW_ROLLBACK_TO). Without it an older bundle is refused: BUNDLE_ROLLBACK, exit 18.
+   */
+  allowRollbackTo?: string;
+  /**
+   * Boot on a Redis that can evict keys although the bundle holds production projects (--allow-evicting-store,
+   * TENGINE_ALLOW_EVICTING_STORE). Without it: STORE_EVICTS_KEYS, exit 25.
+   */
+  allowEvictingStore?: boolean;
   /** Structured log sink (one JSON object per line in production). */
   log?: (entry: Record<string, unknown>) => void;
   /**

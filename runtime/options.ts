@@ -12,12 +12,17 @@ export interface RuntimeFlags {
   port?: string;
   publicUrl?: string;
   logLevel?: string;
+  /** `--allow-development`: true when given (a flag cannot say false; the variable can). */
+  allowDevelopment?: boolean;
+  allowRollbackTo?: string;
+  allowEvictingStore?: boolean;
 }
 
 /**
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
- * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
+ * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, TENGINE_ALLOW_DEVELOPMENT, TENGINE_ALLOW_ROLLBACK_TO,
+ * TENGINE_ALLOW_EVICTING_STORE, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
   const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
@@ -25,6 +30,10 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
   if (level !== undefined && level !== '' && !LOG_LEVELS.includes(level as LogLevel)) {
     throw new RuntimeBootError('USAGE', `${flags.logLevel !== undefined ? '--log-level' : 'TENGINE_LOG_LEVEL'} "${level}" is not a log level`, BOOT_EXIT.USAGE, `use one of: ${LOG_LEVELS.join(', ')}`);
   }
+  // The safety overrides are parsed before any file is read: a typo must stop the boot, never pass as "not set".
+  const allowDevelopment = flags.allowDevelopment === true || parseSwitch(env.TENGINE_ALLOW_DEVELOPMENT, 'TENGINE_ALLOW_DEVELOPMENT');
+  const allowEvictingStore = flags.allowEvictingStore === true || parseSwitch(env.TENGINE_ALLOW_EVICTING_STORE, 'TENGINE_ALLOW_EVICTING_STORE');
+  const allowRollbackTo = parseDigest(flags.allowRollbackTo ?? nonEmpty(env.TENGINE_ALLOW_ROLLBACK_TO), flags.allowRollbackTo !== undefined ? '--allow-rollback-to' : 'TENGINE_ALLOW_ROLLBACK_TO');
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
   if (!bundlePath) throw new RuntimeBootError('BUNDLE_MISSING', 'no bundle given', BOOT_EXIT.USAGE, 'pass --bundle FILE or set TENGINE_BUNDLE (tengine build writes one)');
   const keyPaths = flags.bundlePublicKey?.length ? flags.bundlePublicKey : (env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -49,11 +58,36 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     redisUrl: nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL),
     redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
     adminToken: env.TENGINE_ADMIN_TOKEN,
+    ...(allowDevelopment ? { allowDevelopment } : {}),
+    ...(allowEvictingStore ? { allowEvictingStore } : {}),
+    ...(allowRollbackTo !== undefined ? { allowRollbackTo } : {}),
     port,
     publicUrl,
     env,
     log: createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
   };
+}
+
+/** Reads an on/off variable: `true` or `false`; unset or empty is off, anything else is a USAGE error. */
+function parseSwitch(value: string | undefined, name: string): boolean {
+  const v = value?.trim();
+  if (v === undefined || v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  // `yes`, `1` or `ture` are refused rather than guessed: each of these variables turns a safety check off.
+  throw new RuntimeBootError('USAGE', `${name} "${value}" is not true or false`, BOOT_EXIT.USAGE, `set ${name}=true to turn it on, or leave it unset`);
+}
+
+/**
+ * Checks a bundle digest, as /readyz prints it (`sha256:<64 hex>`) or as `tengine verify` does (the bare hex), and
+ * returns it in the runtime's `sha256:<hex>` form; undefined stays undefined.
+ */
+function parseDigest(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:sha256:)?([0-9a-f]{64})$/.exec(value.trim().toLowerCase());
+  if (!m) {
+    throw new RuntimeBootError('USAGE', `${name} "${value}" is not a bundle digest`, BOOT_EXIT.USAGE, 'give the digest of the bundle to roll back to, as the refusal, /readyz or tengine verify print it: sha256:<64 hex digits>');
+  }
+  return `sha256:${m[1]}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -13,6 +13,9 @@ import { createUpstreamClient } from './execute/http-client.js';
 import { createSchemaCompiler } from './execute/schema-compiler.js';
 import { loadRuntimeKeySet, RuntimeKeyError, type RuntimeKeySet } from './keys/runtime-keys.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
+import { checkDevelopmentProjects } from './load/development-check.js';
+import { checkStoreEviction } from './load/eviction-check.js';
+import { checkRollback, recordServedBundle } from './load/rollback-check.js';
 import { resolveSecrets } from './load/resolve-secrets.js';
 import { buildRuntimeModel, upstreamSettings, type RuntimeModel } from './load/runtime-model.js';
 import { attachIdentity } from './members/attach-identity.js';
@@ -22,21 +25,32 @@ import { redactUrl } from './store/redact-url.js';
 import { StoreUnavailableError, type Store } from './store/store.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
-export { resolveRuntimeOptions } from './options.js';
+export { resolveRuntimeOptions, type RuntimeFlags } from './options.js';
 
 /**
- * Verifies the bundle, resolves secrets, compiles every tool and starts listening. Everything that can be wrong
- * with a deploy is found before the port opens; each cause is a RuntimeBootError with its own exit code.
+ * Verifies the bundle, resolves secrets, compiles every tool, checks the store and starts listening. Everything
+ * that can be wrong with a deploy is found before the port opens (only a rollback raced by a newer deploy is found
+ * just after, while requests are still answered 503 "starting"); each cause is a RuntimeBootError with its own exit
+ * code. Boot order: bundle signature, development projects, runtime keys, secrets, store, eviction, rollback, listen.
  */
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
   const { model, keySet, config, close: closeModel } = await loadModel(opts);
   const admin = { config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
-  const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log));
+  // A store given by the caller (tests) is the caller's to close.
+  const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log).catch(async (e: unknown) => {
+    await closeModel();
+    throw e;
+  }));
+  const closeAll = () => Promise.all([opts.store ? undefined : store.close(), closeModel()]);
+  const served = { digest: model.bundleDigest, createdAt: model.createdAt };
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
 
   let server: Server;
   try {
+    const production = [...model.projects.values()].filter((p) => p.environment === 'production').map((p) => p.id);
+    await checkStoreEviction(store, production, opts.allowEvictingStore, log);
+    await checkRollback(store, served, opts.allowRollbackTo, log);
     server = await listen(opts.host, opts.port, async (boundPort) => {
       publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
       const publicUrlConfigured = opts.publicUrl !== undefined || model.http.publicUrl !== undefined;
@@ -44,6 +58,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       if (identity.ephemeral) {
         log?.({ level: 'warn', event: 'ephemeral_token_key', message: 'no runtime key set: member session tokens use a key that dies with this process; pass --runtime-keys when running more than one instance' });
       }
+      // Last, once every other check has passed: a bundle that cannot boot must not raise the record and so lock
+      // out the bundle before it. Requests wait for this (503 "starting"); a refusal here serves nothing.
+      await recordServedBundle(store, served, opts.allowRollbackTo);
       const deps = { model, store, publicUrl, publicUrlConfigured, listenHost: opts.host, log, admin };
       if (hostPolicyOf(deps).open) {
         log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
@@ -51,7 +68,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
     });
   } catch (e) {
-    await Promise.all([store.close(), closeModel()]);
+    await closeAll();
     throw e;
   }
   const address = server.address() as AddressInfo;
@@ -66,7 +83,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
         server.close(() => resolve());
         server.closeAllConnections?.();
       });
-      await Promise.all([closeModel(), opts.store ? undefined : store.close()]);
+      await closeAll();
     },
   };
 }
@@ -85,7 +102,7 @@ async function openStore(redisUrl: string | undefined, keyPrefix: string | undef
 }
 
 /** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
-export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
+export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream' | 'allowDevelopment' | 'log'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
   const trusted: TrustedKey[] = [];
   for (const text of opts.bundlePublicKeys) {
     try {
@@ -100,6 +117,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
   }
   const verified = await verifyBundle(opts.bundle, trusted);
   if (!verified.ok) throw new RuntimeBootError(verified.code, verified.message, BOOT_EXIT[verified.code], verified.hint);
+  checkDevelopmentProjects(verified.payload.config, opts.allowDevelopment, opts.log);
 
   let keySet: RuntimeKeySet | undefined;
   if (opts.runtimeKeys !== undefined) {

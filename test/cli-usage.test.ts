@@ -307,6 +307,29 @@ describe('tengine serve', () => {
     process.emit('SIGINT');
     expect(await running).toBe(0);
   });
+
+  it('a bundle with a development project: DEVELOPMENT_BUNDLE, exit 19; --allow-development serves it; the other overrides are parsed', async () => {
+    const files = await generateKeyFiles();
+    await writeKeyFiles(dir, files, { force: false });
+    await writeFile(path.join(dir, 'tengine.config.yaml'), 'version: 1\nprojects:\n  - id: sandbox\n    environment: development\n');
+    expect((await cli(['build', '--key', 'bundle-signing.key.pem'])).code).toBe(0);
+    const args = ['serve', '--bundle', path.join(dir, 'tengine.bundle.json'), '--bundle-public-key', path.join(dir, 'bundle-signing.pub.pem'), '--port', '0'];
+    const refused = await cli(args);
+    expect(refused.code).toBe(19);
+    expectCliError(refused, 'DEVELOPMENT_BUNDLE');
+    expect(refused.err).toContain('"sandbox"');
+    const badDigest = await cli([...args, '--allow-development', '--allow-rollback-to', 'v1.2']);
+    expect(badDigest.code).toBe(2);
+    expectCliError(badDigest, 'USAGE');
+
+    const m = memoryIo({ cwd: dir, env: {} });
+    const running = runCli([...args, '--allow-development', '--allow-evicting-store'], m.io);
+    for (let i = 0; i < 100 && !m.buf.err.includes('tengine: serving'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(m.buf.err).toMatch(/"event":"development_projects"/);
+    expect(m.buf.err).toContain('tengine: serving http://127.0.0.1:');
+    process.emit('SIGINT');
+    expect(await running).toBe(0);
+  });
 });
 
 describe('the real process', () => {

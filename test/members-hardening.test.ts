@@ -47,8 +47,9 @@ function config(upstreamUrl: string): TengineConfig {
 beforeAll(async () => {
   key = generateAssertionKey('ES256', 'crm-v1');
   upstream = await startUpstream();
-  // A production project whose upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
-  const built = await inProcessApp(config(upstream.url), {}, { upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
+  // The `dev` project exercises member_external_id, which only development deployments serve; the production
+  // project's upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  const built = await inProcessApp(config(upstream.url), {}, { allowDevelopment: true, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
   closers.push(built.close);
   app = built.app;
   apiKey = built.apiKeys['crm/backend']!;

@@ -86,8 +86,9 @@ beforeAll(async () => {
   for (const alg of ASSERTION_ALGS) keys[alg] = generateAssertionKey(alg, `crm-${alg.toLowerCase()}-v1`);
   otherKey = generateAssertionKey('ES256', 'other-backend-v1');
   upstream = await startUpstream();
-  // Production projects whose upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
-  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
+  // The `dev` project exercises member_external_id, which only development deployments serve; the production
+  // project's upstream is on loopback: see LOOPBACK_UPSTREAMS_IN_PRODUCTION.
+  const built = await inProcessApp(config(upstream.url), {}, { now: () => Date.now() + clockOffsetMs, allowDevelopment: true, upstream: LOOPBACK_UPSTREAMS_IN_PRODUCTION });
   closers.push(built.close);
   app = built.app;
   crmKey = built.apiKeys['crm/backend']!;
@@ -487,7 +488,7 @@ describe('revocation and signing-key rotation', () => {
   });
 
   async function build(cfg: TengineConfig, runtimeKeys: string, now?: () => number) {
-    const built = await inProcessApp(cfg, {}, { runtimeKeys, ...(now ? { now } : {}) });
+    const built = await inProcessApp(cfg, {}, { runtimeKeys, allowDevelopment: true, ...(now ? { now } : {}) }); // config() has a `dev` project
     closers.push(built.close);
     return built;
   }

@@ -206,7 +206,7 @@ function config(base: string, deadPort: number): TengineConfig {
 beforeAll(async () => {
   target = await startUpstream();
   upstream = await startUpstream((req, _body, res) => route(req.url ?? '', res));
-  const started = await startTestRuntimeWith(config(upstream.url, await closedPort()));
+  const started = await startTestRuntimeWith(config(upstream.url, await closedPort()), { allowDevelopment: true }); // loopback upstreams
   runtime = started.runtime;
   apiKey = started.apiKeys['alpha/backend']!;
   client = new Client({ name: 'tengine-bad-upstream', version: '0.0.0' });

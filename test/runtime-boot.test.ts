@@ -1,111 +1,43 @@
 // Boot through the real process entry (`node --import tsx runtime/main.ts`), as an orchestrator runs it: every refused
 // boot exits with the code docs/operations.md gives for the printed error code, and prints exactly one error line plus
 // one hint line, never a stack trace. The success case logs `listening`, serves /readyz and exits 0 on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_EXIT } from '../runtime/load/boot-exit-codes.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
 import { generatePemKeyPair, tempDir } from './fixtures/bundle-fixtures.js';
 import { deploy } from './fixtures/runtime-harness.js';
+import { DOC_EXIT_CODES, expectRefusal, killRuntimeProcesses, runRuntimeProcess as run, startRuntimeProcess as start, stopRuntimeProcess, waitForListening } from './fixtures/runtime-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = path.join(ROOT, 'runtime', 'main.ts');
 const SECRET_ENV = 'TNG_BOOT_TEST_UPSTREAM_SECRET';
 
-/** Exit code → codes, read from the table in docs/operations.md ("| 14 | `BUNDLE_SIGNATURE_INVALID` | ..."). */
-const DOC_EXIT_CODES: Map<number, string[]> = (() => {
-  const map = new Map<number, string[]>();
-  const text = readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
-  for (const m of text.matchAll(/^\|\s*(\d+)\s*\|([^|]*)\|/gm)) {
-    const codes = [...m[2]!.matchAll(/`([A-Z_]+)`/g)].map((c) => c[1]!);
-    if (codes.length > 0) map.set(Number(m[1]), codes);
-  }
-  return map;
-})();
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const children = new Set<ChildProcess>();
 let dir: string;
 let cleanup: () => Promise<void>;
 const files: Record<string, string> = {};
 let goodBundle: Uint8Array;
 let apiKey: string;
 let blocker: Server | undefined;
-
-/** The environment of a spawned runtime: no TENGINE_* variables leak in from the test run. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...extra };
-}
-
-function start(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** Runs the runtime to completion (killed after 20 s, which fails the test through the exit code). */
-function run(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  const child = start(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) => {
-    child.once('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Checks the documented failure shape and returns the printed code. */
-function expectRefusal(expect: ExpectStatic, out: Exit, exitCode: number, code: string | readonly string[]): string {
-  const lines = out.stderr.replace(/\n$/, '').split('\n');
-  expect(lines, out.stderr).toHaveLength(2);
-  const m = /^tengine runtime: error ([A-Z_]+): (\S.*)$/.exec(lines[0]!);
-  expect(m, lines[0]).not.toBeNull();
-  expect(lines[1]).toMatch(/^ {2}hint: \S/);
-  expect(out.stderr).not.toMatch(/^\s+at /m); // no stack frames
-  expect(out.stderr).not.toMatch(/\.ts:\d+/);
-  expect(out.stdout).toBe('');
-  const printed = m![1]!;
-  if (typeof code === 'string') expect(printed).toBe(code);
-  else expect(code).toContain(printed);
-  expect(out.signal).toBeNull();
-  expect(out.code).toBe(exitCode);
-  // The pairing of exit code and printed code is the documented contract (docs/operations.md) and BOOT_EXIT's.
-  expect(DOC_EXIT_CODES.get(exitCode), `docs/operations.md row for exit ${exitCode}`).toContain(printed);
-  return printed;
-}
+let sandboxKey: string;
+let mixedAlphaKey: string;
 
 function toolCfg(extra: Partial<Tool> = {}): Tool {
   return {
     name: 'echo',
     description: 'Echo',
     input_schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    base_url: 'http://127.0.0.1:9',
+    base_url: 'https://upstream.invalid',
     http_method: 'GET',
     endpoint_path: '/echo/{id}',
     ...extra,
   };
 }
 
-function cfg(tools: Tool[]): TengineConfig {
-  return { version: 1, projects: [{ id: 'alpha', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }], tools }] };
+/** A production config, as a production runtime serves (no tool is called: the upstream never answers). */
+function cfg(tools: Tool[], environment: 'production' | 'development' = 'production'): TengineConfig {
+  return { version: 1, projects: [{ id: 'alpha', environment, integrations: [{ id: 'backend', kind: 'api_key' }], tools }] };
 }
 
 beforeAll(async () => {
@@ -114,6 +46,10 @@ beforeAll(async () => {
   goodBundle = good.bundle;
   apiKey = good.apiKeys['alpha/backend']!;
   const secretEnv = await deploy(cfg([toolCfg({ auth_strategy: 'static_bearer', auth_secret_env: SECRET_ENV })]));
+  // A production project next to a development one, as examples/multi-project has.
+  const mixed = await deploy({ version: 1, projects: [...cfg([toolCfg()]).projects!, { id: 'sandbox', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }] }] });
+  sandboxKey = mixed.apiKeys['sandbox/backend']!;
+  mixedAlphaKey = mixed.apiKeys['alpha/backend']!;
   const bundleText = Buffer.from(good.bundle).toString('utf8');
 
   // One base64url character inside the signed payload changed to another valid one: still a well-formed,
@@ -136,12 +72,14 @@ beforeAll(async () => {
   await write('reformatted.json', bundleText.replace(/^\{/, '{ '));
   await write('secret-env.json', secretEnv.bundle);
   await write('secret-env.pub.pem', secretEnv.publicPem);
+  await write('mixed.json', mixed.bundle);
+  await write('mixed.pub.pem', mixed.publicPem);
   files.directory = path.join(dir, 'a-directory');
   await mkdir(files.directory);
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  killRuntimeProcesses();
   await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
   await cleanup?.();
 });
@@ -156,9 +94,9 @@ describe.concurrent('refused boots: exit code, one error line and a hint (docs/o
   });
 
   it('an unreadable bundle path (missing file, a directory): exit 3, BUNDLE_UNREADABLE', async ({ expect }) => {
-    for (const p of [path.join(dir, 'does-not-exist.json'), files.directory!]) {
-      expectRefusal(expect, await run(['--bundle', p, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0']), 3, 'BUNDLE_UNREADABLE');
-    }
+    // Side by side rather than one after the other: on a loaded machine two boots in a row can near the test timeout.
+    const outs = await Promise.all([path.join(dir, 'does-not-exist.json'), files.directory!].map((p) => run(['--bundle', p, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0'])));
+    for (const out of outs) expectRefusal(expect, out, 3, 'BUNDLE_UNREADABLE');
   });
 
   it('a bundle signed by a key that is not trusted: exit 12, BUNDLE_KEY_UNKNOWN', async ({ expect }) => {
@@ -194,32 +132,63 @@ describe.concurrent('refused boots: exit code, one error line and a hint (docs/o
   it('a malformed --port: exit 2, BAD_PORT', async ({ expect }) => {
     expectRefusal(expect, await run(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '80x']), 2, 'BAD_PORT');
   });
+
+  it('a bundle holding an environment: development project: exit 19, DEVELOPMENT_BUNDLE, naming it and the flag', async ({ expect }) => {
+    // Issue 8 defect 5: a production runtime served it, and its member_external_id exchange minted sessions.
+    const out = await run(['--bundle', files['mixed.json']!, '--bundle-public-key', files['mixed.pub.pem']!, '--port', '0']);
+    expectRefusal(expect, out, 19, 'DEVELOPMENT_BUNDLE');
+    expect(out.stderr).toContain('"sandbox"');
+    expect(out.stderr).not.toContain('"alpha"');
+    expect(out.stderr).toContain('--allow-development');
+  });
+
+  it('TENGINE_ALLOW_DEVELOPMENT=yes: exit 2, USAGE naming the variable (an override is never guessed)', async ({ expect }) => {
+    const out = await run(['--bundle', files['mixed.json']!, '--bundle-public-key', files['mixed.pub.pem']!, '--port', '0'], { TENGINE_ALLOW_DEVELOPMENT: 'yes' });
+    expectRefusal(expect, out, 2, 'USAGE');
+    expect(out.stderr).toContain('TENGINE_ALLOW_DEVELOPMENT "yes" is not true or false');
+  });
+
+  it('--allow-rollback-to with something that is not a digest: exit 2, USAGE', async ({ expect }) => {
+    const out = await run(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--port', '0', '--allow-rollback-to', 'latest']);
+    expectRefusal(expect, out, 2, 'USAGE');
+    expect(out.stderr).toContain('--allow-rollback-to "latest" is not a bundle digest');
+  });
+});
+
+describe('a development bundle with the development flag (what tengine dev does)', () => {
+  it('--allow-development: boots, warns naming the development project, and member_external_id mints there only', async () => {
+    const child = start(['--bundle', files['mixed.json']!, '--bundle-public-key', files['mixed.pub.pem']!, '--host', '127.0.0.1', '--port', '0', '--allow-development']);
+    const { listening, entries } = await waitForListening(child);
+    try {
+      expect(entries.find((e) => e.event === 'development_projects')).toMatchObject({ level: 'warn', projects: ['sandbox'] });
+      const exchange = (body: unknown) =>
+        fetch(`${listening.url as string}/api/v1/mcp/session-token`, { method: 'POST', headers: { authorization: `Bearer ${sandboxKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const minted = await exchange({ member_external_id: 'dev-user' });
+      expect(minted.status).toBe(200);
+      expect(await minted.json()).toMatchObject({ project_id: 'sandbox', member_id: 'dev-user' });
+      const production = await fetch(`${listening.url as string}/api/v1/mcp/session-token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${mixedAlphaKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ member_external_id: 'dev-user' }),
+      });
+      expect(await production.json()).toMatchObject({ code: 'EXTERNAL_ID_DISABLED' });
+    } finally {
+      expect(await stopRuntimeProcess(child)).toEqual({ code: 0, signal: null });
+    }
+  });
+});
+
+describe('the exit code table', () => {
+  it('docs/operations.md lists every code of BOOT_EXIT in the row of its exit code', () => {
+    for (const [code, exit] of Object.entries(BOOT_EXIT)) expect(DOC_EXIT_CODES.get(exit), `${code} (${exit})`).toContain(code);
+  });
 });
 
 describe('a good boot', () => {
   it('logs `listening` as JSON, answers /readyz with the bundle digest and MCP calls, and exits 0 on SIGTERM', async () => {
     const child = start(['--bundle', files['bundle.json']!, '--bundle-public-key', files['bundle.pub.pem']!, '--host', '127.0.0.1', '--port', '0']);
-    let stderr = '';
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const listening = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr: ${stderr}`)), 15_000);
-      child.stderr!.on('data', (c: Buffer) => {
-        stderr += c.toString('utf8');
-        for (const line of stderr.split('\n').slice(0, -1)) {
-          let entry: Record<string, unknown>;
-          try {
-            entry = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            continue;
-          }
-          if (entry.event === 'listening') {
-            clearTimeout(timer);
-            resolve(entry);
-          }
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening; stderr: ${stderr}`)));
-    });
+    const { listening, stderr } = await waitForListening(child);
     expect(listening).toMatchObject({ level: 'info', event: 'listening' });
     expect(typeof listening.time).toBe('string');
     const url = listening.url as string;
@@ -249,7 +218,7 @@ describe('a good boot', () => {
     expect(child.kill('SIGTERM')).toBe(true);
     expect(await exited).toEqual({ code: 0, signal: null });
     // Only JSON log lines on stderr; no stack trace.
-    for (const line of stderr.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
-    expect(stderr).not.toMatch(/^\s+at /m);
+    for (const line of stderr().split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(stderr()).not.toMatch(/^\s+at /m);
   });
 });

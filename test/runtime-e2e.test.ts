@@ -98,7 +98,7 @@ beforeAll(async () => {
       res.end(JSON.stringify({ method: req.method, url }));
     }
   });
-  const started = await startTestRuntimeWith(config(upstream.url));
+  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
   runtime = started.runtime;
   keyAlpha = started.apiKeys['alpha/backend']!;
   keyBeta = started.apiKeys['beta/backend']!;

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const CONFIG: TengineConfig = {
   version: 1,
-  projects: [{ id: 'crm', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }] }],
+  projects: [{ id: 'crm', environment: 'production', integrations: [{ id: 'backend', kind: 'api_key' }] }],
 };
 
 describe('boot errors never print the Redis password (docs/storage.md: URLs without user, password or query)', () => {

@@ -3,14 +3,14 @@ import { generateKeyFiles, KEY_FILE_NAMES } from '../cli/keys/generate-keys.js';
 import { RuntimeBootError } from '../runtime/boot-types.js';
 import { resolveRuntimeOptions } from '../runtime/options.js';
 import { loadModel } from '../runtime/start.js';
-import { deploy, twoProjectConfig } from './fixtures/runtime-harness.js';
+import { deploy } from './fixtures/runtime-harness.js';
 
 describe('boot refuses settings that would weaken key custody or hide mistakes', () => {
   it('KEY_FILE_INVALID (exit 4) when the runtime token key is also trusted as a bundle key', async () => {
     const files = await generateKeyFiles();
     const runtimeKeys = files.find((f) => f.name === KEY_FILE_NAMES.runtimeKeys)!.contents;
     const runtimePub = files.find((f) => f.name === KEY_FILE_NAMES.runtimePub)!.contents;
-    const d = await deploy(twoProjectConfig('http://127.0.0.1:9'));
+    const d = await deploy({ version: 1, projects: [{ id: 'alpha', environment: 'production', integrations: [{ id: 'backend', kind: 'api_key' }] }] });
     const err = await loadModel({ bundle: d.bundle, bundlePublicKeys: [d.publicPem, runtimePub], runtimeKeys, env: {} }).then(
       () => undefined,
       (e: unknown) => e,

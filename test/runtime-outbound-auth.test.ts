@@ -174,6 +174,7 @@ beforeAll(async () => {
   const started = await startTestRuntimeWith(config(upstream.url, jwe), {
     env: { UPSTREAM_BEARER_TOKEN: BEARER_ENV_SECRET, UPSTREAM_HMAC_SECRET: HMAC_ENV_SECRET },
     runtimeKeys: privateKeys,
+    allowDevelopment: true, // loopback upstream
   });
   runtime = started.runtime;
   apiKey = started.apiKeys['alpha/backend']!;

@@ -46,7 +46,7 @@ async function serve(base: string, tools: Partial<Tool>[], runtime: TengineConfi
       },
     ],
   };
-  const built = await inProcessApp(config);
+  const built = await inProcessApp(config, {}, { allowDevelopment: true }); // loopback upstreams
   cleanups.push(built.close);
   const key = built.apiKeys['alpha/backend']!;
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<ToolResultJson> => {

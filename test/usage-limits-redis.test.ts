@@ -108,7 +108,8 @@ describe.skipIf(skip)('usage limits on Redis are exact', () => {
   /** A real runtime on a loopback port over `store`, logging into `logs`. */
   async function runtime(config: TengineConfig, store: Store, logs: Record<string, unknown>[] = []) {
     const d = await deploy(config);
-    const r = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, store, log: (e) => logs.push(e) });
+    // A development project: its upstream listens on loopback.
+    const r = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, store, log: (e) => logs.push(e), allowDevelopment: true });
     runtimes.push(r);
     return { mcpUrl: r.mcpUrl, apiKey: d.apiKeys['alpha/backend']! };
   }
@@ -123,7 +124,7 @@ describe.skipIf(skip)('usage limits on Redis are exact', () => {
 
   /** The in-process app (the same MCP handler and dispatch as a listening runtime) over `store`. */
   async function app(config: TengineConfig, store: Store, now?: () => number): Promise<Call> {
-    const built = await inProcessApp(config, {}, { store, ...(now ? { now } : {}) });
+    const built = await inProcessApp(config, {}, { store, allowDevelopment: true, ...(now ? { now } : {}) }); // loopback upstream
     closers.push(built.close);
     return appCall(built.app, built.apiKeys['alpha/backend']!);
   }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { RuntimeBootError, resolveRuntimeOptions, startRuntime } from '../../runtime/start.js';
+import { RuntimeBootError, resolveRuntimeOptions, startRuntime, type RuntimeFlags } from '../../runtime/start.js';
 import { CliError, type CliIo } from '../io.js';
-
 
 /** `tengine serve --bundle FILE`: starts the runtime through its public entry point and runs until a signal. */
 export function registerServeCommand(program: Command, io: CliIo): void {
@@ -15,7 +14,10 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--port <port>', 'port ($TENGINE_PORT, default 8080)')
     .option('--public-url <url>', 'URL clients reach this runtime at ($TENGINE_PUBLIC_URL)')
     .option('--log-level <level>', 'debug, info, warn or error ($TENGINE_LOG_LEVEL, default info)')
-    .action(async (flags: { bundle?: string; bundlePublicKey?: string[]; runtimeKeys?: string; host?: string; port?: string; publicUrl?: string; logLevel?: string }) => {
+    .option('--allow-development', 'serve a bundle holding environment: development projects ($TENGINE_ALLOW_DEVELOPMENT=true); never on a runtime real users reach')
+    .option('--allow-rollback-to <digest>', 'serve this older bundle although a newer one was already served: its sha256:<hex> digest ($TENGINE_ALLOW_ROLLBACK_TO)')
+    .option('--allow-evicting-store', 'boot although Redis may evict keys (maxmemory-policy other than noeviction) ($TENGINE_ALLOW_EVICTING_STORE=true)')
+    .action(async (flags: RuntimeFlags) => {
       let running;
       let bind: { host: string; port: number };
       try {

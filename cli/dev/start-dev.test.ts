@@ -84,7 +84,8 @@ describe('startDev (with a stand-in runtime)', () => {
     expect(calls).toHaveLength(1);
     const { opts, payload } = calls[0]!;
     expect(Buffer.from(opts.bundle).equals(bundle)).toBe(true);
-    expect(opts).toMatchObject({ host: '127.0.0.1', port: 0 });
+    // The development flag: without it a runtime refuses a bundle of development projects (DEVELOPMENT_BUNDLE).
+    expect(opts).toMatchObject({ host: '127.0.0.1', port: 0, allowDevelopment: true });
     expect(opts.bundlePublicKeys[0]).toBe(await readFile(path.join(dir, '.tengine/dev/keys/bundle-signing.pub.pem'), 'utf8'));
     expect(JSON.parse(opts.runtimeKeys!).keys.length).toBe(2);
 

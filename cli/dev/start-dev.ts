@@ -110,6 +110,8 @@ export async function startDev(options: DevOptions, io: CliIo): Promise<DevSessi
       host: LOOPBACK,
       port,
       env,
+      // The one place that serves development projects on purpose; a production runtime refuses them.
+      allowDevelopment: true,
       log: devLogSink((t) => io.err(t), options.logFormat ?? 'pretty', io.errColor ?? false),
     }).catch((e: unknown) => {
       throw runtimeError(e, port);

@@ -21,8 +21,9 @@ describe('GET /api/v1/admin/surface (for tengine plan --against runtime:)', () =
     jwe = await encryptSecret(new TextEncoder().encode(PLAINTEXT), await loadEncryptionKey(publicKeys));
     const cfg = twoProjectConfig('http://127.0.0.1:9');
     Object.assign(cfg.projects![0]!.tools![0]!, { auth_strategy: 'static_bearer', encrypted_auth_secret: jwe });
-    const a = await inProcessApp(cfg, {}, { adminToken: ADMIN, runtimeKeys });
-    const b = await inProcessApp(cfg, {}, { runtimeKeys });
+    // twoProjectConfig's projects are development ones (loopback upstreams).
+    const a = await inProcessApp(cfg, {}, { adminToken: ADMIN, runtimeKeys, allowDevelopment: true });
+    const b = await inProcessApp(cfg, {}, { runtimeKeys, allowDevelopment: true });
     app = a.app;
     disabled = b.app;
     closers.push(a.close, b.close);

@@ -97,7 +97,7 @@ describe('usage limits at /mcp (429 USAGE_LIMIT_EXCEEDED)', () => {
     Object.assign(alpha.tools![0]!, { usage_limits: [{ limit: 2, window: '1m', per: 'integration' }] });
     // The windows run on the store's clock: the test moves that clock.
     store = createMemoryStore({ now: () => now });
-    const built = await inProcessApp(cfg, {}, { now: () => now, store });
+    const built = await inProcessApp(cfg, {}, { now: () => now, store, allowDevelopment: true }); // loopback upstream
     app = built.app;
     key = built.apiKeys['alpha/backend']!;
     close = built.close;
