@@ -64,7 +64,8 @@ beforeAll(async () => {
       },
     ],
   };
-  const started = await startTestRuntime(config);
+  // A development project: its upstream listens on loopback.
+  const started = await startTestRuntime(config, {}, { allowDevelopment: true });
   runtime = started.runtime;
   apiKey = started.apiKeys['crm/backend']!;
 });

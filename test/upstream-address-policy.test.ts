@@ -47,7 +47,9 @@ function refusedTools(): Tool[] {
 /** Starts a runtime serving `projects` (each with an API-key integration) and connects an SDK client per project. */
 async function serve(projects: Project[], lookup?: UpstreamLookup): Promise<Record<string, Client>> {
   const config: TengineConfig = { version: 1, projects: projects.map((p) => ({ ...p, integrations: [{ id: 'backend', kind: 'api_key' }] })) };
-  const { runtime, apiKeys } = await startTestRuntimeWith(config, lookup ? { upstream: { lookup } } : {});
+  // Some runs put a development project next to the production ones, to show it still reaches loopback.
+  const allowDevelopment = projects.some((p) => p.environment === 'development');
+  const { runtime, apiKeys } = await startTestRuntimeWith(config, { allowDevelopment, ...(lookup ? { upstream: { lookup } } : {}) });
   runtimes.push(runtime);
   const out: Record<string, Client> = {};
   for (const p of projects) {
