@@ -3,8 +3,8 @@ import { re2Property } from './unicode-properties.js';
 /** RE2 source with the meaning of an ECMAScript pattern, or why the linear engine cannot express it. */
 export type Re2Translation = { ok: true; source: string } | { ok: false; reason: string };
 
-/** How letters compare: exactly, ASCII letters in either case (the `i` flag without `u`), or Unicode case folding (`iu`). */
-export type CaseMode = 'exact' | 'ascii' | 'unicode';
+/** How letters compare: exactly, or ASCII letters in either case (what the `i` flag does without `u`). */
+export type CaseMode = 'exact' | 'ascii';
 
 type Range = readonly [number, number];
 
@@ -230,5 +230,5 @@ export function ecmaScriptToRe2(pattern: string, caseMode: CaseMode = 'exact'): 
     if (e instanceof Refusal) return { ok: false, reason: e.message };
     throw e;
   }
-  return { ok: true, source: caseMode === 'unicode' ? `(?i)${out}` : out };
+  return { ok: true, source: out };
 }

@@ -33,7 +33,7 @@ export interface LinearRegExp {
  * PatternNotLinearError when it is valid but needs backtracking or exceeds RE2's limits (e.g. a repeat over 1000).
  */
 export function compileLinear(pattern: string, caseMode: CaseMode = 'exact'): LinearRegExp {
-  new RegExp(pattern, caseMode === 'unicode' ? 'iu' : 'u');
+  new RegExp(pattern, 'u');
   const t = ecmaScriptToRe2(pattern, caseMode);
   if (!t.ok) throw new PatternNotLinearError(pattern, t.reason);
   let re: RE2JS;
@@ -43,7 +43,7 @@ export function compileLinear(pattern: string, caseMode: CaseMode = 'exact'): Li
     const why = (e as Error).message.replace(/^error parsing regexp: /, '');
     throw new PatternNotLinearError(pattern, why.startsWith('invalid repeat count') ? `${why} (the linear engine allows at most 1000 repetitions, nested repeats multiplied)` : why);
   }
-  const flags = caseMode === 'exact' ? 'u' : caseMode === 'ascii' ? 'i' : 'iu';
+  const flags = caseMode === 'exact' ? 'u' : 'i';
   const text = `/${pattern}/${flags}`;
   return { source: pattern, flags, test: (input) => re.test(input), toString: () => text };
 }
@@ -60,8 +60,9 @@ export function checkLinearPattern(pattern: string): { ok: true } | { ok: false;
 }
 
 /**
- * Ajv's `code.regExp` engine (used for `pattern`, `patternProperties` and so `propertyNames: {pattern}`): compiles
- * each distinct pattern once. Ajv passes the `u` flag (its `unicodeRegExp` default); no other flag is expected.
+ * Ajv's `code.regExp` engine (used for `pattern`, `patternProperties` and so `propertyNames: {pattern}`), called
+ * when Ajv compiles a schema, never per validation. Ajv passes the `u` flag (its `unicodeRegExp` default); no other
+ * flag is expected.
  */
 export const linearRegExp = Object.assign(
   (pattern: string, flags: string): LinearRegExp => {

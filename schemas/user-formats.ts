@@ -2,7 +2,7 @@ import type { Ajv, FormatDefinition } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
-import { compileLinear } from './linear-regexp.js';
+import { compileLinear, type LinearRegExp } from './linear-regexp.js';
 
 // ajv-formats ships CommonJS with a default export; under NodeNext the callable sits on `.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv | Ajv2020) => unknown;
@@ -25,14 +25,30 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 /** RFC 3986 URI, copied from ajv-formats 3.0.1 (src/formats.ts, `URI`), where it is not exported. */
 const URI = /^(?:[a-z][a-z0-9+\-.]*:)(?:\/?\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:]|%[0-9a-f]{2})*@)?(?:\[(?:(?:(?:(?:[0-9a-f]{1,4}:){6}|::(?:[0-9a-f]{1,4}:){5}|(?:[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){4}|(?:(?:[0-9a-f]{1,4}:){0,1}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){3}|(?:(?:[0-9a-f]{1,4}:){0,2}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){2}|(?:(?:[0-9a-f]{1,4}:){0,3}[0-9a-f]{1,4})?::[0-9a-f]{1,4}:|(?:(?:[0-9a-f]{1,4}:){0,4}[0-9a-f]{1,4})?::)(?:[0-9a-f]{1,4}:[0-9a-f]{1,4}|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?))|(?:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4})?::[0-9a-f]{1,4}|(?:(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4})?::)|[Vv][0-9a-f]+\.[a-z0-9\-._~!$&'()*+,;=:]+)\]|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?)|(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})*)(?::\d*)?(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*|\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)?|(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)(?:\?(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?(?:#(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?$/i;
 const NOT_URI_FRAGMENT = /\/|:/;
-const uriPattern = compileLinear(URI.source, 'ascii');
 
-const uriReferencePattern = compileLinear((fullFormats['uri-reference'] as RegExp).source, 'ascii');
+const lazy: (() => unknown)[] = [];
 
 /**
- * ajv-formats' `url` (dperini's URL regex) without its lookaheads: in it they only apply to the dotted-quad branch,
- * where they refuse 10/8, 127/8, 169.254/16, 192.168/16 and 172.16/12. Those exclusions are spelled out instead: the
- * first two octets of a public address are any allowed pair except the excluded ones.
+ * A format pattern compiled on first use (or by warmUserFormats): compiling the URI patterns takes tens of
+ * milliseconds, which every CLI command would otherwise pay at startup without ever checking a format.
+ */
+function lazyLinear(source: string, caseMode: 'exact' | 'ascii' = 'exact'): { test(s: string): boolean } {
+  let re: LinearRegExp | undefined;
+  const pattern = { test: (s: string) => (re ??= compileLinear(source, caseMode)).test(s) };
+  lazy.push(() => (re ??= compileLinear(source, caseMode)));
+  return pattern;
+}
+
+const uriPattern = lazyLinear(URI.source, 'ascii');
+const uriReferencePattern = lazyLinear((fullFormats['uri-reference'] as RegExp).source, 'ascii');
+
+/**
+ * ajv-formats' `url` (dperini's URL regex, flags `iu`) without its lookaheads: in it they only apply to the
+ * dotted-quad branch, where they refuse 10/8, 127/8, 169.254/16, 192.168/16 and 172.16/12. Those exclusions are
+ * spelled out instead: the first two octets of a public address are any allowed pair except the excluded ones.
+ * Case-insensitivity is spelled out too (RE2 folding the \u00a1-\uffff ranges costs 0.2 s to compile): letters
+ * in both cases, and `ſ` (U+017F), which Unicode case folding makes equal to `s` in "https". Nothing else in the
+ * pattern folds: the ranges already hold every character whose case partner is in them.
  */
 const O23 = '(?:1?\\d{1,2}|2[0-4]\\d|25[0-5])';
 const O4 = '(?:[1-9]\\d?|1\\d\\d|2[0-4]\\d|25[0-4])';
@@ -46,14 +62,15 @@ const PUBLIC_IPV4 =
     '172\\.(?:\\d|0\\d|1[0-5]|3[2-9]|[4-9]\\d|1\\d\\d|2[0-4]\\d|25[0-5])', // not 172.16-172.31
   ].join('|') +
   `)\\.${O23}\\.${O4}`;
-const HOST_NAME = '(?:(?:[a-z0-9\\u{00a1}-\\u{ffff}]+-)*[a-z0-9\\u{00a1}-\\u{ffff}]+)(?:\\.(?:[a-z0-9\\u{00a1}-\\u{ffff}]+-)*[a-z0-9\\u{00a1}-\\u{ffff}]+)*(?:\\.(?:[a-z\\u{00a1}-\\u{ffff}]{2,}))';
-const urlPattern = compileLinear(`^(?:https?|ftp):\\/\\/(?:\\S+(?::\\S*)?@)?(?:${PUBLIC_IPV4}|${HOST_NAME})(?::\\d{2,5})?(?:\\/[^\\s]*)?$`, 'unicode');
+const LABEL = '(?:[a-zA-Z0-9\\u{00a1}-\\u{ffff}]+-)*[a-zA-Z0-9\\u{00a1}-\\u{ffff}]+';
+const HOST_NAME = `(?:${LABEL})(?:\\.${LABEL})*(?:\\.(?:[a-zA-Z\\u{00a1}-\\u{ffff}]{2,}))`;
+const urlPattern = lazyLinear(`^(?:[hH][tT][tT][pP][sS\\u{17f}]?|[fF][tT][pP]):\\/\\/(?:\\S+(?::\\S*)?@)?(?:${PUBLIC_IPV4}|${HOST_NAME})(?::\\d{2,5})?(?:\\/[^\\s]*)?$`);
 
 /**
  * ajv-formats' `duration` (RFC 3339 appendix A) without lookarounds: `P(?!$)` becomes "something follows the P",
  * and `T(?=\d)(H)?(M)?(S)?` becomes "T and at least one of H, M, S, in that order".
  */
-const durationPattern = compileLinear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
+const durationPattern = lazyLinear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
 
 /** ajv-formats' own definition of a string format (validator and, for dates and times, the comparison). */
 function ajvFormat(name: 'date' | 'time' | 'iso-time' | 'date-time' | 'iso-date-time'): FormatDefinition<string> {
@@ -86,6 +103,11 @@ export const LINEAR_FORMATS: Record<string, FormatDefinition<string>> = {
   'date-time': dateTime('time', 'date-time'),
   'iso-date-time': dateTime('iso-time', 'iso-date-time'),
 };
+
+/** Compiles the format patterns now, so that no tool call pays for it (the runtime calls it when a bundle loads). */
+export function warmUserFormats(): void {
+  for (const compile of lazy) compile();
+}
 
 /** Adds the formats user schemas may use: ajv-formats (full mode, with formatMinimum & co.) with the linear replacements. */
 export function addUserFormats(ajv: Ajv | Ajv2020): void {

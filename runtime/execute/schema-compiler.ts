@@ -2,6 +2,7 @@ import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../schemas/ajv.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
+import { warmUserFormats } from '../../schemas/user-formats.js';
 import type { SchemaCompiler } from './types.js';
 
 // Same dialect detection as the CLI's TNG209 check, so a schema the CLI accepted compiles here the same way.
@@ -19,6 +20,8 @@ export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
  * TNG229), so that only happens for a hand-built bundle, and the boot refuses it as BUNDLE_PAYLOAD_INVALID.
  */
 export function createSchemaCompiler(): SchemaCompiler {
+  // The format patterns compile lazily; a bundle load, not the first tool call using a format, pays for them.
+  warmUserFormats();
   const cache = new Map<string, SchemaValidator>();
   let ajv2020: Ajv2020 | undefined;
   let ajv07: Ajv | undefined;
