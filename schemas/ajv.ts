@@ -1,9 +1,12 @@
+import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import configSchema from './config.schema.json' with { type: 'json' };
 import fragmentSchema from './config-fragment.schema.json' with { type: 'json' };
 import bundleSchema from './bundle.schema.json' with { type: 'json' };
+import { linearRegExp } from './linear-regexp.js';
+import { addUserFormats } from './user-formats.js';
 
 export type { ErrorObject, ValidateFunction };
 
@@ -14,13 +17,25 @@ export const CONFIG_SCHEMA_ID = configSchema.$id;
 export const FRAGMENT_SCHEMA_ID = fragmentSchema.$id;
 export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
 
+/**
+ * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
+ * `patternProperties` key run on the linear-time engine (a tool argument must never cost more than linear time).
+ */
+const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
+
 /** Creates an Ajv (2020-12) for user-supplied JSON Schemas (tool input/output schemas). */
 export function createUserSchemaAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: true, code: { optimize: 1 } });
-  addFormats(ajv);
+  const ajv = new Ajv2020(USER_SCHEMA_OPTIONS);
+  addUserFormats(ajv);
   return ajv;
 }
 
+/** The same for user schemas that declare draft-07 in `$schema`. */
+export function createDraft07UserSchemaAjv(): Ajv {
+  const ajv = new Ajv(USER_SCHEMA_OPTIONS);
+  addUserFormats(ajv);
+  return ajv;
+}
 let shared: Ajv2020 | undefined;
 
 /** The Ajv instance holding Tengine's own schemas (config, fragment, bundle), compiled once per process. */

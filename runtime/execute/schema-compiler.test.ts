@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PatternNotLinearError } from '../../schemas/linear-regexp.js';
 import { createSchemaCompiler } from './schema-compiler.js';
 
 describe('createSchemaCompiler', () => {
@@ -51,5 +52,19 @@ describe('createSchemaCompiler', () => {
     const v = createSchemaCompiler().compile({ type: 'object', $defs: { id: { type: 'string', pattern: '^ct_' } }, properties: { id: { $ref: '#/$defs/id' } } });
     expect(v({ id: 'ct_1' }).ok).toBe(true);
     expect(v({ id: 'x' })).toEqual({ ok: false, errors: [{ path: '/id', message: 'must match pattern "^ct_"' }] });
+  });
+
+  it('runs patterns on the linear engine in both dialects: the issue 8 ReDoS argument is refused at once', () => {
+    const c = createSchemaCompiler();
+    const attack = { q: 'a'.repeat(100_000) + '!' };
+    for (const head of [{}, { $schema: 'http://json-schema.org/draft-07/schema#' }]) {
+      const v = c.compile({ ...head, type: 'object', properties: { q: { type: 'string', pattern: '^(\\w+\\s?)*$' } } });
+      expect(v(attack)).toEqual({ ok: false, errors: [{ path: '/q', message: 'must match pattern "^(\\w+\\s?)*$"' }] });
+      expect(v({ q: 'hello world' })).toEqual({ ok: true });
+    }
+  });
+
+  it('throws PatternNotLinearError on a pattern the linear engine refuses (the boot turns it into BUNDLE_PAYLOAD_INVALID)', () => {
+    expect(() => createSchemaCompiler().compile({ type: 'object', properties: { q: { type: 'string', pattern: '^(a)\\1$' } } })).toThrow(PatternNotLinearError);
   });
 });

@@ -1,13 +1,9 @@
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import { createUserSchemaAjv } from '../../schemas/ajv.js';
+import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../schemas/ajv.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
+import { warmUserFormats } from '../../schemas/user-formats.js';
 import type { SchemaCompiler } from './types.js';
-
-// ajv-formats ships CommonJS with a default export; under NodeNext the callable sits on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
 
 // Same dialect detection as the CLI's TNG209 check, so a schema the CLI accepted compiles here the same way.
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
@@ -19,10 +15,13 @@ export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
  * Creates the per-bundle schema compiler: draft 2020-12 by default, draft-07 when `$schema` says so, one compiled
  * validator per distinct schema (keyed by canonical JSON, so key order does not matter). Never coerces types: a
  * model that sends `"5"` for an integer gets an error rather than a silently different request.
- * `compile` throws on a schema Ajv cannot compile; bundles are validated by `tengine validate`, so that is a
- * programmer error surfaced at load time, never per call.
+ * Patterns and formats run in linear time (schemas/ajv.ts). `compile` throws on a schema Ajv cannot compile,
+ * including a pattern the linear engine refuses (PatternNotLinearError); `tengine validate` refuses both (TNG209,
+ * TNG229), so that only happens for a hand-built bundle, and the boot refuses it as BUNDLE_PAYLOAD_INVALID.
  */
 export function createSchemaCompiler(): SchemaCompiler {
+  // The format patterns compile lazily; a bundle load, not the first tool call using a format, pays for them.
+  warmUserFormats();
   const cache = new Map<string, SchemaValidator>();
   let ajv2020: Ajv2020 | undefined;
   let ajv07: Ajv | undefined;
@@ -32,7 +31,7 @@ export function createSchemaCompiler(): SchemaCompiler {
       const hit = cache.get(key);
       if (hit) return hit;
       const draft07 = typeof schema.$schema === 'string' && DRAFT_07.test(schema.$schema);
-      const ajv = draft07 ? (ajv07 ??= createDraft07Ajv()) : (ajv2020 ??= createUserSchemaAjv());
+      const ajv = draft07 ? (ajv07 ??= createDraft07UserSchemaAjv()) : (ajv2020 ??= createUserSchemaAjv());
       // Ajv registers a compiled schema under its `$id`; two different tools reusing one `$id` would collide.
       // The CLI compiles without the top-level `$id` too, so both sides resolve references identically.
       const copy = structuredClone(schema);
@@ -42,13 +41,6 @@ export function createSchemaCompiler(): SchemaCompiler {
       return fn;
     },
   };
-}
-
-function createDraft07Ajv(): Ajv {
-  // The same options as createUserSchemaAjv (no coercion, no defaults), for the older dialect.
-  const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: true, code: { optimize: 1 } });
-  addFormats(ajv);
-  return ajv;
 }
 
 function wrap(validate: ValidateFunction): SchemaValidator {

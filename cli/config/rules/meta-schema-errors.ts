@@ -1,11 +1,16 @@
 import type { ErrorObject } from '../../../schemas/ajv.js';
 import { article, describeValue } from '../schema-diagnostics.js';
 
-/** One problem in a user-supplied JSON Schema: the pointer of the bad value, the object holding it, and why. */
+/**
+ * One problem in a user-supplied JSON Schema: the pointer of the bad value, the object holding it, and why; `code`
+ * when it is not TNG209 (invalid-json-schema), and `key` when the pointer names an object key.
+ */
 export interface SchemaProblem {
   path: string;
   where: string;
   message: string;
+  code?: 'TNG229';
+  key?: boolean;
 }
 
 const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];

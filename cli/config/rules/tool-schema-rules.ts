@@ -1,9 +1,11 @@
-import { Ajv } from 'ajv';
+import type { Ajv } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import { createUserSchemaAjv } from '../../../schemas/ajv.js';
+import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../../schemas/ajv.js';
 import { canonicalJson } from '../../../schemas/canonical-json.js';
+import { checkLinearPattern, PatternNotLinearError } from '../../../schemas/linear-regexp.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
 import { describeMetaSchemaErrors, type SchemaProblem } from './meta-schema-errors.js';
+import { schemaPatterns } from './schema-patterns.js';
 
 type Check = { ok: true } | { ok: false; errors: SchemaProblem[] };
 
@@ -51,20 +53,43 @@ export class UserSchemaChecker {
     const dialect = schema.$schema;
     let ajv: Ajv | Ajv2020;
     if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv();
-    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= new Ajv({ strict: false, validateFormats: false });
+    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= createDraft07UserSchemaAjv();
     else return { ok: false, errors: [{ path: '/$schema', where: '', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
     if (!ajv.validateSchema(schema)) {
       return { ok: false, errors: describeMetaSchemaErrors(schema, ajv.errors ?? []).slice(0, 5) };
     }
+    const patterns = patternProblems(schema);
+    if (patterns.length > 0) return { ok: false, errors: patterns };
     try {
       const copy = structuredClone(schema);
       delete copy.$id;
       ajv.compile(copy);
       return { ok: true };
     } catch (e) {
+      // A pattern the walk did not reach (e.g. under an unknown keyword that a $ref points into) still compiles
+      // on the linear engine, which refuses it here.
+      if (e instanceof PatternNotLinearError) return { ok: false, errors: [{ path: '', where: '', message: e.message, code: 'TNG229' }] };
       return { ok: false, errors: [{ path: '', where: '', message: (e as Error).message.split('\n')[0]! }] };
     }
   }
+}
+
+/**
+ * Every `pattern` and `patternProperties` key the runtime's linear engine would refuse, at its own position:
+ * TNG229 when it needs backtracking, TNG209 when it is not a valid ECMAScript regular expression with the `u` flag
+ * (the meta-schema's `regex` format checks without it).
+ */
+function patternProblems(schema: Record<string, unknown>): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  for (const p of schemaPatterns(schema)) {
+    const r = checkLinearPattern(p.pattern);
+    if (r.ok) continue;
+    const what = p.key ? 'patternProperties key' : 'pattern';
+    if (r.syntax) out.push({ path: p.pointer, where: '', message: `${what} ${JSON.stringify(p.pattern)} is not a valid regular expression: ${r.reason}`, key: p.key });
+    else out.push({ path: p.pointer, where: '', message: `${what} ${JSON.stringify(p.pattern)} cannot run in linear time: ${r.reason}`, code: 'TNG229', key: p.key });
+    if (out.length === 5) break;
+  }
+  return out;
 }
 
 /** input_schema and output_schema are valid JSON Schemas describing objects. */
@@ -83,7 +108,7 @@ export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaCheck
       }
       const r = checker.check(schema);
       if (!r.ok) {
-        for (const e of r.errors) ctx.report('TNG209', `${field}${e.where ? ' at ' + e.where : ''}: ${e.message}`, `${at}${e.path}`);
+        for (const e of r.errors) ctx.report(e.code ?? 'TNG209', `${field}${e.where ? ' at ' + e.where : ''}: ${e.message}`, `${at}${e.path}`, { key: e.key ?? false });
       }
     }
   }
