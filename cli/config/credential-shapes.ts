@@ -45,8 +45,9 @@ const SHAPES: Shape[] = [
   { kind: 'an npm token', re: new RegExp(`${B}npm_[A-Za-z0-9]{36}`) },
   { kind: 'a PyPI token', re: new RegExp(`${B}pypi-AgE[A-Za-z0-9_-]{50,}`) },
   { kind: 'an Anthropic API key', re: new RegExp(`${B}sk-ant-[A-Za-z0-9_-]{20,}`) },
-  // OpenAI: sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…. Kebab-case words after "sk-" are not a key: a key has digits.
-  { kind: 'an OpenAI API key', re: new RegExp(`${B}sk-[A-Za-z0-9_-]{20,}`, 'g'), confirm: (m) => /\d/.test(m) && /[A-Za-z]{2}/.test(m.slice(3)) },
+  // OpenAI: sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…. A kebab-case id after "sk-" is not a key: a key mixes
+  // upper case, lower case and digits.
+  { kind: 'an OpenAI API key', re: new RegExp(`${B}sk-[A-Za-z0-9_-]{20,}`, 'g'), confirm: (m) => /\d/.test(m) && /[A-Z]/.test(m) && /[a-z]/.test(m.slice(3)) },
   { kind: 'a SendGrid API key', re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{16,}\\.[A-Za-z0-9_-]{16,}`) },
   { kind: 'a Twilio API key', re: new RegExp(`${B}SK[0-9a-fA-F]{32}(?![A-Za-z0-9])`) },
   { kind: 'a Mailgun API key', re: new RegExp(`${B}key-[0-9a-f]{32}(?![A-Za-z0-9])`) },
@@ -59,19 +60,21 @@ const SHAPES: Shape[] = [
   { kind: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/ },
   { kind: 'a Telegram bot token', re: /(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{30,}/ },
   // user:password@ in any URL (a DSN, a proxy URL). `{password}` is a placeholder, not a password.
-  { kind: 'a URL with a password', re: /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:{}]+:[^\s/?#@{}]+@/ },
+  { kind: 'a URL with a password', re: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:{}]{1,256}:[^\s/?#@{}]{1,256}@/ },
   { kind: BASIC_KIND, re: BASIC, confirm: (m) => decodesToPair(m.slice(6)) },
 ];
 
 /** Every shape in one expression, so a string that holds none costs one scan. */
 const ANY_SHAPE = new RegExp(SHAPES.map((s) => `(?:${s.re.source})`).join('|'));
 
+// Every expression here runs in time linear in the text: a match can start only where a word starts (or at a
+// literal), and a repetition that could meet a later start again is bounded, so a long string of near-misses
+// (`eyeyey…`, `a://a://…`) costs no more than an ordinary one.
+
 /** `-----BEGIN RSA PRIVATE KEY-----`, `… EC …`, `OPENSSH`, `ENCRYPTED`, plain PKCS#8, `PGP PRIVATE KEY BLOCK`. */
-const PRIVATE_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
-/** Any PEM block (public keys, certificates): its base64 body is not a random token to report. */
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g;
+const PRIVATE_PEM = /-----BEGIN (?:[A-Z0-9]{1,16} ){0,4}PRIVATE KEY(?: BLOCK)?-----/;
 /** A compact JWE (five dot-separated parts): ciphertext, safe to commit. */
-const JWE_COMPACT = /ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+const JWE_COMPACT = /(?<![A-Za-z0-9_-])ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
 
 // Character classes for the one-pass prefilter: 1 = the base64 / base64url alphabet, 2 = other characters that
 // occur inside credentials (`.` in JWTs, `:` and `@` in URLs with a password). Anything else ends a word.
@@ -87,7 +90,7 @@ const TOKEN_RUN = /[A-Za-z0-9+/_=-]{32,}/g;
 /** Words inside an identifier: `Customer`, `invoices`. */
 const WORDS = /[A-Z]?[a-z]{3,}/g;
 /** `data:…;base64,…`: encoded content (an image), not a secret. */
-const DATA_URI = /data:[^,\s]*;base64,[A-Za-z0-9+/=]*/g;
+const DATA_URI = /data:[^,\s]{0,200};base64,[A-Za-z0-9+/=]*/g;
 
 /** Shortest run judged by its randomness; shorter random strings are too often ids. */
 export const MIN_RANDOM_TOKEN_LENGTH = 32;
@@ -95,14 +98,15 @@ export const MIN_RANDOM_TOKEN_LENGTH = 32;
 /**
  * Finds a credential in `text` and says what it looks like ("a GitHub token"), or returns undefined. Checks, in
  * order: PEM private keys, the documented token shapes (SHAPES), then random-looking tokens (`looksRandom`) unless
- * `randomness` is false (fields that hold identifiers or digests).
+ * `randomness` is false (fields that hold identifiers or digests) or the text holds a PEM block (a public key or a
+ * certificate, whose base64 body would look random).
  */
 export function findCredential(text: string, randomness = true): string | undefined {
   if (text.length < 16) return undefined;
   let rest = text;
   if (text.includes('-----BEGIN')) {
     if (PRIVATE_PEM.test(text)) return 'a PEM private key';
-    rest = text.replace(PEM_BLOCK, ' ');
+    randomness = false;
   }
   // One pass over the characters decides which of the (costlier) expressions can match at all: prose has no
   // 16-character word, and only a 32-character run of the base64 alphabet can be a random token.

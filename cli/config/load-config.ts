@@ -59,17 +59,19 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   let data: unknown;
   let policy: EnvPolicy = { env: opts.env, allowed: new Set() };
   const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed] });
-  // One diagnostic per reference and position: an alias repeats what its anchor holds, and is reported once.
+  // One diagnostic per reference and position.
   const envReported = new Set<string>();
   /**
    * Resolves the references of one file and returns the pointers (in that file) of the strings left unresolved:
    * the reference was reported, so the schema and the rules skip those strings rather than report `${env:…}`
    * itself as a bad URL or placeholder.
    */
-  const resolveEnv = (parsed: unknown, on: SourceLocator, skip: string[] = []): Set<string> => {
+  const resolveEnv = (file: ParsedFile, on: SourceLocator, skip: string[] = []): Set<string> => {
     const unresolved = new Set<string>();
-    for (const f of resolveEnvReferences(parsed, policy, skip)) {
+    if (!file.envReferences) return unresolved;
+    for (const f of resolveEnvReferences(file.data, policy, skip)) {
       unresolved.add(f.pointer);
+      if (file.aliasedReferences.has(f.pointer)) continue;
       const d = diagnostic(f.code, f.message, on.locate(f.pointer), f.hint);
       const key = `${d.code} ${d.file}:${d.line}:${d.column} ${d.message}`;
       if (envReported.has(key)) continue;
@@ -120,7 +122,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const allowed = new Set(listed.allowed);
   for (const n of opts.extraEnvAllowlist ?? []) if (!refusedEnvName(n)) allowed.add(n);
   policy = { env: opts.env, allowed };
-  const rootUnresolved = root.envReferences ? resolveEnv(root.data, locator, ['env_allowlist']) : new Set<string>();
+  const rootUnresolved = resolveEnv(root, locator, ['env_allowlist']);
   for (const p of rootUnresolved) rejected.add(p);
 
   const validate = tengineValidator(CONFIG_SCHEMA_ID);
@@ -144,7 +146,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     if (frag.data === undefined) continue;
     const fragLocator = new SourceLocator();
     fragLocator.mount('', name, frag.map);
-    const unresolved = frag.envReferences ? resolveEnv(frag.data, fragLocator) : new Set<string>();
+    const unresolved = resolveEnv(frag, fragLocator);
     if (!isObject(frag.data)) {
       diagnostics.push(diagnostic('TNG101', `an included file must be a mapping, not ${kind(frag.data)}`, fragLocator.locate('')));
       continue;
@@ -227,13 +229,22 @@ async function findRootAbove(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function readAndParse(abs: string, name: string): Promise<{ data: unknown; map: FileSourceMap; diagnostics: Diagnostic[]; envReferences: boolean }> {
+/** One file read and parsed: its data (undefined when it cannot be used), positions and what parsing found. */
+interface ParsedFile {
+  data: unknown;
+  map: FileSourceMap;
+  diagnostics: Diagnostic[];
+  envReferences: boolean;
+  aliasedReferences: ReadonlySet<string>;
+}
+
+async function readAndParse(abs: string, name: string): Promise<ParsedFile> {
   const read = await readConfigFile(abs, name);
-  if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic], envReferences: false };
+  if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic], envReferences: false, aliasedReferences: new Set() };
   const parsed = parseConfigFile(read.text, name);
   // The map is built lazily: a valid file never pays for positions.
   const lazy = new LazyMap(parsed.sourceMap);
-  return { data: parsed.diagnostics.some((d) => d.severity === 'error') ? undefined : parsed.data, map: lazy, diagnostics: parsed.diagnostics, envReferences: parsed.envReferences };
+  return { data: parsed.diagnostics.some((d) => d.severity === 'error') ? undefined : parsed.data, map: lazy, diagnostics: parsed.diagnostics, envReferences: parsed.envReferences, aliasedReferences: parsed.aliasedReferences };
 }
 
 /** A Map facade that builds the real source map on first lookup. */

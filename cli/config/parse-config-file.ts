@@ -14,6 +14,8 @@ export interface ParsedConfigFile {
   parser: 'fast' | 'precise';
   /** False when no string of the file holds `${`, so there is no environment reference to resolve. */
   envReferences: boolean;
+  /** Strings with `${` that aliases copied (parse-yaml.ts): their references are reported at the anchor only. */
+  aliasedReferences: ReadonlySet<string>;
 }
 
 /**
@@ -29,14 +31,16 @@ export function parseConfigFile(text: string, file: string): ParsedConfigFile {
     const copy = copyChecked(fast);
     if (copy !== FALLBACK) {
       let map: FileSourceMap | undefined;
-      return { data: copy.data, diagnostics: [], sourceMap: () => (map ??= parseYaml(text, file).map), parser: 'fast', envReferences: copy.envReferences };
+      return { data: copy.data, diagnostics: [], sourceMap: () => (map ??= parseYaml(text, file).map), parser: 'fast', envReferences: copy.envReferences, aliasedReferences: NONE };
     }
   }
   const precise = parseYaml(text, file);
-  return { data: precise.data, diagnostics: precise.diagnostics, sourceMap: () => precise.map, parser: 'precise', envReferences: true };
+  return { data: precise.data, diagnostics: precise.diagnostics, sourceMap: () => precise.map, parser: 'precise', envReferences: true, aliasedReferences: precise.aliasedReferences };
 }
 
 const FALLBACK = Symbol('fallback');
+// The fast path never sees aliases (fast-yaml.ts hands those documents to the precise parser).
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Copies fast-parsed data, noting whether any string holds `${`. Returns FALLBACK for anything that must be

@@ -9,6 +9,11 @@ export interface ParsedYaml {
   data: unknown;
   map: FileSourceMap;
   diagnostics: Diagnostic[];
+  /**
+   * Pointers of strings holding `${` that an alias copied from its anchor: a reference there is reported where it
+   * is written (at the anchor), not again at every alias.
+   */
+  aliasedReferences: Set<string>;
 }
 
 /**
@@ -29,13 +34,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const map: FileSourceMap = new Map();
+  const aliasedReferences = new Set<string>();
   const pos = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
   };
   const report = (code: DiagnosticCode, message: string, offset: number | undefined, hint?: string) =>
     diagnostics.push(diagnostic(code, message, { file, ...pos(offset) }, hint));
-  const failed = () => ({ data: undefined, map, diagnostics });
+  const failed = () => ({ data: undefined, map, diagnostics, aliasedReferences });
 
   let tokens: CST.Token[];
   let outline: CstOutline;
@@ -182,7 +188,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     if (isScalar(node)) {
       const v = node.value;
       const at = node.range?.[0];
-      if (typeof v === 'string') return v;
+      if (typeof v === 'string') {
+        if (via && v.includes('${')) aliasedReferences.add(pointer);
+        return v;
+      }
       if (v === null || typeof v === 'boolean') return v;
       if (typeof v === 'number') {
         if (!Number.isFinite(v)) {
@@ -207,5 +216,5 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   };
 
   const data = convert(doc.contents as Node, '', undefined, undefined, 0);
-  return { data, map, diagnostics };
+  return { data, map, diagnostics, aliasedReferences };
 }
