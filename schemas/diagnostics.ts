@@ -64,7 +64,7 @@ export const DIAGNOSTIC_CODES = {
   TNG227: { title: 'duration-out-of-range', severity: 'error', hint: 'use a duration within the documented range for this setting' },
   TNG228: { title: 'env-not-allowed', severity: 'error', hint: 'list the variable in the root `env_allowlist` (non-secret values only); secrets go in encrypted_auth_secret or auth_secret_env' },
   TNG229: { title: 'pattern-not-linear', severity: 'error', hint: 'the runtime runs patterns in linear time (RE2 syntax): remove backreferences and lookaround' },
-  TNG230: { title: 'config-too-large', severity: 'error', hint: 'stay within the documented limits on tools per config and bytes per tool (docs/config.md)' },
+  TNG230: { title: 'config-too-large', severity: 'error', hint: 'stay within the documented limits (docs/config.md §1.6): 20,000 tools per config, 256 KiB of JSON per tool' },
   TNG231: { title: 'upstream-address-not-allowed', severity: 'error', hint: 'loopback, link-local and metadata addresses are for development projects only; private ones need `allow_private_networks: true`' },
   TNG232: { title: 'host-confusable', severity: 'error', hint: 'write the host in one script (or as punycode you have checked): a label mixing scripts can imitate another domain' },
   TNG233: { title: 'legacy-signature', severity: 'warning', hint: 'move the upstream verifier to tng3 (docs/outbound.md §4.2), then remove signature_version: tng2' },

@@ -114,6 +114,7 @@ describe('TNG228: names env_allowlist does not list, or may not list', () => {
   it('env_allowlist is read as written: a ${env:} in it is a bad name (TNG103), not a reference', async () => {
     const loaded = await load(bodyConfig('"${env:REGION}"', 'env_allowlist: ["${env:LIST}"]\n'), { LIST: 'REGION', REGION: 'eu' });
     expect(positions(loaded.diagnostics)).toEqual([`TNG103 ${ROOT}:2:17`, `TNG228 ${ROOT}:15:29`]);
+    expect(loaded.diagnostics[0]!.hint).toMatch(/env_allowlist is read as written/);
   });
 
   it('only the root file holds env_allowlist: a fragment that declares one gets TNG100, and its references use the root list', async () => {
