@@ -46,6 +46,17 @@ export interface EnvPolicy {
   allowed: ReadonlySet<string>;
 }
 
+/**
+ * The policy of one config: the names its root file lists in `env_allowlist`, plus `extra` (what `tengine plan`
+ * carries over from the working config to its baseline), refused names excepted; and the refused entries, for
+ * TNG228 at each.
+ */
+export function envPolicyFor(root: Record<string, unknown>, env: EnvPolicy['env'], extra: readonly string[] = []): { policy: EnvPolicy; refused: { index: number; reason: string }[] } {
+  const { allowed, refused } = readEnvAllowlist(root);
+  for (const name of extra) if (!refusedEnvName(name)) allowed.add(name);
+  return { policy: { env, allowed }, refused };
+}
+
 /** The root file's `env_allowlist` read as written: the names it allows, and the entries refused with the reason. */
 export function readEnvAllowlist(root: Record<string, unknown>): { allowed: Set<string>; refused: { index: number; reason: string }[] } {
   const allowed = new Set<string>();

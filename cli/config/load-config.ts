@@ -3,11 +3,11 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
 import type { TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
-import { readEnvAllowlist, refusedEnvName, type EnvPolicy } from './env-policy.js';
+import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
 import { readConfigFile } from './read-config-file.js';
-import { resolveEnvReferences } from './resolve-env.js';
+import { resolveFileEnv } from './resolve-env.js';
 import { runRules } from './rules/index.js';
 import { configSubjects, RejectedFields, rejectedPointers, schemaDiagnostics } from './schema-diagnostics.js';
 import { SourceLocator, type FileSourceMap, type NodeLocation } from './source-map.js';
@@ -59,26 +59,12 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   let data: unknown;
   let policy: EnvPolicy = { env: opts.env, allowed: new Set() };
   const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed] });
-  // One diagnostic per reference and position.
-  const envReported = new Set<string>();
-  /**
-   * Resolves the references of one file and returns the pointers (in that file) of the strings left unresolved:
-   * the reference was reported, so the schema and the rules skip those strings rather than report `${env:…}`
-   * itself as a bad URL or placeholder.
-   */
+  /** Resolves one file's `${env:…}` references; returns the pointers (in that file) of the strings left unresolved. */
   const resolveEnv = (file: ParsedFile, on: SourceLocator, skip: string[] = []): Set<string> => {
-    const unresolved = new Set<string>();
-    if (!file.envReferences) return unresolved;
-    for (const f of resolveEnvReferences(file.data, policy, skip)) {
-      unresolved.add(f.pointer);
-      if (file.aliasedReferences.has(f.pointer)) continue;
-      const d = diagnostic(f.code, f.message, on.locate(f.pointer), f.hint);
-      const key = `${d.code} ${d.file}:${d.line}:${d.column} ${d.message}`;
-      if (envReported.has(key)) continue;
-      envReported.add(key);
-      diagnostics.push(d);
-    }
-    return unresolved;
+    if (!file.envReferences) return new Set();
+    const r = resolveFileEnv(file.data, policy, { locate: (p) => on.locate(p), aliased: file.aliasedReferences, skip });
+    diagnostics.push(...r.diagnostics);
+    return r.unresolved;
   };
 
   if (missingInDir !== undefined) {
@@ -115,13 +101,11 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   }
   // The allowlist comes first, read as written; every reference of the root file and of the fragments then
   // resolves against it.
-  const listed = readEnvAllowlist(root.data);
-  for (const r of listed.refused) {
+  const envSetup = envPolicyFor(root.data, opts.env, opts.extraEnvAllowlist);
+  for (const r of envSetup.refused) {
     diagnostics.push(diagnostic('TNG228', `env_allowlist lists a variable that \${env:} may never read: ${r.reason}`, locator.locate(`/env_allowlist/${r.index}`), 'remove it from env_allowlist: a value read by ${env:} is written into the bundle in clear; secrets go in encrypted_auth_secret or auth_secret_env'));
   }
-  const allowed = new Set(listed.allowed);
-  for (const n of opts.extraEnvAllowlist ?? []) if (!refusedEnvName(n)) allowed.add(n);
-  policy = { env: opts.env, allowed };
+  policy = envSetup.policy;
   const rootUnresolved = resolveEnv(root, locator, ['env_allowlist']);
   for (const p of rootUnresolved) rejected.add(p);
 

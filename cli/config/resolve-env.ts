@@ -1,6 +1,7 @@
+import { diagnostic, type Diagnostic } from '../../schemas/diagnostics.js';
 import type { EnvPolicy } from './env-policy.js';
 import { substituteEnv, type EnvSubstitution } from './env-references.js';
-import { escapePointer } from './source-map.js';
+import { escapePointer, type Located } from './source-map.js';
 
 /** A reference that could not be substituted, at the JSON pointer of the string that holds it. */
 export type EnvFailure = Extract<EnvSubstitution, { ok: false }> & { pointer: string };
@@ -40,4 +41,31 @@ export function resolveEnvReferences(data: unknown, policy: EnvPolicy, skip: rea
   };
   visit({ '': data }, '');
   return failures;
+}
+
+/** What resolving one file produced: its diagnostics, and the strings left unresolved. */
+export interface ResolvedFile {
+  diagnostics: Diagnostic[];
+  /**
+   * Pointers (in the file) of the strings whose reference failed. The failure is reported, so the schema and the
+   * rules skip those strings rather than report `${env:…}` itself as a bad URL or placeholder.
+   */
+  unresolved: Set<string>;
+}
+
+/**
+ * Resolves the references of one parsed file and reports each failure once, at the string that holds it. A string
+ * an alias copied from its anchor (`aliased`) is reported at the anchor only, where the reference is written.
+ */
+export function resolveFileEnv(
+  data: unknown,
+  policy: EnvPolicy,
+  opts: { locate: (pointer: string) => Located; aliased: ReadonlySet<string>; skip?: readonly string[] },
+): ResolvedFile {
+  const out: ResolvedFile = { diagnostics: [], unresolved: new Set() };
+  for (const f of resolveEnvReferences(data, policy, opts.skip)) {
+    out.unresolved.add(f.pointer);
+    if (!opts.aliased.has(f.pointer)) out.diagnostics.push(diagnostic(f.code, f.message, opts.locate(f.pointer), f.hint));
+  }
+  return out;
 }
