@@ -32,7 +32,7 @@ version: 1
  */
 include?: string[]
 /**
- * Names of the environment variables that `${env:NAME}` references may read. Their values are written into the bundle in clear, so list only non-secret configuration (hosts, regions, flags). `TENGINE_*` and CI-provided variables are refused even when listed, and a value that looks like a credential fails validation (TNG214). Secrets belong in `encrypted_auth_secret` or `auth_secret_env`.
+ * Names of the environment variables that `${env:NAME}` references may read (a reference to any other name is TNG228). Their values are written into the bundle in clear, so list only non-secret configuration (hosts, regions, flags). `TENGINE_*` names, CI-provided variables (`GITHUB_*`, `ACTIONS_*`, `RUNNER_*`, `CI_*`, ...) and names that say they hold a secret (`…SECRET…`, `…TOKEN…`, `…PASSWORD…`, `…_KEY`, ...) are refused even when listed (TNG228), and a value that looks like a credential is not substituted (TNG214). Read as written (no `${env:}` here), root file only, not part of the bundle. Secrets belong in `encrypted_auth_secret` or `auth_secret_env`.
  */
 env_allowlist?: string[]
 runtime?: RuntimeSettings

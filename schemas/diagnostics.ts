@@ -64,7 +64,7 @@ export const DIAGNOSTIC_CODES = {
   TNG227: { title: 'duration-out-of-range', severity: 'error', hint: 'use a duration within the documented range for this setting' },
   TNG228: { title: 'env-not-allowed', severity: 'error', hint: 'list the variable in the root `env_allowlist` (non-secret values only); secrets go in encrypted_auth_secret or auth_secret_env' },
   TNG229: { title: 'pattern-not-linear', severity: 'error', hint: 'patterns run on a linear-time engine (RE2): rewrite without backreferences or lookaround, with repeat counts up to 1000 (docs/config.md)' },
-  TNG230: { title: 'config-too-large', severity: 'error', hint: 'stay within the documented limits on tools per config and bytes per tool (docs/config.md)' },
+  TNG230: { title: 'config-too-large', severity: 'error', hint: 'stay within the documented limits (docs/config.md §1.6): 20,000 tools per config, 256 KiB of JSON per tool' },
   TNG231: { title: 'upstream-address-not-allowed', severity: 'error', hint: 'point base_url at a public host of the API; loopback, link-local, metadata and reserved addresses are for environment: development projects only, and private ones need `allow_private_networks: true` on the project' },
   TNG232: { title: 'host-confusable', severity: 'error', hint: 'write each host label in one script (Latin may join Han, Hiragana, Katakana, Hangul or Bopomofo); punycode labels are decoded and checked the same way' },
   TNG233: { title: 'legacy-signature', severity: 'warning', hint: 'move the upstream verifier to tng3 (docs/outbound.md §4.2), then remove signature_version: tng2' },

@@ -418,36 +418,43 @@ describe('TNG012 YAML alias expansion', () => {
     // Bug: parseConfigFile's fast path only falls back past 2,000,000 nodes, the precise parser stops at 100,000
     // alias-expanded nodes, so whether this file is valid depends on which parser reads it.
     const text = aliasBomb(5, 10);
-    const precise = parseYaml(text, ROOT, {});
+    const precise = parseYaml(text, ROOT);
     expect(precise.diagnostics.map((d) => d.code)).toEqual(['TNG012']);
-    expect(parseConfigFile(text, ROOT, {}).diagnostics.map((d) => d.code)).toEqual(['TNG012']);
+    expect(parseConfigFile(text, ROOT).diagnostics.map((d) => d.code)).toEqual(['TNG012']);
   });
 });
 
 describe('environment references (TNG009 / TNG010)', () => {
-  const withName = (value: string) => `version: 1\nprojects:\n  - id: demo\n    name: ${value}\n`;
+  // Every name read here is listed in env_allowlist (line 2), so the line of `name:` is 5.
+  const ALLOW = 'env_allowlist: [DEMO_NAME, REGION, ORIGIN, DEMO_ORIGIN]\n';
+  const withName = (value: string) => `version: 1\n${ALLOW}projects:\n  - id: demo\n    name: ${value}\n`;
 
   it('TNG009 rejects a reference to an unset variable, at the value', async () => {
     const loaded = await load(withName('"${env:DEMO_NAME}"'));
-    expect(positions(loaded.diagnostics)).toEqual([`TNG009 ${ROOT}:4:11`]);
+    expect(positions(loaded.diagnostics)).toEqual([`TNG009 ${ROOT}:5:11`]);
   });
 
   it('TNG009 treats an empty variable as unset', async () => {
     const loaded = await load(withName('"${env:DEMO_NAME}"'), { DEMO_NAME: '' });
-    expect(positions(loaded.diagnostics)).toEqual([`TNG009 ${ROOT}:4:11`]);
+    expect(positions(loaded.diagnostics)).toEqual([`TNG009 ${ROOT}:5:11`]);
   });
 
   it('TNG009 in an included fragment names the fragment', async () => {
     const frag = 'project: demo\ntools:\n  - name: t\n    description: d\n    input_schema: {type: object}\n    base_url: ${env:DEMO_ORIGIN}\n    http_method: GET\n    endpoint_path: /x\n';
-    const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE, 'tools/a.yaml': frag });
+    const loaded = await load({ [ROOT]: ROOT_WITH_INCLUDE.replace('version: 1\n', `version: 1\n${ALLOW}`), 'tools/a.yaml': frag });
     expect(positions(loaded.diagnostics)).toEqual(['TNG009 tools/a.yaml:6:15']);
+  });
+
+  it('an unresolved reference is reported once: not again as a bad base_url or template by the rules after it', async () => {
+    const loaded = await load(oneToolConfig('        headers_template: { X-Region: "${env:REGION}" }\n').replace('https://api.example.com', '"${env:ORIGIN}"').replace('version: 1\n', `version: 1\n${ALLOW}`));
+    expect(positions(loaded.diagnostics)).toEqual([`TNG009 ${ROOT}:12:19`, `TNG009 ${ROOT}:15:39`]);
   });
 
   it.each([['${DEMO_NAME}'], ['${env:}'], ['${env:1ABC}'], ['${env:A-B}'], ['${secret:X}'], ['x ${env:A B} y'], ['${env:DEMO_NAME'], ['x ${env:A'], ['${']])(
     'TNG010 rejects the malformed reference %s, at the value',
     async (ref) => {
       const loaded = await load(withName(JSON.stringify(ref)));
-      expect(positions(loaded.diagnostics)).toEqual([`TNG010 ${ROOT}:4:11`]);
+      expect(positions(loaded.diagnostics)).toEqual([`TNG010 ${ROOT}:5:11`]);
     },
   );
 
@@ -471,8 +478,8 @@ describe('environment references (TNG009 / TNG010)', () => {
   });
 
   it('a resolved reference is checked like a literal value (base_url rules on the resolved text)', async () => {
-    const loaded = await load(oneToolConfig().replace('https://api.example.com', '"${env:ORIGIN}"'), { ORIGIN: 'http://api.example.com' });
-    expect(positions(loaded.diagnostics)).toEqual([`TNG206 ${ROOT}:11:19`]);
+    const loaded = await load(oneToolConfig().replace('https://api.example.com', '"${env:ORIGIN}"').replace('version: 1\n', `version: 1\n${ALLOW}`), { ORIGIN: 'http://api.example.com' });
+    expect(positions(loaded.diagnostics)).toEqual([`TNG206 ${ROOT}:12:19`]);
   });
 });
 
@@ -498,8 +505,8 @@ describe('integers beyond 2^53 - 1 (TNG101), in both parsers', () => {
     ['!!int "12345678901234567890"', 10],
   ])('TNG101 rejects %s, at the value', (n, column) => {
     const text = `a: 1\nb: ${n}\n`;
-    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
-    expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
+    expect(positions(parseConfigFile(text, ROOT).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
+    expect(positions(parseYaml(text, ROOT).diagnostics)).toEqual([`TNG101 ${ROOT}:2:${column}`]);
   });
 
   it('accepts the largest safe integers exactly', () => {
@@ -546,12 +553,12 @@ describe('YAML tags and directives (docs/config.md §1.5)', () => {
     ['!local y', 'a local tag'],
   ])('TNG002 rejects `%s` (%s), at the tag, in both parsers', (value) => {
     const text = `a: 1\nb: ${value}\n`;
-    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
-    expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
+    expect(positions(parseConfigFile(text, ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
+    expect(positions(parseYaml(text, ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:2:4`]);
   });
 
   it('TNG002 rejects a tag on a mapping key', () => {
-    expect(positions(parseConfigFile('!foo a: 1\n', ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
+    expect(positions(parseConfigFile('!foo a: 1\n', ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
   });
 
   it('accepts the core tags where they apply, with the same data in both parsers', () => {
@@ -562,8 +569,8 @@ describe('YAML tags and directives (docs/config.md §1.5)', () => {
   it('TNG002 rejects a %YAML directive other than 1.2, at the directive, in both parsers', () => {
     for (const v of ['1.1', '1.0', '1.3']) {
       const text = `%YAML ${v}\n---\na: yes\n`;
-      expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
-      expect(positions(parseYaml(text, ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
+      expect(positions(parseConfigFile(text, ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
+      expect(positions(parseYaml(text, ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:1:1`]);
     }
   });
 
@@ -574,16 +581,16 @@ describe('YAML tags and directives (docs/config.md §1.5)', () => {
 
 describe('aliases the precise parser rejects', () => {
   it('TNG002 rejects an alias inside the node it refers to, at the alias', () => {
-    expect(positions(parseConfigFile('a: &x [1, *x]\n', ROOT, {}).diagnostics)).toEqual([`TNG002 ${ROOT}:1:11`]);
+    expect(positions(parseConfigFile('a: &x [1, *x]\n', ROOT).diagnostics)).toEqual([`TNG002 ${ROOT}:1:11`]);
   });
 
   it('an alias refers to the latest anchor before it, not to a later one with the same name', () => {
     const text = 'a: &x [1]\nb: &y [*x]\nc: &x [2]\nd: *y\n';
-    expect(parseConfigFile(text, ROOT, {}).data).toEqual({ a: [1], b: [[1]], c: [2], d: [[1]] });
+    expect(parseConfigFile(text, ROOT).data).toEqual({ a: [1], b: [[1]], c: [2], d: [[1]] });
   });
 
   it('TNG012 points at the alias whose expansion went over the budget', () => {
-    const loaded = parseConfigFile(aliasBomb(5, 10), ROOT, {});
+    const loaded = parseConfigFile(aliasBomb(5, 10), ROOT);
     // Level 5 is line 7: its second *x4 (column 15) takes the expanded values past 100,000.
     expect(positions(loaded.diagnostics)).toEqual([`TNG012 ${ROOT}:7:15`]);
   });
@@ -607,20 +614,20 @@ describe('TNG014 deep nesting (200 levels of mappings and lists)', () => {
 
   it('accepts exactly 200 levels and rejects 201, in both parsers', () => {
     const nested = (levels: number) => `a: ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}\n`;
-    expect(parseConfigFile(nested(200), ROOT, {}).diagnostics).toEqual([]);
-    expect(parseYaml(nested(200), ROOT, {}).diagnostics).toEqual([]);
-    expect(positions(parseConfigFile(nested(201), ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
-    expect(positions(parseYaml(nested(201), ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
+    expect(parseConfigFile(nested(200), ROOT).diagnostics).toEqual([]);
+    expect(parseYaml(nested(200), ROOT).diagnostics).toEqual([]);
+    expect(positions(parseConfigFile(nested(201), ROOT).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
+    expect(positions(parseYaml(nested(201), ROOT).diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
   });
 
   it('TNG014 counts the depth an alias expands to, at the alias', () => {
     const text = `x: &x ${'['.repeat(150)}${']'.repeat(150)}\ny: ${'['.repeat(100)}*x${']'.repeat(100)}\n`;
-    expect(positions(parseConfigFile(text, ROOT, {}).diagnostics)).toEqual([`TNG014 ${ROOT}:2:104`]);
+    expect(positions(parseConfigFile(text, ROOT).diagnostics)).toEqual([`TNG014 ${ROOT}:2:104`]);
   });
 
   it('TNG014 rejects a 4 MiB file of open brackets quickly', () => {
     const started = Date.now();
-    const loaded = parseConfigFile(`a: ${'['.repeat(4 * 1024 * 1024 - 10)}`, ROOT, {});
+    const loaded = parseConfigFile(`a: ${'['.repeat(4 * 1024 * 1024 - 10)}`, ROOT);
     expect(positions(loaded.diagnostics)).toEqual([`TNG014 ${ROOT}:1:203`]);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -643,8 +650,8 @@ const KEYS = ['a', 'b', 'c', 'key', '"quoted key"', "'single'", '1', '0x10', 'tr
 const BLOCK_HEADERS = ['|', '|-', '|+', '>', '>-', '>+', '|2'] as const;
 
 function expectSameData(text: string): void {
-  const viaLoader = parseConfigFile(text, 'f.yaml', {});
-  const precise = parseYaml(text, 'f.yaml', {});
+  const viaLoader = parseConfigFile(text, 'f.yaml');
+  const precise = parseYaml(text, 'f.yaml');
   const reference = parse(text, { version: '1.2' }) as unknown;
   expect(viaLoader.diagnostics).toEqual([]);
   expect(precise.diagnostics).toEqual([]);
@@ -654,8 +661,8 @@ function expectSameData(text: string): void {
 
 /** Both parsers of the loader agree: the same codes, and when clean the same data. */
 function expectParsersAgree(text: string): void {
-  const viaLoader = parseConfigFile(text, 'f.yaml', {});
-  const precise = parseYaml(text, 'f.yaml', {});
+  const viaLoader = parseConfigFile(text, 'f.yaml');
+  const precise = parseYaml(text, 'f.yaml');
   expect(viaLoader.diagnostics.map((d) => d.code)).toEqual(precise.diagnostics.map((d) => d.code));
   if (precise.diagnostics.length === 0) expect(viaLoader.data).toEqual(precise.data);
 }
@@ -683,15 +690,15 @@ describe('fast path and precise parser give identical data (YAML 1.2 core)', () 
 
   it('-.inf, .inf and .nan are the one deliberate difference: TNG101 instead of a non-JSON number', () => {
     for (const n of ['-.inf', '.inf', '+.INF', '.nan', '.NaN']) {
-      const viaLoader = parseConfigFile(`v: ${n}\n`, 'f.yaml', {});
+      const viaLoader = parseConfigFile(`v: ${n}\n`, 'f.yaml');
       expect(positions(viaLoader.diagnostics)).toEqual(['TNG101 f.yaml:1:4']);
     }
   });
 
   it('a null key is "null" in both loader parsers (yaml.parse would give ""): they agree with each other', () => {
     for (const text of ['~: x\n', 'null: x\n', ': x\n']) {
-      expect(parseConfigFile(text, 'f.yaml', {}).data).toEqual({ null: 'x' });
-      expect(parseYaml(text, 'f.yaml', {}).data).toEqual({ null: 'x' });
+      expect(parseConfigFile(text, 'f.yaml').data).toEqual({ null: 'x' });
+      expect(parseYaml(text, 'f.yaml').data).toEqual({ null: 'x' });
     }
   });
 
@@ -797,15 +804,15 @@ describe('fast path and precise parser agree on what they reject', () => {
 
   it('ordinary files keep to the fast path: flow collections as values, core tags, quoted strings, comments', () => {
     const text = 'a: [1, {b: c}]\nd: {e: [f]}\ng:\n  - [x]\n  - {y: z}\nh: !!str 12\ni: "quoted"  # comment\nj: |\n  block\n';
-    const parsed = parseConfigFile(text, ROOT, {});
+    const parsed = parseConfigFile(text, ROOT);
     expect(parsed.parser).toBe('fast');
     expect(parsed.data).toEqual(parse(text, { version: '1.2' }));
-    expect(parseConfigFile(oneToolConfig('        body_template: {a: [1, 2], b: {c: "{id}"}}\n', { method: 'POST' }), ROOT, {}).parser).toBe('fast');
+    expect(parseConfigFile(oneToolConfig('        body_template: {a: [1, 2], b: {c: "{id}"}}\n', { method: 'POST' }), ROOT).parser).toBe('fast');
   });
 
   it('every code either parser reports is in the table', () => {
     for (const text of ['a: [\n', 'a: 1\na: 2\n', '__proto__: 1\n', 'a: ${env:X}\n', '', '---\na: 1\n---\nb: 2\n']) {
-      for (const d of [...parseConfigFile(text, 'f', {}).diagnostics, ...parseYaml(text, 'f', {}).diagnostics]) {
+      for (const d of [...parseConfigFile(text, 'f').diagnostics, ...parseYaml(text, 'f').diagnostics]) {
         expect(Object.keys(DIAGNOSTIC_CODES)).toContain(d.code);
       }
     }

@@ -7,11 +7,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CONFIG_FILE_BYTES } from '../cli/config/read-config-file.js';
 import { runRules, type RuleContext } from '../cli/config/rules/index.js';
+import { MAX_TOOL_BYTES } from '../cli/config/rules/limit-rules.js';
 import { schemaDiagnostics } from '../cli/config/schema-diagnostics.js';
 import type { ErrorObject } from '../schemas/ajv.js';
 import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../schemas/diagnostics.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
-import { allCodesKnown, loadDir, positions } from './fixtures/config-files.js';
+import { allCodesKnown, loadDir, oneToolConfig, positions } from './fixtures/config-files.js';
 
 /**
  * One invalid fixture per diagnostic code. Each fixture directory is named `<CODE>-<short-name>` and its root file
@@ -45,7 +46,7 @@ const committed = readdirSync(FIXTURE_ROOT, { withFileTypes: true })
   .map((e) => readFixture(e.name))
   .sort((a, b) => a.name.localeCompare(b.name));
 
-/** Fixtures written at test time: a file over the size limit and non-text files are never committed. */
+/** Fixtures written at test time: files over a size limit and non-text files are never committed. */
 const GENERATED: Record<string, { name: string; contents: () => Uint8Array; expected: string[] }> = {
   TNG004: {
     name: 'TNG004-file-too-large',
@@ -60,6 +61,15 @@ const GENERATED: Record<string, { name: string; contents: () => Uint8Array; expe
     name: 'TNG005-not-text',
     contents: () => Buffer.concat([Buffer.from('version: 1\n'), Buffer.from([0x00]), randomBytes(64)]),
     expected: ['TNG005 tengine.config.yaml:1:1'],
+  },
+  TNG230: {
+    name: 'TNG230-config-too-large',
+    // One tool whose body template holds more prose than a tool may weigh; valid in every other respect.
+    contents: () => {
+      const prose = 'Notes kept with every item. '.repeat(Math.ceil((MAX_TOOL_BYTES + 1) / 28));
+      return Buffer.from(oneToolConfig(`        body_template: { notes: "${prose}" }\n`, { method: 'POST' }));
+    },
+    expected: ['TNG230 tengine.config.yaml:5:9'],
   },
 };
 

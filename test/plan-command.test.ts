@@ -155,6 +155,28 @@ describe('tengine plan --against git:REF', () => {
     expect((await cli(repo, ['plan', 'gateway', '--against', 'git:HEAD', '--detailed-exitcode'])).code).toBe(0);
   });
 
+  it('the change that introduces env_allowlist plans against a commit without it: the working list reads the baseline', async () => {
+    // Configs written before env_allowlist existed resolve no reference today (TNG228); the baseline is read with
+    // the working config's list, so the pull request that adds the list shows no change instead of failing.
+    const repo = await crmRepo();
+    const rootFile = path.join(repo, 'gateway/tengine.config.yaml');
+    const withList = await readFile(rootFile, 'utf8');
+    const withoutList = withList.replace(/\n(# [^\n]*\n)*env_allowlist:\n( {2}- [A-Z_]+\n)+/, '\n');
+    expect(withoutList).not.toContain('env_allowlist');
+    await writeFile(rootFile, withoutList);
+    commitAll(repo, 'before env_allowlist');
+    await writeFile(rootFile, withList);
+    const env = { CRM_API_ORIGIN: 'https://crm.internal.example.com' };
+    const r = await cli(repo, ['plan', 'gateway', '--against', 'git:HEAD', '--detailed-exitcode'], env);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('No changes');
+    // The baseline alone still reads nothing: validated by itself it fails at the references.
+    await writeFile(rootFile, withoutList);
+    const alone = await cli(repo, ['validate', 'gateway', '--format', 'json'], env);
+    expect(alone.code).toBe(1);
+    expect(new Set((JSON.parse(alone.out) as { diagnostics: { code: string }[] }).diagnostics.map((d) => d.code))).toEqual(new Set(['TNG228']));
+  });
+
   it('a description edit: exit 2 with --detailed-exitcode, 0 without, and --fail-on breaking does not fail', async () => {
     const repo = await crmRepo();
     await editDescription(repo);

@@ -54,7 +54,7 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
       // The working config first: a config that cannot be read never produces a plan, empty or not.
       const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
       if (!after.config) return invalid(io, format, after, 'the working config');
-      const before = await loadBaseline(io, flags, after.rootFile, format);
+      const before = await loadBaseline(io, flags, after, format);
 
       const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
       const ignore = await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
@@ -105,7 +105,8 @@ function surface(config: TengineConfig): TengineConfig {
   return rest as TengineConfig;
 }
 
-async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
+async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: string; envAllowlist: string[] }, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
+  const rootFile = working.rootFile;
   const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against);
   if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
   const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
@@ -117,7 +118,9 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, rootFile: string, forma
       if (!(await stat(snap.rootFile).then((s) => s.isFile(), () => false))) {
         return { config: { version: 1, projects: [] }, label: `git:${target} (${snap.commit.slice(0, 12)}, no config yet)`, note: `${target} has no config at this path; planning against an empty config` };
       }
-      const loaded = await loadConfig(snap.rootFile, { env: io.env, cwd: snap.root });
+      // The working config's env_allowlist applies to the baseline too: the change that introduces the list (or
+      // adds a name to it) compares against a commit whose references would otherwise not resolve.
+      const loaded = await loadConfig(snap.rootFile, { env: io.env, cwd: snap.root, extraEnvAllowlist: working.envAllowlist });
       if (!loaded.config) return invalid(io, format, loaded, `the config at ${target} (${snap.commit.slice(0, 12)})`, snap.root);
       return { config: loaded.config, label: `git:${target} (${snap.commit.slice(0, 12)})` };
     } finally {

@@ -3,9 +3,11 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
 import type { TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
+import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
 import { readConfigFile } from './read-config-file.js';
+import { resolveFileEnv } from './resolve-env.js';
 import { runRules } from './rules/index.js';
 import { configSubjects, RejectedFields, rejectedPointers, schemaDiagnostics } from './schema-diagnostics.js';
 import { SourceLocator, type FileSourceMap, type NodeLocation } from './source-map.js';
@@ -23,12 +25,19 @@ export interface LoadedConfig {
   files: string[];
   rootFile: string;
   rootDir: string;
+  /** The names `${env:…}` references could read: the root file's env_allowlist without the refused entries. */
+  envAllowlist: string[];
 }
 
 /** Options for loading: the environment for `${env:…}` references and the directory paths are shown relative to. */
 export interface LoadOptions {
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * Names allowed in addition to the root file's env_allowlist (refused names stay refused). `tengine plan` reads
+   * its git baseline with the working config's list, so the change that introduces env_allowlist plans cleanly.
+   */
+  extraEnvAllowlist?: readonly string[];
 }
 
 const ROOT_NAMES = ['tengine.config.yaml', 'tengine.config.yml'];
@@ -48,7 +57,15 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const locator = new SourceLocator();
   const rejected = new RejectedFields();
   let data: unknown;
-  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir });
+  let policy: EnvPolicy = { env: opts.env, allowed: new Set() };
+  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed] });
+  /** Resolves one file's `${env:…}` references; returns the pointers (in that file) of the strings left unresolved. */
+  const resolveEnv = (file: ParsedFile, on: SourceLocator, skip: string[] = []): Set<string> => {
+    if (!file.envReferences) return new Set();
+    const r = resolveFileEnv(file.data, policy, { locate: (p) => on.locate(p), aliased: file.aliasedReferences, skip });
+    diagnostics.push(...r.diagnostics);
+    return r.unresolved;
+  };
 
   if (missingInDir !== undefined) {
     // The usual first-run slip: a folder without a config. Say so, rather than "cannot read …/tengine.config.yaml".
@@ -58,7 +75,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     );
     return result();
   }
-  const root = await readAndParse(rootFile, display(rootFile), opts.env);
+  const root = await readAndParse(rootFile, display(rootFile));
   diagnostics.push(...root.diagnostics);
   if (root.data === undefined) return result();
   data = root.data;
@@ -82,10 +99,21 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     );
     return result();
   }
+  // The allowlist comes first, read as written; every reference of the root file and of the fragments then
+  // resolves against it.
+  const envSetup = envPolicyFor(root.data, opts.env, opts.extraEnvAllowlist);
+  for (const r of envSetup.refused) {
+    diagnostics.push(diagnostic('TNG228', `env_allowlist lists a variable that \${env:} may never read: ${r.reason}`, locator.locate(`/env_allowlist/${r.index}`), 'remove it from env_allowlist: a value read by ${env:} is written into the bundle in clear; secrets go in encrypted_auth_secret or auth_secret_env'));
+  }
+  policy = envSetup.policy;
+  const rootUnresolved = resolveEnv(root, locator, ['env_allowlist']);
+  for (const p of rootUnresolved) rejected.add(p);
+
   const validate = tengineValidator(CONFIG_SCHEMA_ID);
   if (!validate(root.data)) {
-    diagnostics.push(...schemaDiagnostics(validate.errors ?? [], (p, k) => locator.locate(p, k), 'config', configSubjects(root.data, 'config')));
-    for (const p of rejectedPointers(validate.errors ?? [])) rejected.add(p);
+    const errors = (validate.errors ?? []).filter((e) => !rootUnresolved.has(e.instancePath));
+    diagnostics.push(...schemaDiagnostics(errors, (p, k) => locator.locate(p, k), 'config', configSubjects(root.data, 'config')));
+    for (const p of rejectedPointers(errors)) rejected.add(p);
   }
   const config = root.data as unknown as TengineConfig;
 
@@ -97,17 +125,18 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   for (const abs of fragmentFiles) {
     files.push(abs);
     const name = display(abs);
-    const frag = await readAndParse(abs, name, opts.env);
+    const frag = await readAndParse(abs, name);
     diagnostics.push(...frag.diagnostics);
     if (frag.data === undefined) continue;
     const fragLocator = new SourceLocator();
     fragLocator.mount('', name, frag.map);
+    const unresolved = resolveEnv(frag, fragLocator);
     if (!isObject(frag.data)) {
       diagnostics.push(diagnostic('TNG101', `an included file must be a mapping, not ${kind(frag.data)}`, fragLocator.locate('')));
       continue;
     }
     const valid = validateFragment(frag.data);
-    const fragErrors = valid ? [] : [...(validateFragment.errors ?? [])];
+    const fragErrors = valid ? [] : (validateFragment.errors ?? []).filter((e) => !unresolved.has(e.instancePath));
     diagnostics.push(...schemaDiagnostics(fragErrors, (p, k) => fragLocator.locate(p, k), 'fragment', configSubjects(frag.data, 'fragment')));
     const projectId = frag.data.project;
     const tools = frag.data.tools;
@@ -127,7 +156,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
       locator.mount(`/projects/${pIndex}/tools/${offset + k}`, name, frag.map, `/tools/${k}`);
     });
     // The fragment's rejected fields, moved to where its tools now sit, so rules skip exactly those fields.
-    for (const p of rejectedPointers(fragErrors)) {
+    for (const p of [...rejectedPointers(fragErrors), ...unresolved]) {
       const m = /^\/tools\/(\d+)(?=\/|$)/.exec(p);
       if (m) rejected.add(`/projects/${pIndex}/tools/${offset + Number(m[1])}${p.slice(m[0].length)}`);
     }
@@ -142,8 +171,10 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   });
 
   if (diagnostics.some((d) => d.severity === 'error')) return result();
+  // Build inputs, not runtime configuration: the includes are merged and the references resolved.
   delete config.include;
   delete config.$schema;
+  delete config.env_allowlist;
   return result(config);
 }
 
@@ -182,13 +213,22 @@ async function findRootAbove(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function readAndParse(abs: string, name: string, env: LoadOptions['env']): Promise<{ data: unknown; map: FileSourceMap; diagnostics: Diagnostic[] }> {
+/** One file read and parsed: its data (undefined when it cannot be used), positions and what parsing found. */
+interface ParsedFile {
+  data: unknown;
+  map: FileSourceMap;
+  diagnostics: Diagnostic[];
+  envReferences: boolean;
+  aliasedReferences: ReadonlySet<string>;
+}
+
+async function readAndParse(abs: string, name: string): Promise<ParsedFile> {
   const read = await readConfigFile(abs, name);
-  if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic] };
-  const parsed = parseConfigFile(read.text, name, env);
+  if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic], envReferences: false, aliasedReferences: new Set() };
+  const parsed = parseConfigFile(read.text, name);
   // The map is built lazily: a valid file never pays for positions.
   const lazy = new LazyMap(parsed.sourceMap);
-  return { data: parsed.diagnostics.some((d) => d.severity === 'error') ? undefined : parsed.data, map: lazy, diagnostics: parsed.diagnostics };
+  return { data: parsed.diagnostics.some((d) => d.severity === 'error') ? undefined : parsed.data, map: lazy, diagnostics: parsed.diagnostics, envReferences: parsed.envReferences, aliasedReferences: parsed.aliasedReferences };
 }
 
 /** A Map facade that builds the real source map on first lookup. */

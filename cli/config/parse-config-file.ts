@@ -1,5 +1,4 @@
 import type { Diagnostic } from '../../schemas/diagnostics.js';
-import { substituteEnv } from './env-references.js';
 import { fastParseYaml, type FastParse } from './fast-yaml.js';
 import { parseYaml } from './parse-yaml.js';
 import type { FileSourceMap } from './source-map.js';
@@ -13,44 +12,51 @@ export interface ParsedConfigFile {
   sourceMap(): FileSourceMap;
   /** Which parser produced the data: tests check that ordinary files keep to the fast path. */
   parser: 'fast' | 'precise';
+  /** False when no string of the file holds `${`, so there is no environment reference to resolve. */
+  envReferences: boolean;
+  /** Strings with `${` that aliases copied (parse-yaml.ts): their references are reported at the anchor only. */
+  aliasedReferences: ReadonlySet<string>;
 }
 
 /**
- * Parses a config file. Valid files take the fast path (js-yaml with YAML 1.2 core resolution, about ten times
+ * Parses a config file into data with strings as written: `${env:…}` references are resolved afterwards
+ * (resolve-env.ts), once the root file's env_allowlist is known. Valid files take the fast path (js-yaml with YAML 1.2 core resolution, about ten times
  * quicker on large configs); anything the fast path cannot accept silently is re-parsed by the precise parser,
  * which produces the diagnostics with exact positions. Both parsers yield the same data for a valid file and
  * reject the same files (yaml-limits.ts holds the rules they share).
  */
-export function parseConfigFile(text: string, file: string, env: Record<string, string | undefined>): ParsedConfigFile {
+export function parseConfigFile(text: string, file: string): ParsedConfigFile {
   const fast = fastParseYaml(text);
   if (fast) {
-    const data = copyResolved(fast, env);
-    if (data !== FALLBACK) {
+    const copy = copyChecked(fast);
+    if (copy !== FALLBACK) {
       let map: FileSourceMap | undefined;
-      return { data, diagnostics: [], sourceMap: () => (map ??= parseYaml(text, file, {}).map), parser: 'fast' };
+      return { data: copy.data, diagnostics: [], sourceMap: () => (map ??= parseYaml(text, file).map), parser: 'fast', envReferences: copy.envReferences, aliasedReferences: NONE };
     }
   }
-  const precise = parseYaml(text, file, env);
-  return { data: precise.data, diagnostics: precise.diagnostics, sourceMap: () => precise.map, parser: 'precise' };
+  const precise = parseYaml(text, file);
+  return { data: precise.data, diagnostics: precise.diagnostics, sourceMap: () => precise.map, parser: 'precise', envReferences: true, aliasedReferences: precise.aliasedReferences };
 }
 
 const FALLBACK = Symbol('fallback');
+// The fast path never sees aliases (fast-yaml.ts hands those documents to the precise parser).
+const NONE: ReadonlySet<string> = new Set();
 
 /**
- * Copies fast-parsed data while substituting environment references. Returns FALLBACK for anything that must be
- * reported with a position (forbidden keys, bad or unset references, non-finite numbers, empty documents,
- * nesting past the limit, a collection used as a mapping key): the precise parser then reports it.
+ * Copies fast-parsed data, noting whether any string holds `${`. Returns FALLBACK for anything that must be
+ * reported with a position (forbidden keys, non-finite numbers, empty documents, nesting past the limit, a
+ * collection used as a mapping key): the precise parser then reports it.
  *
  * The fast path never sees anchors (fast-yaml.ts hands those documents over), so the value is a tree: each
  * collection appears once, and the recursion is bounded by js-yaml's own depth limit.
  */
-function copyResolved(parsed: FastParse, env: Record<string, string | undefined>): unknown {
+function copyChecked(parsed: FastParse): { data: unknown; envReferences: boolean } | typeof FALLBACK {
   let collections = 0;
+  let envReferences = false;
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') {
-      if (!v.includes('${')) return v;
-      const r = substituteEnv(v, env);
-      return r.ok ? r.value : FALLBACK;
+      if (!envReferences && v.includes('${')) envReferences = true;
+      return v;
     }
     if (typeof v === 'number') return Number.isFinite(v) ? v : FALLBACK;
     if (v === null || typeof v === 'boolean') return v;
@@ -78,5 +84,5 @@ function copyResolved(parsed: FastParse, env: Record<string, string | undefined>
   if (parsed.value === undefined || parsed.value === null) return FALLBACK;
   const data = walk(parsed.value, 0);
   // A collection js-yaml composed that is not in the value was used as a mapping key (js-yaml stringifies those).
-  return collections === parsed.collections ? data : FALLBACK;
+  return data !== FALLBACK && collections === parsed.collections ? { data, envReferences } : FALLBACK;
 }

@@ -1,6 +1,5 @@
 import { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, type Alias, type CST, type Document, type Node } from 'yaml';
 import { diagnostic, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
-import { substituteEnv } from './env-references.js';
 import { escapePointer, type FileSourceMap, type Position } from './source-map.js';
 import { keyText, outlineCst, quotedScalarEndingAt, readCst, type CstOutline } from './yaml-cst.js';
 import { CORE_TAGS, FORBIDDEN_KEYS, MAX_ALIAS_NODES, MAX_NESTING_DEPTH } from './yaml-limits.js';
@@ -10,6 +9,11 @@ export interface ParsedYaml {
   data: unknown;
   map: FileSourceMap;
   diagnostics: Diagnostic[];
+  /**
+   * Pointers of strings holding `${` that an alias copied from its anchor: a reference there is reported where it
+   * is written (at the anchor), not again at every alias.
+   */
+  aliasedReferences: Set<string>;
 }
 
 /**
@@ -23,20 +27,21 @@ const TAG_HINT = 'remove the tag: config files hold plain YAML 1.2 values (only 
 
 /**
  * Parses YAML into JSON-compatible data, recording the position of every value and key, rejecting duplicate and
- * prototype-polluting keys, unsupported tags and directives, excessive nesting and alias expansion, and
- * substituting environment references. Never throws for bad input.
+ * prototype-polluting keys, unsupported tags and directives, excessive nesting and alias expansion. Strings are
+ * kept as written: environment references are resolved afterwards (resolve-env.ts). Never throws for bad input.
  */
-export function parseYaml(text: string, file: string, env: Record<string, string | undefined>): ParsedYaml {
+export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const map: FileSourceMap = new Map();
+  const aliasedReferences = new Set<string>();
   const pos = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
     return { line: p.line, column: p.col };
   };
   const report = (code: DiagnosticCode, message: string, offset: number | undefined, hint?: string) =>
     diagnostics.push(diagnostic(code, message, { file, ...pos(offset) }, hint));
-  const failed = () => ({ data: undefined, map, diagnostics });
+  const failed = () => ({ data: undefined, map, diagnostics, aliasedReferences });
 
   let tokens: CST.Token[];
   let outline: CstOutline;
@@ -184,12 +189,8 @@ export function parseYaml(text: string, file: string, env: Record<string, string
       const v = node.value;
       const at = node.range?.[0];
       if (typeof v === 'string') {
-        const r = substituteEnv(v, env);
-        if (!r.ok) {
-          say(r.code, r.message, at, r.hint);
-          return v;
-        }
-        return r.value;
+        if (via && v.includes('${')) aliasedReferences.add(pointer);
+        return v;
       }
       if (v === null || typeof v === 'boolean') return v;
       if (typeof v === 'number') {
@@ -215,5 +216,5 @@ export function parseYaml(text: string, file: string, env: Record<string, string
   };
 
   const data = convert(doc.contents as Node, '', undefined, undefined, 0);
-  return { data, map, diagnostics };
+  return { data, map, diagnostics, aliasedReferences };
 }

@@ -96,7 +96,7 @@ describe('startDev (with a stand-in runtime)', () => {
     // The tools call the demo upstream this run started (on its ephemeral port).
     expect(session.upstreamUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(new Set(demo.tools!.map((t) => t.base_url))).toEqual(new Set([session.upstreamUrl]));
-    expect(opts.env.TENGINE_DEMO_UPSTREAM).toBe(session.upstreamUrl);
+    expect(opts.env.DEMO_UPSTREAM).toBe(session.upstreamUrl);
     expect((await fetch(`${session.upstreamUrl}/healthz`)).status).toBe(200);
 
     expect(buf.out).toContain('MCP URL         http://127.0.0.1:65000/mcp');
@@ -122,7 +122,7 @@ describe('startDev (with a stand-in runtime)', () => {
 
   it('refuses a config without a development project (DEV_NO_DEVELOPMENT_PROJECT) and stops the upstream it started', async () => {
     const yaml = await readFile(ROOT_CONFIG, 'utf8');
-    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml.replace('environment: development', 'environment: production').replace(/\$\{env:TENGINE_DEMO_UPSTREAM:-http:\/\/127\.0\.0\.1:4010\}/g, 'https://notes.example.com'));
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml.replace('environment: development', 'environment: production').replace(/\$\{env:DEMO_UPSTREAM:-http:\/\/127\.0\.0\.1:4010\}/g, 'https://notes.example.com'));
     const upstreamPort = await freePort();
     const { io } = memoryIo({ cwd: dir, env: {} });
     const e = await expectCode(startDev({ port: 0, upstreamPort, startRuntime: fakeRuntime().start }, io), 'DEV_NO_DEVELOPMENT_PROJECT');
@@ -162,11 +162,11 @@ describe('startDev (with a stand-in runtime)', () => {
     await expectCode(startDev({ port: 0, upstreamPort: 0, project: 'nope', startRuntime: fakeRuntime().start }, io), 'BAD_ARGUMENT');
   });
 
-  it('does not start the demo upstream when TENGINE_DEMO_UPSTREAM points elsewhere, or with upstream: false', async () => {
-    const a = await run({}, { TENGINE_DEMO_UPSTREAM: 'http://127.0.0.1:5999' });
+  it('does not start the demo upstream when DEMO_UPSTREAM points elsewhere, or with upstream: false', async () => {
+    const a = await run({}, { DEMO_UPSTREAM: 'http://127.0.0.1:5999' });
     expect(a.session.upstreamUrl).toBeNull();
     expect(a.calls[0]!.payload.config.projects![0]!.tools![0]!.base_url).toBe('http://127.0.0.1:5999');
-    expect(a.buf.err).toMatch(/TENGINE_DEMO_UPSTREAM=http:\/\/127\.0\.0\.1:5999: using that upstream/);
+    expect(a.buf.err).toMatch(/DEMO_UPSTREAM=http:\/\/127\.0\.0\.1:5999: using that upstream/);
     await a.session.close();
     const b = await run({ upstream: false });
     expect(b.session.upstreamUrl).toBeNull();

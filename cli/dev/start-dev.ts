@@ -43,8 +43,11 @@ export interface DevSession {
   close(): Promise<void>;
 }
 
-/** The environment variable the quick-start config reads the demo upstream origin from. */
-export const DEMO_UPSTREAM_ENV = 'TENGINE_DEMO_UPSTREAM';
+/**
+ * The environment variable the quick-start config reads the demo upstream origin from. Not a TENGINE_* name:
+ * `${env:}` never reads those (they are Tengine's own settings, secrets among them).
+ */
+export const DEMO_UPSTREAM_ENV = 'DEMO_UPSTREAM';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -71,7 +74,7 @@ export async function startDev(options: DevOptions, io: CliIo): Promise<DevSessi
       const port = options.upstreamPort ?? DEMO_UPSTREAM_PORT;
       upstream = await startDemoUpstream({ host: LOOPBACK, port, log: (line) => io.err(`${line}\n`) }).catch((e: unknown) => {
         throw isAddrInUse(e)
-          ? new CliError('PORT_IN_USE', `the demo upstream cannot listen on ${LOOPBACK}:${port}: the port is in use`, 'pick another port with --upstream-port, or pass --no-upstream if the demo API already runs (set TENGINE_DEMO_UPSTREAM to its URL)')
+          ? new CliError('PORT_IN_USE', `the demo upstream cannot listen on ${LOOPBACK}:${port}: the port is in use`, 'pick another port with --upstream-port, or pass --no-upstream if the demo API already runs (set DEMO_UPSTREAM to its URL)')
           : e;
       });
       env[DEMO_UPSTREAM_ENV] = upstream.url;

@@ -30,7 +30,7 @@ export interface DemoUpstream {
   close(): Promise<void>;
 }
 
-/** Default port of the demo upstream, as in the `${env:TENGINE_DEMO_UPSTREAM:-http://127.0.0.1:4010}` default. */
+/** Default port of the demo upstream, as in the `${env:DEMO_UPSTREAM:-http://127.0.0.1:4010}` default. */
 export const DEMO_UPSTREAM_PORT = 4010;
 
 const MAX_BODY_BYTES = 1024 * 1024;

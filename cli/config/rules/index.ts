@@ -1,6 +1,7 @@
 import type { RuleContext } from './context.js';
 import { checkAssertionKeys } from './assertion-key-rules.js';
 import { checkIdentities } from './identity-rules.js';
+import { checkLimits } from './limit-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkScopes } from './scope-rules.js';
 import { checkSecrets } from './secret-rules.js';
@@ -22,4 +23,5 @@ export function runRules(ctx: RuleContext): void {
   checkAssertionKeys(ctx);
   checkScopes(ctx);
   checkRuntimeSettings(ctx);
+  checkLimits(ctx);
 }

@@ -1,8 +1,16 @@
+import { findCredential, TENGINE_CREDENTIAL } from '../credential-shapes.js';
 import { escapePointer } from '../source-map.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
+import { isLiteralCredentialHeader } from './template-rules.js';
 
-// A credential anywhere in a string ("Bearer tengine_…", "key=tng_cs_…"), where its prefix starts a word.
-const CREDENTIAL = /(?<![A-Za-z0-9_-])(?:tengine_|tng_mst_|tng_cs_)[A-Za-z0-9_-]{16,}/;
+/**
+ * Fields that hold identifiers, digests or public keys: random-looking values are expected there, so only the
+ * documented credential shapes are looked for (a kid may be a key thumbprint, a client_id a random id).
+ */
+const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['kid', 'client_id', 'sha256', 'client_secret_sha256', 'public_key', 'auth_secret_env', 'id']);
+
+const TENGINE_HINT = 'revoke it, then store only its SHA-256 (tengine keys prints the YAML to paste)';
+const SECRET_HINT = 'revoke or rotate it, then keep it out of the config: upstream credentials go in encrypted_auth_secret (tengine secret encrypt) or auth_secret_env, and a value the model supplies is a declared argument';
 
 /** True when a string has the shape of a compact JWE whose header names a key-management and content algorithm. */
 export function looksLikeJwe(value: string): boolean {
@@ -44,19 +52,18 @@ export function checkSecrets(ctx: RuleContext): void {
 }
 
 /**
- * Any string anywhere that holds a Tengine credential is a leaked secret (hash fields are checked by the schema).
+ * Any string anywhere that looks like a credential (credential-shapes.ts) is a leaked secret: the config is in git
+ * and the bundle carries it in clear. Mapping keys are checked too (a body_template key is sent upstream). Values
+ * that another rule already reports as TNG214 are skipped, so one leak is one diagnostic: encrypted_auth_secret
+ * (must be a JWE), a literal credential header, and a base_url with user-info.
+ *
  * The parser bounds how deep the data nests (yaml-limits.ts), so this walk reaches every string. The pointer is
  * built only for a match: the walk visits every value of the config, so it carries the path as a list instead.
  */
 function scanForCredentials(ctx: RuleContext, v: unknown, path: (string | number)[]): void {
   if (typeof v === 'string') {
-    // The substring tests skip the regex for almost every string of a large config.
-    if ((v.includes('tengine_') || v.includes('tng_')) && CREDENTIAL.test(v)) {
-      const pointer = path.map((t) => `/${escapePointer(t)}`).join('');
-      if (ctx.isClean(pointer)) {
-        ctx.report('TNG214', 'a Tengine credential is written in plaintext', pointer, { hint: 'revoke it, then store only its SHA-256 (tengine keys prints the YAML to paste)' });
-      }
-    }
+    const kind = findCredential(v, !IDENTIFIER_FIELDS.has(String(path[path.length - 1])));
+    if (kind && !reportedElsewhere(path, v)) reportCredential(ctx, path, kind, false);
   } else if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       path.push(i);
@@ -66,8 +73,24 @@ function scanForCredentials(ctx: RuleContext, v: unknown, path: (string | number
   } else if (isObject(v)) {
     for (const k of Object.keys(v)) {
       path.push(k);
+      const kind = findCredential(k);
+      if (kind) reportCredential(ctx, path, kind, true);
       scanForCredentials(ctx, v[k], path);
       path.pop();
     }
   }
+}
+
+function reportCredential(ctx: RuleContext, path: (string | number)[], kind: string, key: boolean): void {
+  const pointer = path.map((t) => `/${escapePointer(t)}`).join('');
+  if (!ctx.isClean(pointer)) return;
+  ctx.report('TNG214', `${kind} is written in plaintext${key ? ' (as a key)' : ''}`, pointer, { key, hint: kind === TENGINE_CREDENTIAL ? TENGINE_HINT : SECRET_HINT });
+}
+
+/** A tool field whose credential another rule reports (see scanForCredentials). */
+function reportedElsewhere(path: (string | number)[], value: string): boolean {
+  if (path.length < 5 || path[0] !== 'projects' || path[2] !== 'tools') return false;
+  const field = path[4];
+  if (path.length === 5) return field === 'encrypted_auth_secret' || (field === 'base_url' && value.includes('@'));
+  return path.length === 6 && field === 'headers_template' && isLiteralCredentialHeader(String(path[5]), value);
 }

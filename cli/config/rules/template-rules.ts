@@ -7,6 +7,11 @@ const RUNTIME_HEADERS = /^(x-tengine-.*|host|content-length|transfer-encoding|co
 /** Headers whose literal value would be a credential written in plaintext. */
 const CREDENTIAL_HEADERS = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|cookie)$/i;
 
+/** True when a header that carries credentials has a literal value (no placeholder): reported here as TNG214. */
+export function isLiteralCredentialHeader(name: string, value: string): boolean {
+  return CREDENTIAL_HEADERS.test(name) && !/\{[A-Za-z_]/.test(value);
+}
+
 /** Placeholders: syntax, declaration, reserved variables, member requirement, header safety. */
 export function checkTemplates(ctx: RuleContext): void {
   for (const { tool, pointer } of eachTool(ctx)) {
@@ -55,7 +60,7 @@ export function checkTemplates(ctx: RuleContext): void {
         ctx.report('TNG221', `header "${k}" contains CR, LF or NUL`, at);
         continue;
       }
-      if (CREDENTIAL_HEADERS.test(k) && !/\{[A-Za-z_]/.test(v)) {
+      if (isLiteralCredentialHeader(k, v)) {
         ctx.report('TNG214', `header "${k}" holds a literal credential`, at, { hint: 'use auth_strategy: static_bearer with encrypted_auth_secret, or pass the value as a declared argument' });
         continue;
       }
