@@ -59,7 +59,7 @@ function config(upstreamUrl: string): TengineConfig {
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  const started = await startTestRuntimeWith(config(upstream.url));
+  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
   runtime = started.runtime;
   keys = started.apiKeys;
 });
@@ -159,7 +159,7 @@ describe('a hand-built bundle with a pattern the linear engine refuses (tengine 
     const cfg = config('http://127.0.0.1:9');
     cfg.projects![0]!.tools = [{ ...cfg.projects![0]!.tools![0]!, input_schema: { type: 'object', properties: { q: { type: 'string', pattern: '^(a)\\1$' } } } }];
     const d = await deploy(cfg);
-    const err = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {} }).then(
+    const err = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, allowDevelopment: true }).then(
       async (r) => {
         await r.close();
         return undefined;
