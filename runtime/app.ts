@@ -11,6 +11,13 @@ import type { Store } from './store/store.js';
 import { adminSurfaceHandler } from './admin/surface-route.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 
+/**
+ * The answer to an OAuth client registration attempt. Generic on purpose (not every client forwards the header it
+ * sent to /mcp), and without the word that makes mcp-remote switch to its interactive sign-in.
+ */
+export const NO_REGISTRATION_MESSAGE =
+  "No OAuth client registration here: this Tengine runtime authenticates MCP clients with an API key header (Authorization: Bearer tengine_...). The key your client sent to /mcp was missing or refused; send the same request with curl, or use the Inspector's --stored-auth-only, to see why.";
+
 /** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
 export interface AppDeps {
   model: RuntimeModel;
@@ -74,13 +81,8 @@ export function createApp(deps: AppDeps): Hono {
   // Both /mcp and /mcp/ answer directly: clients copy either form, and a redirect would drop the POST body.
   for (const path of ['/mcp', '/mcp/']) {
     app.post(path, limit, mcp);
-    app.on(['GET', 'DELETE', 'PUT', 'PATCH'], path, (c) =>
-      c.body(rpcError(null, { code: RPC.InvalidRequest, message: 'Method not allowed: this server is stateless and accepts POST only', data: { code: 'METHOD_NOT_ALLOWED' } }), 405, {
-        Allow: 'POST',
-        'Content-Type': 'application/json',
-        ...cors.responseHeaders(c.req.header('origin')),
-      }),
-    );
+    // No server stream and no sessions: 405 (Allow: POST), after the same Host, Origin and credential checks as POST.
+    app.on(['GET', 'DELETE', 'PUT', 'PATCH'], path, mcp);
     // CORS preflight of browser clients: granted to allowed origins only (the same list as the POST's Origin check).
     app.options(path, (c) => {
       const origin = c.req.header('origin');
@@ -125,6 +127,10 @@ export function createApp(deps: AppDeps): Hono {
     }
     return c.json({ status: 'ready', store: deps.store.kind, bundle_digest: deps.model.bundleDigest });
   });
+
+  // OAuth-capable clients (mcp-remote, the Inspector) answer a refused key by trying to register an OAuth client at
+  // the default /register, and print only that reply: it must say that this server takes an API key header.
+  app.post('/register', (c) => c.json({ error: 'not_found', message: NO_REGISTRATION_MESSAGE }, 404, { 'Cache-Control': 'no-store' }));
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'No such endpoint' }, 404));
   app.onError((err, c) => {

@@ -4,9 +4,11 @@
 // HTTP client on a real socket shows (negotiation, no session, SDK output validation, challenges, both URL forms).
 import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_REGISTRATION_MESSAGE } from '../runtime/app.js';
 import type { RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
 import { startTestRuntimeWith, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
@@ -387,6 +389,47 @@ describe('authentication failures on the real socket (RFC 6750 §3, RFC 9728 §5
     await res.body.dump();
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(new RegExp(`^Bearer resource_metadata="${runtime.url}/\\.well-known/oauth-protected-resource/mcp"`));
+  });
+});
+
+describe('what clients that fall back or try OAuth see after a refused key (issue 8, defect 11)', () => {
+  it('GET /mcp is authenticated before its 405: no or a wrong key gets the same 401 as POST, with the reason', async () => {
+    for (const authorization of [undefined, `Bearer tengine_${'x'.repeat(43)}`]) {
+      const res = await fetch(runtime.mcpUrl, { headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) } });
+      expect(res.status, String(authorization)).toBe(401);
+      const body = (await res.json()) as { error: { data: { code: string; detail: string } } };
+      expect(body.error.data.code).toBe(authorization ? 'INVALID_TOKEN' : 'MISSING_TOKEN');
+      const challenge = res.headers.get('www-authenticate')!;
+      expect(challenge).toMatch(/^Bearer resource_metadata="/);
+      if (authorization) expect(challenge).toContain('error_description="no API key of the bundle this runtime serves matches');
+    }
+  });
+
+  it('GET and DELETE with a valid key still get 405 Allow: POST (no server stream, no session)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(runtime.mcpUrl, { method, headers: { authorization: `Bearer ${keyAlpha}`, accept: 'text/event-stream' } });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      expect(((await res.json()) as { error: { data: { code: string } } }).error.data.code).toBe('METHOD_NOT_ALLOWED');
+    }
+  });
+
+  it('the SDK\'s SSE transport (the fallback mcp-remote takes) reports the 401, not a 405', async () => {
+    const transport = new SSEClientTransport(new URL(runtime.mcpUrl), { requestInit: { headers: { Authorization: `Bearer tengine_${'y'.repeat(43)}` } } });
+    const client = new Client({ name: 'sse-fallback', version: '1.0.0' });
+    const err = await client.connect(transport).then(() => undefined, (e: unknown) => e);
+    await client.close().catch(() => undefined);
+    expect(err).toBeInstanceOf(SseError);
+    expect((err as SseError).code).toBe(401);
+  });
+
+  it('POST /register (where OAuth clients turn next) says this server takes an API key header, not OAuth', async () => {
+    const res = await fetch(`${runtime.url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'mcp-remote', redirect_uris: ['http://127.0.0.1:3334/cb'] }) });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'not_found', message: NO_REGISTRATION_MESSAGE });
+    // mcp-remote switches to interactive sign-in when the text says "Unauthorized"; it must not.
+    expect(NO_REGISTRATION_MESSAGE).not.toMatch(/unauthorized/i);
+    expect(NO_REGISTRATION_MESSAGE).toContain('Authorization: Bearer tengine_');
   });
 });
 

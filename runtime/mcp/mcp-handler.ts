@@ -29,6 +29,8 @@ export interface McpHttpRequest {
   body(): Promise<string | undefined>;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** The HTTP method; absent means POST (the native fast path serves POST only). */
+  method?: string;
 }
 
 /** The answer to send. */
@@ -63,17 +65,20 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     // DNS-rebinding defence (MCP transport spec): the Host must be one of our names and a browser Origin one we trust.
     if (deps.hosts && !deps.hosts.allows(req.header('host'))) return fail(421, RPC.InvalidRequest, HOST_NOT_ALLOWED_MESSAGE, 'HOST_NOT_ALLOWED');
     if (origin !== undefined && !cors.allows(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
-    const version = req.header('mcp-protocol-version');
-    if (version !== undefined && !isSupportedVersion(version)) {
-      return fail(400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
-    }
+    const post = req.method === undefined || req.method === 'POST';
     const accept = req.header('accept');
     const wantsJson = accept === undefined || accept.includes(JSON_TYPE) || accept.includes('*/*') || accept.includes('application/*');
-    const wantsSse = accept !== undefined && accept.includes('text/event-stream');
-    if (!wantsJson && !wantsSse) return fail(406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
-    const contentType = req.header('content-type');
-    if (contentType !== undefined && !contentType.toLowerCase().startsWith(JSON_TYPE)) {
-      return fail(415, RPC.InvalidRequest, 'Content-Type must be application/json', 'UNSUPPORTED_MEDIA_TYPE');
+    if (post) {
+      const version = req.header('mcp-protocol-version');
+      if (version !== undefined && !isSupportedVersion(version)) {
+        return fail(400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
+      }
+      const wantsSse = accept !== undefined && accept.includes('text/event-stream');
+      if (!wantsJson && !wantsSse) return fail(406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
+      const contentType = req.header('content-type');
+      if (contentType !== undefined && !contentType.toLowerCase().startsWith(JSON_TYPE)) {
+        return fail(415, RPC.InvalidRequest, 'Content-Type must be application/json', 'UNSUPPORTED_MEDIA_TYPE');
+      }
     }
 
     const auth = authenticate(req.header('authorization'), deps.model);
@@ -83,6 +88,12 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       const present = req.header('authorization') !== undefined;
       const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
       return fail(401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
+    }
+    // GET (a server stream) and DELETE (a session) are authenticated like every MCP request (MCP authorization:
+    // "MUST be included in every HTTP request") before the 405: a client falling back to the old SSE transport after
+    // a refused key then reports the 401 and its reason, not a misleading 405.
+    if (!post) {
+      return fail(405, RPC.InvalidRequest, 'Method not allowed: this server is stateless and accepts POST only', 'METHOD_NOT_ALLOWED', { Allow: 'POST' });
     }
 
     const text = await req.body();

@@ -3,7 +3,7 @@ import { createMcpHandler, type McpHandlerDeps } from './mcp-handler.js';
 
 export type { McpHandlerDeps };
 
-/** The Hono adapter of the MCP handler (the body limit is applied by middleware before it). */
+/** The Hono adapter of the MCP handler, for POST and the refused methods (the body limit is applied by middleware before it). */
 export function mcpPostHandler(deps: McpHandlerDeps) {
   const handle = createMcpHandler(deps);
   return async (c: Context) => {
@@ -12,6 +12,7 @@ export function mcpPostHandler(deps: McpHandlerDeps) {
       header: (name) => c.req.header(name) ?? (name === 'host' ? new URL(c.req.url).host : undefined),
       body: () => c.req.text(),
       signal: c.req.raw.signal,
+      method: c.req.method,
     });
     return res.body === null ? c.body(null, res.status as 202, res.headers) : c.body(res.body, res.status as 200, res.headers);
   };
