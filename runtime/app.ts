@@ -39,7 +39,7 @@ export interface AppDeps {
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
 export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, hosts: hostPolicyOf(deps), log: deps.log, store: deps.store, now: deps.now };
+  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, hosts: hostPolicyOf(deps), log: deps.log, store: deps.store };
 }
 
 /** The Host check of the credentialed routes, from the public URL, `runtime.allowed_hosts` and the listen address. */

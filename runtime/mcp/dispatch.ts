@@ -18,7 +18,6 @@ export interface DispatchContext {
   caller: CallerIdentity;
   /** Shared counters for usage limits (absent: limits are not enforced, e.g. unit tests of other gates). */
   store?: Store;
-  now?: () => number;
   signal?: AbortSignal;
   log?: (entry: Record<string, unknown>) => void;
 }

@@ -15,9 +15,8 @@ export interface McpHandlerDeps {
   selfOrigin?: string;
   /** The Host check (DNS rebinding); absent: every Host is served (unit tests of other gates). */
   hosts?: HostPolicy;
-  /** Counters for usage limits. */
+  /** Counters for usage limits (their windows run on the store's clock). */
   store?: Store;
-  now?: () => number;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -106,7 +105,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store, now: deps.now });
+    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store });
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     if (!wantsJson) {
       // Client accepts only SSE: one `message` event carrying the response, then the stream ends.
