@@ -9,7 +9,7 @@ import { createRedisStore } from '../runtime/store/redis-store.js';
 import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
-import { deleteKeysWithPrefix, inCI, sparePort } from './fixtures/redis-server.js';
+import { deleteKeysWithPrefix, inCI, probeRedis, sparePort } from './fixtures/redis-server.js';
 import { deploy } from './fixtures/runtime-harness.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,13 +19,7 @@ const PUBLIC_URL = 'https://mcp.members-redis.test';
 
 // startRuntime's `redisUrl` always uses the default `tengine:` prefix, so each instance gets a store with this
 // run's own prefix through the `store` option instead.
-const redisProbe = await createRedisStore({ url: REDIS_URL, connectTimeoutMs: 1000 }).then(
-  async (s) => {
-    await s.close();
-    return undefined;
-  },
-  (err: unknown) => (err instanceof Error ? err.message : String(err)),
-);
+const redisProbe = await probeRedis(REDIS_URL);
 const skipRedis = redisProbe !== undefined && !inCI();
 if (skipRedis) console.warn(`Skipping the member-session Redis tests: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
 

@@ -3,10 +3,10 @@
 // exit 19) before anything listens, unless it was started to serve development projects (`tengine dev`,
 // --allow-development). The process-level refusal (one error line, exit 19) is in runtime-boot.test.ts.
 import { describe, expect, it } from 'vitest';
-import { RuntimeBootError, startRuntime, type RunningRuntime } from '../runtime/start.js';
+import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { sparePort } from './fixtures/redis-server.js';
-import { deploy, inProcessApp } from './fixtures/runtime-harness.js';
+import { bootRefusal, deploy, inProcessApp } from './fixtures/runtime-harness.js';
 
 /** A production project and a development one in one bundle, as examples/multi-project has. */
 const MIXED: TengineConfig = {
@@ -17,14 +17,6 @@ const MIXED: TengineConfig = {
   ],
 };
 
-async function refusal(p: Promise<unknown>): Promise<RuntimeBootError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RuntimeBootError);
-  return err as RuntimeBootError;
-}
 
 function exchange(url: string, apiKey: string, memberExternalId: string) {
   return fetch(`${url}/api/v1/mcp/session-token`, {
@@ -39,7 +31,7 @@ describe('a production runtime and development projects', () => {
     const d = await deploy(MIXED);
     const port = await sparePort();
     const logs: Record<string, unknown>[] = [];
-    const err = await refusal(startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port, env: {}, log: (e) => logs.push(e) }));
+    const err = await bootRefusal(startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port, env: {}, log: (e) => logs.push(e) }));
     expect(err.code).toBe('DEVELOPMENT_BUNDLE');
     expect(err.exitCode).toBe(19);
     expect(err.message).toContain('"sandbox"');
@@ -55,7 +47,7 @@ describe('a production runtime and development projects', () => {
   });
 
   it('refuses it in the in-process app too (the composition tests use), so no test serves development projects unknowingly', async () => {
-    const err = await refusal(inProcessApp(MIXED));
+    const err = await bootRefusal(inProcessApp(MIXED));
     expect(err.code).toBe('DEVELOPMENT_BUNDLE');
   });
 

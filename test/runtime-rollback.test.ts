@@ -17,8 +17,8 @@ import { createRedisStore } from '../runtime/store/redis-store.js';
 import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { generatePemKeyPair, tempDir } from './fixtures/bundle-fixtures.js';
-import { deleteKeysWithPrefix, inCI, sparePort } from './fixtures/redis-server.js';
-import { deploy } from './fixtures/runtime-harness.js';
+import { deleteKeysWithPrefix, inCI, probeRedis, sparePort } from './fixtures/redis-server.js';
+import { bootRefusal, deploy } from './fixtures/runtime-harness.js';
 import { expectRefusal, killRuntimeProcesses, runRuntimeProcess, startRuntimeProcess, stopRuntimeProcess, waitForListening } from './fixtures/runtime-process.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -26,13 +26,7 @@ const RUN = `tengine-test:rollback:${randomBytes(6).toString('hex')}:`;
 const TIME_A = '2026-03-01T10:00:00Z';
 const TIME_B = '2026-03-02T10:00:00Z';
 
-const redisProbe = await createRedisStore({ url: REDIS_URL, connectTimeoutMs: 1000 }).then(
-  async (s) => {
-    await s.close();
-    return undefined;
-  },
-  (err: unknown) => (err instanceof Error ? err.message : String(err)),
-);
+const redisProbe = await probeRedis(REDIS_URL);
 const skipRedis = redisProbe !== undefined && !inCI();
 if (skipRedis) console.warn(`Skipping the bundle rollback tests: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
 
@@ -106,14 +100,6 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
     await r.close();
   }
 
-  async function refused(p: Promise<unknown>): Promise<RuntimeBootError> {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(RuntimeBootError);
-    return err as RuntimeBootError;
-  }
 
   /** Status of a tools/list with the revoked key K. */
   async function withRevokedKey(url: string): Promise<number> {
@@ -139,7 +125,7 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
 
     const port = await sparePort();
     const logs: Record<string, unknown>[] = [];
-    const err = await refused(boot(bundleA, p, { port }, logs));
+    const err = await bootRefusal(boot(bundleA, p, { port }, logs));
     expect(err.code).toBe('BUNDLE_ROLLBACK');
     expect(err.exitCode).toBe(18);
     for (const part of [bundleA.digest, bundleB.digest, TIME_A, TIME_B]) expect(err.message).toContain(part);
@@ -162,18 +148,18 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
     expect(await withRevokedKey(a.url)).toBe(200);
     await stop(a);
     expect(await record(p)).toBe(`${seconds(TIME_B)} ${bundleB.digest}`);
-    expect((await refused(boot(bundleA, p))).code).toBe('BUNDLE_ROLLBACK');
+    expect((await bootRefusal(boot(bundleA, p))).code).toBe('BUNDLE_ROLLBACK');
   });
 
   it('--allow-rollback-to naming another bundle is still BUNDLE_ROLLBACK, and the message says which bundle it names', async () => {
     const p = deployment();
     await stop(await boot(bundleB, p));
     const other = `sha256:${'0'.repeat(64)}`;
-    const err = await refused(boot(bundleA, p, { allowRollbackTo: other }));
+    const err = await bootRefusal(boot(bundleA, p, { allowRollbackTo: other }));
     expect(err.code).toBe('BUNDLE_ROLLBACK');
     expect(err.message).toContain(`--allow-rollback-to names ${other}, not this bundle`);
     // Naming the newer bundle does not allow the older one either.
-    expect((await refused(boot(bundleA, p, { allowRollbackTo: bundleB.digest }))).code).toBe('BUNDLE_ROLLBACK');
+    expect((await bootRefusal(boot(bundleA, p, { allowRollbackTo: bundleB.digest }))).code).toBe('BUNDLE_ROLLBACK');
   });
 
   it('a newer bundle boots over an older record and raises it; the same bundle boots again; a leftover --allow-rollback-to only warns', async () => {
@@ -194,7 +180,7 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     try {
-      const err = await refused(boot(bundleB, p, { port: (blocker.address() as { port: number }).port }));
+      const err = await bootRefusal(boot(bundleB, p, { port: (blocker.address() as { port: number }).port }));
       expect(err.code).toBe('LISTEN_FAILED');
     } finally {
       await new Promise<void>((r) => blocker.close(() => r()));
@@ -219,7 +205,7 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
     const older = { digest: bundleA.digest, createdAt: TIME_A };
     await checkRollback(storeA, older, undefined, undefined); // nothing recorded yet: A passes the check
     await recordServedBundle(storeB, { digest: bundleB.digest, createdAt: TIME_B }, undefined); // B boots meanwhile
-    const err = await refused(recordServedBundle(storeA, older, undefined));
+    const err = await bootRefusal(recordServedBundle(storeA, older, undefined));
     expect(err.code).toBe('BUNDLE_ROLLBACK');
     expect(await record(p)).toBe(`${seconds(TIME_B)} ${bundleB.digest}`);
   });
@@ -234,7 +220,7 @@ describe.skipIf(skipRedis)('bundle rollback protection with the shared Redis', (
     });
     for (const r of results) if (r.status === 'fulfilled') await stop(r.value);
     expect(await record(p)).toBe(`${seconds(TIME_B)} ${bundleB.digest}`);
-    expect((await refused(boot(bundleA, p))).code).toBe('BUNDLE_ROLLBACK');
+    expect((await bootRefusal(boot(bundleA, p))).code).toBe('BUNDLE_ROLLBACK');
   });
 
   it('through the process entry: B served, then A exits 18 with one error line and the hint naming its digest', async () => {

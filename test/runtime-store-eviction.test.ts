@@ -7,11 +7,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RuntimeBootError, startRuntime, type RunningRuntime, type RuntimeOptions } from '../runtime/start.js';
+import { startRuntime, type RunningRuntime, type RuntimeOptions } from '../runtime/start.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
 import { inCI, redisServerInstalled, sparePort, startRedisServer, type TestRedisServer } from './fixtures/redis-server.js';
-import { deploy, type TestDeployment } from './fixtures/runtime-harness.js';
+import { bootRefusal, deploy, type TestDeployment } from './fixtures/runtime-harness.js';
 import { expectRefusal, killRuntimeProcesses, runRuntimeProcess } from './fixtures/runtime-process.js';
 
 const installed = redisServerInstalled();
@@ -54,19 +54,11 @@ describe.skipIf(skip)('Redis eviction settings at boot', () => {
     return r;
   }
 
-  async function refused(p: Promise<unknown>): Promise<RuntimeBootError> {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(RuntimeBootError);
-    return err as RuntimeBootError;
-  }
 
   it('allkeys-lru under maxmemory 64mb with a production bundle: STORE_EVICTS_KEYS, exit 25, naming the policy; nothing listens', async () => {
     const port = await sparePort();
     const logs: Record<string, unknown>[] = [];
-    const err = await refused(boot(production, { port }, logs));
+    const err = await bootRefusal(boot(production, { port }, logs));
     expect(err.code).toBe('STORE_EVICTS_KEYS');
     expect(err.exitCode).toBe(25);
     expect(err.message).toContain('maxmemory-policy allkeys-lru with maxmemory 67108864');
@@ -82,7 +74,7 @@ describe.skipIf(skip)('Redis eviction settings at boot', () => {
 
   it.each(['volatile-ttl', 'volatile-lru', 'allkeys-random'])('%s is refused too: every Tengine key has a TTL, so volatile-* policies evict them as well', async (policy) => {
     await raw.sendCommand(['CONFIG', 'SET', 'maxmemory-policy', policy]);
-    const err = await refused(boot(production));
+    const err = await bootRefusal(boot(production));
     expect(err.code).toBe('STORE_EVICTS_KEYS');
     expect(err.message).toContain(`maxmemory-policy ${policy}`);
   });
@@ -116,7 +108,7 @@ describe.skipIf(skip)('Redis eviction settings at boot', () => {
 
   it('the development flag does not weaken the check for the production projects of a bundle', async () => {
     const mixed = await deploy({ version: 1, projects: [...PRODUCTION.projects!, ...DEVELOPMENT.projects!] });
-    expect((await refused(boot(mixed, { allowDevelopment: true }))).code).toBe('STORE_EVICTS_KEYS');
+    expect((await bootRefusal(boot(mixed, { allowDevelopment: true }))).code).toBe('STORE_EVICTS_KEYS');
   });
 
   it('CONFIG disabled (as on managed services): boots, warning what to check', async () => {

@@ -12,19 +12,13 @@ import type { TengineConfig } from '../schemas/config-types.js';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import { createRedisStore, type RedisStoreOptions } from '../runtime/store/redis-store.js';
 import type { Store } from '../runtime/store/store.js';
-import { deleteKeysWithPrefix, inCI, redisServerInstalled, startRedisServer, type TestRedisServer } from './fixtures/redis-server.js';
+import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled, startRedisServer, type TestRedisServer } from './fixtures/redis-server.js';
 import { deploy, inProcessApp, startUpstream, twoProjectConfig, type TestUpstream } from './fixtures/runtime-harness.js';
 
 const REDIS_URL = process.env.TENGINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_PREFIX = `tengine-test:usage:${randomUUID()}:`;
 
-const redisProbe = await createRedisStore({ url: REDIS_URL, connectTimeoutMs: 1000 }).then(
-  async (s) => {
-    await s.close();
-    return undefined;
-  },
-  (err: unknown) => (err instanceof Error ? err.message : String(err)),
-);
+const redisProbe = await probeRedis(REDIS_URL);
 const installed = redisServerInstalled();
 const skip = (redisProbe !== undefined || !installed) && !inCI();
 if (skip) console.warn(`Skipping the usage-limit Redis tests: ${redisProbe ?? 'no redis-server on the PATH'} (set CI=1 to fail instead).`);

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeysWithPrefix, inCI } from '../../test/fixtures/redis-server.js';
+import { deleteKeysWithPrefix, inCI, probeRedis } from '../../test/fixtures/redis-server.js';
 import { createMemoryStore } from './memory-store.js';
 import { createRedisStore } from './redis-store.js';
 import { type Store, StoreUnavailableError } from './store.js';
@@ -230,13 +230,7 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
 
 describeStoreContract('memory', 'memory', async () => createMemoryStore({ sweepIntervalMs: 50 }));
 
-const redisProbe = await createRedisStore({ url: REDIS_URL, connectTimeoutMs: 1000 }).then(
-  async (s) => {
-    await s.close();
-    return undefined;
-  },
-  (err: unknown) => (err instanceof Error ? err.message : String(err)),
-);
+const redisProbe = await probeRedis(REDIS_URL);
 const skipRedis = redisProbe !== undefined && !inCI();
 if (skipRedis) {
   console.warn(`Skipping the Redis store contract leg: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
