@@ -21,8 +21,9 @@ export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
 /**
  * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
  * `patternProperties` key run on the linear-time engine (a tool argument must never cost more than linear time;
- * `uniqueItems` is replaced for the same reason, see unique-items.ts). `$data` stays off: the replacement
- * relies on it.
+ * `uniqueItems` is replaced for the same reason, see unique-items.ts). The replacement relies on `$data` staying
+ * off, and on nothing changing the data during a validation (no useDefaults, coerceTypes or removeAdditional):
+ * it keys each value once per validation.
  */
 const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
 
