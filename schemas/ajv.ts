@@ -6,6 +6,7 @@ import configSchema from './config.schema.json' with { type: 'json' };
 import fragmentSchema from './config-fragment.schema.json' with { type: 'json' };
 import bundleSchema from './bundle.schema.json' with { type: 'json' };
 import { linearRegExp } from './linear-regexp.js';
+import { useLinearUniqueItems } from './unique-items.js';
 import { addUserFormats } from './user-formats.js';
 
 export type { ErrorObject, ValidateFunction };
@@ -19,7 +20,10 @@ export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
 
 /**
  * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
- * `patternProperties` key run on the linear-time engine (a tool argument must never cost more than linear time).
+ * `patternProperties` key run on the linear-time engine (a tool argument must never cost more than linear time;
+ * `uniqueItems` is replaced for the same reason, see unique-items.ts). The replacement relies on `$data` staying
+ * off, and on nothing changing the data during a validation (no useDefaults, coerceTypes or removeAdditional):
+ * it keys each value once per validation.
  */
 const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
 
@@ -27,6 +31,7 @@ const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, validate
 export function createUserSchemaAjv(): Ajv2020 {
   const ajv = new Ajv2020(USER_SCHEMA_OPTIONS);
   addUserFormats(ajv);
+  useLinearUniqueItems(ajv);
   return ajv;
 }
 
@@ -34,6 +39,7 @@ export function createUserSchemaAjv(): Ajv2020 {
 export function createDraft07UserSchemaAjv(): Ajv {
   const ajv = new Ajv(USER_SCHEMA_OPTIONS);
   addUserFormats(ajv);
+  useLinearUniqueItems(ajv);
   return ajv;
 }
 let shared: Ajv2020 | undefined;

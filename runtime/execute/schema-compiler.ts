@@ -2,6 +2,7 @@ import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../schemas/ajv.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
+import { withJsonValueKeys } from '../../schemas/json-value-keys.js';
 import { warmUserFormats } from '../../schemas/user-formats.js';
 import type { SchemaCompiler } from './types.js';
 
@@ -15,7 +16,7 @@ export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
  * Creates the per-bundle schema compiler: draft 2020-12 by default, draft-07 when `$schema` says so, one compiled
  * validator per distinct schema (keyed by canonical JSON, so key order does not matter). Never coerces types: a
  * model that sends `"5"` for an integer gets an error rather than a silently different request.
- * Patterns and formats run in linear time (schemas/ajv.ts). `compile` throws on a schema Ajv cannot compile,
+ * Patterns, formats and `uniqueItems` run in linear time (schemas/ajv.ts). `compile` throws on a schema Ajv cannot compile,
  * including a pattern the linear engine refuses (PatternNotLinearError); `tengine validate` refuses both (TNG209,
  * TNG229), so that only happens for a hand-built bundle, and the boot refuses it as BUNDLE_PAYLOAD_INVALID.
  */
@@ -45,7 +46,8 @@ export function createSchemaCompiler(): SchemaCompiler {
 
 function wrap(validate: ValidateFunction): SchemaValidator {
   return (data) => {
-    if (validate(data)) return { ok: true };
+    // One set of value keys per call: `uniqueItems` arrays nested in one another share them (linear time).
+    if (withJsonValueKeys(() => validate(data))) return { ok: true };
     return { ok: false, errors: (validate.errors ?? []).map(describe) };
   };
 }

@@ -1,0 +1,133 @@
+// Issue 8, defect 3, through another keyword: Ajv's `uniqueItems` compares every pair of items, so one tool argument
+// of 20,000 distinct objects (229 KB) blocked the whole instance for 9.6 s, and the ~900 KB arrays below for minutes.
+// These tests run the real runtime on a socket, a real loopback upstream and the official MCP SDK client: the large
+// argument is checked and forwarded, the same with one duplicate is answered INVALID_ARGUMENTS with Ajv's message
+// and never reaches the upstream, and another project is served meanwhile. The proof of linear time is the suite
+// finishing within vitest's timeout; no clock is read.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningRuntime } from '../runtime/start.js';
+import type { TengineConfig, Tool } from '../schemas/config-types.js';
+import { startTestRuntimeWith, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
+
+type CallResult = Awaited<ReturnType<Client['callTool']>>;
+
+/** About 900 KB of distinct objects (`{"n":12345}`): under the 1 MiB default request limit. */
+const ROWS = 75_000;
+const distinctRows = () => Array.from({ length: ROWS }, (_, n) => ({ n }));
+
+let upstream: TestUpstream;
+let runtime: RunningRuntime;
+let keys: Record<string, string>;
+const clients: Client[] = [];
+
+function config(upstreamUrl: string): TengineConfig {
+  const rows = { type: 'array', items: { type: 'object' }, uniqueItems: true };
+  const tool = (name: string, inputSchema: Record<string, unknown>, extra: Partial<Tool> = {}): Tool => ({
+    name,
+    description: `Tool ${name}`,
+    input_schema: inputSchema,
+    base_url: upstreamUrl,
+    http_method: 'POST',
+    endpoint_path: `/${name}`,
+    body_template: { rows: '{rows}' },
+    ...extra,
+  });
+  return {
+    version: 1,
+    projects: [
+      {
+        id: 'alpha',
+        environment: 'development',
+        integrations: [{ id: 'backend', kind: 'api_key' }],
+        tools: [
+          tool('import', { type: 'object', properties: { rows }, required: ['rows'], additionalProperties: false }),
+          tool('legacy', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { rows }, required: ['rows'] }),
+        ],
+      },
+      {
+        id: 'beta',
+        environment: 'development',
+        integrations: [{ id: 'backend', kind: 'api_key' }],
+        tools: [tool('ping', { type: 'object', properties: { id: { type: 'string' } } }, { http_method: 'GET', body_template: undefined, query_template: { id: '{id}' } })],
+      },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  // The upstream answers with the number of rows it received, not an echo of 900 KB.
+  upstream = await startUpstream((_req, body, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ received: body ? (JSON.parse(body) as { rows: unknown[] }).rows.length : 0 }));
+  });
+  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
+  runtime = started.runtime;
+  keys = started.apiKeys;
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => undefined);
+  await runtime?.close();
+  await upstream?.close();
+});
+
+async function connect(project: 'alpha' | 'beta'): Promise<Client> {
+  const client = new Client({ name: 'tengine-unique-items', version: '0.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(runtime.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${keys[`${project}/backend`]}` } } });
+  clients.push(client);
+  await client.connect(transport);
+  return client;
+}
+
+function errorMeta(result: CallResult): { code: string; status: number; errors?: { path: string; message: string }[] } | undefined {
+  return (result._meta as Record<string, never> | undefined)?.['tengine.dev/error'];
+}
+
+/** Upstream requests for one tool path. */
+const hits = (path: string) => upstream.requests.filter((r) => r.url.split('?')[0] === path);
+
+describe('uniqueItems runs in linear time at the runtime', () => {
+  it('~900 KB of distinct objects under uniqueItems is accepted and reaches the upstream whole', async () => {
+    const rows = distinctRows();
+    expect(JSON.stringify(rows).length).toBeGreaterThan(850_000);
+    const client = await connect('alpha');
+    const result = await client.callTool({ name: 'import', arguments: { rows } });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ received: ROWS });
+    expect(hits('/import')).toHaveLength(1);
+    expect(JSON.parse(hits('/import')[0]!.body)).toEqual({ rows });
+  });
+
+  it.each(['import', 'legacy'])('%s: the same with one duplicate at the end is INVALID_ARGUMENTS with Ajv\'s message; nothing is sent', async (name) => {
+    const rows = [...distinctRows(), { n: 4242 }];
+    const client = await connect('alpha');
+    const before = hits(`/${name}`).length;
+    const result = await client.callTool({ name, arguments: { rows } });
+    expect(result.isError).toBe(true);
+    expect(errorMeta(result)).toMatchObject({
+      code: 'INVALID_ARGUMENTS',
+      status: 400,
+      errors: [{ path: '/rows', message: `must NOT have duplicate items (items ## 4242 and ${ROWS} are identical)` }],
+    });
+    expect(hits(`/${name}`)).toHaveLength(before);
+  });
+
+  it('three concurrent large calls on alpha and a call on beta are all answered; beta reaches its upstream', async () => {
+    const [alpha, beta] = await Promise.all([connect('alpha'), connect('beta')]);
+    const pings = hits('/ping').length;
+    const imports = hits('/import').length;
+    const results = await Promise.all([
+      alpha.callTool({ name: 'import', arguments: { rows: [...distinctRows(), { n: 1 }] } }),
+      alpha.callTool({ name: 'import', arguments: { rows: [...distinctRows(), { n: 2 }] } }),
+      alpha.callTool({ name: 'import', arguments: { rows: distinctRows() } }),
+      beta.callTool({ name: 'ping', arguments: { id: '1' } }),
+    ]);
+    expect(results.slice(0, 2).map((r) => errorMeta(r)?.code)).toEqual(['INVALID_ARGUMENTS', 'INVALID_ARGUMENTS']);
+    expect(results[2]!.isError).toBeFalsy();
+    expect(results[3]!.isError).toBeFalsy();
+    expect(hits('/ping')).toHaveLength(pings + 1);
+    expect(hits('/import')).toHaveLength(imports + 1);
+  });
+});
