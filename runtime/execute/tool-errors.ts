@@ -8,6 +8,8 @@ export const TOOL_ERRORS = {
   INSUFFICIENT_SCOPE: { status: 403, text: 'Tool requires scopes' },
   INVALID_ARGUMENTS: { status: 400, text: 'Invalid tool arguments' },
   RESERVED_ARGUMENT: { status: 400, text: 'Reserved variable cannot be provided as user input' },
+  /** Checking the arguments against input_schema would take more work than the runtime spends on one call (a recursive schema reaching one value many ways, a costly pattern over a long string). */
+  ARGUMENTS_TOO_COMPLEX: { status: 400, text: 'Tool arguments too complex to validate' },
   ARGUMENT_NOT_RENDERABLE: { status: 400, text: 'Tool arguments cannot be used in the request' },
   AUTH_SECRET_UNAVAILABLE: { status: 500, text: 'Failed to decrypt auth secret' },
   UPSTREAM_HTTP_ERROR: { status: 502, text: 'Upstream tool call failed' },
