@@ -89,11 +89,11 @@ access_token_ttl?: string
  */
 refresh_token_ttl?: string
 /**
- * How each runtime instance protects your APIs from overload, and itself from a failing API: per upstream origin (shared by every tool calling it), a concurrency cap with a bounded queue, a retry budget and a circuit breaker. The state is per runtime instance (docs/outbound.md §5).
+ * How each runtime instance protects your APIs from overload, and itself from a failing API: per project and upstream origin (shared by the project's tools calling it, never by other projects), a concurrency cap with a bounded queue, a retry budget and a circuit breaker. The state is per runtime instance (docs/outbound.md §5).
  */
 upstreams?: {
 /**
- * Requests in flight to one upstream origin at once, per runtime instance; also the size of the origin's connection pool.
+ * Requests in flight from one project to one upstream origin at once, per runtime instance; also the size of that connection pool.
  */
 max_concurrent?: number
 /**

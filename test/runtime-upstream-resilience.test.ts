@@ -235,4 +235,44 @@ describe('concurrency cap and bounded queue (docs/outbound.md §5 "Concurrency c
     expect(up.received).toHaveLength(24);
     expect(up.connections()).toBeLessThanOrEqual(8);
   });
+
+  it('projects do not share an origin\'s cap or breaker: callers of alpha filling it with hung calls leave beta\'s calls going out', async () => {
+    const held: ServerResponse[] = [];
+    let hang = true;
+    const up = await upstream((req, res) => {
+      if (hang && req.url === '/hang') held.push(res);
+      else sendJson(res, 200, { ok: true });
+    });
+    cleanups.push(async () => held.forEach((r) => r.destroy()));
+    const project = (id: string, tool: Partial<Tool>) => ({
+      id,
+      environment: 'development' as const,
+      integrations: [{ id: 'backend', kind: 'api_key' as const }],
+      tools: [{ name: 'call', description: 'call', input_schema: { type: 'object' }, base_url: up.origin, http_method: 'GET', endpoint_path: '/ok', ...tool } as Tool],
+    });
+    const built = await inProcessApp(
+      { version: 1, runtime: { upstreams: { max_concurrent: 8, max_queued: 16 } }, projects: [project('alpha', { endpoint_path: '/hang', timeout: '60s' }), project('beta', {})] },
+      {},
+      { allowDevelopment: true }, // loopback upstream
+    );
+    cleanups.push(built.close);
+    const callAs = async (id: string): Promise<ToolResultJson> => {
+      const res = await built.app.request('/mcp', {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, authorization: `Bearer ${built.apiKeys[`${id}/backend`]!}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'call', arguments: {} } }),
+      });
+      return ((await res.json()) as { result: ToolResultJson }).result;
+    };
+    const flood = Array.from({ length: 200 }, () => callAs('alpha'));
+    expect(await until(() => held.length === 8)).toBe(true);
+    expect(meta(await callAs('alpha'))).toMatchObject({ code: 'UPSTREAM_OVERLOADED' });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => callAs('beta')));
+    expect(answers.map((r) => meta(r)?.code ?? 'OK')).toEqual(Array(20).fill('OK'));
+    hang = false;
+    for (const res of held.splice(0)) sendJson(res, 200, { ok: true });
+    const flooded = await Promise.all(flood);
+    // Alpha's own cap held 8 in flight and 16 waiting; the rest of its flood was refused at once.
+    expect(flooded.filter((r) => !r.isError)).toHaveLength(24);
+  });
 });

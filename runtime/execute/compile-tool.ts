@@ -74,7 +74,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,
       guard,
-      { origin, addressPolicy: ctx.addressPolicy, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
+      { origin, addressPolicy: ctx.addressPolicy, partition: projectId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, headers, body: rendered.body, maxResponseBytes, ...(opts?.signal ? { signal: opts.signal } : {}) },
       timeoutMs,
       policy,
       retryDeps,

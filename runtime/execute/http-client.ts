@@ -26,13 +26,14 @@ export interface UpstreamClientOptions {
  * request path costs about a third of node:http's client on the hot path), one overall deadline per request
  * covering connect, headers and the whole body, a response size cap enforced while streaming (memory stays
  * bounded whatever the upstream sends), no redirects (undici follows none unless asked), and only the given origin.
- * Each connection enforces the request's address policy (address-guard.ts); pools are per origin and policy, so
- * a development project's connection to a shared origin is never reused by a production project.
+ * Each connection enforces the request's address policy (address-guard.ts); pools are per origin, policy and
+ * partition (the project), so a development project's connection to a shared origin is never reused by a
+ * production project, and one project's hung calls never hold the connections of another.
  */
 export function createUpstreamClient(opts: UpstreamClientOptions = {}): UpstreamClient {
   const pools = new Map<string, Pool>();
-  const poolFor = (origin: string, policy: AddressPolicy): Pool => {
-    const key = `${policy} ${origin}`;
+  const poolFor = (origin: string, policy: AddressPolicy, partition: string): Pool => {
+    const key = `${partition} ${policy} ${origin}`;
     let pool = pools.get(key);
     if (!pool) {
       pool = new Pool(origin, {
@@ -72,7 +73,7 @@ function isOrigin(origin: string): boolean {
   return ok;
 }
 
-function send(req: UpstreamRequest, poolFor: (origin: string, policy: AddressPolicy) => Pool): Promise<UpstreamResponse> {
+function send(req: UpstreamRequest, poolFor: (origin: string, policy: AddressPolicy, partition: string) => Pool): Promise<UpstreamResponse> {
   // The pool is bound to the origin, so even `//host/x` stays a path on it; a path that is not absolute (`x`, `@host`) or carries a
   // fragment could not be sent as rendered and signed, so it is refused rather than normalized.
   if (!isOrigin(req.origin) || req.pathAndQuery[0] !== '/' || req.pathAndQuery.includes('#')) {
@@ -102,7 +103,7 @@ function send(req: UpstreamRequest, poolFor: (origin: string, policy: AddressPol
 
     const headers: Record<string, string> = req.body !== undefined ? { ...req.headers, 'content-length': String(req.body.byteLength) } : req.headers;
     // A caller that forgot the policy gets the strictest one, not none.
-    poolFor(req.origin, req.addressPolicy ?? 'public')
+    poolFor(req.origin, req.addressPolicy ?? 'public', req.partition ?? '')
       .request({
         method: req.method,
         // Sent byte for byte as rendered and signed.

@@ -79,6 +79,11 @@ export interface UpstreamRequest {
   origin: string;
   /** Checked on every address connected to; a request without one (a JS caller) gets `public`. */
   addressPolicy: AddressPolicy;
+  /**
+   * Requests of different partitions never share a connection pool. The runtime passes the project id, so one
+   * project's hung calls cannot hold the connections another project's calls to the same origin need.
+   */
+  partition?: string;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path plus query exactly as sent on the wire (already percent-encoded). */
   pathAndQuery: string;

@@ -117,7 +117,7 @@ describe('a call waiting for a slot (docs/outbound.md §5 "Concurrency cap")', (
   });
 });
 
-describe('per-origin state is shared by the tools of an origin (the breaker per project), and only by them', () => {
+describe('per-origin state is shared by the tools of one project that call an origin, and only by them', () => {
   it('a breaker opened through one tool refuses another tool of the same origin, not a tool of another origin', async () => {
     const failing = await startUpstream((_req, res) => sendJson(res, 503, {}));
     const healthy = await startUpstream((_req, res) => sendJson(res, 200, { ok: true }));
@@ -147,16 +147,20 @@ describe('per-origin state is shared by the tools of an origin (the breaker per 
     expect(failing.received.map((r) => r.url)).toEqual(['/slow', '/slow', '/fast']);
   });
 
-  it('the concurrency cap of an origin is shared by all projects calling it', async () => {
+  it('the concurrency cap is per project too: a project filling an origin\'s slots leaves another project\'s calls going out', async () => {
     const up = await holding();
     const tool = bundleOf({ ...SETTINGS, maxConcurrent: 1, maxQueued: 0 });
     const a = tool(up.origin, { timeout: '10s' }, 'tenant-a');
+    const a2 = tool(up.origin, { timeout: '10s' }, 'tenant-a');
     const b = tool(up.origin, { timeout: '10s' }, 'tenant-b');
     const first = a.execute({}, API_KEY_CALLER);
     expect(await until(() => held.length === 1)).toBe(true);
-    expect(errorOf(await b.execute({}, API_KEY_CALLER))).toMatchObject({ code: 'UPSTREAM_OVERLOADED' });
-    sendJson(held[0]!, 200, { n: 1 });
+    expect(errorOf(await a2.execute({}, API_KEY_CALLER))).toMatchObject({ code: 'UPSTREAM_OVERLOADED' });
+    const other = b.execute({}, API_KEY_CALLER);
+    expect(await until(() => held.length === 2)).toBe(true);
+    for (const res of held) sendJson(res, 200, { n: 1 });
     expect((await first).structuredContent).toEqual({ n: 1 });
+    expect((await other).structuredContent).toEqual({ n: 1 });
   });
 
   it('a cancelled call is not a failure of the upstream: five cancellations do not open the breaker', async () => {

@@ -18,9 +18,8 @@ export const OVERLOADED_RETRY_AFTER_MS = 1000;
 export type Admission = Exclude<BreakerTicket, 'refused'> | UpstreamFailure;
 
 /**
- * The protections of one upstream origin as one project's tools see them in this runtime instance: the project's
- * circuit breaker for the origin, and the origin's retry budget and concurrency cap. Times are monotonic ms, passed
- * in by the caller.
+ * The protections of one upstream origin for one project's tools in this runtime instance: a circuit breaker, a
+ * retry budget and a concurrency cap. Times are monotonic ms, passed in by the caller.
  */
 export interface OriginGuard {
   readonly breaker: CircuitBreaker;
@@ -40,28 +39,22 @@ export interface OriginGuard {
 /** The guards of a loaded bundle, created on first use and kept for the bundle's lifetime. */
 export interface UpstreamGuards {
   /**
-   * The guard a project's tools use for an origin. The concurrency cap and the retry budget protect the upstream, so
-   * they are the origin's, shared by every project; the circuit breaker is the project's own for that origin, so a
-   * caller of one project who makes its calls fail (arguments that time out) cannot pause the origin for others.
+   * The guard a project's tools use for an origin: the project's own circuit breaker, concurrency cap and retry
+   * budget for that origin. Nothing is shared between projects, so callers of one project who make calls fail or
+   * hang (arguments that time out, a slow endpoint) can pause or fill that origin for their own project only.
    */
   forOrigin(origin: string, projectId: string): OriginGuard;
 }
 
 /** Creates the guards of one loaded bundle (per runtime instance: nothing is shared between instances). */
 export function createUpstreamGuards(settings: UpstreamSettings): UpstreamGuards {
-  const shared = new Map<string, { budget: RetryBudget; limiter: UpstreamLimiter }>();
   const guards = new Map<string, OriginGuard>();
   return {
     forOrigin(origin, projectId) {
       const key = `${projectId} ${origin}`;
       let guard = guards.get(key);
       if (!guard) {
-        let capacity = shared.get(origin);
-        if (!capacity) {
-          capacity = { budget: createRetryBudget(settings.retryBudgetPercent), limiter: createUpstreamLimiter(settings.maxConcurrent, settings.maxQueued) };
-          shared.set(origin, capacity);
-        }
-        guard = createOriginGuard(settings, capacity.budget, capacity.limiter);
+        guard = createOriginGuard(settings, createRetryBudget(settings.retryBudgetPercent), createUpstreamLimiter(settings.maxConcurrent, settings.maxQueued));
         guards.set(key, guard);
       }
       return guard;
