@@ -126,12 +126,36 @@ function htmlReference(text: string, i: number): number {
   }
   let j = i + 1;
   while (j - i <= 32 && /[A-Za-z0-9]/.test(text[j] ?? '')) j++;
-  if (text.charCodeAt(j) !== 0x3b) return 0;
-  const ch = HTML_ENTITIES.get(text.slice(i + 1, j));
-  if (ch === undefined) return 0;
-  decoded = ch;
-  return j + 1 - i;
+  if (text.charCodeAt(j) === 0x3b) {
+    const ch = HTML_ENTITIES.get(text.slice(i + 1, j));
+    if (ch !== undefined) {
+      decoded = ch;
+      return j + 1 - i;
+    }
+  }
+  // Without `;`, browsers still decode the legacy names, taking the longest one that starts the run even when letters
+  // follow (`&ampary` is `&ary`, `&notit` is `¬it`): an echo spelled that way must be decoded the same way.
+  for (let k = Math.min(j, i + 1 + LEGACY_LONGEST); k > i + 1; k--) {
+    const name = text.slice(i + 1, k);
+    if (LEGACY_NAMES.has(name)) {
+      decoded = HTML_ENTITIES.get(name)!;
+      return k - i;
+    }
+  }
+  return 0;
 }
+
+/** HTML's legacy named references, which parsers decode without a `;` (HTML Living Standard, named character references). */
+export const LEGACY_NAMES: ReadonlySet<string> = new Set(
+  (
+    'AMP LT GT QUOT COPY REG amp lt gt quot nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn ' +
+    'sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig ' +
+    'Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute ' +
+    'Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc ' +
+    'iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml'
+  ).split(' '),
+);
+const LEGACY_LONGEST = 6;
 
 /** `%XX` (a whole UTF-8 sequence of them when valid, else one byte as Latin-1) or `%uXXXX` at `i`: its length, or 0. */
 function percentEscape(text: string, i: number): number {

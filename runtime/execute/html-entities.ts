@@ -62,4 +62,7 @@ export const HTML_ENTITIES: ReadonlyMap<string, string> = new Map([
   )
     .split(' ')
     .map((name, i): [string, string] => [name, String.fromCharCode(0xa0 + i)]),
+  // The upper-case spellings HTML5 also accepts (legacy, so also without `;`).
+  ['COPY', '\u00a9'],
+  ['REG', '\u00ae'],
 ]);

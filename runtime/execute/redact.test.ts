@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { compileTool } from './compile-tool.js';
-import { decodeLayer, mayHoldEscapes } from './escape-decoder.js';
+import { decodeLayer, LEGACY_NAMES, mayHoldEscapes } from './escape-decoder.js';
 import { HTML_ENTITIES } from './html-entities.js';
 import { createRedactor, REDACTED } from './redact.js';
 import { API_KEY_CALLER, errorOf, testContext, testTool, useUpstream } from './test-support.js';
@@ -25,6 +25,9 @@ const SPELLINGS: [string, string][] = [
   ['HTML decimal references (&#47;)', each(SECRET, (c) => `&#${c.codePointAt(0)};`)],
   ['HTML decimal references with leading zeros (&#0047;)', each(SECRET, (c) => `&#${String(c.codePointAt(0)).padStart(4, '0')};`)],
   ['HTML named references (&sol; &amp; &quot; &eacute;)', each(SECRET, (c) => NAMED[c] ?? c)],
+  // The secret's `&"` followed by `é` and `2b`: legacy names decode without `;` even before letters and digits.
+  ['HTML legacy names without ; before letters (&amp &quot &eacute)', SECRET.replace('&', '&amp').replace('"', '&quot').replace('é', '&eacute')],
+  ['HTML legacy name without ; before a digit (&amp2)', 'sk_live_9f3a/2b+Qx7=&amp"é'.replace('&amp"', '&amp&quot')],
   ['HTML as an escaper writes it (&amp; &quot; &#x2F;)', SECRET.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('/', '&#x2F;')],
   ['percent-encoded, upper case', encodeURIComponent(SECRET)],
   ['percent-encoded, lower case', each(SECRET, (c) => utf8Percent(c, true))],
@@ -104,11 +107,25 @@ describe('decodeLayer', () => {
     expect([view.source(0), view.source(1), view.source(2)]).toEqual([[0, 9], [0, 9], [9, 10]]);
   });
 
+  it('legacy names decode without ; even before letters and digits, taking the longest one (&ampary, &notit, &amp2)', () => {
+    expect(decodeLayer('Can&ampary')?.text).toBe('Can&ary');
+    expect(decodeLayer('x&notit;')?.text).toBe('x¬it;');
+    expect(decodeLayer('&amp2&ltV&quotlue')?.text).toBe('&2<V"lue');
+    // A name that needs its `;` stays as written without one.
+    expect(decodeLayer('&sol')).toBeUndefined();
+    // All 106 legacy names are known, each decodes without `;`.
+    expect(LEGACY_NAMES.size).toBe(106);
+    for (const name of LEGACY_NAMES) expect(decodeLayer(`&${name}x`)?.text, name).toBe(`${HTML_ENTITIES.get(name)}x`);
+  });
+
   it('every named reference decodes to the character HTML5 defines for it (checked against python3 html.entities)', () => {
     const run = spawnSync('python3', ['-c', 'import json, sys; from html.entities import html5; print(json.dumps({n: html5[n + ";"] for n in json.load(sys.stdin)}))'], { input: JSON.stringify([...HTML_ENTITIES.keys()]), encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual(Object.fromEntries(HTML_ENTITIES));
-    expect(HTML_ENTITIES.size).toBe(141);
+    expect(HTML_ENTITIES.size).toBe(143);
+    // The names decoded without `;` are exactly HTML5's legacy ones.
+    const legacy = spawnSync('python3', ['-c', 'import json; from html.entities import html5; print(json.dumps(sorted(n for n in html5 if not n.endswith(";"))))'], { encoding: 'utf8' });
+    expect(JSON.parse(legacy.stdout)).toEqual([...LEGACY_NAMES].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
   it('leaves what is not an escape: unknown names, bad digits, surrogate references, a backslash before a letter', () => {
