@@ -108,6 +108,28 @@ describe('identity values an upstream would read differently (RFC 9110 §5.5: fi
     expect(await exchange({ member_external_id: 'alice ' }, devKey)).toEqual({ status: 400, json: { detail: 'Could not resolve member_external_id', code: 'SUB_INVALID' } });
   });
 
+  // An id that displays as another one: "Trojan Source" bidi controls, C1 controls, invisible characters.
+  it.each([
+    ['U+202E right-to-left override', 'alice\u202Enimda'],
+    ['U+2066 left-to-right isolate', '\u2066admin\u2069'],
+    ['U+200F right-to-left mark', 'alice\u200F'],
+    ['U+0085 next line (C1)', 'alice\u0085bob'],
+    ['U+200B zero-width space', 'ali\u200Bce'],
+    ['U+FEFF byte order mark', '\uFEFFalice'],
+  ])('sub with %s → 400 SUB_INVALID; in email or a role → 401 INVALID_CLAIMS', async (_label, value) => {
+    expect(await exchange({ member_assertion: await mintAssertion(key, 'crm', { claims: { sub: value } }) })).toEqual({ status: 400, json: { detail: 'Could not resolve member_external_id', code: 'SUB_INVALID' } });
+    const email = await exchange({ member_assertion: await mintAssertion(key, 'crm', { claims: { email: `${value}@example.com` } }) });
+    expect(email).toEqual({ status: 401, json: { detail: 'Invalid member assertion: INVALID_CLAIMS', code: 'INVALID_CLAIMS' } });
+    const role = await exchange({ member_assertion: await mintAssertion(key, 'crm', { claims: { roles: [value] } }) });
+    expect(role).toEqual({ status: 401, json: { detail: 'Invalid member assertion: INVALID_CLAIMS', code: 'INVALID_CLAIMS' } });
+    expect(await exchange({ member_external_id: value }, devKey)).toEqual({ status: 400, json: { detail: 'Could not resolve member_external_id', code: 'SUB_INVALID' } });
+  });
+
+  it('zero-width (non-)joiners, which Persian and Indic names need, are accepted', async () => {
+    const a = await exchange({ member_assertion: await mintAssertion(key, 'crm', { claims: { sub: 'می\u200Cخواهم', email: undefined } }) });
+    expect(a.status).toBe(200);
+  });
+
   it('inner spaces are fine and reach the upstream unchanged', async () => {
     const a = await exchange({ member_assertion: await mintAssertion(key, 'crm', { claims: { sub: 'Ana Lopez', roles: ['team lead'] } }) });
     expect(a.status).toBe(200);

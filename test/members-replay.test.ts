@@ -103,6 +103,25 @@ describe('replay guard without jti (RFC 7519 makes jti optional)', () => {
     expect(await exchange('crm', twin)).toEqual(REPLAYED);
   });
 
+  it('another base64url spelling of the same signature bytes (unused trailing bits) is REPLAYED', async () => {
+    const original = await mintAssertion(key, 'crm', { claims: { jti: undefined, sub: 'no-jti-b64' } });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 64 signature bytes take 86 characters; the last one carries 2 bits, the other 4 are ignored when decoding.
+    const last = alphabet.indexOf(original.at(-1)!);
+    const respelled = original.slice(0, -1) + alphabet[last ^ 1]!;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(original.split('.')[2]!, 'base64url'));
+    expect((await exchange('crm', original)).status).toBe(200);
+    expect(await exchange('crm', respelled)).toEqual(REPLAYED);
+  });
+
+  it('two ES256 assertions minted at the same second with the same claims are two assertions (randomized signatures): both accepted', async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const [a, b] = await Promise.all([0, 1].map(() => mintAssertion(key, 'crm', { claims: { jti: undefined, sub: 'no-jti-parallel' }, iat })));
+    expect(a!.split('.').slice(0, 2)).toEqual(b!.split('.').slice(0, 2));
+    const answers = await Promise.all([exchange('crm', a!), exchange('crm', b!)]);
+    expect(answers.map((x) => x.status)).toEqual([200, 200]);
+  });
+
   it('two different assertions without jti for the same member are both accepted (the guard is per assertion)', async () => {
     const a = await mintAssertion(key, 'crm', { claims: { jti: undefined, sub: 'no-jti-twice' }, iat: Math.floor(Date.now() / 1000) });
     const b = await mintAssertion(key, 'crm', { claims: { jti: undefined, sub: 'no-jti-twice' }, iat: Math.floor(Date.now() / 1000) - 1 });

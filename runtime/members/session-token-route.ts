@@ -58,7 +58,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       }
       // Replay guard shared by every instance: the first use wins until the assertion expires. With a `jti` the
       // guard is (project, kid, jti); without one (the compatible product's own client code mints none) it is the
-      // signed bytes themselves, so the same assertion is accepted once, whatever its signature's encoding.
+      // assertion in its canonical spelling, so the same assertion is accepted once, whatever its signature's encoding.
       const key = replayGuardKey(projectId, v.assertion);
       const ttlMs = Math.max(1000, (v.assertion.exp + ASSERTION_CLOCK_TOLERANCE_S) * 1000 - nowMs);
       try {
@@ -106,9 +106,9 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
 
 /**
  * The store key of an assertion's replay guard: `jti:` + SHA-256 of (project, kid, jti) when it has a `jti`, else
- * `asn:` + SHA-256 of (project, signed bytes). Only hashes are stored (docs/storage.md).
+ * `asn:` + SHA-256 of (project, the assertion's canonical spelling). Only hashes are stored (docs/storage.md).
  */
-export function replayGuardKey(projectId: string, a: Pick<VerifiedAssertion, 'kid' | 'jti' | 'signingInput'>): string {
+export function replayGuardKey(projectId: string, a: Pick<VerifiedAssertion, 'kid' | 'jti' | 'replayId'>): string {
   if (a.jti !== undefined) return `jti:${createHash('sha256').update(`${projectId}\u0000${a.kid}\u0000${a.jti}`).digest('hex')}`;
-  return `asn:${createHash('sha256').update(`${projectId}\u0000${a.signingInput}`).digest('hex')}`;
+  return `asn:${createHash('sha256').update(`${projectId}\u0000${a.replayId}`).digest('hex')}`;
 }

@@ -31,10 +31,12 @@ export interface VerifiedAssertion {
   /** Expiry, Unix seconds. */
   exp: number;
   /**
-   * The signed bytes (`<protected>.<payload>`), without the signature: the replay guard of an assertion without
-   * `jti` is keyed on them, because an ECDSA signature can be re-encoded into another valid one for the same bytes.
+   * The assertion in its one canonical spelling: the signed bytes (`<protected>.<payload>`), then the signature's
+   * bytes in hex with an ECDSA `s` folded to its low form. The replay guard of an assertion without `jti` is keyed on
+   * it: a re-encoded twin (`s` → n − s, or another base64url spelling) is the same assertion, while two assertions
+   * minted at once with the same claims differ (ECDSA signatures are randomized).
    */
-  signingInput: string;
+  replayId: string;
 }
 
 /** Outcome of verification; `SUB_INVALID` is the catalogue's 400 "Could not resolve member_external_id". */
@@ -42,12 +44,18 @@ export type AssertionOutcome = { ok: true; assertion: VerifiedAssertion } | { ok
 
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const KID = /^[A-Za-z0-9._:@-]{1,128}$/;
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 and C1 controls (header injection, log forging), bidi embeddings, overrides and isolates and the directional marks
+// ("Trojan Source": an id that displays as another one), and the invisible zero-width space, word joiner and BOM.
+// ZWNJ and ZWJ (U+200C, U+200D) stay: scripts such as Persian and Devanagari need them in names.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 // Header field values lose leading and trailing whitespace on the way (RFC 9110 §5.5), so " alice" would reach the
 // upstream as X-Tengine-Member-Id "alice": another member. Such values are refused instead of silently changed.
 const PADDED = /^\s|\s$/;
 
-/** True when `value` can travel as an identity header byte for byte: no control character, no surrounding whitespace. */
+/**
+ * True when `value` can travel as an identity header byte for byte and reads as what it is: no control character, no
+ * bidi or invisible formatting character, no surrounding whitespace.
+ */
 export function isSendableIdentity(value: string): boolean {
   return !CONTROL.test(value) && !PADDED.test(value);
 }
@@ -127,8 +135,28 @@ export async function verifyAssertion(jwt: string, projectId: string, keys: Read
   }
   const jti = payload.jti;
   if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) return fail('INVALID_CLAIMS');
-  const signingInput = jwt.slice(0, jwt.lastIndexOf('.'));
-  return { ok: true, assertion: { member, kid: key.kid, exp, signingInput, ...(jti !== undefined ? { jti } : {}) } };
+  const dot = jwt.lastIndexOf('.');
+  const replayId = `${jwt.slice(0, dot)}.${canonicalSignatureHex(Buffer.from(jwt.slice(dot + 1), 'base64url'), key.alg)}`;
+  return { ok: true, assertion: { member, kid: key.kid, exp, replayId, ...(jti !== undefined ? { jti } : {}) } };
+}
+
+/** Orders of the ECDSA groups: `s` and n − `s` both verify, so the low one is the canonical spelling. */
+const CURVE_ORDER = {
+  ES256: BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
+  ES384: BigInt('0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
+} as const;
+
+/**
+ * A verified signature's bytes as hex, with an ECDSA `s` folded to min(s, n − s). Ed25519 signatures are canonical
+ * already (verification refuses an `S` outside the group order) and RS256 (PKCS #1 v1.5) is deterministic.
+ */
+function canonicalSignatureHex(sig: Buffer, alg: RuntimeAssertionKey['alg']): string {
+  if (alg !== 'ES256' && alg !== 'ES384') return sig.toString('hex');
+  const half = sig.length / 2;
+  const n = CURVE_ORDER[alg];
+  const s = BigInt(`0x${sig.subarray(half).toString('hex')}`);
+  const low = s > n / 2n ? n - s : s;
+  return `${sig.subarray(0, half).toString('hex')}${low.toString(16).padStart(half * 2, '0')}`;
 }
 
 function fail(failure: AssertionFailure): AssertionOutcome {
