@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { RuntimeModel } from './load/runtime-model.js';
 import { createCorsPolicy } from './mcp/cors.js';
 import { createHostPolicy, type HostPolicy } from './mcp/host-policy.js';
-import { HOST_NOT_ALLOWED_MESSAGE } from './mcp/mcp-handler.js';
+import { declaresBody, HOST_NOT_ALLOWED_MESSAGE } from './mcp/mcp-handler.js';
 import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
@@ -68,6 +68,13 @@ export function createApp(deps: AppDeps): Hono {
         // The rest of an oversized body is not read, so the connection cannot carry another request.
         { 'Content-Type': 'application/json', Connection: 'close' },
       ),
+  });
+
+  // An answer that leaves a declared body unread (a refusal before reading, a route that takes none) closes the
+  // connection: keeping it would mean reading whatever an unauthenticated client declared first.
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.req.raw.bodyUsed && declaresBody(c.req.header('content-length'), c.req.header('transfer-encoding'))) c.res.headers.set('Connection', 'close');
   });
 
   // The other credentialed routes get the Host check /mcp has (the MCP handler applies it for both adapters).

@@ -3,7 +3,7 @@
 // operator relies on (docs/outbound.md §3, §5, §6; docs/errors.md): every call ends with the documented code within
 // the tool's deadline, memory stays bounded whatever the upstream sends, nothing unsafe is ever sent upstream, and the
 // process keeps serving.
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -527,6 +527,50 @@ describe('request size of the session-token exchange (issue 8, defect 10)', () =
     } finally {
       await dispatcher.close();
     }
+  });
+});
+
+describe('a refusal never reads a body an unauthenticated client declared (attack re-run: 1 GB after a 401)', () => {
+  /** Sends only the head (and a first chunk) of a request on a raw socket; resolves with the answer's head once the server ends the connection. */
+  function halfSent(path: string, head: Record<string, string>, first: string): Promise<{ head: string; closedByServer: boolean }> {
+    return new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(runtime.url);
+      const socket = connect({ host: hostname, port: Number(port) });
+      let data = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ head: data.split('\r\n\r\n')[0] ?? '', closedByServer: false });
+      }, 5000);
+      socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
+      socket.on('end', () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ head: data.split('\r\n\r\n')[0] ?? '', closedByServer: true });
+      });
+      socket.on('error', reject);
+      const lines = Object.entries({ Host: `${hostname}:${port}`, ...head }).map(([k, v]) => `${k}: ${v}`);
+      socket.write(`POST ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${first}`);
+    });
+  }
+
+  it('POST /mcp without a key declaring 1 GB: 401, Connection: close, and the server ends the connection without waiting for the body', async () => {
+    const res = await halfSent('/mcp', { 'Content-Type': 'application/json', 'Content-Length': String(1024 ** 3) }, '{"jsonrpc":"2.0"');
+    expect(res.head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(res.head).toMatch(/\r\nconnection: close/i);
+    expect(res.closedByServer).toBe(true);
+  });
+
+  it('the session-token exchange without a key, body under its 64 KiB limit but not yet sent: 401, Connection: close, connection ended', async () => {
+    const res = await halfSent('/api/v1/mcp/session-token', { 'Content-Type': 'application/json', 'Content-Length': '60000' }, '{"member_assertion":"');
+    expect(res.head).toMatch(/^HTTP\/1\.1 401 /);
+    expect(res.head).toMatch(/\r\nconnection: close/i);
+    expect(res.closedByServer).toBe(true);
+  });
+
+  it('an answered request keeps its connection (no close without need)', async () => {
+    const res = await fetch(runtime.mcpUrl, { method: 'POST', headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).not.toBe('close');
   });
 });
 

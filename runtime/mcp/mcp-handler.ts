@@ -60,23 +60,31 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     body: rpcError(null, { code, message, data: detail === undefined ? { code: dataCode } : { code: dataCode, detail } }),
   });
 
+  // A refusal before the body is read leaves it unread: with a body declared, the connection could carry another
+  // request only after reading it (as much as an unauthenticated client cares to declare), so it is closed instead.
+  const refuse = (req: McpHttpRequest, ...args: Parameters<typeof fail>): McpHttpResponse => {
+    const res = fail(...args);
+    if (declaresBody(req.header('content-length'), req.header('transfer-encoding'))) res.headers.Connection = 'close';
+    return res;
+  };
+
   const handle = async (req: McpHttpRequest, origin: string | undefined): Promise<McpHttpResponse> => {
     // DNS-rebinding defence (MCP transport spec): the Host must be one of our names and a browser Origin one we trust.
-    if (deps.hosts && !deps.hosts.allows(req.header('host'))) return fail(421, RPC.InvalidRequest, HOST_NOT_ALLOWED_MESSAGE, 'HOST_NOT_ALLOWED');
-    if (origin !== undefined && !cors.allows(origin)) return fail(403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
+    if (deps.hosts && !deps.hosts.allows(req.header('host'))) return refuse(req, 421, RPC.InvalidRequest, HOST_NOT_ALLOWED_MESSAGE, 'HOST_NOT_ALLOWED');
+    if (origin !== undefined && !cors.allows(origin)) return refuse(req, 403, RPC.InvalidRequest, 'Origin not allowed', 'ORIGIN_NOT_ALLOWED');
     const post = req.method === undefined || req.method === 'POST';
     const accept = req.header('accept');
     const wantsJson = accept === undefined || accept.includes(JSON_TYPE) || accept.includes('*/*') || accept.includes('application/*');
     if (post) {
       const version = req.header('mcp-protocol-version');
       if (version !== undefined && !isSupportedVersion(version)) {
-        return fail(400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
+        return refuse(req, 400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
       }
       const wantsSse = accept !== undefined && accept.includes('text/event-stream');
-      if (!wantsJson && !wantsSse) return fail(406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
+      if (!wantsJson && !wantsSse) return refuse(req, 406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
       const contentType = req.header('content-type');
       if (contentType !== undefined && !contentType.toLowerCase().startsWith(JSON_TYPE)) {
-        return fail(415, RPC.InvalidRequest, 'Content-Type must be application/json', 'UNSUPPORTED_MEDIA_TYPE');
+        return refuse(req, 415, RPC.InvalidRequest, 'Content-Type must be application/json', 'UNSUPPORTED_MEDIA_TYPE');
       }
     }
 
@@ -86,13 +94,13 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       // §3.1 invalid_request), still answered 401 so that OAuth-capable clients find resource_metadata.
       const present = req.header('authorization') !== undefined;
       const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
-      return fail(401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
+      return refuse(req, 401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
     }
     // GET (a server stream) and DELETE (a session) are authenticated like every MCP request (MCP authorization:
     // "MUST be included in every HTTP request") before the 405: a client falling back to the old SSE transport after
     // a refused key then reports the 401 and its reason, not a misleading 405.
     if (!post) {
-      return fail(405, RPC.InvalidRequest, 'Method not allowed: this server is stateless and accepts POST only', 'METHOD_NOT_ALLOWED', { Allow: 'POST' });
+      return refuse(req, 405, RPC.InvalidRequest, 'Method not allowed: this server is stateless and accepts POST only', 'METHOD_NOT_ALLOWED', { Allow: 'POST' });
     }
 
     const text = await req.body();
@@ -123,3 +131,8 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   };
 }
 
+
+/** True when a request announces a body: a non-zero Content-Length or any Transfer-Encoding (chunked). */
+export function declaresBody(contentLength: string | undefined, transferEncoding: string | undefined): boolean {
+  return transferEncoding !== undefined || (contentLength !== undefined && contentLength.trim() !== '0');
+}
