@@ -101,7 +101,7 @@ describe('TNG228: names env_allowlist does not list, or may not list', () => {
     expect(positions(loaded.diagnostics)).toEqual([`TNG228 ${ROOT}:14:29`]);
   });
 
-  it.each([['GITHUB_TOKEN'], ['ACTIONS_ID_TOKEN_REQUEST_TOKEN'], ['RUNNER_TEMP'], ['CI_JOB_TOKEN'], ['AWS_SECRET_ACCESS_KEY'], ['AWS_SESSION_TOKEN'], ['DB_PASSWORD'], ['TENGINE_REDIS_URL']])(
+  it.each([['GITHUB_TOKEN'], ['ACTIONS_ID_TOKEN_REQUEST_TOKEN'], ['RUNNER_TEMP'], ['CI_JOB_TOKEN'], ['AWS_SECRET_ACCESS_KEY'], ['AWS_SESSION_TOKEN'], ['DB_PASSWORD'], ['TENGINE_REDIS_URL'], ['REDIS_URL'], ['HTTPS_PROXY'], ['KUBERNETES_SERVICE_HOST'], ['AWS_REGION']])(
     'refuses %s in env_allowlist (at the entry) and at its reference',
     async (name) => {
       const loaded = await load(bodyConfig(`"\${env:${name}}"`, `env_allowlist:\n  - REGION\n  - ${name}\n`), { [name]: 'value-of-the-variable' });
@@ -159,6 +159,35 @@ describe('TNG214: a credential from the environment or in a default is not subst
       const loaded = await load(text, env);
       expect(positions(loaded.diagnostics)).toEqual([`TNG214 ${ROOT}:15:29`]);
       expect(loaded.diagnostics[0]!.message).toBe('the default of ${env:REGION:-…} looks like a Stripe secret key');
+    }
+  });
+});
+
+describe('TNG228: auth_secret_env naming a variable of the runtime, the CI system or the host (issue 8 re-run, F4)', () => {
+  const pem = generatePemKeyPair('ed25519').privatePem;
+  /** A static_bearer tool whose secret comes from `name`. */
+  const bearerFrom = (name: string) => oneToolConfig(`        auth_strategy: static_bearer\n        auth_secret_env: ${name}\n`);
+
+  it.each(['TENGINE_ADMIN_TOKEN', 'TENGINE_REDIS_URL', 'REDIS_URL', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NODE_AUTH_TOKEN'])(
+    'auth_secret_env: %s fails validate and build at the value, writes no bundle, and prints no value',
+    async (name) => {
+      const canary = `canary-${'Vb4'.repeat(12)}`;
+      const r = await build(bearerFrom(name), { TENGINE_BUNDLE_SIGNING_KEY: pem, [name]: canary }, 'json');
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.out) as { diagnostics: { code: string; line: number; column: number; message: string; hint: string }[] };
+      expect(report.diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`)).toEqual(['TNG228 15:26']);
+      expect(report.diagnostics[0]!.message).toMatch(new RegExp(`^auth_secret_env is refused: ${name} is [^;]+; the runtime would send its value to this tool's upstream$`));
+      expect(report.diagnostics[0]!.hint).toBe('give the upstream secret a variable of its own (e.g. GET_ITEM_SECRET) and set it on the runtime hosts');
+      expect(r.written).toBe(false);
+      expectNowhere(canary, r.out, r.err);
+      expectNowhere(pem, r.out, r.err);
+    },
+  );
+
+  it('a secret variable of its own (CRM_HMAC_SECRET, CRM_API_TOKEN) is what auth_secret_env is for: no diagnostic', async () => {
+    for (const name of ['CRM_HMAC_SECRET', 'CRM_API_TOKEN']) {
+      const loaded = await load(bearerFrom(name));
+      expect(loaded.diagnostics).toEqual([]);
     }
   });
 });

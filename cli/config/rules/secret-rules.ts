@@ -1,3 +1,4 @@
+import { reservedEnvName } from '../../../schemas/reserved-env.js';
 import { findCredential, TENGINE_CREDENTIAL } from '../credential-shapes.js';
 import { escapePointer } from '../source-map.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
@@ -11,6 +12,12 @@ const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['kid', 'client_id', 'sha
 
 const TENGINE_HINT = 'revoke it, then store only its SHA-256 (tengine keys prints the YAML to paste)';
 const SECRET_HINT = 'revoke or rotate it, then keep it out of the config: upstream credentials go in encrypted_auth_secret (tengine secret encrypt) or auth_secret_env, and a value the model supplies is a declared argument';
+
+/** A variable name to suggest for a tool's own upstream secret: `CRM_SEARCH_SECRET` for tool `crm.search`. */
+function upstreamSecretName(toolName: unknown): string {
+  const base = typeof toolName === 'string' ? toolName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 48) : '';
+  return /^[A-Z]/.test(base) ? `${base}_SECRET` : 'UPSTREAM_API_SECRET';
+}
 
 /** True when a string has the shape of a compact JWE whose header names a key-management and content algorithm. */
 export function looksLikeJwe(value: string): boolean {
@@ -36,6 +43,15 @@ export function checkSecrets(ctx: RuleContext): void {
     if (typeof tool.encrypted_auth_secret === 'string' && clean('encrypted_auth_secret') && !looksLikeJwe(tool.encrypted_auth_secret)) {
       ctx.report('TNG214', 'encrypted_auth_secret is not an encrypted value (a compact JWE); it looks like a plaintext secret', `${pointer}/encrypted_auth_secret`, {
         hint: 'rotate this secret, then paste the output of `tengine secret encrypt --key runtime-keys.pub.json`',
+      });
+    }
+    // The runtime reads auth_secret_env at boot and sends its value upstream: a variable of Tengine, the CI system
+    // or the host (TENGINE_ADMIN_TOKEN, AWS_SECRET_ACCESS_KEY) would go to whoever runs the tool's API. The runtime
+    // refuses such a bundle too (SECRET_ENV_FORBIDDEN); this says so before it is built.
+    const reserved = typeof tool.auth_secret_env === 'string' && clean('auth_secret_env') ? reservedEnvName(tool.auth_secret_env) : undefined;
+    if (reserved) {
+      ctx.report('TNG228', `auth_secret_env is refused: ${reserved}; the runtime would send its value to this tool's upstream`, `${pointer}/auth_secret_env`, {
+        hint: `give the upstream secret a variable of its own (e.g. ${upstreamSecretName(tool.name)}) and set it on the runtime hosts`,
       });
     }
     if (hasEncrypted && hasEnv) {
