@@ -192,6 +192,30 @@ describe('TNG228: auth_secret_env naming a variable of the runtime, the CI syste
   });
 });
 
+describe('TNG214: credential shapes the re-run found reaching the bundle through allowlisted variables (issue 8 re-run, F5)', () => {
+  const pem = generatePemKeyPair('ed25519').privatePem;
+  const rand = (n: number) => Array.from({ length: n }, (_, i) => ALNUM[(i * 11 + n) % 62]).join('');
+  it.each([
+    ['base64 of a PEM private key', () => Buffer.from(generatePemKeyPair('ed25519').privatePem).toString('base64'), 'a base64-encoded PEM private key'],
+    ['a Redis URL with a password and no user', () => `redis://:${rand(20)}@redis.internal:6379`, 'a URL with a password'],
+    ['a URL whose password holds /', () => `amqp://svc:${rand(8)}/${rand(8)}@mq.internal:5672`, 'a URL with a password'],
+    ['a Discord webhook URL', () => `https://discord.com/api/webhooks/112233445566778899/${rand(68)}`, 'a Discord webhook URL'],
+    ['a Slack webhook URL', () => `https://hooks.slack.com/services/T0ABC1234/B0DEF5678/${rand(24)}`, 'a Slack webhook URL'],
+    ['a Slack webhook path', () => `/services/T0ABC1234/B0DEF5678/${rand(24)}`, 'a Slack webhook URL'],
+    ['a Docker config JSON', () => JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from(`deploy:${rand(14)}`).toString('base64') } } }), 'a Docker registry credential'],
+  ])('%s: build fails at the reference, writes no bundle, prints no value', async (_name, make, kind) => {
+    const value = make();
+    const r = await build(bodyConfig('"${env:UPSTREAM_NOTE}"', 'env_allowlist: [UPSTREAM_NOTE]\n'), { TENGINE_BUNDLE_SIGNING_KEY: pem, UPSTREAM_NOTE: value });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`tengine.config.yaml:15:29: error TNG214 the value of environment variable UPSTREAM_NOTE looks like ${kind}; it was not substituted`);
+    expect(r.written).toBe(false);
+    for (const piece of [value, ...value.split(/[/:@"]/).filter((p) => p.length >= 12)]) {
+      expect(r.out).not.toContain(piece);
+      expect(r.err).not.toContain(piece);
+    }
+  });
+});
+
 describe('allowlisted non-secret values', () => {
   it('substitute in the root file and in fragments, and reach the bundle', async () => {
     const frag = 'project: demo\ntools:\n  - name: t\n    description: "Items in ${env:REGION}"\n    input_schema: {type: object}\n    base_url: "${env:API_ORIGIN}"\n    http_method: GET\n    endpoint_path: /x\n';

@@ -2,7 +2,7 @@ import { reservedEnvName } from '../../../schemas/reserved-env.js';
 import { findCredential, TENGINE_CREDENTIAL } from '../credential-shapes.js';
 import { escapePointer } from '../source-map.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
-import { isLiteralCredentialHeader } from './template-rules.js';
+import { isLiteralCredentialHeader, isLiteralCredentialQuery } from './template-rules.js';
 
 /**
  * Fields that hold identifiers, digests or public keys: random-looking values are expected there, so only the
@@ -71,7 +71,7 @@ export function checkSecrets(ctx: RuleContext): void {
  * Any string anywhere that looks like a credential (credential-shapes.ts) is a leaked secret: the config is in git
  * and the bundle carries it in clear. Mapping keys are checked too (a body_template key is sent upstream). Values
  * that another rule already reports as TNG214 are skipped, so one leak is one diagnostic: encrypted_auth_secret
- * (must be a JWE), a literal credential header, and a base_url with user-info.
+ * (must be a JWE), a literal credential header or query parameter, and a base_url with user-info.
  *
  * The parser bounds how deep the data nests (yaml-limits.ts), so this walk reaches every string. The pointer is
  * built only for a match: the walk visits every value of the config, so it carries the path as a list instead.
@@ -108,5 +108,7 @@ function reportedElsewhere(path: (string | number)[], value: string): boolean {
   if (path.length < 5 || path[0] !== 'projects' || path[2] !== 'tools') return false;
   const field = path[4];
   if (path.length === 5) return field === 'encrypted_auth_secret' || (field === 'base_url' && value.includes('@'));
-  return path.length === 6 && field === 'headers_template' && isLiteralCredentialHeader(String(path[5]), value);
+  if (path.length !== 6) return false;
+  if (field === 'headers_template') return isLiteralCredentialHeader(String(path[5]), value);
+  return field === 'query_template' && isLiteralCredentialQuery(String(path[5]), value);
 }
