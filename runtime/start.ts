@@ -17,6 +17,7 @@ import { checkDevelopmentProjects } from './load/development-check.js';
 import { checkStoreEviction } from './load/eviction-check.js';
 import { checkRollback, recordServedBundle } from './load/rollback-check.js';
 import { resolveSecrets } from './load/resolve-secrets.js';
+import { checkSecretEnvNames } from './load/secret-env-check.js';
 import { buildRuntimeModel, upstreamSettings, type RuntimeModel } from './load/runtime-model.js';
 import { attachIdentity } from './members/attach-identity.js';
 import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
@@ -31,7 +32,7 @@ export { resolveRuntimeOptions, type RuntimeFlags } from './options.js';
  * Verifies the bundle, resolves secrets, compiles every tool, checks the store and starts listening. Everything
  * that can be wrong with a deploy is found before the port opens (only a rollback raced by a newer deploy is found
  * just after, while requests are still answered 503 "starting"); each cause is a RuntimeBootError with its own exit
- * code. Boot order: bundle signature, development projects, runtime keys, secrets, store, eviction, rollback, listen.
+ * code. Boot order: bundle signature, development projects, secret variable names, runtime keys, secrets, store, eviction, rollback, listen.
  */
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
@@ -118,6 +119,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
   const verified = await verifyBundle(opts.bundle, trusted);
   if (!verified.ok) throw new RuntimeBootError(verified.code, verified.message, BOOT_EXIT[verified.code], verified.hint);
   checkDevelopmentProjects(verified.payload.config, opts.allowDevelopment, opts.log);
+  checkSecretEnvNames(verified.payload.config);
 
   let keySet: RuntimeKeySet | undefined;
   if (opts.runtimeKeys !== undefined) {

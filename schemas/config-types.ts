@@ -32,7 +32,7 @@ version: 1
  */
 include?: string[]
 /**
- * Names of the environment variables that `${env:NAME}` references may read (a reference to any other name is TNG228). Their values are written into the bundle in clear, so list only non-secret configuration (hosts, regions, flags). `TENGINE_*` names, CI-provided variables (`GITHUB_*`, `ACTIONS_*`, `RUNNER_*`, `CI_*`, ...) and names that say they hold a secret (`…SECRET…`, `…TOKEN…`, `…PASSWORD…`, `…_KEY`, ...) are refused even when listed (TNG228), and a value that looks like a credential is not substituted (TNG214). Read as written (no `${env:}` here), root file only, not part of the bundle. Secrets belong in `encrypted_auth_secret` or `auth_secret_env`.
+ * Names of the environment variables that `${env:NAME}` references may read (a reference to any other name is TNG228). Their values are written into the bundle in clear, so list only non-secret configuration (hosts, regions, flags). `TENGINE_*` names and `REDIS_URL`, CI-provided variables (`GITHUB_*`, `ACTIONS_*`, `RUNNER_*`, `CI_*`, ...), the host's credentials and settings (`AWS_*`, `KUBERNETES_*`, `NODE_*`, proxies, ...) and names that say they hold a secret (`…SECRET…`, `…TOKEN…`, `…PASSWORD…`, `…_KEY`, ...) are refused even when listed (TNG228), and a value that looks like a credential is not substituted (TNG214). Read as written (no `${env:}` here), root file only, not part of the bundle. Secrets belong in `encrypted_auth_secret` or `auth_secret_env`.
  */
 env_allowlist?: string[]
 runtime?: RuntimeSettings
@@ -338,7 +338,7 @@ signature_version?: ("tng3" | "tng2")
  */
 encrypted_auth_secret?: string
 /**
- * Alternative to `encrypted_auth_secret`: name of an environment variable the runtime reads the secret from at boot.
+ * Alternative to `encrypted_auth_secret`: name of an environment variable the runtime reads the secret from at boot. A variable of its own (`CRM_HMAC_SECRET`), never one of Tengine, the CI system or the host (`TENGINE_*`, `REDIS_URL`, `AWS_*`, `GITHUB_*`, ...: TNG228; the runtime refuses such a bundle with SECRET_ENV_FORBIDDEN).
  */
 auth_secret_env?: string
 /**

@@ -23,7 +23,7 @@ export const DIAGNOSTIC_CODES = {
   TNG009: { title: 'env-unset', severity: 'error', hint: 'set the variable, or give a default with ${env:NAME:-default}' },
   TNG010: { title: 'env-reference-invalid', severity: 'error', hint: 'write environment references as ${env:NAME} or ${env:NAME:-default}' },
   TNG011: { title: 'multiple-documents', severity: 'error', hint: 'a config file holds exactly one YAML document' },
-  TNG012: { title: 'yaml-alias-limit', severity: 'error', hint: 'reduce the use of YAML aliases (*ref); they expand to too much data' },
+  TNG012: { title: 'yaml-alias-limit', severity: 'error', hint: 'reduce the use of YAML aliases (*ref); they expand to too much data (at most 100,000 values and 4 MiB of text per file)' },
   TNG013: { title: 'empty-config', severity: 'error', hint: 'the file is empty; start with `version: 1`' },
   TNG014: { title: 'yaml-too-deep', severity: 'error', hint: 'flatten the data: mappings and lists may nest at most 200 levels deep' },
   TNG015: { title: 'fragment-as-root', severity: 'error', hint: 'pass the root config (the directory holding tengine.config.yaml) that includes this file' },

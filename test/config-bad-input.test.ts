@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfigFile } from '../cli/config/parse-config-file.js';
 import { parseYaml } from '../cli/config/parse-yaml.js';
+import { MAX_ALIAS_BYTES } from '../cli/config/yaml-limits.js';
 import { DIAGNOSTIC_CODES } from '../schemas/diagnostics.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
 import { allCodesKnown, loadDir, oneToolConfig, positions, writeTree } from './fixtures/config-files.js';
@@ -421,6 +422,35 @@ describe('TNG012 YAML alias expansion', () => {
     const precise = parseYaml(text, ROOT);
     expect(precise.diagnostics.map((d) => d.code)).toEqual(['TNG012']);
     expect(parseConfigFile(text, ROOT).diagnostics.map((d) => d.code)).toEqual(['TNG012']);
+  });
+
+  // Issue 8 re-run, F7: the value budget let one 3 MB string aliased 300 times through (900 MB once expanded);
+  // `tengine build` ran 116 s and ended in TNG_INTERNAL "Invalid string length". Aliases now add at most
+  // MAX_ALIAS_BYTES of text (UTF-8 bytes of the strings and keys they copy).
+  /** A tool whose description is anchored and whose body template aliases it `aliases` times. */
+  const bytesBomb = (anchored: string, aliases: number, extra = '') =>
+    `${oneToolConfig('        body_template:\n', { method: 'POST' }).replace('description: Fetch one item.', `description: &big "${anchored}"`)}${Array.from({ length: aliases }, (_, i) => `          k${i}: *big\n`).join('')}${extra}`;
+
+  it('TNG012 refuses the re-run\'s 3 MB string aliased 300 times at the alias that crosses 4 MiB, on both parse paths', () => {
+    const text = bytesBomb('x'.repeat(3_000_000), 300);
+    for (const parsed of [parseYaml(text, ROOT), parseConfigFile(text, ROOT)]) {
+      expect(positions(parsed.diagnostics)).toEqual([`TNG012 ${ROOT}:16:15`]);
+      expect(parsed.diagnostics[0]!.message).toBe(`YAML aliases expand to more than ${MAX_ALIAS_BYTES} bytes of text; *big crosses the limit`);
+    }
+    // Expansion stops at the limit: the data holds the anchor, one copy, and nulls.
+    const body = (parseYaml(text, ROOT).data as { projects: { tools: { body_template: Record<string, unknown> }[] }[] }).projects[0]!.tools[0]!.body_template;
+    expect(Object.values(body).filter((v) => typeof v === 'string')).toHaveLength(1);
+  });
+
+  it(`TNG012 counts UTF-8 bytes: aliases adding exactly ${MAX_ALIAS_BYTES} bytes pass, one byte more does not`, () => {
+    const mib = 'é'.repeat(512 * 1024); // 1 MiB of UTF-8 in half as many characters
+    expect(parseYaml(bytesBomb(mib, 4), ROOT).diagnostics).toEqual([]);
+    expect(positions(parseYaml(bytesBomb(mib, 4, '          last: *one\n').replace('http_method: POST', 'http_method: &one P'), ROOT).diagnostics)).toEqual([`TNG012 ${ROOT}:19:17`]);
+  });
+
+  it('TNG012 counts the keys an alias copies too', () => {
+    const text = `version: 1\nx: &m { "${'k'.repeat(3_000_000)}": 1 }\ny: *m\nz: *m\n`;
+    expect(positions(parseYaml(text, ROOT).diagnostics)).toEqual([`TNG012 ${ROOT}:4:4`]);
   });
 });
 

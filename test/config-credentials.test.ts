@@ -72,6 +72,51 @@ describe('TNG214: credentials written directly in the config', () => {
   });
 });
 
+describe('TNG214: a literal credential in query_template (issue 8 re-run, F5)', () => {
+  it.each([
+    ['api_key', () => `abcd1234${random(8)}`],
+    ['apiKey', () => random(24)],
+    ['access_token', () => random(40)],
+    ['password', () => 'correcthorsebattery'],
+    ['client-secret', () => random(12)],
+    ['key', () => `AIzb${random(35)}`],
+    ['sig', () => randomBytes(32).toString('base64').replace(/[+/=]/g, '') || 'x'],
+    ['token', () => `t0k3n${random(20)}`],
+  ])('%s with a literal value: TNG214 at the parameter, once, without printing the value', async (name, make) => {
+    const value = make();
+    const line = `        query_template: { q: "{id}", ${name}: "${value}" }`;
+    const loaded = await load(oneToolConfig(`${line}\n`));
+    expect(positions(loaded.diagnostics)).toEqual([`TNG214 ${ROOT}:14:${line.indexOf(`"${value}"`) + 1}`]);
+    expect(loaded.diagnostics[0]!.message).toBe(`query parameter "${name}" holds a literal credential`);
+    expect(JSON.stringify(loaded.diagnostics)).not.toContain(value);
+    expect(loaded.config).toBeUndefined();
+  });
+
+  it('placeholders, short settings and word values under those names are not credentials', async () => {
+    const text = oneToolConfig(
+      [
+        '        input_schema:',
+        '          type: object',
+        '          properties:',
+        '            id: { type: string }',
+        '            key: { type: string }',
+        '        query_template:',
+        '          api_key: "{key}"',
+        '          access_token: "prefix-{id}"',
+        '          key: created_at',
+        '          auth: required',
+        '          sig: v2',
+        '          token: next_page_cursor',
+        '          signature: HMAC-SHA256',
+        '          password: "****"',
+        '',
+      ].join('\n'),
+    ).replace(/ {8}input_schema:\n {10}type: object\n {10}properties:\n {12}id: \{ type: string \}\n/, '');
+    const loaded = await load(text);
+    expect(loaded.diagnostics).toEqual([]);
+  });
+});
+
 describe('what configs legitimately hold validates clean', () => {
   it('hashes, a JWE, a public key PEM, a thumbprint kid, UUIDs, digests, URLs, prose and patterns: no diagnostic', async () => {
     const sha = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -101,7 +101,7 @@ describe('TNG228: names env_allowlist does not list, or may not list', () => {
     expect(positions(loaded.diagnostics)).toEqual([`TNG228 ${ROOT}:14:29`]);
   });
 
-  it.each([['GITHUB_TOKEN'], ['ACTIONS_ID_TOKEN_REQUEST_TOKEN'], ['RUNNER_TEMP'], ['CI_JOB_TOKEN'], ['AWS_SECRET_ACCESS_KEY'], ['AWS_SESSION_TOKEN'], ['DB_PASSWORD'], ['TENGINE_REDIS_URL']])(
+  it.each([['GITHUB_TOKEN'], ['ACTIONS_ID_TOKEN_REQUEST_TOKEN'], ['RUNNER_TEMP'], ['CI_JOB_TOKEN'], ['AWS_SECRET_ACCESS_KEY'], ['AWS_SESSION_TOKEN'], ['DB_PASSWORD'], ['TENGINE_REDIS_URL'], ['REDIS_URL'], ['HTTPS_PROXY'], ['KUBERNETES_SERVICE_HOST'], ['AWS_REGION']])(
     'refuses %s in env_allowlist (at the entry) and at its reference',
     async (name) => {
       const loaded = await load(bodyConfig(`"\${env:${name}}"`, `env_allowlist:\n  - REGION\n  - ${name}\n`), { [name]: 'value-of-the-variable' });
@@ -159,6 +159,59 @@ describe('TNG214: a credential from the environment or in a default is not subst
       const loaded = await load(text, env);
       expect(positions(loaded.diagnostics)).toEqual([`TNG214 ${ROOT}:15:29`]);
       expect(loaded.diagnostics[0]!.message).toBe('the default of ${env:REGION:-…} looks like a Stripe secret key');
+    }
+  });
+});
+
+describe('TNG228: auth_secret_env naming a variable of the runtime, the CI system or the host (issue 8 re-run, F4)', () => {
+  const pem = generatePemKeyPair('ed25519').privatePem;
+  /** A static_bearer tool whose secret comes from `name`. */
+  const bearerFrom = (name: string) => oneToolConfig(`        auth_strategy: static_bearer\n        auth_secret_env: ${name}\n`);
+
+  it.each(['TENGINE_ADMIN_TOKEN', 'TENGINE_REDIS_URL', 'REDIS_URL', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'NODE_AUTH_TOKEN'])(
+    'auth_secret_env: %s fails validate and build at the value, writes no bundle, and prints no value',
+    async (name) => {
+      const canary = `canary-${'Vb4'.repeat(12)}`;
+      const r = await build(bearerFrom(name), { TENGINE_BUNDLE_SIGNING_KEY: pem, [name]: canary }, 'json');
+      expect(r.code).toBe(1);
+      const report = JSON.parse(r.out) as { diagnostics: { code: string; line: number; column: number; message: string; hint: string }[] };
+      expect(report.diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`)).toEqual(['TNG228 15:26']);
+      expect(report.diagnostics[0]!.message).toMatch(new RegExp(`^auth_secret_env is refused: ${name} is [^;]+; the runtime would send its value to this tool's upstream$`));
+      expect(report.diagnostics[0]!.hint).toBe('give the upstream secret a variable of its own (e.g. GET_ITEM_SECRET) and set it on the runtime hosts');
+      expect(r.written).toBe(false);
+      expectNowhere(canary, r.out, r.err);
+      expectNowhere(pem, r.out, r.err);
+    },
+  );
+
+  it('a secret variable of its own (CRM_HMAC_SECRET, CRM_API_TOKEN) is what auth_secret_env is for: no diagnostic', async () => {
+    for (const name of ['CRM_HMAC_SECRET', 'CRM_API_TOKEN']) {
+      const loaded = await load(bearerFrom(name));
+      expect(loaded.diagnostics).toEqual([]);
+    }
+  });
+});
+
+describe('TNG214: credential shapes the re-run found reaching the bundle through allowlisted variables (issue 8 re-run, F5)', () => {
+  const pem = generatePemKeyPair('ed25519').privatePem;
+  const rand = (n: number) => Array.from({ length: n }, (_, i) => ALNUM[(i * 11 + n) % 62]).join('');
+  it.each([
+    ['base64 of a PEM private key', () => Buffer.from(generatePemKeyPair('ed25519').privatePem).toString('base64'), 'a base64-encoded PEM private key'],
+    ['a Redis URL with a password and no user', () => `redis://:${rand(20)}@redis.internal:6379`, 'a URL with a password'],
+    ['a URL whose password holds /', () => `amqp://svc:${rand(8)}/${rand(8)}@mq.internal:5672`, 'a URL with a password'],
+    ['a Discord webhook URL', () => `https://discord.com/api/webhooks/112233445566778899/${rand(68)}`, 'a Discord webhook URL'],
+    ['a Slack webhook URL', () => `https://hooks.slack.com/services/T0ABC1234/B0DEF5678/${rand(24)}`, 'a Slack webhook URL'],
+    ['a Slack webhook path', () => `/services/T0ABC1234/B0DEF5678/${rand(24)}`, 'a Slack webhook URL'],
+    ['a Docker config JSON', () => JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from(`deploy:${rand(14)}`).toString('base64') } } }), 'a Docker registry credential'],
+  ])('%s: build fails at the reference, writes no bundle, prints no value', async (_name, make, kind) => {
+    const value = make();
+    const r = await build(bodyConfig('"${env:UPSTREAM_NOTE}"', 'env_allowlist: [UPSTREAM_NOTE]\n'), { TENGINE_BUNDLE_SIGNING_KEY: pem, UPSTREAM_NOTE: value });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`tengine.config.yaml:15:29: error TNG214 the value of environment variable UPSTREAM_NOTE looks like ${kind}; it was not substituted`);
+    expect(r.written).toBe(false);
+    for (const piece of [value, ...value.split(/[/:@"]/).filter((p) => p.length >= 12)]) {
+      expect(r.out).not.toContain(piece);
+      expect(r.err).not.toContain(piece);
     }
   });
 });

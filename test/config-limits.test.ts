@@ -120,3 +120,30 @@ projects:
     expect(r.written).toBe(false);
   });
 });
+
+describe('TNG012: bytes that YAML aliases add (issue 8 re-run, F7)', () => {
+  it('the re-run\'s file (one 3 MB string aliased 300 times) fails to build with TNG012 at the alias, no internal error, no bundle', async () => {
+    // Before: 900 MB once expanded; build ran 116 s and ended in `error TNG_INTERNAL: unexpected failure: Invalid
+    // string length`. Now expansion stops at 4 MiB and the build ends well inside the test timeout.
+    let yaml = `version: 1
+projects:
+  - id: p
+    tools:
+      - name: huge
+        description: &big "${'Quarterly planning notes. '.repeat(115_000)}"
+        input_schema: {type: object}
+        base_url: https://api.example.com
+        http_method: POST
+        endpoint_path: /huge
+        body_template:
+`;
+    for (let i = 0; i < 300; i++) yaml += `          k${i}: *big\n`;
+    await writeTree(dir, { 'tengine.config.yaml': yaml });
+    const r = await build();
+    expect(r.code).toBe(1);
+    expect(r.report?.diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`)).toEqual(['TNG012 13:15']);
+    expect(r.report?.diagnostics[0]!.message).toBe('YAML aliases expand to more than 4194304 bytes of text; *big crosses the limit');
+    expect(r.err).not.toMatch(/TNG_INTERNAL|Invalid string length/);
+    expect(r.written).toBe(false);
+  });
+});

@@ -46,6 +46,8 @@ beforeAll(async () => {
   goodBundle = good.bundle;
   apiKey = good.apiKeys['alpha/backend']!;
   const secretEnv = await deploy(cfg([toolCfg({ auth_strategy: 'static_bearer', auth_secret_env: SECRET_ENV })]));
+  // Issue 8 (re-run, F4): a tool that reads its bearer secret from the runtime's own admin token.
+  const adminTokenEnv = await deploy(cfg([toolCfg(), toolCfg({ name: 'leaky', auth_strategy: 'static_bearer', auth_secret_env: 'TENGINE_ADMIN_TOKEN' })]));
   // A production project next to a development one, as examples/multi-project has.
   const mixed = await deploy({ version: 1, projects: [...cfg([toolCfg()]).projects!, { id: 'sandbox', environment: 'development', integrations: [{ id: 'backend', kind: 'api_key' }] }] });
   sandboxKey = mixed.apiKeys['sandbox/backend']!;
@@ -73,6 +75,8 @@ beforeAll(async () => {
   await write('secret-env.json', secretEnv.bundle);
   await write('secret-env.pub.pem', secretEnv.publicPem);
   await write('mixed.json', mixed.bundle);
+  await write('admin-token-env.json', adminTokenEnv.bundle);
+  await write('admin-token-env.pub.pem', adminTokenEnv.publicPem);
   await write('mixed.pub.pem', mixed.publicPem);
   files.directory = path.join(dir, 'a-directory');
   await mkdir(files.directory);
@@ -118,6 +122,15 @@ describe.concurrent('refused boots: exit code, one error line and a hint (docs/o
     const out = await run(['--bundle', files['secret-env.json']!, '--bundle-public-key', files['secret-env.pub.pem']!, '--port', '0']);
     expectRefusal(expect, out, 23, 'SECRET_ENV_MISSING');
     expect(out.stderr).toContain(SECRET_ENV);
+  });
+
+  it('a tool whose auth_secret_env is TENGINE_ADMIN_TOKEN: exit 26, SECRET_ENV_FORBIDDEN, naming the tool and variable, never the value', async ({ expect }) => {
+    const token = `admin-${'Zq9'.repeat(12)}`;
+    const out = await run(['--bundle', files['admin-token-env.json']!, '--bundle-public-key', files['admin-token-env.pub.pem']!, '--port', '0'], { TENGINE_ADMIN_TOKEN: token });
+    expectRefusal(expect, out, 26, 'SECRET_ENV_FORBIDDEN');
+    expect(out.stderr).toContain('tool "leaky" of project "alpha" (auth_secret_env: TENGINE_ADMIN_TOKEN)');
+    expect(out.stderr).not.toContain('tool "echo"');
+    expect(out.stderr).not.toContain(token);
   });
 
   it('a port in use: exit 30, LISTEN_FAILED', async ({ expect }) => {

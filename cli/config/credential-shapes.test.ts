@@ -44,6 +44,20 @@ describe('findCredential: the documented shapes (docs/config.md §5.2)', () => {
     ['a random 32-character token', () => `X ${token(32)} Y`, 'a random-looking token'],
     ['a random base64 secret', () => randomBytes(48).toString('base64'), 'a random-looking token'],
     ['a random token as a query value', () => `https://api.example.com/v1/x?access_token=${token(40)}`, 'a random-looking token'],
+    // Issue 8 re-run, F5: shapes that passed the check and reached the bundle in clear.
+    ['base64 of a PEM private key (PKCS#8)', () => Buffer.from(ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).toString('base64'), 'a base64-encoded PEM private key'],
+    ['base64 of a PEM RSA private key, line-wrapped as base64(1) writes it', () => Buffer.from(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()).toString('base64').replace(/.{76}/g, '$&\n'), 'a base64-encoded PEM private key'],
+    ['base64url of a PEM private key', () => Buffer.from(ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).toString('base64url'), 'a base64-encoded PEM private key'],
+    ['a Redis URL with a password and no user', () => `redis://:${token(16)}@redis.internal:6379/0`, 'a URL with a password'],
+    ['a URL whose password holds /', () => `postgres://app:${token(6)}/${token(6)}@db.internal:5432/app`, 'a URL with a password'],
+    ['a Discord webhook URL', () => `https://discord.com/api/webhooks/${'1234567890'.repeat(2).slice(0, 19)}/${token(68)}`, 'a Discord webhook URL'],
+    ['a Discord webhook path (base_url https://discord.com)', () => `/api/webhooks/${'9876543210'.repeat(2).slice(0, 18)}/${token(34)}-${token(33)}`, 'a Discord webhook URL'],
+    ['a Slack webhook URL', () => `https://hooks.slack.com/services/T${token(8).toUpperCase()}/B${token(10).toUpperCase()}/${token(24)}`, 'a Slack webhook URL'],
+    ['a Slack webhook path (base_url https://hooks.slack.com)', () => `/services/T${token(8).toUpperCase()}/B${token(10).toUpperCase()}/${token(24)}`, 'a Slack webhook URL'],
+    ['a Slack workflow webhook URL', () => `https://hooks.slack.com/workflows/T${token(8).toUpperCase()}/A${token(8).toUpperCase()}/${'4'.repeat(18)}/${token(24)}`, 'a Slack webhook URL'],
+    ['a Docker config JSON', () => JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from(`deploy:${token(16)}`).toString('base64') } } }), 'a Docker registry credential'],
+    ['a short Docker config JSON (no 16-character word)', () => JSON.stringify({ auths: { r: { auth: Buffer.from(`u:${token(5)}`).toString('base64') } } }), 'a Docker registry credential'],
+    ['a pretty-printed Docker config JSON', () => JSON.stringify({ auths: { 'ghcr.io': { auth: Buffer.from(`bot:${token(20)}`).toString('base64') } } }, null, 2), 'a Docker registry credential'],
   ])('%s', (_name, make, kind) => {
     expect(findCredential(make())).toBe(kind);
   });
@@ -72,6 +86,16 @@ describe('findCredential: what a config legitimately holds is not a credential',
     ['a data URI', () => `data:image/png;base64,${randomBytes(60).toString('base64')}`],
     ['a word that merely contains a prefix', () => `mytengine_${'a'.repeat(30)}`],
     ['a template', () => 'Bearer {access_token}'],
+    ['base64 of a PEM public key', () => Buffer.from(rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString()).toString('base64')],
+    ['a URL with a port, then @ in its path', () => 'https://api.example.com:8443/v1/users/@me'],
+    ['a loopback URL with @ in its path', () => 'http://localhost:3000/@someone/posts'],
+    ['a URL with a user and no password', () => 'https://deploy@git.example.com/org/repo.git'],
+    ['a Redis URL without a password', () => 'redis://redis.internal:6379/0'],
+    ['an FTP URL with an empty password', () => 'ftp://anonymous:@ftp.example.com/pub'],
+    ['a templated webhook path', () => '/api/webhooks/{webhook_id}/{webhook_token}'],
+    ['a templated Slack path', () => '/services/{team}/{bot}/{secret}'],
+    ['an API path that looks like a Slack one, made of words', () => '/services/TENANTS/BILLING/invoicesbycustomername'],
+    ['JSON with an auth setting', () => JSON.stringify({ auth: 'required', mode: 'strict' })],
   ])('%s', (_name, make) => {
     expect(findCredential(make())).toBeUndefined();
   });
@@ -102,7 +126,7 @@ describe('findCredential: what a config legitimately holds is not a credential',
 describe('findCredential runs in linear time', () => {
   // Each string is a near-miss repeated: before the expressions were bounded, `x…` alone (a 256 KiB body template)
   // took minutes, because the URL-with-password shape rescanned the rest of the text from every position.
-  it.each([['x'], ['ey'], ['eyJ.'], ['a://'], ['a://b:'], ['data:'], ['-----BEGIN A '], ['sk-'], ['Basic '], ['1234567890:'], ['AccountKey='], ['hooks.slack.com/services/T'], ['Ab1'], ['ghp_']])(
+  it.each([['x'], ['ey'], ['eyJ.'], ['a://'], ['a://b:'], ['data:'], ['-----BEGIN A '], ['sk-'], ['Basic '], ['1234567890:'], ['AccountKey='], ['hooks.slack.com/services/T'], ['Ab1'], ['ghp_'], ['a://:'], ['a://b:/'], ['a://b:1/'], ['/services/TAAAAAA/AAAAAA/'], ['/api/webhooks/1234567890123456/'], ['LS0tLS1CRUdJTi'], ['"auth":"'], ['"auth":"dTp']])(
     '300,000 characters of %j',
     (unit) => {
       const text = unit.repeat(Math.ceil(300_000 / unit.length));

@@ -28,6 +28,18 @@ const BASIC_KIND = 'HTTP Basic credentials';
 // `Basic <base64 of user:password>`; "Basic Authentication" is prose, so the text must decode to a pair.
 const BASIC = /(?<![A-Za-z])Basic [A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])/g;
 
+const SLACK_WEBHOOK = 'a Slack webhook URL';
+
+/**
+ * A Docker config's `"auth": "<base64 of user:password>"` (~/.docker/config.json, DOCKER_AUTH_CONFIG). Checked even
+ * in text without a 16-character word (see findCredential), since a short pair encodes short.
+ */
+const DOCKER_AUTH: Shape = {
+  kind: 'a Docker registry credential',
+  re: /"auth"[ \t\r\n]{0,8}:[ \t\r\n]{0,8}"[A-Za-z0-9+/]{4,1024}={0,2}"/g,
+  confirm: (m) => decodesToPair(m.slice(m.lastIndexOf('"', m.length - 2) + 1, -1)),
+};
+
 const SHAPES: Shape[] = [
   { kind: TENGINE_CREDENTIAL, re: TENGINE },
   // A JWS/JWT compact serialization: its header is base64url JSON naming an `alg`. A fourth dot makes it a JWE
@@ -38,7 +50,17 @@ const SHAPES: Shape[] = [
   { kind: 'a GitHub token', re: new RegExp(`${B}(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`) },
   { kind: 'a GitLab token', re: new RegExp(`${B}gl(?:pat|dt|rt|ptt|ft|soat)-[A-Za-z0-9_-]{20,}`) },
   { kind: 'a Slack token', re: new RegExp(`${B}(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\\d-[A-Za-z0-9-]{10,})`) },
-  { kind: 'a Slack webhook URL', re: /hooks\.slack\.com\/services\/T[A-Za-z0-9_]+\/B[A-Za-z0-9_]+\/[A-Za-z0-9]{16,}/ },
+  // Slack incoming webhooks (`services/T…/B…/<secret>`) and workflow webhooks (`workflows|triggers/T…/A…/<id>/<secret>`):
+  // the last segment is the credential. With the host, any such URL; without it (base_url https://hooks.slack.com
+  // and the rest in endpoint_path), the path when its ids are Slack-shaped and its secret mixes cases and digits.
+  { kind: SLACK_WEBHOOK, re: /hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Za-z0-9_]{1,32}\/[A-Za-z0-9_]{1,32}\/(?:[0-9]{1,32}\/)?[A-Za-z0-9]{16,}/ },
+  {
+    kind: SLACK_WEBHOOK,
+    re: /\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,14}\/[A-Z0-9]{6,14}\/(?:[0-9]{6,24}\/)?[A-Za-z0-9]{20,}/g,
+    confirm: (m) => mixesClasses(m.slice(m.lastIndexOf('/') + 1)),
+  },
+  // Discord (and compatible) webhooks: `/api/webhooks/<numeric id>/<token>`, with or without the host.
+  { kind: 'a Discord webhook URL', re: /\/api\/(?:v[0-9]{1,2}\/)?webhooks\/[0-9]{15,25}\/[A-Za-z0-9_-]{40,}/ },
   { kind: 'an AWS access key ID', re: new RegExp(`${B}(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`) },
   { kind: 'a Google API key', re: new RegExp(`${B}AIza[A-Za-z0-9_-]{35}`) },
   { kind: 'a Google OAuth credential', re: new RegExp(`${B}(?:GOCSPX-[A-Za-z0-9_-]{24,}|ya29\\.[A-Za-z0-9_-]{20,})`) },
@@ -59,9 +81,20 @@ const SHAPES: Shape[] = [
   { kind: 'an Atlassian API token', re: new RegExp(`${B}ATATT3[A-Za-z0-9_=-]{40,}`) },
   { kind: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/ },
   { kind: 'a Telegram bot token', re: /(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{30,}/ },
-  // user:password@ in any URL (a DSN, a proxy URL). `{password}` is a placeholder, not a password.
-  { kind: 'a URL with a password', re: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:{}]{1,256}:[^\s/?#@{}]{1,256}@/ },
+  // user:password@ in any URL (a DSN, a proxy URL), the user possibly empty (`redis://:password@host`, as Redis
+  // URLs carry a password alone). `{password}` is a placeholder, not a password. A password may hold `/` (clients
+  // take it as written, though RFC 3986 wants it percent-encoded), unless what follows the `:` reads as a port and
+  // a path (`https://host:8443/users/@me`). It is read as segments between slashes, each bounded, so a text of
+  // many `a://b:` costs a scan per slash rather than one of 256 characters per start.
+  {
+    kind: 'a URL with a password',
+    re: /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/?#@:{}]{0,256}:(?!@|[0-9]{1,5}(?:[/?#]|$))[^\s/?#@{}]{0,256}(?:\/[^\s/?#@{}]{0,256}){0,8}@/,
+  },
   { kind: BASIC_KIND, re: BASIC, confirm: (m) => decodesToPair(m.slice(6)) },
+  DOCKER_AUTH,
+  // base64 of a PEM private key (`LS0tLS1CRUdJTi…` is `-----BEGIN`), as Kubernetes secrets and CI variables hold
+  // them; base64 of a public key or a certificate is not a secret.
+  { kind: 'a base64-encoded PEM private key', re: new RegExp(`${B}LS0tLS1CRUdJTi[A-Za-z0-9+/_-]{30,120}`, 'g'), confirm: decodesToPrivatePem },
 ];
 
 /** Every shape in one expression, so a string that holds none costs one scan. */
@@ -127,15 +160,11 @@ export function findCredential(text: string, randomness = true): string | undefi
       if (++run > longestRun) longestRun = run;
     } else run = 0;
   }
-  if (longestWord < MIN_SHAPE_WORD) return undefined;
+  if (longestWord < MIN_SHAPE_WORD) return rest.includes('"auth"') ? matchShape(DOCKER_AUTH, rest) : undefined;
   if (ANY_SHAPE.test(rest)) {
     for (const s of SHAPES) {
-      if (!s.confirm) {
-        if (s.re.test(rest)) return s.kind;
-        continue;
-      }
-      s.re.lastIndex = 0;
-      for (let m = s.re.exec(rest); m; m = s.re.exec(rest)) if (s.confirm(m[0])) return s.kind;
+      const kind = matchShape(s, rest);
+      if (kind) return kind;
     }
   }
   if (!randomness || longestRun < MIN_RANDOM_TOKEN_LENGTH) return undefined;
@@ -203,6 +232,25 @@ function decodesToText(b64: string): boolean {
   let printable = 0;
   for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d) printable++;
   return printable / bytes.length >= 0.95;
+}
+
+/** The kind of `s` when it matches `text` (and its confirmation agrees), else undefined. */
+function matchShape(s: Shape, text: string): string | undefined {
+  if (!s.confirm) return s.re.test(text) ? s.kind : undefined;
+  s.re.lastIndex = 0;
+  for (let m = s.re.exec(text); m; m = s.re.exec(text)) if (s.confirm(m[0])) return s.kind;
+  return undefined;
+}
+
+/** True when `token` holds at least two of upper case, lower case and digits (Slack's secrets mix all three). */
+function mixesClasses(token: string): boolean {
+  return Number(/[A-Z]/.test(token)) + Number(/[a-z]/.test(token)) + Number(/[0-9]/.test(token)) >= 2;
+}
+
+/** True when base64 (or base64url) text starting with `LS0tLS1CRUdJTi` decodes to a PEM private-key header. */
+function decodesToPrivatePem(b64: string): boolean {
+  const text = Buffer.from(b64.slice(0, b64.length - (b64.length % 4)), /[-_]/.test(b64) ? 'base64url' : 'base64').toString('latin1');
+  return PRIVATE_PEM.test(text);
 }
 
 /** True when `b64` decodes to `user:password` text (what HTTP Basic carries). */

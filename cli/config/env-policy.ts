@@ -1,21 +1,11 @@
 // Which environment variables `${env:NAME}` may read (TNG228). The resolved text is compiled into the bundle in
 // clear, and validate, plan and build run where the CI secrets live (the bundle-signing key, deploy tokens). So a
 // reference resolves only when the root config lists the name in `env_allowlist`, and some names are refused even
-// when listed: Tengine's own variables, those CI systems set for a job, and names that say they hold a secret.
+// when listed: those reserved for Tengine, the CI system and the host (schemas/reserved-env.ts, the list the
+// runtime also applies to auth_secret_env), and names that say they hold a secret.
 // docs/config.md §2.1 gives the same rule; keep the two in step.
 
-/** Prefixes of variables that belong to Tengine itself or to a CI system, compared without regard to case. */
-export const REFUSED_PREFIXES: readonly { prefix: string; owner: string }[] = [
-  { prefix: 'TENGINE_', owner: "one of Tengine's own settings (TENGINE_*), secrets among them" },
-  { prefix: 'GITHUB_', owner: 'set by GitHub Actions (GITHUB_*)' },
-  { prefix: 'ACTIONS_', owner: 'set by GitHub Actions (ACTIONS_*)' },
-  { prefix: 'RUNNER_', owner: 'set by the CI runner (RUNNER_*)' },
-  { prefix: 'CI_', owner: 'set by GitLab CI (CI_*)' },
-  { prefix: 'GITLAB_', owner: 'set by GitLab CI (GITLAB_*)' },
-  { prefix: 'BUILDKITE_', owner: 'set by Buildkite (BUILDKITE_*)' },
-  { prefix: 'CIRCLE_', owner: 'set by CircleCI (CIRCLE_*)' },
-  { prefix: 'BITBUCKET_', owner: 'set by Bitbucket Pipelines (BITBUCKET_*)' },
-];
+import { reservedEnvName } from '../../schemas/reserved-env.js';
 
 /**
  * Parts of a name that say it holds a secret, anywhere in the name and in any case: `DB_PASSWORD`, `GhToken`,
@@ -28,10 +18,9 @@ export const SECRET_NAME_PARTS: readonly string[] = ['KEY', 'KEYS', 'PAT', 'PWD'
 
 /** Why `${env:NAME}` may never read `name`, whatever the allowlist says; undefined when it may be listed. */
 export function refusedEnvName(name: string): string | undefined {
+  const reserved = reservedEnvName(name);
+  if (reserved) return reserved;
   const upper = name.toUpperCase();
-  for (const { prefix, owner } of REFUSED_PREFIXES) {
-    if (upper.startsWith(prefix)) return `${name} is ${owner}`;
-  }
   const word = SECRET_WORDS.find((w) => upper.includes(w));
   if (word) return `the name ${name} says it holds a secret (${word})`;
   const part = upper.split('_').find((p) => SECRET_NAME_PARTS.includes(p));

@@ -2,7 +2,7 @@ import { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, type Alias, typ
 import { diagnostic, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
 import { escapePointer, type FileSourceMap, type Position } from './source-map.js';
 import { keyText, outlineCst, quotedScalarEndingAt, readCst, type CstOutline } from './yaml-cst.js';
-import { CORE_TAGS, FORBIDDEN_KEYS, MAX_ALIAS_NODES, MAX_NESTING_DEPTH } from './yaml-limits.js';
+import { CORE_TAGS, FORBIDDEN_KEYS, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_NESTING_DEPTH } from './yaml-limits.js';
 
 /** Result of turning one YAML text into plain JSON data plus where each value came from. */
 export interface ParsedYaml {
@@ -110,7 +110,21 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
 
   let aliasBudget = MAX_ALIAS_NODES;
+  let aliasBytes = MAX_ALIAS_BYTES;
   let aliasReported = false;
+  /**
+   * Counts `text` (a string or key an alias copies) against the byte budget; false once it is spent, after
+   * reporting it once at the outermost alias. Only expansion pays: what is written out is bounded by the file size.
+   */
+  const spendAliasBytes = (text: string, via: Alias): boolean => {
+    aliasBytes -= Buffer.byteLength(text);
+    if (aliasBytes >= 0) return true;
+    if (!aliasReported) {
+      report('TNG012', `YAML aliases expand to more than ${MAX_ALIAS_BYTES} bytes of text; *${via.source} crosses the limit`, via.range?.[0], `aliases may add at most ${MAX_ALIAS_BYTES} bytes (4 MiB) to a file: write large values once, or split the file with include`);
+    }
+    aliasReported = true;
+    return false;
+  };
   let depthReported = false;
   // Anchors are registered when their node is complete, in document order: an alias refers to the latest one
   // before it, and an alias inside the node it names would expand forever.
@@ -170,6 +184,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         }
         if (!via && k.anchor) anchors.set(k.anchor, k);
         const key = String(k.value);
+        if (via && !spendAliasBytes(key, via)) return out;
         if (FORBIDDEN_KEYS.has(key)) {
           say('TNG006', `the key "${key}" is not allowed`, kOffset);
           continue;
@@ -189,7 +204,9 @@ export function parseYaml(text: string, file: string): ParsedYaml {
       const v = node.value;
       const at = node.range?.[0];
       if (typeof v === 'string') {
-        if (via && v.includes('${')) aliasedReferences.add(pointer);
+        if (!via) return v;
+        if (!spendAliasBytes(v, via)) return null;
+        if (v.includes('${')) aliasedReferences.add(pointer);
         return v;
       }
       if (v === null || typeof v === 'boolean') return v;

@@ -12,6 +12,14 @@ export const MAX_NESTING_DEPTH = 200;
 export const MAX_ALIAS_NODES = 100_000;
 
 /**
+ * Upper bound on the text alias expansion adds: the UTF-8 bytes of the strings and keys it copies (TNG012). The
+ * value count alone let one 3 MB string aliased 300 times expand to 900 MB, which took minutes to check and then
+ * failed to serialize. Aliases may add as much text as one file may hold (MAX_CONFIG_FILE_BYTES), so a file
+ * resolves to at most twice that; shared schemas and descriptions stay far below it.
+ */
+export const MAX_ALIAS_BYTES = 4 * 1024 * 1024;
+
+/**
  * The only explicit tags a config may write: the YAML 1.2 core tags, which both parsers resolve the same way.
  * Any other tag (`!foo`, `!!binary`, `!!timestamp`, `!!set`, the non-specific `!`) is TNG002, and so is a core
  * tag that does not apply to its value (`!!float 1` would silently stay the string "1").

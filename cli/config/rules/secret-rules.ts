@@ -1,7 +1,8 @@
+import { reservedEnvName } from '../../../schemas/reserved-env.js';
 import { findCredential, TENGINE_CREDENTIAL } from '../credential-shapes.js';
 import { escapePointer } from '../source-map.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
-import { isLiteralCredentialHeader } from './template-rules.js';
+import { isLiteralCredentialHeader, isLiteralCredentialQuery } from './template-rules.js';
 
 /**
  * Fields that hold identifiers, digests or public keys: random-looking values are expected there, so only the
@@ -11,6 +12,12 @@ const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['kid', 'client_id', 'sha
 
 const TENGINE_HINT = 'revoke it, then store only its SHA-256 (tengine keys prints the YAML to paste)';
 const SECRET_HINT = 'revoke or rotate it, then keep it out of the config: upstream credentials go in encrypted_auth_secret (tengine secret encrypt) or auth_secret_env, and a value the model supplies is a declared argument';
+
+/** A variable name to suggest for a tool's own upstream secret: `CRM_SEARCH_SECRET` for tool `crm.search`. */
+function upstreamSecretName(toolName: unknown): string {
+  const base = typeof toolName === 'string' ? toolName.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 48) : '';
+  return /^[A-Z]/.test(base) ? `${base}_SECRET` : 'UPSTREAM_API_SECRET';
+}
 
 /** True when a string has the shape of a compact JWE whose header names a key-management and content algorithm. */
 export function looksLikeJwe(value: string): boolean {
@@ -38,6 +45,15 @@ export function checkSecrets(ctx: RuleContext): void {
         hint: 'rotate this secret, then paste the output of `tengine secret encrypt --key runtime-keys.pub.json`',
       });
     }
+    // The runtime reads auth_secret_env at boot and sends its value upstream: a variable of Tengine, the CI system
+    // or the host (TENGINE_ADMIN_TOKEN, AWS_SECRET_ACCESS_KEY) would go to whoever runs the tool's API. The runtime
+    // refuses such a bundle too (SECRET_ENV_FORBIDDEN); this says so before it is built.
+    const reserved = typeof tool.auth_secret_env === 'string' && clean('auth_secret_env') ? reservedEnvName(tool.auth_secret_env) : undefined;
+    if (reserved) {
+      ctx.report('TNG228', `auth_secret_env is refused: ${reserved}; the runtime would send its value to this tool's upstream`, `${pointer}/auth_secret_env`, {
+        hint: `give the upstream secret a variable of its own (e.g. ${upstreamSecretName(tool.name)}) and set it on the runtime hosts`,
+      });
+    }
     if (hasEncrypted && hasEnv) {
       ctx.report('TNG219', 'both encrypted_auth_secret and auth_secret_env are set', `${pointer}/auth_secret_env`, { key: true });
     }
@@ -55,7 +71,7 @@ export function checkSecrets(ctx: RuleContext): void {
  * Any string anywhere that looks like a credential (credential-shapes.ts) is a leaked secret: the config is in git
  * and the bundle carries it in clear. Mapping keys are checked too (a body_template key is sent upstream). Values
  * that another rule already reports as TNG214 are skipped, so one leak is one diagnostic: encrypted_auth_secret
- * (must be a JWE), a literal credential header, and a base_url with user-info.
+ * (must be a JWE), a literal credential header or query parameter, and a base_url with user-info.
  *
  * The parser bounds how deep the data nests (yaml-limits.ts), so this walk reaches every string. The pointer is
  * built only for a match: the walk visits every value of the config, so it carries the path as a list instead.
@@ -92,5 +108,7 @@ function reportedElsewhere(path: (string | number)[], value: string): boolean {
   if (path.length < 5 || path[0] !== 'projects' || path[2] !== 'tools') return false;
   const field = path[4];
   if (path.length === 5) return field === 'encrypted_auth_secret' || (field === 'base_url' && value.includes('@'));
-  return path.length === 6 && field === 'headers_template' && isLiteralCredentialHeader(String(path[5]), value);
+  if (path.length !== 6) return false;
+  if (field === 'headers_template') return isLiteralCredentialHeader(String(path[5]), value);
+  return field === 'query_template' && isLiteralCredentialQuery(String(path[5]), value);
 }

@@ -12,6 +12,31 @@ export function isLiteralCredentialHeader(name: string, value: string): boolean 
   return CREDENTIAL_HEADERS.test(name) && !/\{[A-Za-z_]/.test(value);
 }
 
+/**
+ * Query parameters whose name says they carry a credential (`?api_key=…`, `?access_token=…`), compared without
+ * case, `-` or `_`: any literal value of 8 or more characters there is a credential written in plaintext.
+ */
+const CREDENTIAL_QUERY_NAMES: ReadonlySet<string> = new Set(['apikey', 'xapikey', 'accesstoken', 'authtoken', 'secret', 'clientsecret', 'password', 'passwd']);
+
+/**
+ * Names that carry a credential in many APIs (`?key=` for Google, `?sig=` for Azure SAS) but a setting in others
+ * (`key: created_at`, `auth: required`): a literal value counts only when it reads as a key, 16 or more characters
+ * mixing letters and digits.
+ */
+const AMBIGUOUS_QUERY_NAMES: ReadonlySet<string> = new Set(['key', 'token', 'auth', 'sig', 'signature']);
+
+/**
+ * True when a query parameter that carries credentials has a literal value (no placeholder, no space): reported
+ * here as TNG214, whatever the value looks like, since the name says what it is.
+ */
+export function isLiteralCredentialQuery(name: string, value: string): boolean {
+  const n = name.toLowerCase().replace(/[-_]/g, '');
+  const strong = CREDENTIAL_QUERY_NAMES.has(n);
+  if (!strong && !AMBIGUOUS_QUERY_NAMES.has(n)) return false;
+  if (value.length < (strong ? 8 : 16) || /\{[A-Za-z_]|\s/.test(value)) return false;
+  return strong || (/[A-Za-z]/.test(value) && /[0-9]/.test(value));
+}
+
 /** Placeholders: syntax, declaration, reserved variables, member requirement, header safety. */
 export function checkTemplates(ctx: RuleContext): void {
   for (const { tool, pointer } of eachTool(ctx)) {
@@ -46,7 +71,14 @@ export function checkTemplates(ctx: RuleContext): void {
     if (typeof tool.endpoint_path === 'string' && clean('endpoint_path')) check(tool.endpoint_path, `${pointer}/endpoint_path`);
     for (const [k, v] of Object.entries(isObject(tool.query_template) ? tool.query_template : {})) {
       const at = `${pointer}/query_template/${escapePointer(k)}`;
-      if (typeof v === 'string' && ctx.isClean(at)) check(v, at);
+      if (typeof v !== 'string' || !ctx.isClean(at)) continue;
+      if (isLiteralCredentialQuery(k, v)) {
+        ctx.report('TNG214', `query parameter "${k}" holds a literal credential`, at, {
+          hint: 'rotate it, then pass it as a declared argument ({placeholder}), or move it to auth_strategy: static_bearer with encrypted_auth_secret or auth_secret_env if the API accepts a header',
+        });
+        continue;
+      }
+      check(v, at);
     }
     for (const [k, v] of Object.entries(isObject(tool.headers_template) ? tool.headers_template : {})) {
       const at = `${pointer}/headers_template/${escapePointer(k)}`;
