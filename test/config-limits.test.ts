@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
 import { runRules, type RuleContext } from '../cli/config/rules/index.js';
-import { MAX_TOOL_BYTES, MAX_TOOLS_PER_CONFIG } from '../cli/config/rules/limit-rules.js';
+import { MAX_CONFIG_BYTES, MAX_TOOL_BYTES, MAX_TOOLS_PER_CONFIG } from '../cli/config/rules/limit-rules.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { generatePemKeyPair, tempDir } from './fixtures/bundle-fixtures.js';
 import { writeTree } from './fixtures/config-files.js';
@@ -85,6 +85,17 @@ describe('TNG230: bytes per tool', () => {
     expect(rules({ version: 1, projects: [{ id: 'p', tools: [exact] }] } as TengineConfig).filter((d) => d.startsWith('TNG230'))).toEqual([]);
     const over = tool(0, { body_template: { notes: `${'x'.repeat(pad - 1)}é` } });
     expect(rules({ version: 1, projects: [{ id: 'p', tools: [tool(1), over] }] } as TengineConfig).filter((d) => d.startsWith('TNG230'))).toEqual(['TNG230 /projects/0/tools/1']);
+  });
+
+  it(`a config of ${MAX_CONFIG_BYTES} bytes of JSON or less passes; past it, TNG230 once at /projects, though every tool is within its own limit`, () => {
+    // 300 tools of 240 KiB each: every tool under MAX_TOOL_BYTES, together about 70 MiB.
+    const big = (i: number) => tool(i, { body_template: { notes: 'x'.repeat(240 * 1024) } });
+    const over = { version: 1, projects: [{ id: 'p', tools: Array.from({ length: 300 }, (_, i) => big(i)) }] } as TengineConfig;
+    expect(Buffer.byteLength(JSON.stringify(over))).toBeGreaterThan(MAX_CONFIG_BYTES);
+    expect(rules(over).filter((d) => d.startsWith('TNG230'))).toEqual(['TNG230 /projects']);
+    const under = { version: 1, projects: [{ id: 'p', tools: Array.from({ length: 250 }, (_, i) => big(i)) }] } as TengineConfig;
+    expect(Buffer.byteLength(JSON.stringify(under))).toBeLessThan(MAX_CONFIG_BYTES);
+    expect(rules(under).filter((d) => d.startsWith('TNG230'))).toEqual([]);
   });
 
   it('a tool that YAML aliases blow up past the limit fails to build with TNG230 at the tool, and no bundle is written', async () => {

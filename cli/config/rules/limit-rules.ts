@@ -14,10 +14,18 @@ export const MAX_TOOLS_PER_CONFIG = 20_000;
  */
 export const MAX_TOOL_BYTES = 256 * 1024;
 
-/** Size limits of a config: how many tools, and how large each may be. */
+/**
+ * Largest config as a whole, as the bytes of its JSON (TNG230): the bundle is one signed document that CI writes and
+ * every runtime reads and verifies in memory. Twenty thousand tools of the largest size would come to gigabytes and
+ * fail in the middle of the build; eight times the 10,000-tool benchmark config is still well within it.
+ */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
+/** Size limits of a config: how many tools, how large each may be, and how large all of it. */
 export function checkLimits(ctx: RuleContext): void {
   let count = 0;
   let firstOver: string | undefined;
+  let totalBound = 0;
   for (const { project, pointer } of eachProject(ctx)) {
     for (const [ti, tool] of entriesOf(project.tools)) {
       const at = `${pointer}/tools/${ti}`;
@@ -25,7 +33,9 @@ export function checkLimits(ctx: RuleContext): void {
       if (!isObject(tool)) continue;
       // An upper bound first (six bytes per character, as if every one were escaped): only a tool that could be
       // too large pays for serializing it, so a config of thousands of ordinary tools is not serialized twice.
-      if (jsonUpperBound(tool) <= MAX_TOOL_BYTES) continue;
+      const bound = jsonUpperBound(tool);
+      totalBound += bound;
+      if (bound <= MAX_TOOL_BYTES) continue;
       const bytes = Buffer.byteLength(JSON.stringify(tool));
       if (bytes > MAX_TOOL_BYTES) {
         const name = typeof tool.name === 'string' ? `tool "${tool.name.slice(0, 64)}"` : 'this tool';
@@ -33,6 +43,15 @@ export function checkLimits(ctx: RuleContext): void {
           hint: `shrink the tool (long descriptions, large schemas, YAML aliases that expand too far): at most ${MAX_TOOL_BYTES} bytes per tool (docs/config.md §1.6)`,
         });
       }
+    }
+  }
+  // The same two steps for the whole config: only one whose upper bound is past the limit is measured exactly.
+  if (totalBound > MAX_CONFIG_BYTES) {
+    const bytes = configBytes(ctx.config);
+    if (bytes > MAX_CONFIG_BYTES) {
+      ctx.report('TNG230', `the config is ${bytes === Infinity ? 'too large to serialize' : `${bytes} bytes`} as JSON; the limit is ${MAX_CONFIG_BYTES} bytes per config`, '/projects', {
+        hint: `split the tools over several configs, each built into its own bundle: at most ${MAX_CONFIG_BYTES} bytes per config (docs/config.md §1.6)`,
+      });
     }
   }
   if (firstOver !== undefined) {
@@ -57,4 +76,13 @@ function jsonUpperBound(v: unknown): number {
   }
   // Numbers (at most 24 characters as JSON), booleans and null.
   return 24;
+}
+
+/** The UTF-8 bytes of the config's JSON; Infinity when it is past what one string can hold. */
+function configBytes(config: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(config));
+  } catch {
+    return Infinity;
+  }
 }
