@@ -8,6 +8,7 @@ import bundleSchema from './bundle.schema.json' with { type: 'json' };
 import { linearRegExp } from './linear-regexp.js';
 import { useLinearUniqueItems } from './unique-items.js';
 import { addUserFormats } from './user-formats.js';
+import { addFuelKeyword } from './validation-fuel.js';
 
 export type { ErrorObject, ValidateFunction };
 
@@ -25,13 +26,16 @@ export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
  * off, and on nothing changing the data during a validation (no useDefaults, coerceTypes or removeAdditional):
  * it keys each value once per validation.
  */
-const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
+// `logger: false`: with `strict` off Ajv would print "unknown format ignored" to the console at every bundle load;
+// `tengine validate` reports unknown formats as TNG234 instead.
+const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, logger: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
 
 /** Creates an Ajv (2020-12) for user-supplied JSON Schemas (tool input/output schemas). */
 export function createUserSchemaAjv(): Ajv2020 {
   const ajv = new Ajv2020(USER_SCHEMA_OPTIONS);
   addUserFormats(ajv);
   useLinearUniqueItems(ajv);
+  addFuelKeyword(ajv);
   return ajv;
 }
 
@@ -40,6 +44,7 @@ export function createDraft07UserSchemaAjv(): Ajv {
   const ajv = new Ajv(USER_SCHEMA_OPTIONS);
   addUserFormats(ajv);
   useLinearUniqueItems(ajv);
+  addFuelKeyword(ajv);
   return ajv;
 }
 let shared: Ajv2020 | undefined;

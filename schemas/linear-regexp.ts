@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { ecmaScriptToRe2, type CaseMode } from './ecmascript-to-re2.js';
+import { burn, PATTERN_FUEL_PER_CHAR } from './validation-fuel.js';
 
 /**
  * Why Tengine runs user patterns on a linear-time engine: a backtracking engine (V8's) takes exponential time on
@@ -45,7 +46,12 @@ export function compileLinear(pattern: string, caseMode: CaseMode = 'exact'): Li
   }
   const flags = caseMode === 'exact' ? 'u' : 'i';
   const text = `/${pattern}/${flags}`;
-  return { source: pattern, flags, test: (input) => re.test(input), toString: () => text };
+  // Linear, but per character a long pattern costs more than a keyword: a test burns fuel by the length it reads.
+  const test = (input: string) => {
+    burn(1 + PATTERN_FUEL_PER_CHAR * input.length);
+    return re.test(input);
+  };
+  return { source: pattern, flags, test, toString: () => text };
 }
 
 /** Whether `pattern` compiles for the linear engine, and why not (`syntax` when it is not valid ECMAScript at all). */

@@ -52,6 +52,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     const reserved = findReservedArgument(a);
     if (reserved) return toolError('RESERVED_ARGUMENT', { request_id: requestId, detail: `"${reserved}" is filled from the caller's identity` });
     const valid = input(a);
+    if (!valid.ok && valid.tooComplex) return toolError('ARGUMENTS_TOO_COMPLEX', { request_id: requestId, detail: 'checking these arguments against the input_schema would take more work than their size allows; send smaller or flatter arguments' });
     if (!valid.ok) return toolError('INVALID_ARGUMENTS', { request_id: requestId, errors: valid.errors });
     if (secretProblem) return toolError('AUTH_SECRET_UNAVAILABLE', { request_id: requestId, detail: secretProblem });
 

@@ -4,6 +4,7 @@ import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../schemas/a
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import { withJsonValueKeys } from '../../schemas/json-value-keys.js';
 import { warmUserFormats } from '../../schemas/user-formats.js';
+import { ArgumentsTooComplexError, meterSchema, withFuel } from '../../schemas/validation-fuel.js';
 import type { SchemaCompiler } from './types.js';
 
 // Same dialect detection as the CLI's TNG209 check, so a schema the CLI accepted compiles here the same way.
@@ -16,7 +17,8 @@ export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
  * Creates the per-bundle schema compiler: draft 2020-12 by default, draft-07 when `$schema` says so, one compiled
  * validator per distinct schema (keyed by canonical JSON, so key order does not matter). Never coerces types: a
  * model that sends `"5"` for an integer gets an error rather than a silently different request.
- * Patterns, formats and `uniqueItems` run in linear time (schemas/ajv.ts). `compile` throws on a schema Ajv cannot compile,
+ * Patterns, formats and `uniqueItems` run in linear time (schemas/ajv.ts), and a validation runs on fuel in proportion
+ * to the data's size (schemas/validation-fuel.ts), so no schema and data can stall the instance. `compile` throws on a schema Ajv cannot compile,
  * including a pattern the linear engine refuses (PatternNotLinearError); `tengine validate` refuses both (TNG209,
  * TNG229), so that only happens for a hand-built bundle, and the boot refuses it as BUNDLE_PAYLOAD_INVALID.
  */
@@ -35,7 +37,7 @@ export function createSchemaCompiler(): SchemaCompiler {
       const ajv = draft07 ? (ajv07 ??= createDraft07UserSchemaAjv()) : (ajv2020 ??= createUserSchemaAjv());
       // Ajv registers a compiled schema under its `$id`; two different tools reusing one `$id` would collide.
       // The CLI compiles without the top-level `$id` too, so both sides resolve references identically.
-      const copy = structuredClone(schema);
+      const copy = meterSchema(schema);
       delete copy.$id;
       const fn = wrap(ajv.compile(copy));
       cache.set(key, fn);
@@ -46,8 +48,13 @@ export function createSchemaCompiler(): SchemaCompiler {
 
 function wrap(validate: ValidateFunction): SchemaValidator {
   return (data) => {
-    // One set of value keys per call: `uniqueItems` arrays nested in one another share them (linear time).
-    if (withJsonValueKeys(() => validate(data))) return { ok: true };
+    try {
+      // One set of value keys per call: `uniqueItems` arrays nested in one another share them (linear time).
+      if (withFuel(data, () => withJsonValueKeys(() => validate(data)))) return { ok: true };
+    } catch (e) {
+      if (!(e instanceof ArgumentsTooComplexError)) throw e;
+      return { ok: false, tooComplex: true, errors: [{ path: '', message: e.message }] };
+    }
     return { ok: false, errors: (validate.errors ?? []).map(describe) };
   };
 }

@@ -71,7 +71,8 @@ export interface CompileToolContext {
 
 /** Compiles JSON Schemas into validators, once per distinct schema. */
 export interface SchemaCompiler {
-  compile(schema: Record<string, unknown>): (data: unknown) => { ok: true } | { ok: false; errors: { path: string; message: string }[] };
+  /** `tooComplex` when checking would take more work than the data's size allows (schemas/validation-fuel.ts). */
+  compile(schema: Record<string, unknown>): (data: unknown) => { ok: true } | { ok: false; tooComplex?: true; errors: { path: string; message: string }[] };
 }
 
 /** The outbound HTTP request after rendering and signing. */
