@@ -9,7 +9,7 @@ export interface SchemaProblem {
   path: string;
   where: string;
   message: string;
-  code?: 'TNG229';
+  code?: 'TNG229' | 'TNG234';
   key?: boolean;
 }
 

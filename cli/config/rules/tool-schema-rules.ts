@@ -6,8 +6,9 @@ import { checkLinearPattern, PatternNotLinearError } from '../../../schemas/line
 import { eachTool, isObject, type RuleContext } from './context.js';
 import { describeMetaSchemaErrors, type SchemaProblem } from './meta-schema-errors.js';
 import { schemaPatterns } from './schema-patterns.js';
+import { eachSubschema } from '../../../schemas/subschemas.js';
 
-type Check = { ok: true } | { ok: false; errors: SchemaProblem[] };
+type Check = { ok: true; warnings?: SchemaProblem[] } | { ok: false; errors: SchemaProblem[] };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
@@ -64,7 +65,8 @@ export class UserSchemaChecker {
       const copy = structuredClone(schema);
       delete copy.$id;
       ajv.compile(copy);
-      return { ok: true };
+      const warnings = unknownFormats(schema, ajv);
+      return warnings.length > 0 ? { ok: true, warnings } : { ok: true };
     } catch (e) {
       // A pattern the walk did not reach (e.g. under an unknown keyword that a $ref points into) still compiles
       // on the linear engine, which refuses it here.
@@ -92,6 +94,19 @@ function patternProblems(schema: Record<string, unknown>): SchemaProblem[] {
   return out;
 }
 
+/**
+ * `format` values the runtime does not know (TNG234): JSON Schema lets a validator ignore an unknown format, and
+ * Ajv does, so a misspelt `format: e-mail` would silently check nothing.
+ */
+function unknownFormats(schema: Record<string, unknown>, ajv: Ajv | Ajv2020): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  for (const { node, pointer } of eachSubschema(schema)) {
+    if (typeof node.format !== 'string' || node.format in ajv.formats) continue;
+    out.push({ path: `${pointer}/format`, where: '', message: `format ${JSON.stringify(node.format)} is not one the runtime checks, so it is not checked at all`, code: 'TNG234' });
+  }
+  return out;
+}
+
 /** input_schema and output_schema are valid JSON Schemas describing objects. */
 export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaChecker()): void {
   for (const { tool, pointer } of eachTool(ctx)) {
@@ -109,7 +124,7 @@ export function checkToolSchemas(ctx: RuleContext, checker = new UserSchemaCheck
       const r = checker.check(schema);
       if (!r.ok) {
         for (const e of r.errors) ctx.report(e.code ?? 'TNG209', `${field}${e.where ? ' at ' + e.where : ''}: ${e.message}`, `${at}${e.path}`, { key: e.key ?? false });
-      }
+      } else for (const w of r.warnings ?? []) ctx.report(w.code ?? 'TNG234', `${field}: ${w.message}`, `${at}${w.path}`);
     }
   }
 }
