@@ -3,24 +3,18 @@
 // real runtime on a socket, a real loopback upstream and the official MCP SDK client: the adversarial calls are
 // answered with INVALID_ARGUMENTS and never reach the upstream, well within the test timeout (before the fix the
 // 100,000-character one would run for longer than the universe has existed), and other projects keep being served.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_EXIT } from '../runtime/load/boot-exit-codes.js';
-import { RuntimeBootError, startRuntime, type RunningRuntime } from '../runtime/start.js';
+import { RuntimeBootError, startRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
-import { deploy, startTestRuntimeWith, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
-
-type CallResult = Awaited<ReturnType<Client['callTool']>>;
+import { deploy } from './fixtures/runtime-harness.js';
+import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** The issue's pattern: exponential on a backtracking engine. */
 const EVIL = '^(\\w+\\s?)*$';
 const attack = (n: number) => 'a'.repeat(n - 1) + '!';
 
-let upstream: TestUpstream;
-let runtime: RunningRuntime;
-let keys: Record<string, string>;
-const clients: Client[] = [];
+let stage: SdkStage;
 
 function config(upstreamUrl: string): TengineConfig {
   const tool = (name: string, properties: Record<string, unknown>, extra: Partial<Tool> = {}): Tool => ({
@@ -58,32 +52,13 @@ function config(upstreamUrl: string): TengineConfig {
 }
 
 beforeAll(async () => {
-  upstream = await startUpstream();
-  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
-  runtime = started.runtime;
-  keys = started.apiKeys;
+  stage = await startSdkStage(config);
 });
 
-afterAll(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await runtime?.close();
-  await upstream?.close();
-});
+afterAll(async () => stage?.close());
 
-async function connect(project: 'alpha' | 'beta'): Promise<Client> {
-  const client = new Client({ name: 'tengine-redos', version: '0.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(runtime.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${keys[`${project}/backend`]}` } } });
-  clients.push(client);
-  await client.connect(transport);
-  return client;
-}
-
-function errorMeta(result: CallResult): { code: string; status: number; errors?: { path: string; message: string }[] } | undefined {
-  return (result._meta as Record<string, never> | undefined)?.['tengine.dev/error'];
-}
-
-/** Upstream requests for one tool path. */
-const hits = (path: string) => upstream.requests.filter((r) => r.url.split('?')[0] === path);
+const connect = (project: string) => stage.connect(project);
+const hits = (path: string) => stage.hits(path);
 
 describe('input_schema patterns run in linear time (the issue\'s repro)', () => {
   it.each([27, 29, 100_000])('a %i-character adversarial argument against ^(\\w+\\s?)*$ is answered INVALID_ARGUMENTS and sends nothing', async (n) => {

@@ -4,23 +4,15 @@
 // argument is checked and forwarded, the same with one duplicate is answered INVALID_ARGUMENTS with Ajv's message
 // and never reaches the upstream, and another project is served meanwhile. The proof of linear time is the suite
 // finishing within vitest's timeout; no clock is read.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
-import { startTestRuntimeWith, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
-
-type CallResult = Awaited<ReturnType<Client['callTool']>>;
+import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** About 900 KB of distinct objects (`{"n":12345}`): under the 1 MiB default request limit. */
 const ROWS = 75_000;
 const distinctRows = () => Array.from({ length: ROWS }, (_, n) => ({ n }));
 
-let upstream: TestUpstream;
-let runtime: RunningRuntime;
-let keys: Record<string, string>;
-const clients: Client[] = [];
+let stage: SdkStage;
 
 function config(upstreamUrl: string): TengineConfig {
   const rows = { type: 'array', items: { type: 'object' }, uniqueItems: true };
@@ -58,35 +50,16 @@ function config(upstreamUrl: string): TengineConfig {
 
 beforeAll(async () => {
   // The upstream answers with the number of rows it received, not an echo of 900 KB.
-  upstream = await startUpstream((_req, body, res) => {
+  stage = await startSdkStage(config, (_req, body, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ received: body ? (JSON.parse(body) as { rows: unknown[] }).rows.length : 0 }));
   });
-  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
-  runtime = started.runtime;
-  keys = started.apiKeys;
 });
 
-afterAll(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await runtime?.close();
-  await upstream?.close();
-});
+afterAll(async () => stage?.close());
 
-async function connect(project: 'alpha' | 'beta'): Promise<Client> {
-  const client = new Client({ name: 'tengine-unique-items', version: '0.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(runtime.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${keys[`${project}/backend`]}` } } });
-  clients.push(client);
-  await client.connect(transport);
-  return client;
-}
-
-function errorMeta(result: CallResult): { code: string; status: number; errors?: { path: string; message: string }[] } | undefined {
-  return (result._meta as Record<string, never> | undefined)?.['tengine.dev/error'];
-}
-
-/** Upstream requests for one tool path. */
-const hits = (path: string) => upstream.requests.filter((r) => r.url.split('?')[0] === path);
+const connect = (project: string) => stage.connect(project);
+const hits = (path: string) => stage.hits(path);
 
 describe('uniqueItems runs in linear time at the runtime', () => {
   it('~900 KB of distinct objects under uniqueItems is accepted and reaches the upstream whole', async () => {

@@ -3,14 +3,9 @@
 // the instance for minutes. Validation now runs on fuel proportional to the size of the data (schemas/validation-fuel.ts).
 // Real runtime on a socket, real loopback upstream, official MCP SDK client. No clock is read: the proof of the bound
 // is the suite finishing within vitest's timeout.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
-import { startTestRuntimeWith, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
-
-type CallResult = Awaited<ReturnType<Client['callTool']>>;
+import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** Two anyOf branches that both descend into `children`. */
 const node = {
@@ -29,10 +24,7 @@ function chain(depth: number): Record<string, unknown> {
   return n;
 }
 
-let upstream: TestUpstream;
-let runtime: RunningRuntime;
-let keys: Record<string, string>;
-const clients: Client[] = [];
+let stage: SdkStage;
 
 function config(upstreamUrl: string): TengineConfig {
   const tool = (name: string, extra: Partial<Tool>): Tool => ({
@@ -68,35 +60,17 @@ function config(upstreamUrl: string): TengineConfig {
 
 beforeAll(async () => {
   // /get_tree answers a tree as deep as asked; the others answer {"ok": true}.
-  upstream = await startUpstream((req, body, res) => {
+  stage = await startSdkStage(config, (req, body, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url === '/get_tree') res.end(JSON.stringify({ tree: chain((JSON.parse(body) as { depth: number }).depth) }));
     else res.end('{"ok":true}');
   });
-  const started = await startTestRuntimeWith(config(upstream.url), { allowDevelopment: true }); // loopback upstream
-  runtime = started.runtime;
-  keys = started.apiKeys;
 });
 
-afterAll(async () => {
-  for (const c of clients) await c.close().catch(() => undefined);
-  await runtime?.close();
-  await upstream?.close();
-});
+afterAll(async () => stage?.close());
 
-async function connect(project: 'alpha' | 'beta'): Promise<Client> {
-  const client = new Client({ name: 'tengine-validation-fuel', version: '0.0.0' });
-  const transport = new StreamableHTTPClientTransport(new URL(runtime.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${keys[`${project}/backend`]}` } } });
-  clients.push(client);
-  await client.connect(transport);
-  return client;
-}
-
-function errorMeta(result: CallResult): { code: string; status: number; detail?: string; errors?: { message: string }[] } | undefined {
-  return (result._meta as Record<string, never> | undefined)?.['tengine.dev/error'];
-}
-
-const hits = (path: string) => upstream.requests.filter((r) => r.url.split('?')[0] === path);
+const connect = (project: string) => stage.connect(project);
+const hits = (path: string) => stage.hits(path);
 
 describe('validation runs on a budget proportional to the data', () => {
   it('a shallow tree passes the recursive schema and reaches the upstream', async () => {
