@@ -8,7 +8,7 @@ import { BOOT_EXIT } from '../runtime/load/boot-exit-codes.js';
 import { RuntimeBootError, startRuntime } from '../runtime/start.js';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
 import { deploy } from './fixtures/runtime-harness.js';
-import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
+import { devProject, errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** The pattern: exponential on a backtracking engine. */
 const EVIL = '^(\\w+\\s?)*$';
@@ -29,24 +29,14 @@ function config(upstreamUrl: string): TengineConfig {
   return {
     version: 1,
     projects: [
-      {
-        id: 'alpha',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [
-          tool('search', { q: { type: 'string', pattern: EVIL } }, { query_template: { q: '{q}' } }),
-          tool('tag', { tags: { type: 'object', patternProperties: { [EVIL]: { type: 'string' } }, additionalProperties: false } }),
-          tool('fields', { fields: { type: 'object', propertyNames: { pattern: EVIL } } }),
-          tool('link', { site: { type: 'string', format: 'url' } }, { query_template: { site: '{site}' } }),
-          tool('legacy', { q: { type: 'string', pattern: EVIL } }, { input_schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { q: { type: 'string', pattern: EVIL } } } }),
-        ],
-      },
-      {
-        id: 'beta',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [tool('ping', { id: { type: 'string' } }, { query_template: { id: '{id}' } })],
-      },
+      devProject('alpha', [
+        tool('search', { q: { type: 'string', pattern: EVIL } }, { query_template: { q: '{q}' } }),
+        tool('tag', { tags: { type: 'object', patternProperties: { [EVIL]: { type: 'string' } }, additionalProperties: false } }),
+        tool('fields', { fields: { type: 'object', propertyNames: { pattern: EVIL } } }),
+        tool('link', { site: { type: 'string', format: 'url' } }, { query_template: { site: '{site}' } }),
+        tool('legacy', { q: { type: 'string', pattern: EVIL } }, { input_schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { q: { type: 'string', pattern: EVIL } } } }),
+      ]),
+      devProject('beta', [tool('ping', { id: { type: 'string' } }, { query_template: { id: '{id}' } })]),
     ],
   };
 }

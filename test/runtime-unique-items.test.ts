@@ -6,7 +6,7 @@
 // finishing within vitest's timeout; no clock is read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
-import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
+import { devProject, errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** About 900 KB of distinct objects (`{"n":12345}`): under the 1 MiB default request limit. */
 const ROWS = 75_000;
@@ -29,21 +29,11 @@ function config(upstreamUrl: string): TengineConfig {
   return {
     version: 1,
     projects: [
-      {
-        id: 'alpha',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [
-          tool('import', { type: 'object', properties: { rows }, required: ['rows'], additionalProperties: false }),
-          tool('legacy', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { rows }, required: ['rows'] }),
-        ],
-      },
-      {
-        id: 'beta',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [tool('ping', { type: 'object', properties: { id: { type: 'string' } } }, { http_method: 'GET', body_template: undefined, query_template: { id: '{id}' } })],
-      },
+      devProject('alpha', [
+        tool('import', { type: 'object', properties: { rows }, required: ['rows'], additionalProperties: false }),
+        tool('legacy', { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { rows }, required: ['rows'] }),
+      ]),
+      devProject('beta', [tool('ping', { type: 'object', properties: { id: { type: 'string' } } }, { http_method: 'GET', body_template: undefined, query_template: { id: '{id}' } })]),
     ],
   };
 }

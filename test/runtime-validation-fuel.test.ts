@@ -5,7 +5,7 @@
 // is the suite finishing within vitest's timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig, Tool } from '../schemas/config-types.js';
-import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
+import { devProject, errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 /** Two anyOf branches that both descend into `children`. */
 const node = {
@@ -39,21 +39,11 @@ function config(upstreamUrl: string): TengineConfig {
   return {
     version: 1,
     projects: [
-      {
-        id: 'alpha',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [
-          tool('save_tree', { input_schema: treeSchema, body_template: { tree: '{tree}' } }),
-          tool('get_tree', { body_template: { depth: '{depth}' }, output_schema: treeSchema }),
-        ],
-      },
-      {
-        id: 'beta',
-        environment: 'development',
-        integrations: [{ id: 'backend', kind: 'api_key' }],
-        tools: [tool('ping', { http_method: 'GET' })],
-      },
+      devProject('alpha', [
+        tool('save_tree', { input_schema: treeSchema, body_template: { tree: '{tree}' } }),
+        tool('get_tree', { body_template: { depth: '{depth}' }, output_schema: treeSchema }),
+      ]),
+      devProject('beta', [tool('ping', { http_method: 'GET' })]),
     ],
   };
 }
