@@ -9,6 +9,8 @@ import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
 import type { Store } from './store/store.js';
 import { adminSurfaceHandler } from './admin/surface-route.js';
+import { oauthScopes, protectedResourceMetadata, servesOAuth } from './oauth/metadata.js';
+import { registerOAuthRoutes } from './oauth/routes.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 
 /**
@@ -17,6 +19,10 @@ import type { TengineConfig } from '../schemas/config-types.js';
  */
 export const NO_REGISTRATION_MESSAGE =
   "No OAuth client registration here: this Tengine runtime authenticates MCP clients with an API key header (Authorization: Bearer tengine_...). The key your client sent to /mcp was missing or refused; send the same request with curl, or use the Inspector's --stored-auth-only, to see why.";
+
+/** The answer to a registration attempt when OAuth is served but dynamic registration is not. */
+export const NO_DYNAMIC_REGISTRATION_MESSAGE =
+  'Dynamic client registration is not enabled on this Tengine runtime: configure your MCP client with the client_id (and client secret) of a kind: oauth integration of the config.';
 
 /** The dependencies of the HTTP app; it does no I/O of its own beyond answering requests. */
 export interface AppDeps {
@@ -39,7 +45,17 @@ export interface AppDeps {
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
 export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
   const base = deps.publicUrl.replace(/\/+$/, '');
-  return { model: deps.model, resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`, selfOrigin: new URL(base).origin, hosts: hostPolicyOf(deps), log: deps.log, store: deps.store };
+  // SDK clients cannot step up while they hold a refresh token, so the challenge advertises every scope up front.
+  const scope = servesOAuth(deps.model) ? oauthScopes(deps.model).join(' ') : undefined;
+  return {
+    model: deps.model,
+    resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`,
+    ...(scope ? { challengeScope: scope } : {}),
+    selfOrigin: new URL(base).origin,
+    hosts: hostPolicyOf(deps),
+    log: deps.log,
+    store: deps.store,
+  };
 }
 
 /** The Host check of the credentialed routes, from the public URL, `runtime.allowed_hosts` and the listen address. */
@@ -104,11 +120,7 @@ export function createApp(deps: AppDeps): Hono {
   const PUBLIC = { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' };
 
   // RFC 9728 protected-resource metadata, at the root and path-inserted forms.
-  const resourceMetadata = {
-    resource: `${base}/mcp`,
-    bearer_methods_supported: ['header'],
-    resource_name: 'Tengine MCP',
-  };
+  const resourceMetadata = protectedResourceMetadata(base, deps.model);
   for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
     app.get(path, (c) => c.json(resourceMetadata, 200, PUBLIC));
   }
@@ -120,6 +132,8 @@ export function createApp(deps: AppDeps): Hono {
     bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413, { Connection: 'close' }) }),
     sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
   );
+  // The OAuth authorization server, when the bundle has `kind: oauth` integrations.
+  registerOAuthRoutes(app, { model: deps.model, store: deps.store, base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) }, PUBLIC);
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.
   app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, PUBLIC));
 
@@ -137,7 +151,9 @@ export function createApp(deps: AppDeps): Hono {
 
   // OAuth-capable clients (mcp-remote, the Inspector) answer a refused key by trying to register an OAuth client at
   // the default /register, and print only that reply: it must say that this server takes an API key header.
-  app.post('/register', (c) => c.json({ error: 'not_found', message: NO_REGISTRATION_MESSAGE }, 404, { 'Cache-Control': 'no-store' }));
+  app.post('/register', (c) =>
+    c.json({ error: 'not_found', message: servesOAuth(deps.model) ? NO_DYNAMIC_REGISTRATION_MESSAGE : NO_REGISTRATION_MESSAGE }, 404, { 'Cache-Control': 'no-store' }),
+  );
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'No such endpoint' }, 404));
   app.onError((err, c) => {

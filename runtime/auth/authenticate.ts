@@ -2,6 +2,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import type { CallerIdentity } from '../execute/types.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { SESSION_TOKEN_PREFIX } from '../members/session-tokens.js';
+import { cutToCeiling } from '../oauth/policy.js';
 
 /** The prefix of project API keys (compatible with the hosted product). */
 export const API_KEY_PREFIX = 'tengine_';
@@ -38,7 +39,7 @@ const MAX_TOKEN_LENGTH = 16384;
 /**
  * Establishes who is calling from the `Authorization` header. API keys are looked up by their SHA-256, so the
  * comparison never runs over the secret itself; the matched hash is still compared in constant time. Member
- * session tokens and OAuth access tokens plug in here later.
+ * session tokens and OAuth access tokens are JWTs of the runtime key set, verified without a store round trip.
  */
 export function authenticate(authorization: string | undefined, model: RuntimeModel): AuthOutcome {
   if (!authorization) return refuse('missing', 'Missing bearer token', `no Authorization header: send "Authorization: Bearer <API key>" (${API_KEY_PREFIX}...) or a member session token`);
@@ -72,7 +73,23 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
     }
     return { ok: true, caller: { kind: 'member', projectId: s.projectId, integrationId: s.integrationId, member: s.member } };
   }
-  return refuse('invalid', 'Invalid or inactive API key', `the bearer token is not a Tengine credential: API keys start with ${API_KEY_PREFIX}, member session tokens with ${SESSION_TOKEN_PREFIX}`);
+  if (token.startsWith('eyJ') && model.accessTokens) {
+    const v = model.accessTokens.verify(token);
+    if (!v.ok) {
+      return v.reason === 'EXPIRED'
+        ? refuse('expired', 'Access token has expired', 'the OAuth access token has expired: refresh it at the token endpoint')
+        : refuse('invalid', 'Invalid access token', 'the OAuth access token was not issued by this deployment for this MCP endpoint, or was altered');
+    }
+    const g = v.grant;
+    const client = model.oauthClients.get(g.clientId);
+    // Checked at use time against the bundle being served: a removed integration's tokens stop working, and a
+    // tightened scope ceiling cuts every token down to it at once.
+    if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {
+      return refuse('revoked', 'Access token is no longer valid: its integration was removed', `the OAuth client "${g.clientId.slice(0, 128)}" is not in the bundle this runtime serves`);
+    }
+    return { ok: true, caller: { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes) } };
+  }
+  return refuse('invalid', 'Invalid or inactive API key', `the bearer token is not a Tengine credential: API keys start with ${API_KEY_PREFIX}, member session tokens with ${SESSION_TOKEN_PREFIX}, OAuth access tokens are JWTs`);
 }
 
 /** Length of `tengine_` + base64url of 32 random bytes, as `tengine keys api-key` mints them. */

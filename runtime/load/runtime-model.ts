@@ -9,6 +9,8 @@ import { RuntimeBootError } from '../boot-types.js';
 import { compileLimits } from '../usage/usage-limits.js';
 import { createUpstreamGuards, type UpstreamSettings } from '../execute/upstream-guard.js';
 import { BOOT_EXIT } from './boot-exit-codes.js';
+import type { AccessTokens } from '../oauth/access-tokens.js';
+import { oauthClientsOf, type OAuthClient } from '../oauth/clients.js';
 
 /** An integration as the auth step needs it. */
 export interface RuntimeIntegration {
@@ -67,6 +69,13 @@ export interface RuntimeModel {
   publicJwks?: () => { keys: unknown[] };
   /** API keys by the hex of their SHA-256's first 8 bytes → candidates holding the full digest. */
   apiKeys: ReadonlyMap<string, readonly ApiKeyEntry[]>;
+  /** The `kind: oauth` integrations by client_id. */
+  oauthClients: ReadonlyMap<string, OAuthClient>;
+  /** OAuth token lifetimes in seconds (runtime.access_token_ttl, runtime.refresh_token_ttl). */
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** OAuth access tokens; absent until a runtime key set is attached at boot. */
+  accessTokens?: AccessTokens;
   http: HttpSettings;
 }
 
@@ -120,6 +129,9 @@ export function buildRuntimeModel(
     integrations,
     assertionKeys,
     memberSessionTtlSeconds: Math.floor(parseDuration(runtime.member_session_ttl ?? '15m') / 1000),
+    oauthClients: oauthClientsOf(payload.config),
+    accessTokenTtlSeconds: Math.floor(parseDuration(runtime.access_token_ttl ?? '1h') / 1000),
+    refreshTokenTtlSeconds: Math.floor(parseDuration(runtime.refresh_token_ttl ?? '30d') / 1000),
     http: {
       publicUrl: runtime.public_url,
       allowedOrigins: runtime.allowed_origins ?? [],

@@ -11,6 +11,8 @@ export interface McpHandlerDeps {
   model: RuntimeModel;
   /** Absolute URL of the protected-resource metadata, for `WWW-Authenticate`. */
   resourceMetadataUrl: string;
+  /** The `scope` of the challenge: what normal use needs (every scope of the OAuth clients); absent without OAuth. */
+  challengeScope?: string;
   /** Origins allowed besides those configured: the runtime's own public origin. */
   selfOrigin?: string;
   /** The Host check (DNS rebinding); absent: every Host is served (unit tests of other gates). */
@@ -53,7 +55,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   // RFC 6750 §3: a request without credentials gets no error information in the challenge; a bad or expired token
   // gets invalid_token and an error_description saying what is wrong (clients that show nothing else show that).
   const challenge = (error?: string, description?: string) =>
-    `Bearer resource_metadata="${deps.resourceMetadataUrl}"${error ? `, error="${error}"` : ''}${description ? `, error_description="${quotedParam(description)}"` : ''}`;
+    `Bearer resource_metadata="${deps.resourceMetadataUrl}"${deps.challengeScope ? `, scope="${deps.challengeScope}"` : ''}${error ? `, error="${error}"` : ''}${description ? `, error_description="${quotedParam(description)}"` : ''}`;
   const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}, detail?: string): McpHttpResponse => ({
     status,
     headers: { ...JSON_HEADERS, ...extra },

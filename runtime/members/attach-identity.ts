@@ -4,9 +4,10 @@ import { loadRuntimeKeySet, type RuntimeKeySet } from '../keys/runtime-keys.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { RuntimeJwt } from './runtime-jwt.js';
 import { SessionTokens } from './session-tokens.js';
+import { AccessTokens } from '../oauth/access-tokens.js';
 
 /**
- * Gives the model its token services: the runtime JWT signer and member sessions issued as `issuer`. Without a
+ * Gives the model its token services: the runtime JWT signer, member sessions and OAuth access tokens issued as `issuer`. Without a
  * runtime key set a fresh in-memory key is used, which suits one development instance only (tokens die with the
  * process and other instances cannot verify them); boot logs a warning in that case.
  */
@@ -16,6 +17,8 @@ export async function attachIdentity(model: RuntimeModel, keySet: RuntimeKeySet 
   const jwt = new RuntimeJwt(keys, () => Math.floor(now() / 1000));
   model.jwt = jwt;
   model.sessions = new SessionTokens(jwt, issuer, model.memberSessionTtlSeconds, now);
+  // The audience of access tokens is the MCP endpoint (RFC 8707), the `resource` of the protected-resource metadata.
+  model.accessTokens = new AccessTokens(jwt, issuer, `${issuer}/mcp`, model.accessTokenTtlSeconds, now);
   model.publicJwks = () => jwt.publicJwks();
   return { keySet: keys, ephemeral };
 }

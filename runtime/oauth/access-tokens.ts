@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { RuntimeJwt } from '../members/runtime-jwt.js';
+
+/** JOSE `typ` of OAuth access tokens (RFC 9068 §2.1). */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** What an access token grants. */
+export interface AccessGrant {
+  clientId: string;
+  projectId: string;
+  integrationId: string;
+  scopes: readonly string[];
+  /** The refresh-token family the token was issued in (revoking the family stops its refreshes). */
+  family: string;
+}
+
+/**
+ * Mints and verifies OAuth access tokens: RFC 9068 JWTs signed by the runtime key set, audience the MCP resource
+ * URL. Verification needs no store round trip: signature, `typ`, issuer, audience and expiry.
+ */
+export class AccessTokens {
+  /** `resource` is the audience (the MCP endpoint URL); `now` returns milliseconds. */
+  constructor(
+    private readonly jwt: RuntimeJwt,
+    readonly issuer: string,
+    readonly resource: string,
+    readonly ttlSeconds: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Mints an access token for a grant. */
+  mint(grant: AccessGrant): { token: string; expiresIn: number } {
+    const iat = Math.floor(this.now() / 1000);
+    const payload = {
+      iss: this.issuer,
+      aud: this.resource,
+      sub: `integration:${grant.integrationId}`,
+      client_id: grant.clientId,
+      scope: grant.scopes.join(' '),
+      project_id: grant.projectId,
+      integration_id: grant.integrationId,
+      fam: grant.family,
+      iat,
+      exp: iat + this.ttlSeconds,
+      jti: randomUUID(),
+    };
+    return { token: this.jwt.sign(ACCESS_TOKEN_TYP, payload), expiresIn: this.ttlSeconds };
+  }
+
+  /** Verifies a token; `EXPIRED` only for a token of ours whose time has passed. */
+  verify(token: string): { ok: true; grant: AccessGrant } | { ok: false; reason: 'EXPIRED' | 'INVALID' } {
+    const checked = this.jwt.verify(token, ACCESS_TOKEN_TYP);
+    if (!checked.ok) return { ok: false, reason: 'INVALID' };
+    const p = checked.payload;
+    if (p.iss !== this.issuer || p.aud !== this.resource || typeof p.exp !== 'number') return { ok: false, reason: 'INVALID' };
+    if (typeof p.client_id !== 'string' || typeof p.project_id !== 'string' || typeof p.integration_id !== 'string' || typeof p.scope !== 'string' || typeof p.fam !== 'string') {
+      return { ok: false, reason: 'INVALID' };
+    }
+    if (p.exp <= Math.floor(this.now() / 1000)) return { ok: false, reason: 'EXPIRED' };
+    return { ok: true, grant: { clientId: p.client_id, projectId: p.project_id, integrationId: p.integration_id, scopes: p.scope === '' ? [] : p.scope.split(' '), family: p.fam } };
+  }
+}

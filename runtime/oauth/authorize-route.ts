@@ -1,0 +1,161 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import type { OAuthDeps } from './deps.js';
+import type { OAuthClient } from './clients.js';
+import { pageHeaders, renderConsentPage, renderErrorPage } from './consent-page.js';
+import { OAuthError } from './errors.js';
+import { issueCode } from './grants.js';
+import { OAUTH_PATHS } from './metadata.js';
+import { grantScopes, isS256Challenge, matchRedirectUri } from './policy.js';
+import { readForm, singleParams } from './request-params.js';
+
+/** A pending authorization request waits this long for the person's answer on the consent page. */
+const PENDING_TTL_MS = 10 * 60_000;
+const CSRF_COOKIE = 'tng_oauth_csrf';
+
+/** An authorization request that passed every check, waiting for consent (stored under a random id). */
+interface PendingRequest {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scopes: string[];
+  resource: string;
+  state?: string;
+  csrfSha256: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+
+/** The page answer for errors found before the redirect URI is trusted: never a redirect (RFC 6749 §4.1.2.1). */
+function errorPage(c: Context, e: OAuthError, deps: OAuthDeps, status = 400): Response {
+  deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', error: e.code, detail: e.description });
+  return c.body(renderErrorPage(e.code, e.description), status as 400, pageHeaders());
+}
+
+/** A redirect back to the client with the result (or error), `state` and `iss` (RFC 9207). */
+function redirectBack(c: Context, deps: OAuthDeps, redirectUri: string, params: Record<string, string | undefined>): Response {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries({ ...params, iss: deps.base })) if (v !== undefined) url.searchParams.set(k, v);
+  return c.body(null, 302, { Location: url.toString(), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+}
+
+/**
+ * GET /api/v1/mcp-oauth/authorize: checks the client and the redirect URI first (failures show a page), then the
+ * rest of the request (failures go back to the client), and shows the consent page. Only confidential clients are
+ * served for now: a grant to a public client needs a person to prove they may connect (member login, connect
+ * secret), which is not built yet, and a grant is never issued to nobody.
+ */
+export function authorizeHandler(deps: OAuthDeps) {
+  return async (c: Context): Promise<Response> => {
+    const url = new URL(c.req.url);
+    let params: Record<string, string>;
+    try {
+      if (url.search.length > 16 * 1024) throw new OAuthError('invalid_request', 'the authorization request is too long');
+      params = singleParams(url.searchParams);
+    } catch (e) {
+      return errorPage(c, e as OAuthError, deps);
+    }
+    const client = params.client_id === undefined ? undefined : deps.model.oauthClients.get(params.client_id);
+    if (!client) return errorPage(c, new OAuthError('invalid_request', params.client_id === undefined ? 'client_id is missing' : 'no OAuth client with this client_id is configured'), deps);
+    let redirectUri: string | undefined;
+    if (params.redirect_uri === undefined) redirectUri = client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
+    else if (matchRedirectUri(client.redirectUris, params.redirect_uri)) redirectUri = params.redirect_uri;
+    if (redirectUri === undefined) {
+      return errorPage(c, new OAuthError('invalid_request', params.redirect_uri === undefined ? 'redirect_uri is missing, and the client has more than one' : `the redirect_uri is not one registered for client "${client.clientId}" (compared exactly; only a loopback URI may differ in its port)`), deps);
+    }
+    const back = (code: OAuthError['code'], description: string) => {
+      deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', client_id: client.clientId, error: code, detail: description });
+      return redirectBack(c, deps, redirectUri, { error: code, error_description: description, state: params.state });
+    };
+    if (params.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
+    if (params.code_challenge === undefined || !isS256Challenge(params.code_challenge, params.code_challenge_method)) {
+      return back('invalid_request', 'PKCE is required: code_challenge (43 characters of base64url) with code_challenge_method=S256; plain is not accepted');
+    }
+    const resource = params.resource ?? deps.resource;
+    if (resource !== deps.resource && resource !== `${deps.resource}/`) return back('invalid_target', `resource must be this server's MCP endpoint, ${deps.resource}`);
+    let scopes: string[];
+    try {
+      scopes = grantScopes(params.scope, client.scopes);
+    } catch (e) {
+      return back((e as OAuthError).code, (e as OAuthError).description);
+    }
+    if (!client.secretSha256) return back('unauthorized_client', publicClientRefusal(client));
+
+    const requestId = randomBytes(24).toString('base64url');
+    const csrf = randomBytes(24).toString('base64url');
+    const pending: PendingRequest = { clientId: client.clientId, redirectUri, codeChallenge: params.code_challenge, scopes, resource: deps.resource, csrfSha256: sha256(csrf), ...(params.state !== undefined ? { state: params.state } : {}) };
+    try {
+      await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify(pending), PENDING_TTL_MS);
+    } catch {
+      return back('temporarily_unavailable', 'the authorization server cannot store the request right now; try again');
+    }
+    setCookie(c, CSRF_COOKIE, csrf, { path: OAUTH_PATHS.authorize, httpOnly: true, sameSite: 'Strict', secure: deps.base.startsWith('https:'), maxAge: PENDING_TTL_MS / 1000 });
+    const html = renderConsentPage({
+      clientName: client.name,
+      clientId: client.clientId,
+      projectId: client.projectId,
+      redirectHost: new URL(redirectUri).host,
+      scopes,
+      requestId,
+      csrf,
+      action: OAUTH_PATHS.authorize,
+    });
+    return c.body(html, 200, pageHeaders(new URL(redirectUri).origin));
+  };
+}
+
+function publicClientRefusal(client: OAuthClient): string {
+  return `client "${client.clientId}" is public (no client secret): public clients cannot sign in yet, because a grant needs a person to prove they may connect; configure a client secret (tengine keys client-secret) and use it as a confidential client`;
+}
+
+/**
+ * POST /api/v1/mcp-oauth/authorize: the person's answer on the consent page. The pending request is spent on first
+ * use; the CSRF token must be the one of this browser (cookie) and of this request (stored digest).
+ */
+export function consentHandler(deps: OAuthDeps) {
+  return async (c: Context): Promise<Response> => {
+    let form: Record<string, string>;
+    try {
+      form = await readForm(c.req.raw);
+    } catch (e) {
+      return errorPage(c, e as OAuthError, deps);
+    }
+    if (form.request_id === undefined || !/^[A-Za-z0-9_-]{32}$/.test(form.request_id)) return errorPage(c, new OAuthError('invalid_request', 'the consent form is incomplete'), deps);
+    let raw: string | undefined;
+    try {
+      raw = await deps.store.take(`oauth:authz:${form.request_id}`);
+    } catch {
+      return errorPage(c, new OAuthError('temporarily_unavailable', 'the authorization server cannot read the request right now; start the sign-in again'), deps, 503);
+    }
+    if (raw === undefined) return errorPage(c, new OAuthError('invalid_request', 'this sign-in request has expired or was already answered; start the sign-in again from your client'), deps);
+    const pending = JSON.parse(raw) as PendingRequest;
+    const cookie = getCookie(c, CSRF_COOKIE);
+    const given = form.csrf_token;
+    if (given === undefined || cookie === undefined || cookie !== given || !safeEqual(sha256(given), pending.csrfSha256)) {
+      return errorPage(c, new OAuthError('access_denied', 'the consent form does not belong to this browser session (CSRF check failed); start the sign-in again'), deps, 403);
+    }
+    if (form.decision !== 'approve') {
+      return redirectBack(c, deps, pending.redirectUri, { error: 'access_denied', error_description: 'the sign-in was declined', state: pending.state });
+    }
+    const client = deps.model.oauthClients.get(pending.clientId);
+    if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
+    const code = await issueCode(deps.store, {
+      clientId: client.clientId,
+      projectId: client.projectId,
+      integrationId: client.integrationId,
+      scopes: pending.scopes,
+      resource: pending.resource,
+      redirectUri: pending.redirectUri,
+      codeChallenge: pending.codeChallenge,
+    });
+    deps.log?.({ level: 'info', event: 'oauth_code_issued', client_id: client.clientId, project: client.projectId, integration: client.integrationId, scopes: pending.scopes });
+    return redirectBack(c, deps, pending.redirectUri, { code, state: pending.state });
+  };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

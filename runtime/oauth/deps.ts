@@ -1,0 +1,15 @@
+import type { RuntimeModel } from '../load/runtime-model.js';
+import type { Store } from '../store/store.js';
+
+/** What the OAuth endpoints need. */
+export interface OAuthDeps {
+  model: RuntimeModel;
+  store: Store;
+  /** The issuer: the public URL without a trailing slash. */
+  base: string;
+  /** The protected resource (audience of access tokens): `${base}/mcp`. */
+  resource: string;
+  /** Wall clock in milliseconds. */
+  now: () => number;
+  log?: (entry: Record<string, unknown>) => void;
+}
