@@ -1,0 +1,295 @@
+// Issue 9, "Bad input": each refusal of the authorization server gets the RFC error (or an error page where a
+// redirect would be unsafe), and nothing is issued. In-process through the same Hono app production serves.
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TengineConfig } from '../schemas/config-types.js';
+import { inProcessApp } from './fixtures/runtime-harness.js';
+
+const BASE = 'http://127.0.0.1:8080';
+const CONF = { id: 'desk-client-1', secret: `tng_cs_${randomBytes(32).toString('base64url')}` };
+const OTHER = { id: 'other-client-2', secret: `tng_cs_${randomBytes(32).toString('base64url')}` };
+const REDIRECT = 'https://claude.ai/api/mcp/auth_callback';
+const LOOPBACK = 'http://localhost:3118/callback';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const config: TengineConfig = {
+  version: 1,
+  projects: [
+    {
+      id: 'alpha',
+      scopes: [{ name: 'a:read' }, { name: 'a:write' }],
+      integrations: [
+        { id: 'desk', kind: 'oauth', client_id: CONF.id, client_secret_sha256: sha(CONF.secret), redirect_uris: [REDIRECT, LOOPBACK], scopes: ['a:read'] },
+        { id: 'other', kind: 'oauth', client_id: OTHER.id, client_secret_sha256: sha(OTHER.secret), redirect_uris: [REDIRECT], scopes: ['a:read', 'a:write'] },
+        { id: 'cli', kind: 'oauth', client_id: 'public-cli-3', redirect_uris: [LOOPBACK], scopes: ['a:read'] },
+      ],
+      tools: [],
+    },
+  ],
+};
+
+let t: Awaited<ReturnType<typeof inProcessApp>>;
+beforeAll(async () => {
+  t = await inProcessApp(config);
+});
+afterAll(async () => t?.close());
+
+const verifier = randomBytes(32).toString('base64url');
+const challenge = createHash('sha256').update(verifier).digest('base64url');
+
+function authorizeUrl(over: Record<string, string | undefined> = {}): string {
+  const p = new URLSearchParams();
+  const all = { response_type: 'code', client_id: CONF.id, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 's1', ...over };
+  for (const [k, v] of Object.entries(all)) if (v !== undefined) p.set(k, v);
+  return `/api/v1/mcp-oauth/authorize?${p}`;
+}
+
+/** Walks the consent page like a browser and returns the code. */
+async function codeFor(over: Record<string, string | undefined> = {}): Promise<string> {
+  const page = await t.app.request(authorizeUrl(over));
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
+  const res = await t.app.request('/api/v1/mcp-oauth/authorize', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
+    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
+  });
+  expect(res.status).toBe(302);
+  return new URL(res.headers.get('location')!).searchParams.get('code')!;
+}
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function token(body: Record<string, string>, authorization: string | null = basic(CONF.id, CONF.secret)) {
+  const res = await t.app.request('/api/v1/mcp-oauth/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+    body: new URLSearchParams(body).toString(),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, string> };
+}
+
+describe('discovery', () => {
+  it('RFC 8414 metadata at both well-known paths, issuer exactly the public URL', async () => {
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      const res = await t.app.request(path);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        issuer: BASE,
+        authorization_endpoint: `${BASE}/api/v1/mcp-oauth/authorize`,
+        token_endpoint: `${BASE}/api/v1/mcp-oauth/token`,
+        revocation_endpoint: `${BASE}/api/v1/mcp-oauth/revoke`,
+        code_challenge_methods_supported: ['S256'],
+        grant_types_supported: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        scopes_supported: ['a:read', 'a:write'],
+      });
+    }
+  });
+
+  it('RFC 9728 metadata names the authorization server; the 401 challenge carries the scopes', async () => {
+    const prm = (await (await t.app.request('/.well-known/oauth-protected-resource/mcp')).json()) as Record<string, unknown>;
+    expect(prm).toMatchObject({ resource: `${BASE}/mcp`, authorization_servers: [BASE], scopes_supported: ['a:read', 'a:write'] });
+    const res = await t.app.request('/mcp', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${BASE}/.well-known/oauth-protected-resource/mcp", scope="a:read a:write"`);
+  });
+});
+
+describe('authorize: errors before the redirect URI is trusted render a page, never a redirect', () => {
+  it.each([
+    ['an unknown client', { client_id: 'nobody-here' }],
+    ['no client_id', { client_id: undefined }],
+    ['a trailing slash', { redirect_uri: `${REDIRECT}/` }],
+    ['upper case', { redirect_uri: REDIRECT.toUpperCase() }],
+    ['an extra path', { redirect_uri: `${REDIRECT}/x` }],
+    ['a query', { redirect_uri: `${REDIRECT}?a=1` }],
+    ['a fragment', { redirect_uri: `${REDIRECT}#f` }],
+    ['userinfo', { redirect_uri: 'https://evil@claude.ai/api/mcp/auth_callback' }],
+    ['http on a non-loopback host', { redirect_uri: 'http://claude.ai/api/mcp/auth_callback' }],
+    ['localhost.evil.example', { redirect_uri: 'http://localhost.evil.example:3118/callback' }],
+    ['no redirect_uri while two are registered', { redirect_uri: undefined }],
+  ])('%s', async (_name, over) => {
+    const res = await t.app.request(authorizeUrl(over));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(await res.text()).toContain('invalid_request');
+  });
+
+  it('a duplicated parameter is refused on a page', async () => {
+    const res = await t.app.request(`${authorizeUrl()}&client_id=${OTHER.id}`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('location')).toBeNull();
+  });
+
+  it('a loopback redirect URI on another port is served (RFC 8252 §7.3)', async () => {
+    const res = await t.app.request(authorizeUrl({ redirect_uri: 'http://localhost:51234/callback' }));
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('authorize: later errors go back to the client with state and iss', () => {
+  it.each([
+    ['response_type token', { response_type: 'token' }, 'unsupported_response_type'],
+    ['no PKCE', { code_challenge: undefined }, 'invalid_request'],
+    ['PKCE plain', { code_challenge_method: 'plain' }, 'invalid_request'],
+    ['a scope above the ceiling', { scope: 'a:read a:write' }, 'invalid_scope'],
+    ['another resource', { resource: 'https://other.example/mcp' }, 'invalid_target'],
+    ['a public client (no person-proof yet)', { client_id: 'public-cli-3', redirect_uri: LOOPBACK }, 'unauthorized_client'],
+  ])('%s → %s', async (_name, over, code) => {
+    const res = await t.app.request(authorizeUrl(over));
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe(code);
+    expect(back.searchParams.get('state')).toBe('s1');
+    expect(back.searchParams.get('iss')).toBe(BASE);
+    expect(back.searchParams.get('code')).toBeNull();
+  });
+});
+
+describe('consent: CSRF and single use', () => {
+  async function page() {
+    const res = await t.app.request(authorizeUrl());
+    const html = await res.text();
+    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
+    return { requestId: field('request_id'), csrf: field('csrf_token'), cookie: res.headers.get('set-cookie')!.split(';')[0]! };
+  }
+  const post = (body: Record<string, string>, cookie?: string) =>
+    t.app.request('/api/v1/mcp-oauth/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(body).toString(),
+    });
+
+  it('without the cookie: refused (403 page), and the request is spent', async () => {
+    const p = await page();
+    const res = await post({ request_id: p.requestId, csrf_token: p.csrf, decision: 'approve' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+    const again = await post({ request_id: p.requestId, csrf_token: p.csrf, decision: 'approve' }, p.cookie);
+    expect(again.status).toBe(400);
+    expect(again.headers.get('location')).toBeNull();
+  });
+
+  it("with another session's CSRF token: refused", async () => {
+    const [mine, theirs] = [await page(), await page()];
+    const res = await post({ request_id: mine.requestId, csrf_token: theirs.csrf, decision: 'approve' }, theirs.cookie);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+  });
+});
+
+describe('token endpoint', () => {
+  it('a code redeems once, with the verifier; the answer is not cached', async () => {
+    const code = await codeFor();
+    const ok = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(ok.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'a:read' });
+  });
+
+  it('a reused code is invalid_grant and revokes the refresh token the first redemption issued', async () => {
+    const code = await codeFor();
+    const first = await token({ grant_type: 'authorization_code', code, code_verifier: verifier });
+    const second = await token({ grant_type: 'authorization_code', code, code_verifier: verifier });
+    expect(second).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const refresh = await token({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token! });
+    expect(refresh).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it.each([
+    ['a wrong verifier', () => ({ code_verifier: randomBytes(32).toString('base64url') }), 'invalid_grant'],
+    ['no verifier', () => ({ code_verifier: undefined }), 'invalid_grant'],
+    ['another redirect_uri', () => ({ redirect_uri: LOOPBACK }), 'invalid_grant'],
+    ['another resource', () => ({ resource: 'https://other.example/mcp' }), 'invalid_target'],
+  ])('%s → %s, and the code is spent', async (_name, change, code) => {
+    const c = await codeFor();
+    const body: Record<string, string> = { grant_type: 'authorization_code', code: c, code_verifier: verifier };
+    for (const [k, v] of Object.entries(change())) if (v === undefined) delete body[k]; else body[k] = v;
+    expect(await token(body)).toMatchObject({ status: 400, body: { error: code } });
+    expect(await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('a code of another client is invalid_grant', async () => {
+    const c = await codeFor();
+    expect(await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier }, basic(OTHER.id, OTHER.secret))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('an expired or unknown code is invalid_grant', async () => {
+    expect(await token({ grant_type: 'authorization_code', code: `tng_ac_${randomBytes(32).toString('base64url')}`, code_verifier: verifier })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it.each([
+    ['a wrong secret (Basic)', basic(CONF.id, 'tng_cs_wrong'), 401, true],
+    ['an unknown client (Basic)', basic('nobody-here', 'x'), 401, true],
+    ['no client authentication', null, 400, false],
+  ])('%s → invalid_client', async (_name, authorization, status, challenged) => {
+    const res = await token({ grant_type: 'authorization_code', code: 'tng_ac_x', code_verifier: verifier }, authorization);
+    expect(res).toMatchObject({ status, body: { error: 'invalid_client' } });
+    expect(res.headers.get('www-authenticate') !== null).toBe(challenged);
+  });
+
+  it('client_secret_post works; a confidential client without its secret is invalid_client', async () => {
+    const c = await codeFor();
+    const ok = await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier, client_id: CONF.id, client_secret: CONF.secret }, null);
+    expect(ok.status).toBe(200);
+    expect(await token({ grant_type: 'authorization_code', code: 'tng_ac_x', client_id: CONF.id }, null)).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
+  });
+
+  it('a refresh token of another client is invalid_grant and revokes its family', async () => {
+    const issued = await token({ grant_type: 'authorization_code', code: await codeFor(), code_verifier: verifier });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token! }, basic(OTHER.id, OTHER.secret))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token! })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('a refresh may narrow the scopes, never widen them', async () => {
+    const issued = await token({ grant_type: 'authorization_code', code: await codeFor(), code_verifier: verifier });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token!, scope: 'a:write' })).toMatchObject({ status: 400, body: { error: 'invalid_scope' } });
+  });
+
+  it('after revocation (RFC 7009) the refresh token is refused; unknown tokens revoke with 200', async () => {
+    const issued = await token({ grant_type: 'authorization_code', code: await codeFor(), code_verifier: verifier });
+    const revoke = (tok: string) =>
+      t.app.request('/api/v1/mcp-oauth/revoke', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(CONF.id, CONF.secret) }, body: new URLSearchParams({ token: tok }).toString() });
+    expect((await revoke(issued.body.refresh_token!)).status).toBe(200);
+    expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token! })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect((await revoke('tng_rt_unknown')).status).toBe(200);
+  });
+
+  it.each([
+    ['an unsupported grant type', { grant_type: 'password' }, 'unsupported_grant_type'],
+    ['no grant type', {}, 'invalid_request'],
+  ])('%s → %s', async (_name, body, code) => {
+    expect(await token(body)).toMatchObject({ status: 400, body: { error: code } });
+  });
+
+  it('duplicated parameters, a JSON body and an oversized body are invalid_request', async () => {
+    const dup = await t.app.request('/api/v1/mcp-oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(CONF.id, CONF.secret) }, body: 'grant_type=authorization_code&code=a&code=b' });
+    expect(dup.status).toBe(400);
+    expect(await dup.json()).toMatchObject({ error: 'invalid_request' });
+    const json = await t.app.request('/api/v1/mcp-oauth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":"authorization_code"}' });
+    expect(await json.json()).toMatchObject({ error: 'invalid_request' });
+    const big = await t.app.request('/api/v1/mcp-oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=x&pad=${'a'.repeat(20_000)}` });
+    expect(await big.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});
+
+describe('access tokens at /mcp', () => {
+  const mcp = (authorization: string) =>
+    t.app.request('/mcp', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', authorization }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'mcp_whoami', arguments: {} } }) });
+
+  it('an issued token authenticates; an altered one is invalid_token', async () => {
+    const issued = await token({ grant_type: 'authorization_code', code: await codeFor(), code_verifier: verifier });
+    const ok = await mcp(`Bearer ${issued.body.access_token}`);
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { result: { structuredContent: Record<string, unknown> } };
+    expect(body.result.structuredContent).toMatchObject({ auth: 'oauth', integration_id: 'desk', scopes: ['a:read'] });
+    const tampered = issued.body.access_token!.replace(/.$/, (ch) => (ch === 'A' ? 'B' : 'A'));
+    const bad = await mcp(`Bearer ${tampered}`);
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+});
