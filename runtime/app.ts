@@ -11,6 +11,7 @@ import type { Store } from './store/store.js';
 import { adminSurfaceHandler } from './admin/surface-route.js';
 import { oauthScopes, protectedResourceMetadata, servesOAuth } from './oauth/metadata.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
+import { FamilyStatus } from './oauth/family-status.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 
 /**
@@ -46,11 +47,13 @@ export interface AppDeps {
 export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
   const base = deps.publicUrl.replace(/\/+$/, '');
   // SDK clients cannot step up while they hold a refresh token, so the challenge advertises every scope up front.
-  const scope = servesOAuth(deps.model) ? oauthScopes(deps.model).join(' ') : undefined;
+  const oauth = servesOAuth(deps.model);
+  const scope = oauth ? oauthScopes(deps.model).join(' ') : '';
   return {
     model: deps.model,
     resourceMetadataUrl: `${base}/.well-known/oauth-protected-resource/mcp`,
     ...(scope ? { challengeScope: scope } : {}),
+    ...(oauth ? { familyStatus: new FamilyStatus(deps.store, deps.now ?? Date.now) } : {}),
     selfOrigin: new URL(base).origin,
     hosts: hostPolicyOf(deps),
     log: deps.log,

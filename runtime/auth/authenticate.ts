@@ -9,7 +9,7 @@ export const API_KEY_PREFIX = 'tengine_';
 
 /** Outcome of authenticating a request: a caller, or why there is none (RFC 6750 error semantics). */
 export type AuthOutcome =
-  | { ok: true; caller: CallerIdentity }
+  | { ok: true; caller: CallerIdentity; /** The refresh family of an OAuth access token (checked against revocation). */ family?: string }
   | {
       ok: false;
       reason: AuthFailure;
@@ -87,7 +87,7 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
     if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {
       return refuse('revoked', 'Access token is no longer valid: its integration was removed', `the OAuth client "${g.clientId.slice(0, 128)}" is not in the bundle this runtime serves`);
     }
-    return { ok: true, caller: { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes) } };
+    return { ok: true, caller: { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes) }, family: g.family };
   }
   return refuse('invalid', 'Invalid or inactive API key', `the bearer token is not a Tengine credential: API keys start with ${API_KEY_PREFIX}, member session tokens with ${SESSION_TOKEN_PREFIX}, OAuth access tokens are JWTs`);
 }

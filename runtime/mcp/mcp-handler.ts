@@ -1,4 +1,5 @@
 import { AUTH_FAILURE_CODES, authenticate, quotedParam } from '../auth/authenticate.js';
+import type { FamilyStatus } from '../oauth/family-status.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
 import type { HostPolicy } from './host-policy.js';
@@ -13,6 +14,8 @@ export interface McpHandlerDeps {
   resourceMetadataUrl: string;
   /** The `scope` of the challenge: what normal use needs (every scope of the OAuth clients); absent without OAuth. */
   challengeScope?: string;
+  /** The revocation list of OAuth access tokens (absent without OAuth clients). */
+  familyStatus?: FamilyStatus;
   /** Origins allowed besides those configured: the runtime's own public origin. */
   selfOrigin?: string;
   /** The Host check (DNS rebinding); absent: every Host is served (unit tests of other gates). */
@@ -97,6 +100,14 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       const present = req.header('authorization') !== undefined;
       const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
       return refuse(req, 401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
+    }
+    if (auth.family !== undefined && deps.familyStatus) {
+      const status = await deps.familyStatus.check(auth.family);
+      if (status === 'revoked') {
+        const detail = 'the OAuth access token was revoked (sign-out, revocation, or a refresh token used twice): sign in again';
+        return refuse(req, 401, RPC.InvalidRequest, 'Access token revoked', AUTH_FAILURE_CODES.revoked, { 'WWW-Authenticate': challenge('invalid_token', detail) }, detail);
+      }
+      if (status === 'unknown') return refuse(req, 503, RPC.InvalidRequest, 'The token revocation list cannot be read right now; try again', 'STORE_UNAVAILABLE', { 'Retry-After': '1' });
     }
     // GET (a server stream) and DELETE (a session) are authenticated like every MCP request (MCP authorization:
     // "MUST be included in every HTTP request") before the 405: a client falling back to the old SSE transport after
