@@ -293,3 +293,20 @@ describe('access tokens at /mcp', () => {
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 });
+
+describe('browser clients', () => {
+  it('the token and revocation endpoints answer CORS preflights and carry Access-Control-Allow-Origin: *', async () => {
+    for (const path of ['/api/v1/mcp-oauth/token', '/api/v1/mcp-oauth/revoke']) {
+      const pre = await t.app.request(path, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-headers')).toContain('Authorization');
+      const res = await token({ grant_type: 'password' });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    }
+  });
+
+  it('the consent page routes grant no CORS', async () => {
+    const res = await t.app.request(authorizeUrl(), { headers: { origin: 'https://evil.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

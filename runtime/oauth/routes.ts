@@ -16,6 +16,16 @@ export function registerOAuthRoutes(app: Hono, deps: OAuthDeps, publicHeaders: R
   }
   app.get(OAUTH_PATHS.authorize, authorizeHandler(deps));
   app.post(OAUTH_PATHS.authorize, consentHandler(deps));
-  app.post(OAUTH_PATHS.token, tokenHandler(deps));
-  app.post(OAUTH_PATHS.revoke, revokeHandler(deps));
+  // Browser-based clients (the Inspector's web UI) call these from their own origin. No cookies are involved (the
+  // client authenticates in the request itself), so any origin may; the consent page's routes get no CORS at all.
+  const cors = { 'Access-Control-Allow-Origin': '*' };
+  const preflight = { ...cors, 'Access-Control-Allow-Methods': 'POST, OPTIONS', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' };
+  for (const [path, handler] of [[OAUTH_PATHS.token, tokenHandler(deps)], [OAUTH_PATHS.revoke, revokeHandler(deps)]] as const) {
+    app.options(path, (c) => c.body(null, 204, preflight));
+    app.post(path, async (c) => {
+      const res = await handler(c);
+      res.headers.set('Access-Control-Allow-Origin', '*');
+      return res;
+    });
+  }
 }
