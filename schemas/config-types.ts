@@ -233,6 +233,10 @@ client_id: string
  */
 client_secret_sha256?: string
 /**
+ * SHA-256 of a connect secret (`tengine keys connect-secret`): the person signing a public client in enters it on the consent page, proving they may connect. A public client needs it, since nothing else proves who is connecting.
+ */
+connect_secret_sha256?: string
+/**
  * Exact redirect URIs allowed (HTTPS, or `http://` on a loopback host).
  * 
  * @minItems 1

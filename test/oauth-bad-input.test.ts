@@ -10,6 +10,7 @@ const CONF = { id: 'desk-client-1', secret: `tng_cs_${randomBytes(32).toString('
 const OTHER = { id: 'other-client-2', secret: `tng_cs_${randomBytes(32).toString('base64url')}` };
 const REDIRECT = 'https://claude.ai/api/mcp/auth_callback';
 const LOOPBACK = 'http://localhost:3118/callback';
+const CONNECT = { id: 'public-cli-4', secret: `tng_cn_${randomBytes(32).toString('base64url')}` };
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const config: TengineConfig = {
@@ -21,7 +22,9 @@ const config: TengineConfig = {
       integrations: [
         { id: 'desk', kind: 'oauth', client_id: CONF.id, client_secret_sha256: sha(CONF.secret), redirect_uris: [REDIRECT, LOOPBACK], scopes: ['a:read'] },
         { id: 'other', kind: 'oauth', client_id: OTHER.id, client_secret_sha256: sha(OTHER.secret), redirect_uris: [REDIRECT], scopes: ['a:read', 'a:write'] },
+        // A public client without a connect secret: `tengine validate` refuses it (TNG235); a hand-built bundle may hold one.
         { id: 'cli', kind: 'oauth', client_id: 'public-cli-3', redirect_uris: [LOOPBACK], scopes: ['a:read'] },
+        { id: 'agents', kind: 'oauth', client_id: CONNECT.id, connect_secret_sha256: sha(CONNECT.secret), redirect_uris: [LOOPBACK], scopes: ['a:read'] },
       ],
       tools: [],
     },
@@ -138,7 +141,7 @@ describe('authorize: later errors go back to the client with state and iss', () 
     ['PKCE plain', { code_challenge_method: 'plain' }, 'invalid_request'],
     ['a scope above the ceiling', { scope: 'a:read a:write' }, 'invalid_scope'],
     ['another resource', { resource: 'https://other.example/mcp' }, 'invalid_target'],
-    ['a public client (no person-proof yet)', { client_id: 'public-cli-3', redirect_uri: LOOPBACK }, 'unauthorized_client'],
+    ['a public client without a connect secret (hand-built bundle)', { client_id: 'public-cli-3', redirect_uri: LOOPBACK }, 'unauthorized_client'],
   ])('%s → %s', async (_name, over, code) => {
     const res = await t.app.request(authorizeUrl(over));
     expect(res.status).toBe(302);
@@ -308,5 +311,41 @@ describe('browser clients', () => {
   it('the consent page routes grant no CORS', async () => {
     const res = await t.app.request(authorizeUrl(), { headers: { origin: 'https://evil.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('a public client signs in with the connect secret', () => {
+  async function consent(connectSecret: string | undefined) {
+    const page = await t.app.request(authorizeUrl({ client_id: CONNECT.id, redirect_uri: 'http://localhost:40001/callback' }));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('name="connect_secret" type="password"');
+    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
+    return t.app.request('/api/v1/mcp-oauth/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
+      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve', ...(connectSecret !== undefined ? { connect_secret: connectSecret } : {}) }).toString(),
+    });
+  }
+
+  it.each([
+    ['a wrong connect secret', 'tng_cn_wrong'],
+    ['no connect secret', undefined],
+  ])('%s: a 403 page, no code, no redirect', async (_name, secret) => {
+    const res = await consent(secret);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.text()).toContain('access_denied');
+  });
+
+  it('the right one: a code, redeemed with client_id alone (no secret) and the verifier', async () => {
+    const res = await consent(CONNECT.secret);
+    expect(res.status).toBe(302);
+    const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
+    const ok = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CONNECT.id }, null);
+    expect(ok).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'a:read' } });
+    // A public client may not present a secret it does not have.
+    expect(await token({ grant_type: 'refresh_token', refresh_token: ok.body.refresh_token!, client_id: CONNECT.id, client_secret: 'x' }, null)).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
+    expect(await token({ grant_type: 'refresh_token', refresh_token: ok.body.refresh_token!, client_id: CONNECT.id }, null)).toMatchObject({ status: 200 });
   });
 });

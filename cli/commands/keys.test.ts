@@ -98,6 +98,19 @@ describe('tengine keys api-key / client-secret', () => {
     expect(r.out).toContain(`client_secret_sha256: ${createHash('sha256').update(secret).digest('hex')}`);
   });
 
+  it('mints tng_cn_ connect secrets with connect_secret_sha256 YAML, at the integration path', async () => {
+    const r = await run(['keys', 'connect-secret', '--project', 'acme', '--integration', 'agents']);
+    expect(r.code).toBe(0);
+    const secret = r.out.split('\n')[0] as string;
+    expect(secret).toMatch(/^tng_cn_[A-Za-z0-9_-]{43}$/);
+    expect(r.out).toContain(`connect_secret_sha256: ${createHash('sha256').update(secret).digest('hex')}`);
+    expect(r.out).toContain('projects[id=acme].integrations[id=agents].connect_secret_sha256');
+    expect(r.err).toContain('this connect secret is shown once');
+    const json = JSON.parse((await run(['keys', 'connect-secret', '--project', 'acme', '--integration', 'agents', '--format', 'json'])).out) as { kind: string; yaml: string; sha256: string };
+    expect(json.kind).toBe('connect_secret');
+    expect(json.yaml).toBe(`connect_secret_sha256: ${json.sha256}\n`);
+  });
+
   it('rejects ids that cannot exist in a config with BAD_ARGUMENT', async () => {
     for (const argv of [
       ['keys', 'api-key', '--project', 'Acme', '--integration', 'ci'],

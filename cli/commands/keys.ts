@@ -6,7 +6,7 @@ import { assertResourceId, credentialYaml, mintCredential, type CredentialKind }
 
 type Format = 'human' | 'json';
 
-/** Registers `tengine keys generate`, `tengine keys api-key` and `tengine keys client-secret`. */
+/** Registers `tengine keys generate`, `api-key`, `client-secret` and `connect-secret`. */
 export function registerKeysCommand(program: Command, io: CliIo): void {
   const keys = program.command('keys').description('Generate signing and runtime keys; mint API keys and OAuth client secrets.');
 
@@ -43,11 +43,16 @@ export function registerKeysCommand(program: Command, io: CliIo): void {
       }
     });
 
-  for (const kind of ['api_key', 'client_secret'] as const) {
+  const commands = {
+    api_key: ['api-key', 'Mint a project API key (tengine_...) and print the hash for the config.'],
+    client_secret: ['client-secret', 'Mint an OAuth client secret (tng_cs_...) and print the hash for the config.'],
+    connect_secret: ['connect-secret', 'Mint a connect secret (tng_cn_...) that people enter to sign a public OAuth client in; print the hash for the config.'],
+  } as const satisfies Record<CredentialKind, readonly [string, string]>;
+  for (const kind of ['api_key', 'client_secret', 'connect_secret'] as const) {
     const isKey = kind === 'api_key';
     const cmd = keys
-      .command(isKey ? 'api-key' : 'client-secret')
-      .description(isKey ? 'Mint a project API key (tengine_...) and print the hash for the config.' : 'Mint an OAuth client secret (tng_cs_...) and print the hash for the config.')
+      .command(commands[kind][0])
+      .description(commands[kind][1])
       .requiredOption('--project <id>', 'project id in tengine.config.yaml')
       .requiredOption('--integration <id>', isKey ? 'id of the api_key integration' : 'id of the oauth integration');
     if (isKey) cmd.option('--name <name>', 'label stored next to the hash (for example who holds the key)');
@@ -65,9 +70,9 @@ function mintAndPrint(io: CliIo, kind: CredentialKind, opts: { project: string; 
   }
   const cred = mintCredential(kind);
   const yaml = credentialYaml(cred, opts.name);
-  const field = kind === 'api_key' ? 'api_keys' : 'client_secret_sha256';
+  const field = kind === 'api_key' ? 'api_keys' : `${kind}_sha256`;
   const where = `projects[id=${project}].integrations[id=${integration}].${field}`;
-  const label = kind === 'api_key' ? 'API key' : 'client secret';
+  const label = { api_key: 'API key', client_secret: 'client secret', connect_secret: 'connect secret' }[kind];
   // The plaintext exists only in this output: say so where a human looks, without polluting a piped stdout.
   io.err(`warning: this ${label} is shown once and is not stored anywhere; copy it now. Only its SHA-256 goes into the config.\n`);
   if (opts.format === 'json') {

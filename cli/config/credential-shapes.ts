@@ -19,7 +19,7 @@ interface Shape {
 const B = '(?<![A-Za-z0-9_-])';
 
 /** Tengine's own credentials: what `tengine keys` prints, and member session tokens. */
-const TENGINE = /(?<![A-Za-z0-9_-])(?:tengine_|tng_mst_|tng_cs_)[A-Za-z0-9_-]{16,}/;
+const TENGINE = /(?<![A-Za-z0-9_-])(?:tengine_|tng_mst_|tng_cs_|tng_cn_|tng_rt_|tng_ac_)[A-Za-z0-9_-]{16,}/;
 
 /** The kind reported for a Tengine credential (its hint differs: store the SHA-256 instead). */
 export const TENGINE_CREDENTIAL = 'a Tengine credential';

@@ -3,12 +3,13 @@ import { sha256Hex } from '../../schemas/bundle-format.js';
 import { CliError } from '../io.js';
 
 /** The kinds of credential `tengine keys` mints. */
-export type CredentialKind = 'api_key' | 'client_secret';
+export type CredentialKind = 'api_key' | 'client_secret' | 'connect_secret';
 
 /** Prefix of each credential kind; secret scanners and humans recognise a Tengine credential by it. */
 export const CREDENTIAL_PREFIXES: Readonly<Record<CredentialKind, string>> = {
   api_key: 'tengine_',
   client_secret: 'tng_cs_',
+  connect_secret: 'tng_cn_',
 };
 
 /** A freshly minted credential: the plaintext (shown once) and the hash that goes into the config. */
@@ -46,6 +47,7 @@ export function assertResourceId(value: string | undefined, flag: '--project' | 
 /** The YAML snippet to paste for a minted credential, indented as it sits under the integration. */
 export function credentialYaml(cred: MintedCredential, name?: string): string {
   if (cred.kind === 'client_secret') return `client_secret_sha256: ${cred.sha256}\n`;
+  if (cred.kind === 'connect_secret') return `connect_secret_sha256: ${cred.sha256}\n`;
   const lines = [`api_keys:`, `  - sha256: ${cred.sha256}`];
   if (name !== undefined) lines.push(`    name: ${yamlString(name)}`);
   return `${lines.join('\n')}\n`;

@@ -81,9 +81,9 @@ function integrationFields(b: Integration | undefined, a: Integration): FieldCha
   if (a.kind !== 'oauth') return out;
   const ob = b?.kind === 'oauth' ? b : undefined;
   if (ob?.client_id !== a.client_id) out.push(whole('client_id', ob?.client_id, a.client_id));
-  if (ob?.client_secret_sha256 !== a.client_secret_sha256) {
-    const mask = (h: string | undefined) => (h === undefined ? undefined : maskHash(h));
-    out.push(whole('client_secret_sha256', mask(ob?.client_secret_sha256), mask(a.client_secret_sha256)));
+  const mask = (h: string | undefined) => (h === undefined ? undefined : maskHash(h));
+  for (const f of ['client_secret_sha256', 'connect_secret_sha256'] as const) {
+    if (ob?.[f] !== a[f]) out.push(whole(f, mask(ob?.[f]), mask(a[f])));
   }
   out.push(...diffList('redirect_uris', ob?.redirect_uris ?? [], a.redirect_uris));
   out.push(...diffList('scopes', ob?.scopes ?? [], a.scopes ?? []));

@@ -57,6 +57,8 @@ export function integrationRules(c: PlanChange): RuleHit[] {
         return f.kind === 'removed'
           ? [ruleHit('CLIENT_SECRET_REMOVED', 'the client no longer has a secret: it becomes a public client (PKCE only)', f)]
           : [ruleHit('SECRET_CHANGED', `client secret ${f.kind === 'added' ? 'set: the client becomes confidential' : 'rotated'}; clients need the new secret`, f)];
+      case 'connect_secret_sha256':
+        return [ruleHit('SECRET_CHANGED', `connect secret ${f.kind === 'added' ? 'set' : f.kind === 'removed' ? 'removed' : 'rotated'}: people signing the client in need the ${f.kind === 'removed' ? 'client secret instead' : 'new one'}`, f)];
       case 'redirect_uris':
         return f.kind === 'added'
           ? [ruleHit('REDIRECT_URI_ADDED', `authorization codes may now be sent to ${String(f.after)}`, f)]

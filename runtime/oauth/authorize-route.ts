@@ -42,9 +42,9 @@ function redirectBack(c: Context, deps: OAuthDeps, redirectUri: string, params: 
 
 /**
  * GET /api/v1/mcp-oauth/authorize: checks the client and the redirect URI first (failures show a page), then the
- * rest of the request (failures go back to the client), and shows the consent page. Only confidential clients are
- * served for now: a grant to a public client needs a person to prove they may connect (member login, connect
- * secret), which is not built yet, and a grant is never issued to nobody.
+ * rest of the request (failures go back to the client), and shows the consent page. A grant is never issued to
+ * nobody: a confidential client authenticates at the token endpoint; for a public client the person enters the
+ * integration's connect secret on the consent page.
  */
 export function authorizeHandler(deps: OAuthDeps) {
   return async (c: Context): Promise<Response> => {
@@ -80,7 +80,7 @@ export function authorizeHandler(deps: OAuthDeps) {
     } catch (e) {
       return back((e as OAuthError).code, (e as OAuthError).description);
     }
-    if (!client.secretSha256) return back('unauthorized_client', publicClientRefusal(client));
+    if (!client.secretSha256 && !client.connectSecretSha256) return back('unauthorized_client', publicClientRefusal(client));
 
     const requestId = randomBytes(24).toString('base64url');
     const csrf = randomBytes(24).toString('base64url');
@@ -100,13 +100,14 @@ export function authorizeHandler(deps: OAuthDeps) {
       requestId,
       csrf,
       action: OAUTH_PATHS.authorize,
+      askConnectSecret: !client.secretSha256,
     });
     return c.body(html, 200, pageHeaders(new URL(redirectUri).origin));
   };
 }
 
 function publicClientRefusal(client: OAuthClient): string {
-  return `client "${client.clientId}" is public (no client secret): public clients cannot sign in yet, because a grant needs a person to prove they may connect; configure a client secret (tengine keys client-secret) and use it as a confidential client`;
+  return `client "${client.clientId}" is public (no client secret) and its integration has no connect secret, so nothing would prove who is connecting (tengine validate reports it as TNG235)`;
 }
 
 /**
@@ -140,6 +141,13 @@ export function consentHandler(deps: OAuthDeps) {
     }
     const client = deps.model.oauthClients.get(pending.clientId);
     if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
+    if (!client.secretSha256) {
+      // A public client: the person proves they may connect with the integration's connect secret.
+      const given = form.connect_secret === undefined ? undefined : createHash('sha256').update(form.connect_secret).digest();
+      if (!client.connectSecretSha256 || !given || !timingSafeEqual(given, client.connectSecretSha256)) {
+        return errorPage(c, new OAuthError('access_denied', 'the connect secret is wrong; start the sign-in again from your client and enter the secret your administrator gave you'), deps, 403);
+      }
+    }
     const code = await issueCode(deps.store, {
       clientId: client.clientId,
       projectId: client.projectId,

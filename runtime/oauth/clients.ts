@@ -9,6 +9,8 @@ export interface OAuthClient {
   name: string;
   /** SHA-256 of the client secret: present for a confidential client, absent for a public one. */
   secretSha256?: Buffer;
+  /** SHA-256 of the connect secret a person enters to sign a public client in. */
+  connectSecretSha256?: Buffer;
   redirectUris: readonly string[];
   /** The scope ceiling: the most a grant to this client may hold. */
   scopes: readonly string[];
@@ -26,6 +28,7 @@ export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> 
         integrationId: integ.id,
         name: integ.name ?? integ.id,
         ...(integ.client_secret_sha256 ? { secretSha256: Buffer.from(integ.client_secret_sha256, 'hex') } : {}),
+        ...(integ.connect_secret_sha256 ? { connectSecretSha256: Buffer.from(integ.connect_secret_sha256, 'hex') } : {}),
         redirectUris: integ.redirect_uris,
         scopes: integ.scopes ?? [],
       });

@@ -6,7 +6,7 @@
 
 const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}' +
   'h1{font-size:1.4rem}ul{padding-left:1.2rem}code{background:#f3f3f3;padding:0 .2rem}' +
-  'form{display:flex;gap:1rem;margin-top:2rem}button{font:inherit;padding:.5rem 1.2rem;border-radius:.4rem;border:1px solid #888;background:#fff}' +
+  'form{margin-top:2rem}form p{margin:.5rem 0 1rem}input[type=password]{font:inherit;padding:.4rem;max-width:100%}button{margin-right:1rem}button{font:inherit;padding:.5rem 1.2rem;border-radius:.4rem;border:1px solid #888;background:#fff}' +
   'button[value=approve]{background:#1a5fb4;color:#fff;border-color:#1a5fb4}.muted{color:#666;font-size:.9rem}';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -38,6 +38,8 @@ export interface ConsentView {
   requestId: string;
   csrf: string;
   action: string;
+  /** Ask for the integration's connect secret (a public client: the person proves they may connect). */
+  askConnectSecret: boolean;
 }
 
 /** The consent page: who asks, for which project, where the browser goes next, which scopes; approve or deny. */
@@ -50,7 +52,9 @@ ${scopes}
 <p class="muted">After you answer, your browser returns to <strong>${escapeHtml(v.redirectHost)}</strong>.</p>
 <form method="post" action="${escapeHtml(v.action)}">
 <input type="hidden" name="request_id" value="${escapeHtml(v.requestId)}">
-<input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">
+<input type="hidden" name="csrf_token" value="${escapeHtml(v.csrf)}">${v.askConnectSecret ? `
+<p><label for="connect_secret">Connect secret</label><br><input id="connect_secret" name="connect_secret" type="password" autocomplete="off" required size="48"></p>
+<p class="muted">Your administrator gave you this secret for this client. It proves you may connect it.</p>` : ''}
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form></body></html>`;

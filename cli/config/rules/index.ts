@@ -2,6 +2,7 @@ import type { RuleContext } from './context.js';
 import { checkAssertionKeys } from './assertion-key-rules.js';
 import { checkIdentities } from './identity-rules.js';
 import { checkLimits } from './limit-rules.js';
+import { checkOAuthIntegrations } from './oauth-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkScopes } from './scope-rules.js';
 import { checkSecrets } from './secret-rules.js';
@@ -22,6 +23,7 @@ export function runRules(ctx: RuleContext): void {
   checkToolSchemas(ctx);
   checkAssertionKeys(ctx);
   checkScopes(ctx);
+  checkOAuthIntegrations(ctx);
   checkRuntimeSettings(ctx);
   checkLimits(ctx);
 }

@@ -1,0 +1,20 @@
+import { eachProject, entriesOf, isObject, type RuleContext } from './context.js';
+
+/**
+ * An OAuth integration must never hand out anonymous grants (TNG235): a confidential client authenticates itself
+ * with its secret; a public client can be run by anyone, so a person must prove they may connect, with the
+ * integration's connect secret on the consent page.
+ */
+export function checkOAuthIntegrations(ctx: RuleContext): void {
+  for (const { project, pointer: pp } of eachProject(ctx)) {
+    for (const [ii, integ] of entriesOf(project.integrations)) {
+      const at = `${pp}/integrations/${ii}`;
+      if (!isObject(integ) || integ.kind !== 'oauth' || !ctx.isClean(at)) continue;
+      if (integ.client_secret_sha256 === undefined && integ.connect_secret_sha256 === undefined) {
+        ctx.report('TNG235', `OAuth integration "${String(integ.id)}" is a public client (no client_secret_sha256) without connect_secret_sha256: anyone running the client would get a grant`, at, {
+          hint: `mint a connect secret for the people who may connect (tengine keys connect-secret --project ${String(project.id)} --integration ${String(integ.id)}), or make the client confidential with a client secret`,
+        });
+      }
+    }
+  }
+}
