@@ -233,6 +233,10 @@ client_id: string
  */
 client_secret_sha256?: string
 /**
+ * Your login page for members: the runtime sends the person signing in there with `tengine_request` and `tengine_callback`; your page signs them in and posts a member assertion carrying `nonce` back to the callback (docs/oauth.md). Grants then carry the member. https, or http on a loopback host.
+ */
+login_url?: string
+/**
  * SHA-256 of a connect secret (`tengine keys connect-secret`): the person signing a public client in enters it on the consent page, proving they may connect. A public client needs it, since nothing else proves who is connecting.
  */
 connect_secret_sha256?: string

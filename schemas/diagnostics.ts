@@ -68,7 +68,8 @@ export const DIAGNOSTIC_CODES = {
   TNG231: { title: 'upstream-address-not-allowed', severity: 'error', hint: 'point base_url at a public host of the API; loopback, link-local, metadata and reserved addresses are for environment: development projects only, and private ones need `allow_private_networks: true` on the project' },
   TNG232: { title: 'host-confusable', severity: 'error', hint: 'write each host label in one script (Latin may join Han, Hiragana, Katakana, Hangul or Bopomofo); punycode labels are decoded and checked the same way' },
   TNG233: { title: 'legacy-signature', severity: 'warning', hint: 'move the upstream verifier to tng3 (docs/outbound.md §4.2), then remove signature_version: tng2' },
-  TNG235: { title: 'oauth-anonymous-grant', severity: 'error', hint: 'give a public OAuth client a connect_secret_sha256 (tengine keys connect-secret), or make it confidential with client_secret_sha256' },
+  TNG235: { title: 'oauth-anonymous-grant', severity: 'error', hint: 'give a public OAuth client a login_url (members sign in) or a connect_secret_sha256 (tengine keys connect-secret), or make it confidential with client_secret_sha256' },
+  TNG236: { title: 'login-without-assertion-keys', severity: 'error', hint: 'add the public key your login page signs member assertions with under the project\'s assertion_keys' },
   TNG234: { title: 'unknown-format', severity: 'warning', hint: 'use a format the runtime checks (date-time, email, uri, uuid, ... see docs/config.md); an unknown format is not checked at all' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 

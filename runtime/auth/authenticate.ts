@@ -87,7 +87,9 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
     if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {
       return refuse('revoked', 'Access token is no longer valid: its integration was removed', `the OAuth client "${g.clientId.slice(0, 128)}" is not in the bundle this runtime serves`);
     }
-    return { ok: true, caller: { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes) }, family: g.family };
+    const caller: CallerIdentity = { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes) };
+    if (g.member) caller.member = g.member;
+    return { ok: true, caller, family: g.family };
   }
   return refuse('invalid', 'Invalid or inactive API key', `the bearer token is not a Tengine credential: API keys start with ${API_KEY_PREFIX}, member session tokens with ${SESSION_TOKEN_PREFIX}, OAuth access tokens are JWTs`);
 }

@@ -28,6 +28,8 @@ export interface VerifiedAssertion {
   member: Member;
   kid: string;
   jti?: string;
+  /** The `nonce` claim: binds an assertion from a login page to one OAuth authorization request. */
+  nonce?: string;
   /** Expiry, Unix seconds. */
   exp: number;
   /**
@@ -135,9 +137,11 @@ export async function verifyAssertion(jwt: string, projectId: string, keys: Read
   }
   const jti = payload.jti;
   if (jti !== undefined && (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)) return fail('INVALID_CLAIMS');
+  const nonce = payload.nonce;
+  if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > 256)) return fail('INVALID_CLAIMS');
   const dot = jwt.lastIndexOf('.');
   const replayId = `${jwt.slice(0, dot)}.${canonicalSignatureHex(Buffer.from(jwt.slice(dot + 1), 'base64url'), key.alg)}`;
-  return { ok: true, assertion: { member, kid: key.kid, exp, replayId, ...(jti !== undefined ? { jti } : {}) } };
+  return { ok: true, assertion: { member, kid: key.kid, exp, replayId, ...(jti !== undefined ? { jti } : {}), ...(nonce !== undefined ? { nonce } : {}) } };
 }
 
 /** Orders of the ECDSA groups: `s` and n − `s` both verify, so the low one is the canonical spelling. */

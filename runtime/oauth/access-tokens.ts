@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RuntimeJwt } from '../members/runtime-jwt.js';
+import type { Member } from '../members/session-tokens.js';
 
 /** JOSE `typ` of OAuth access tokens (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -12,6 +13,8 @@ export interface AccessGrant {
   scopes: readonly string[];
   /** The refresh-token family the token was issued in (revoking the family stops its refreshes). */
   family: string;
+  /** The member who signed in, for a member grant. */
+  member?: Member;
 }
 
 /**
@@ -34,7 +37,9 @@ export class AccessTokens {
     const payload = {
       iss: this.issuer,
       aud: this.resource,
-      sub: `integration:${grant.integrationId}`,
+      // RFC 9068 §2.2: `sub` is the resource owner: the member, or the integration for a project-level grant.
+      sub: grant.member ? grant.member.id : `integration:${grant.integrationId}`,
+      ...(grant.member ? { member: grant.member } : {}),
       client_id: grant.clientId,
       scope: grant.scopes.join(' '),
       project_id: grant.projectId,
@@ -57,6 +62,12 @@ export class AccessTokens {
       return { ok: false, reason: 'INVALID' };
     }
     if (p.exp <= Math.floor(this.now() / 1000)) return { ok: false, reason: 'EXPIRED' };
-    return { ok: true, grant: { clientId: p.client_id, projectId: p.project_id, integrationId: p.integration_id, scopes: p.scope === '' ? [] : p.scope.split(' '), family: p.fam } };
+    const grant: AccessGrant = { clientId: p.client_id, projectId: p.project_id, integrationId: p.integration_id, scopes: p.scope === '' ? [] : p.scope.split(' '), family: p.fam };
+    if (p.member !== undefined) {
+      const m = p.member as Partial<Member> | null;
+      if (typeof m !== 'object' || m === null || typeof m.id !== 'string') return { ok: false, reason: 'INVALID' };
+      grant.member = { id: m.id, ...(typeof m.email === 'string' ? { email: m.email } : {}), ...(Array.isArray(m.roles) ? { roles: m.roles.filter((r): r is string => typeof r === 'string') } : {}) };
+    }
+    return { ok: true, grant };
   }
 }

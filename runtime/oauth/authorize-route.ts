@@ -9,13 +9,14 @@ import { issueCode } from './grants.js';
 import { OAUTH_PATHS } from './metadata.js';
 import { grantScopes, isS256Challenge, matchRedirectUri } from './policy.js';
 import { readForm, singleParams } from './request-params.js';
+import type { Member } from '../members/session-tokens.js';
 
 /** A pending authorization request waits this long for the person's answer on the consent page. */
-const PENDING_TTL_MS = 10 * 60_000;
+export const PENDING_TTL_MS = 10 * 60_000;
 const CSRF_COOKIE = 'tng_oauth_csrf';
 
 /** An authorization request that passed every check, waiting for consent (stored under a random id). */
-interface PendingRequest {
+export interface PendingRequest {
   clientId: string;
   redirectUri: string;
   codeChallenge: string;
@@ -23,12 +24,14 @@ interface PendingRequest {
   resource: string;
   state?: string;
   csrfSha256: string;
+  /** The member, once the login page has signed them in (integrations with a login_url). */
+  member?: Member;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 /** The page answer for errors found before the redirect URI is trusted: never a redirect (RFC 6749 §4.1.2.1). */
-function errorPage(c: Context, e: OAuthError, deps: OAuthDeps, status = 400): Response {
+export function errorPage(c: Context, e: OAuthError, deps: OAuthDeps, status = 400): Response {
   deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', error: e.code, detail: e.description });
   return c.body(renderErrorPage(e.code, e.description), status as 400, pageHeaders());
 }
@@ -80,34 +83,56 @@ export function authorizeHandler(deps: OAuthDeps) {
     } catch (e) {
       return back((e as OAuthError).code, (e as OAuthError).description);
     }
-    if (!client.secretSha256 && !client.connectSecretSha256) return back('unauthorized_client', publicClientRefusal(client));
+    if (!client.secretSha256 && !client.connectSecretSha256 && !client.loginUrl) return back('unauthorized_client', publicClientRefusal(client));
 
     const requestId = randomBytes(24).toString('base64url');
-    const csrf = randomBytes(24).toString('base64url');
-    const pending: PendingRequest = { clientId: client.clientId, redirectUri, codeChallenge: params.code_challenge, scopes, resource: deps.resource, csrfSha256: sha256(csrf), ...(params.state !== undefined ? { state: params.state } : {}) };
+    const pending: PendingRequest = { clientId: client.clientId, redirectUri, codeChallenge: params.code_challenge, scopes, resource: deps.resource, csrfSha256: '', ...(params.state !== undefined ? { state: params.state } : {}) };
     try {
-      await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify(pending), PENDING_TTL_MS);
+      if (client.loginUrl) {
+        // Members sign in on the customer's own page first; it comes back to the login callback with an assertion
+        // bound to this request by the nonce.
+        const nonce = randomBytes(24).toString('base64url');
+        await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify(pending), PENDING_TTL_MS);
+        await deps.store.set(`oauth:login:${nonce}`, requestId, PENDING_TTL_MS);
+        const login = new URL(client.loginUrl);
+        login.searchParams.set('tengine_request', nonce);
+        login.searchParams.set('tengine_callback', `${deps.base}${OAUTH_PATHS.loginCallback}`);
+        login.searchParams.set('tengine_project', client.projectId);
+        return c.body(null, 302, { Location: login.toString(), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      }
+      return await showConsent(c, deps, client, requestId, pending);
     } catch {
       return back('temporarily_unavailable', 'the authorization server cannot store the request right now; try again');
     }
-    setCookie(c, CSRF_COOKIE, csrf, { path: OAUTH_PATHS.authorize, httpOnly: true, sameSite: 'Strict', secure: deps.base.startsWith('https:'), maxAge: PENDING_TTL_MS / 1000 });
-    const html = renderConsentPage({
-      clientName: client.name,
-      clientId: client.clientId,
-      projectId: client.projectId,
-      redirectHost: new URL(redirectUri).host,
-      scopes,
-      requestId,
-      csrf,
-      action: OAUTH_PATHS.authorize,
-      askConnectSecret: !client.secretSha256,
-    });
-    return c.body(html, 200, pageHeaders(new URL(redirectUri).origin));
   };
 }
 
+/**
+ * Stores the pending request with a fresh CSRF token, sets the token's cookie for this browser, and renders the
+ * consent page (after the checks of the authorization request, or after the member's login).
+ */
+export async function showConsent(c: Context, deps: OAuthDeps, client: OAuthClient, requestId: string, pending: PendingRequest): Promise<Response> {
+  const csrf = randomBytes(24).toString('base64url');
+  await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify({ ...pending, csrfSha256: sha256(csrf) }), PENDING_TTL_MS);
+  setCookie(c, CSRF_COOKIE, csrf, { path: OAUTH_PATHS.authorize, httpOnly: true, sameSite: 'Strict', secure: deps.base.startsWith('https:'), maxAge: PENDING_TTL_MS / 1000 });
+  const html = renderConsentPage({
+    clientName: client.name,
+    clientId: client.clientId,
+    projectId: client.projectId,
+    redirectHost: new URL(pending.redirectUri).host,
+    scopes: pending.scopes,
+    requestId,
+    csrf,
+    action: OAUTH_PATHS.authorize,
+    // The person proves they may connect a public client by signing in as a member, else with the connect secret.
+    askConnectSecret: !client.secretSha256 && !pending.member,
+    ...(pending.member ? { member: pending.member } : {}),
+  });
+  return c.body(html, 200, pageHeaders(new URL(pending.redirectUri).origin));
+}
+
 function publicClientRefusal(client: OAuthClient): string {
-  return `client "${client.clientId}" is public (no client secret) and its integration has no connect secret, so nothing would prove who is connecting (tengine validate reports it as TNG235)`;
+  return `client "${client.clientId}" is public (no client secret) and its integration has neither a login_url nor a connect secret, so nothing would prove who is connecting (tengine validate reports it as TNG235)`;
 }
 
 /**
@@ -141,7 +166,8 @@ export function consentHandler(deps: OAuthDeps) {
     }
     const client = deps.model.oauthClients.get(pending.clientId);
     if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
-    if (!client.secretSha256) {
+    if (client.loginUrl && !pending.member) return errorPage(c, new OAuthError('access_denied', 'this client signs members in through their login page first; start the sign-in again'), deps, 403);
+    if (!client.secretSha256 && !pending.member) {
       // A public client: the person proves they may connect with the integration's connect secret.
       const given = form.connect_secret === undefined ? undefined : createHash('sha256').update(form.connect_secret).digest();
       if (!client.connectSecretSha256 || !given || !timingSafeEqual(given, client.connectSecretSha256)) {
@@ -156,6 +182,7 @@ export function consentHandler(deps: OAuthDeps) {
       resource: pending.resource,
       redirectUri: pending.redirectUri,
       codeChallenge: pending.codeChallenge,
+      ...(pending.member ? { member: pending.member } : {}),
     });
     deps.log?.({ level: 'info', event: 'oauth_code_issued', client_id: client.clientId, project: client.projectId, integration: client.integrationId, scopes: pending.scopes });
     return redirectBack(c, deps, pending.redirectUri, { code, state: pending.state });

@@ -9,6 +9,8 @@ export interface OAuthClient {
   name: string;
   /** SHA-256 of the client secret: present for a confidential client, absent for a public one. */
   secretSha256?: Buffer;
+  /** The customer's login page for members (grants then carry the member). */
+  loginUrl?: string;
   /** SHA-256 of the connect secret a person enters to sign a public client in. */
   connectSecretSha256?: Buffer;
   redirectUris: readonly string[];
@@ -28,6 +30,7 @@ export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> 
         integrationId: integ.id,
         name: integ.name ?? integ.id,
         ...(integ.client_secret_sha256 ? { secretSha256: Buffer.from(integ.client_secret_sha256, 'hex') } : {}),
+        ...(integ.login_url ? { loginUrl: integ.login_url } : {}),
         ...(integ.connect_secret_sha256 ? { connectSecretSha256: Buffer.from(integ.connect_secret_sha256, 'hex') } : {}),
         redirectUris: integ.redirect_uris,
         scopes: integ.scopes ?? [],

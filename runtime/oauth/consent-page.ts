@@ -40,6 +40,8 @@ export interface ConsentView {
   action: string;
   /** Ask for the integration's connect secret (a public client: the person proves they may connect). */
   askConnectSecret: boolean;
+  /** The member who signed in on the login page, when the grant will carry one. */
+  member?: { id: string; email?: string };
 }
 
 /** The consent page: who asks, for which project, where the browser goes next, which scopes; approve or deny. */
@@ -47,7 +49,8 @@ export function renderConsentPage(v: ConsentView): string {
   const scopes = v.scopes.length === 0 ? '<p>No scopes: the tools of the project that need none.</p>' : `<ul>${v.scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Connect ${escapeHtml(v.clientName)}</title><style>${STYLE}</style></head><body>
 <h1>Connect <strong>${escapeHtml(v.clientName)}</strong> to project <code>${escapeHtml(v.projectId)}</code>?</h1>
-<p>The client <code>${escapeHtml(v.clientId)}</code> asks to call this project's tools with these scopes:</p>
+${v.member ? `<p>You are signed in as <strong>${escapeHtml(v.member.email ?? v.member.id)}</strong>; the client will act as you.</p>
+` : ''}<p>The client <code>${escapeHtml(v.clientId)}</code> asks to call this project's tools with these scopes:</p>
 ${scopes}
 <p class="muted">After you answer, your browser returns to <strong>${escapeHtml(v.redirectHost)}</strong>.</p>
 <form method="post" action="${escapeHtml(v.action)}">

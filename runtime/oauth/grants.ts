@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Member } from '../members/session-tokens.js';
 import type { Store } from '../store/store.js';
 import { OAuthError } from './errors.js';
 
@@ -35,6 +36,8 @@ export interface GrantRecord {
   integrationId: string;
   scopes: string[];
   resource: string;
+  /** The member who signed in through the integration's login page; absent for a project-level grant. */
+  member?: Member;
 }
 
 /** A code's record: the grant plus what the token request must match. */

@@ -5,6 +5,7 @@ export const OAUTH_PATHS = {
   authorize: '/api/v1/mcp-oauth/authorize',
   token: '/api/v1/mcp-oauth/token',
   revoke: '/api/v1/mcp-oauth/revoke',
+  loginCallback: '/api/v1/mcp-oauth/login-callback',
 } as const;
 
 /** True when the bundle holds OAuth clients, so the runtime acts as an authorization server. */

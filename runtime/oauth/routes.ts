@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { authorizeHandler, consentHandler } from './authorize-route.js';
+import { loginCallbackHandler } from './login-callback-route.js';
 import type { OAuthDeps } from './deps.js';
 import { authorizationServerMetadata, OAUTH_PATHS, servesOAuth } from './metadata.js';
 import { revokeHandler, tokenHandler } from './token-route.js';
@@ -16,6 +17,10 @@ export function registerOAuthRoutes(app: Hono, deps: OAuthDeps, publicHeaders: R
   }
   app.get(OAUTH_PATHS.authorize, authorizeHandler(deps));
   app.post(OAUTH_PATHS.authorize, consentHandler(deps));
+  // The customer's login page may come back by a redirect (GET) or an auto-submitted form (POST).
+  const login = loginCallbackHandler(deps);
+  app.get(OAUTH_PATHS.loginCallback, login);
+  app.post(OAUTH_PATHS.loginCallback, login);
   // Browser-based clients (the Inspector's web UI) call these from their own origin. No cookies are involved (the
   // client authenticates in the request itself), so any origin may; the consent page's routes get no CORS at all.
   const cors = { 'Access-Control-Allow-Origin': '*' };

@@ -27,9 +27,9 @@ async function tokenResponse(c: Context, deps: OAuthDeps, grant: GrantRecord, fa
   const now = deps.now();
   const accessTokens = deps.model.accessTokens;
   if (!accessTokens) throw new Error('access tokens are not attached');
-  const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes: grant.scopes, family });
+  const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes: grant.scopes, family, ...(grant.member ? { member: grant.member } : {}) });
   const refresh = await issueRefreshToken(deps.store, grant, family, familyExpiresAt, now);
-  deps.log?.({ level: 'info', event: 'oauth_token_issued', client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, scopes: grant.scopes });
+  deps.log?.({ level: 'info', event: 'oauth_token_issued', client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes: grant.scopes });
   return c.json({ access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh, scope: grant.scopes.join(' ') }, 200, NO_STORE_HEADERS);
 }
 
@@ -51,7 +51,7 @@ export function tokenHandler(deps: OAuthDeps) {
           if (form.resource !== undefined && form.resource !== r.resource && form.resource !== `${r.resource}/`) throw new OAuthError('invalid_target', 'resource differs from the one of the authorization request');
           verifyPkce(form.code_verifier, r.codeChallenge);
         });
-        const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: cutToCeiling(record.scopes, client.scopes), resource: record.resource };
+        const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: cutToCeiling(record.scopes, client.scopes), resource: record.resource, ...(record.member ? { member: record.member } : {}) };
         return await tokenResponse(c, deps, grant, family, now + familyTtlMs);
       }
       if (form.grant_type === 'refresh_token') {

@@ -2,7 +2,8 @@ import { eachProject, entriesOf, isObject, type RuleContext } from './context.js
 
 /**
  * An OAuth integration must never hand out anonymous grants (TNG235): a confidential client authenticates itself
- * with its secret; a public client can be run by anyone, so a person must prove they may connect, with the
+ * with its secret; a public client can be run by anyone, so a person must prove they may connect, by signing in as a
+ * member on the login page (login_url, whose assertions need the project's assertion keys: TNG236) or with the
  * integration's connect secret on the consent page.
  */
 export function checkOAuthIntegrations(ctx: RuleContext): void {
@@ -10,10 +11,14 @@ export function checkOAuthIntegrations(ctx: RuleContext): void {
     for (const [ii, integ] of entriesOf(project.integrations)) {
       const at = `${pp}/integrations/${ii}`;
       if (!isObject(integ) || integ.kind !== 'oauth' || !ctx.isClean(at)) continue;
-      if (integ.client_secret_sha256 === undefined && integ.connect_secret_sha256 === undefined) {
-        ctx.report('TNG235', `OAuth integration "${String(integ.id)}" is a public client (no client_secret_sha256) without connect_secret_sha256: anyone running the client would get a grant`, at, {
-          hint: `mint a connect secret for the people who may connect (tengine keys connect-secret --project ${String(project.id)} --integration ${String(integ.id)}), or make the client confidential with a client secret`,
+      if (integ.client_secret_sha256 === undefined && integ.connect_secret_sha256 === undefined && integ.login_url === undefined) {
+        ctx.report('TNG235', `OAuth integration "${String(integ.id)}" is a public client (no client_secret_sha256) with neither login_url nor connect_secret_sha256: anyone running the client would get a grant`, at, {
+          hint: `let members sign in through your login page (login_url), or mint a connect secret for the people who may connect (tengine keys connect-secret --project ${String(project.id)} --integration ${String(integ.id)}), or make the client confidential with a client secret`,
         });
+      }
+      const keys = project.assertion_keys;
+      if (integ.login_url !== undefined && (!Array.isArray(keys) || keys.length === 0) && ctx.isClean(`${pp}/assertion_keys`)) {
+        ctx.report('TNG236', `OAuth integration "${String(integ.id)}" sends members to a login_url, but project "${String(project.id)}" has no assertion_keys to verify what the login page sends back`, `${at}/login_url`);
       }
     }
   }
