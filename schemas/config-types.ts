@@ -167,6 +167,10 @@ tools?: Tool[]
 export interface Scope {
 name: string
 description?: string
+/**
+ * Scopes an OAuth grant of this scope also gets (`tickets:write` implies `tickets:read`), within the client's ceiling. Each must be a scope of the project.
+ */
+implies?: string[]
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema

@@ -149,11 +149,11 @@ describe('semantic rules on data the schema rejected', () => {
       {
         id: 'demo',
         environment: 'development',
-        scopes: [{ name: 'notes.read' }],
+        scopes: [{ name: 'notes.read' }, { name: 'notes.write', implies: ['notes.read'] }],
         assertion_keys: [{ kid: 'k1', alg: 'EdDSA', public_key: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA3u/dD+Zt1EB/Nr2Tkmfc9g0leTTxRqbRElID/rBOAHA=\n-----END PUBLIC KEY-----\n' }],
         integrations: [
           { id: 'a', kind: 'api_key', api_keys: [{ sha256: 'ab'.repeat(32) }] },
-          { id: 'o', kind: 'oauth', client_id: 'c', redirect_uris: ['https://app.example.com/cb'], scopes: ['notes.read'] },
+          { id: 'o', kind: 'oauth', client_id: 'c', redirect_uris: ['https://app.example.com/cb'], scopes: ['notes.read'], login_url: 'https://app.example.com/login', connect_secret_sha256: 'cd'.repeat(32) },
         ],
         tools: [
           {
@@ -203,5 +203,27 @@ describe('semantic rules on data the schema rejected', () => {
       }),
       { numRuns: 500, seed: 20250103 },
     );
+  });
+});
+
+describe('OAuth integration rules', () => {
+  it('TNG213 at an implied scope the project does not declare; declared implications pass', async () => {
+    const dir = path.join(generatedDir, 'scope-implies');
+    await mkdir(dir, { recursive: true });
+    const yaml = (implied: string) => `version: 1\nprojects:\n  - id: demo\n    scopes:\n      - name: t:read\n      - name: t:write\n        implies: [${implied}]\n`;
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('t:admin'));
+    expect(positions((await loadDir(dir)).diagnostics)).toEqual(['TNG213 tengine.config.yaml:7:19']);
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('t:read'));
+    expect((await loadDir(dir)).diagnostics).toEqual([]);
+  });
+
+  it('TNG235 only for a public client with neither login_url nor connect secret', async () => {
+    const dir = path.join(generatedDir, 'oauth-public');
+    await mkdir(dir, { recursive: true });
+    const yaml = (extra: string) => `version: 1\nprojects:\n  - id: demo\n    assertion_keys: []\n    integrations:\n      - id: cli\n        kind: oauth\n        client_id: demo-cli-client\n        redirect_uris: [http://127.0.0.1/cb]\n${extra}`;
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml(''));
+    expect(positions((await loadDir(dir)).diagnostics)).toEqual(['TNG235 tengine.config.yaml:6:9']);
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml(`        connect_secret_sha256: ${'ab'.repeat(32)}\n`));
+    expect((await loadDir(dir)).diagnostics).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ const config: TengineConfig = {
   projects: [
     {
       id: 'alpha',
-      scopes: [{ name: 'a:read' }, { name: 'a:write' }],
+      scopes: [{ name: 'a:read' }, { name: 'a:write', implies: ['a:read'] }],
       integrations: [
         { id: 'desk', kind: 'oauth', client_id: CONF.id, client_secret_sha256: sha(CONF.secret), redirect_uris: [REDIRECT, LOOPBACK], scopes: ['a:read'] },
         { id: 'other', kind: 'oauth', client_id: OTHER.id, client_secret_sha256: sha(OTHER.secret), redirect_uris: [REDIRECT], scopes: ['a:read', 'a:write'] },
@@ -182,6 +182,16 @@ describe('consent: CSRF and single use', () => {
     const res = await post({ request_id: mine.requestId, csrf_token: theirs.csrf, decision: 'approve' }, theirs.cookie);
     expect(res.status).toBe(403);
     expect(res.headers.get('location')).toBeNull();
+  });
+});
+
+describe('scope implications', () => {
+  it('a:write implies a:read: a client asking for a:write alone is granted both', async () => {
+    const page = await t.app.request(authorizeUrl({ client_id: OTHER.id, scope: 'a:write' }));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<code>a:read</code>');
+    expect(html).toContain('<code>a:write</code>');
   });
 });
 

@@ -79,7 +79,7 @@ export function authorizeHandler(deps: OAuthDeps) {
     if (resource !== deps.resource && resource !== `${deps.resource}/`) return back('invalid_target', `resource must be this server's MCP endpoint, ${deps.resource}`);
     let scopes: string[];
     try {
-      scopes = grantScopes(params.scope, client.scopes);
+      scopes = grantScopes(params.scope, client.scopes, client.implies);
     } catch (e) {
       return back((e as OAuthError).code, (e as OAuthError).description);
     }

@@ -16,12 +16,16 @@ export interface OAuthClient {
   redirectUris: readonly string[];
   /** The scope ceiling: the most a grant to this client may hold. */
   scopes: readonly string[];
+  /** The project's scope implications (`tickets:write` ⇒ `tickets:read`). */
+  implies: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The bundle's OAuth clients by `client_id` (unique across the config, `TNG215`). */
 export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> {
   const clients = new Map<string, OAuthClient>();
   for (const project of config.projects ?? []) {
+    const implies: Record<string, string[]> = {};
+    for (const s of project.scopes ?? []) if (s.implies && s.implies.length > 0) implies[s.name] = s.implies;
     for (const integ of project.integrations ?? []) {
       if (integ.kind !== 'oauth') continue;
       clients.set(integ.client_id, {
@@ -34,6 +38,7 @@ export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> 
         ...(integ.connect_secret_sha256 ? { connectSecretSha256: Buffer.from(integ.connect_secret_sha256, 'hex') } : {}),
         redirectUris: integ.redirect_uris,
         scopes: integ.scopes ?? [],
+        implies,
       });
     }
   }

@@ -30,6 +30,13 @@ export function checkScopes(ctx: RuleContext): void {
     }
     const known = declared(project, pp);
     if (!known) continue;
+    for (const [si, s] of entriesOf(project.scopes)) {
+      if (!isObject(s)) continue;
+      for (const [i, implied] of entriesOf(s.implies)) {
+        const at = `${pp}/scopes/${si}/implies/${i}`;
+        if (typeof implied === 'string' && !known.has(implied) && ctx.isClean(at)) ctx.report('TNG213', `scope "${String(s.name)}" implies "${implied}", which project "${project.id}" does not declare`, at);
+      }
+    }
     for (const [ii, integ] of entriesOf(project.integrations)) {
       if (!isObject(integ) || integ.kind !== 'oauth') continue;
       for (const [i, s] of entriesOf(integ.scopes)) {
