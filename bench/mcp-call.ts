@@ -149,6 +149,31 @@ async function loadNode(port: number, path: string, headers: Record<string, stri
   return { rps: r.requests / r.seconds, requests: r.requests, errors: r.errors, p50: pct(r.latenciesMs, 50), p99: pct(r.latenciesMs, 99) };
 }
 
+/** Signs the bench's confidential client in, as a browser and the client would: consent page, approve, code exchange. */
+async function oauthAccessToken(port: number, secret: string): Promise<string> {
+  const base = `http://127.0.0.1:${port}`;
+  const verifier = 'v'.repeat(43);
+  const { createHash } = await import('node:crypto');
+  const q = new URLSearchParams({ response_type: 'code', client_id: 'bench-connector', redirect_uri: 'https://client.example/cb', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+  const page = await fetch(`${base}/api/v1/mcp-oauth/authorize?${q}`);
+  const html = await page.text();
+  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)?.[1] ?? '';
+  const answer = await fetch(`${base}/api/v1/mcp-oauth/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: (page.headers.get('set-cookie') ?? '').split(';')[0]! },
+    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
+  });
+  const code = new URL(answer.headers.get('location') ?? 'https://x/').searchParams.get('code');
+  if (!code) throw new Error('the bench could not sign its OAuth client in');
+  const token = await fetch(`${base}/api/v1/mcp-oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bench-connector:${secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier }).toString(),
+  });
+  return ((await token.json()) as { access_token: string }).access_token;
+}
+
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
 
 const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-mcp-'));
@@ -159,6 +184,7 @@ try {
   const upstreamPort = await waitForPort(upstream);
 
   const key = mintCredential('api_key');
+  const clientSecret = mintCredential('client_secret');
   const { privatePem, publicPem } = generatePemKeyPair('ed25519');
   const config = {
     version: 1 as const,
@@ -166,7 +192,10 @@ try {
       {
         id: 'bench',
         environment: 'development' as const,
-        integrations: [{ id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] }],
+        integrations: [
+          { id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] },
+          { id: 'connector', kind: 'oauth' as const, client_id: 'bench-connector', client_secret_sha256: clientSecret.sha256, redirect_uris: ['https://client.example/cb'] as [string] },
+        ],
         tools: [
           {
             name: 'get_record',
@@ -244,6 +273,33 @@ try {
     const cpu = cpu1.user - cpu0.user + cpu1.system - cpu0.system;
     console.log(`${String(c).padStart(4)} | SDK req/s ${r.rps.toFixed(0)}  p50 ${r.p50.toFixed(3)} ms  CPU/call ${((cpu / r.requests) * 1e6).toFixed(0)} µs | errors ${r.errors}`);
   }
+  // The same call with an OAuth access token (a JWT checked on every call, plus the revocation list's map lookup)
+  // against the API key, in interleaved rounds on the same runtime: medians and their ratio.
+  const access = await oauthAccessToken(runtimePort, clientSecret.secret);
+  const oauthHeaders = { ...mcpHeaders, authorization: `Bearer ${access}` };
+  const oauthProbe = await load(runtimePort, '/mcp', oauthHeaders, callBody, 1);
+  if (oauthProbe.errors > 0) throw new Error('the OAuth probe tools/call failed');
+  const oauthC = CONCURRENCY.filter((x) => x !== 1)[0] ?? 16;
+  const rounds = Number(process.env.BENCH_OAUTH_ROUNDS ?? 6);
+  const perCall: Record<'api_key' | 'oauth', number[]> = { api_key: [], oauth: [] };
+  const rate: Record<'api_key' | 'oauth', number[]> = { api_key: [], oauth: [] };
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which goes first, so neither always runs on a warmer (or more fragmented) heap.
+    const order = [['api_key', mcpHeaders], ['oauth', oauthHeaders]] as const;
+    for (const [kind, headers] of r % 2 === 0 ? order : [...order].reverse()) {
+      const cpu0 = cpuTimes(runtime.pid!);
+      const res = await measure(runtimePort, '/mcp', headers, callBody, oauthC);
+      const cpu1 = cpuTimes(runtime.pid!);
+      if (res.errors > 0) throw new Error(`${kind} calls failed during the comparison`);
+      perCall[kind].push(((cpu1.user - cpu0.user + cpu1.system - cpu0.system) / res.requests) * 1e6);
+      rate[kind].push(res.rps);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`\nAPI key vs OAuth access token, concurrency ${oauthC}, ${rounds} interleaved rounds, medians`);
+  console.log(`  API key: ${median(rate.api_key).toFixed(0)} calls/s, ${median(perCall.api_key).toFixed(0)} µs CPU/call`);
+  console.log(`  OAuth:   ${median(rate.oauth).toFixed(0)} calls/s, ${median(perCall.oauth).toFixed(0)} µs CPU/call`);
+  console.log(`  ratio OAuth / API key: CPU/call ${(median(perCall.oauth) / median(perCall.api_key)).toFixed(3)}, calls/s ${(median(rate.oauth) / median(rate.api_key)).toFixed(3)} (target: within 10 %)`);
   console.log('targets: ≥ 8000 calls/s at concurrency 64; ≤ 150 µs runtime CPU per call; added p50 ≤ 0.4 ms at concurrency 1');
 } finally {
   for (const c of children) c.kill('SIGTERM');

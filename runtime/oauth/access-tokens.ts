@@ -17,11 +17,16 @@ export interface AccessGrant {
   member?: Member;
 }
 
+const CACHE_LIMIT = 10_000;
+
 /**
  * Mints and verifies OAuth access tokens: RFC 9068 JWTs signed by the runtime key set, audience the MCP resource
- * URL. Verification needs no store round trip: signature, `typ`, issuer, audience and expiry.
+ * URL. Verification needs no store round trip: signature, `typ`, issuer, audience and expiry. Verified tokens are
+ * remembered (bounded), so a client reusing its token costs a map lookup per call, not a signature check.
  */
 export class AccessTokens {
+  private readonly cache = new Map<string, { grant: AccessGrant; exp: number; keyRetireAt?: number }>();
+
   /** `resource` is the audience (the MCP endpoint URL); `now` returns milliseconds. */
   constructor(
     private readonly jwt: RuntimeJwt,
@@ -54,6 +59,12 @@ export class AccessTokens {
 
   /** Verifies a token; `EXPIRED` only for a token of ours whose time has passed. */
   verify(token: string): { ok: true; grant: AccessGrant } | { ok: false; reason: 'EXPIRED' | 'INVALID' } {
+    const nowS = Math.floor(this.now() / 1000);
+    const hit = this.cache.get(token);
+    if (hit) {
+      if (hit.keyRetireAt !== undefined && hit.keyRetireAt <= nowS) return { ok: false, reason: 'INVALID' };
+      return hit.exp > nowS ? { ok: true, grant: hit.grant } : { ok: false, reason: 'EXPIRED' };
+    }
     const checked = this.jwt.verify(token, ACCESS_TOKEN_TYP);
     if (!checked.ok) return { ok: false, reason: 'INVALID' };
     const p = checked.payload;
@@ -61,13 +72,17 @@ export class AccessTokens {
     if (typeof p.client_id !== 'string' || typeof p.project_id !== 'string' || typeof p.integration_id !== 'string' || typeof p.scope !== 'string' || typeof p.fam !== 'string') {
       return { ok: false, reason: 'INVALID' };
     }
-    if (p.exp <= Math.floor(this.now() / 1000)) return { ok: false, reason: 'EXPIRED' };
+    if (p.exp <= nowS) return { ok: false, reason: 'EXPIRED' };
     const grant: AccessGrant = { clientId: p.client_id, projectId: p.project_id, integrationId: p.integration_id, scopes: p.scope === '' ? [] : p.scope.split(' '), family: p.fam };
     if (p.member !== undefined) {
       const m = p.member as Partial<Member> | null;
       if (typeof m !== 'object' || m === null || typeof m.id !== 'string') return { ok: false, reason: 'INVALID' };
       grant.member = { id: m.id, ...(typeof m.email === 'string' ? { email: m.email } : {}), ...(Array.isArray(m.roles) ? { roles: m.roles.filter((r): r is string => typeof r === 'string') } : {}) };
     }
+    const keyRetireAt = this.jwt.retireAtOf(checked.kid);
+    // Bounded: a flood of distinct tokens only costs verification, never unbounded memory.
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(token, { grant, exp: p.exp, ...(keyRetireAt !== undefined ? { keyRetireAt } : {}) });
     return { ok: true, grant };
   }
 }
