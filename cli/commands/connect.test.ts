@@ -57,10 +57,10 @@ describe('client snippets', () => {
     expect(body.mcp_servers[0].authorization_token).toBe("it's");
   });
 
-  it('claude-desktop: connector steps that say OAuth is not available yet, and an mcp-remote bridge config', () => {
+  it('claude-desktop: connector steps that point to --oauth, and an mcp-remote bridge config for an API key', () => {
     const s = clientSnippet('claude-desktop', target);
     expect(s.snippet).toMatch(/Settings > Connectors > Add custom connector/);
-    expect(s.snippet).toMatch(/OAuth is not available in Tengine yet/);
+    expect(s.snippet).toMatch(/tengine connect claude-desktop --oauth <client_id>/);
     const json = JSON.parse(s.snippet.slice(s.snippet.indexOf('{'), s.snippet.lastIndexOf('}') + 1));
     expect(json.mcpServers.tengine).toEqual({
       command: 'npx',
@@ -123,6 +123,39 @@ describe('tengine connect', () => {
     expect(out).toMatchObject({ format_version: 1, client: 'anthropic-api', url: URL_, key_source: 'flag' });
     expect(out.snippet).toContain(KEY);
     expect(Array.isArray(out.notes)).toBe(true);
+  });
+
+  it('--oauth: the sign-in set-up per client, with the redirect URIs the integration must list; no key anywhere', async () => {
+    const desk = memoryIo({ cwd: dir });
+    expect(await runCli(['connect', 'claude-desktop', '--oauth', 'support-claude-connector', '--url', 'https://mcp.example.com/mcp'], desk.io)).toBe(0);
+    expect(desk.buf.out).toContain('OAuth Client ID: support-claude-connector');
+    expect(desk.buf.out).toContain('Remote MCP server URL: https://mcp.example.com/mcp');
+    expect(desk.buf.err).toContain('https://claude.ai/api/mcp/auth_callback');
+    expect(desk.buf.out + desk.buf.err).not.toContain('tengine_');
+
+    const code = memoryIo({ cwd: dir });
+    expect(await runCli(['connect', 'claude-code', '--oauth', 'support-cli-agents'], code.io)).toBe(0);
+    expect(code.buf.out).toBe(`claude mcp add --transport http --client-id support-cli-agents --callback-port 3118 tengine ${URL_}\n`);
+    expect(code.buf.err).toContain('http://localhost:3118/callback');
+
+    const vs = memoryIo({ cwd: dir });
+    expect(await runCli(['connect', 'vscode', '--oauth', 'support-cli-agents', '-f', 'json'], vs.io)).toBe(0);
+    const out = JSON.parse(vs.buf.out);
+    expect(out).toMatchObject({ format_version: 1, client: 'vscode', auth: 'oauth', client_id: 'support-cli-agents' });
+    expect(JSON.parse(out.snippet)).toEqual({ servers: { tengine: { type: 'http', url: URL_ } } });
+  });
+
+  it.each([
+    [['connect', 'cursor', '--oauth', 'support-cli-agents'], /dynamic client registration/],
+    [['connect', 'anthropic-api', '--oauth', 'support-cli-agents'], /authorization_token/],
+    [['connect', 'vscode', '--oauth', 'short'], /not a client_id/],
+    [['connect', 'vscode', '--oauth', 'support-cli-agents', '--key', KEY], /exclude each other/],
+  ])('--oauth refusals: %j', async (argv, message) => {
+    const { io, buf } = memoryIo({ cwd: dir });
+    expect(await runCli(argv, io)).toBe(1);
+    expect(buf.err).toContain('error BAD_ARGUMENT');
+    expect(buf.err).toMatch(message);
+    expect(buf.out).toBe('');
   });
 
   it('refuses an unknown client and a bad --url', async () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Argument, Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
-import { API_KEY_PLACEHOLDER, DEFAULT_MCP_URL, DEFAULT_SERVER_NAME, MCP_CLIENTS, clientSnippet, type McpClientId } from '../dev/client-snippets.js';
+import { API_KEY_PLACEHOLDER, DEFAULT_MCP_URL, DEFAULT_SERVER_NAME, MCP_CLIENTS, clientSnippet, oauthClientSnippet, oauthUnsupported, type McpClientId } from '../dev/client-snippets.js';
 import { DEV_FILES, DEV_STATE_DIR } from '../dev/dev-state.js';
 
 /** Where the key of a snippet came from, so the user knows whether it works as printed. */
@@ -45,10 +45,26 @@ export function registerConnectCommand(program: Command, io: CliIo): void {
     .option('--url <url>', 'MCP endpoint of the runtime', DEFAULT_MCP_URL)
     .option('--key <key>', `API key (default: ${DEV_STATE_DIR}/${DEV_FILES.apiKey} when present, else the ${API_KEY_PLACEHOLDER} placeholder)`)
     .option('--name <name>', 'name the client lists the server under', DEFAULT_SERVER_NAME)
+    .option('--oauth <client_id>', 'sign in with OAuth as the kind: oauth integration with this client_id, instead of an API key')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
-    .action(async (client: McpClientId, opts: { url: string; key?: string; name: string; format: 'human' | 'json' }) => {
+    .action(async (client: McpClientId, opts: { url: string; key?: string; name: string; oauth?: string; format: 'human' | 'json' }) => {
       const url = parseMcpUrl(opts.url);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(opts.name)) throw new CliError('BAD_ARGUMENT', `--name ${JSON.stringify(opts.name)} is not a valid server name`, 'use 1-64 letters, digits, ".", "_" or "-"');
+      if (opts.oauth !== undefined) {
+        if (opts.key !== undefined) throw new CliError('BAD_ARGUMENT', '--oauth and --key exclude each other', 'sign in with OAuth (--oauth <client_id>) or send an API key (--key), not both');
+        if (!/^[A-Za-z0-9._~-]{8,128}$/.test(opts.oauth)) throw new CliError('BAD_ARGUMENT', `--oauth ${JSON.stringify(opts.oauth)} is not a client_id`, 'give the client_id of a kind: oauth integration (8-128 of A-Z a-z 0-9 . _ ~ -)');
+        const why = oauthUnsupported(client);
+        if (why) throw new CliError('BAD_ARGUMENT', `${client} cannot sign in with --oauth`, why);
+        const snip = oauthClientSnippet(client, { url, clientId: opts.oauth, name: opts.name });
+        if (opts.format === 'json') {
+          io.out(`${JSON.stringify({ format_version: 1, client, url, auth: 'oauth', client_id: opts.oauth, snippet: snip.snippet, target: snip.target, notes: snip.notes }, null, 2)}\n`);
+          return;
+        }
+        io.out(snip.snippet.endsWith('\n') ? snip.snippet : `${snip.snippet}\n`);
+        io.err(`\n${snip.title}: ${snip.target}\n`);
+        for (const note of snip.notes) io.err(`note: ${note}\n`);
+        return;
+      }
       const { key, source, file } = await resolveConnectKey(io, opts.key);
       const snip = clientSnippet(client, { url, key, name: opts.name });
       if (opts.format === 'json') {

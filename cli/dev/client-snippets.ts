@@ -142,19 +142,80 @@ function claudeDesktop(url: string, key: string, name: string): ClientSnippet {
     `  2. Name: ${name}    Remote MCP server URL: ${url}`,
     '  3. Add, then Connect, and sign in when asked.',
     'Custom connectors authenticate with OAuth only (no custom headers) and are called from Anthropic\'s cloud, so they need',
-    'a public https URL and an OAuth integration. OAuth is not available in Tengine yet, so these steps do not work today.',
+    'a public https URL and a kind: oauth integration: `tengine connect claude-desktop --oauth <client_id>` prints those steps.',
     '',
-    'Until then, bridge through mcp-remote (needs Node.js): Settings > Developer > Edit Config, and add to claude_desktop_config.json:',
+    'With an API key instead, bridge through mcp-remote (needs Node.js): Settings > Developer > Edit Config, and add to claude_desktop_config.json:',
     bridge,
     '',
   ].join('\n');
   return {
     client: 'claude-desktop',
     title: 'Claude Desktop',
-    target: 'Settings > Connectors (OAuth, not available yet), or claude_desktop_config.json with mcp-remote',
+    target: 'Settings > Connectors (OAuth: --oauth), or claude_desktop_config.json with mcp-remote',
     snippet,
     notes: ['The header goes through the AUTH_HEADER variable because an argument with a space in it is split on some platforms. Restart Claude Desktop after editing the file.'],
   };
+}
+
+/** Where each client sends the browser back after sign-in: what the integration's `redirect_uris` must hold. */
+export const OAUTH_REDIRECTS: Readonly<Partial<Record<McpClientId, readonly string[]>>> = {
+  'claude-desktop': ['https://claude.ai/api/mcp/auth_callback'],
+  'claude-code': ['http://localhost:3118/callback'],
+  vscode: ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
+};
+
+/** Why a client cannot sign in with a pre-registered OAuth client id, or undefined when it can. */
+export function oauthUnsupported(client: McpClientId): string | undefined {
+  if (client === 'cursor') return 'Cursor signs in to OAuth servers by registering itself (dynamic client registration), which Tengine does not offer yet: connect Cursor with an API key (omit --oauth)';
+  if (client === 'anthropic-api') return 'the Messages API takes an access token you obtained yourself (authorization_token), it does not sign in: pass an API key with --key (omit --oauth)';
+  return undefined;
+}
+
+/**
+ * The OAuth sign-in set-up of a client for a `kind: oauth` integration with `clientId`: what to paste, and the
+ * redirect URIs the integration must list. Throws nothing; `oauthUnsupported` says which clients cannot.
+ */
+export function oauthClientSnippet(client: McpClientId, target: { url: string; clientId: string; name?: string }): ClientSnippet {
+  const name = target.name ?? DEFAULT_SERVER_NAME;
+  const { url, clientId } = target;
+  const redirects = (OAUTH_REDIRECTS[client] ?? []).join(', ');
+  const registered = `The integration's redirect_uris must list ${redirects} (a loopback URI matches on any port).`;
+  const secret = 'For a confidential client (client_secret_sha256) give the client secret too; for a public one the person signing in enters the connect secret on the consent page.';
+  switch (client) {
+    case 'claude-desktop':
+      return {
+        client,
+        title: 'Claude Desktop and claude.ai (custom connector, OAuth)',
+        target: 'Settings > Connectors',
+        snippet: [
+          '1. Settings > Connectors > Add custom connector',
+          `2. Name: ${name}    Remote MCP server URL: ${url}`,
+          `3. Advanced settings: OAuth Client ID: ${clientId}    OAuth Client Secret: the tng_cs_ secret of the integration`,
+          '4. Add, then Connect: approve on the consent page that opens. Claude refreshes its tokens by itself.',
+          '',
+        ].join('\n'),
+        notes: [registered, ...(isLocalUrl(url) || !url.startsWith('https://') ? ['Custom connectors are called from Anthropic\'s cloud: the URL must be public https (a tunnel works for a local runtime), and the runtime\'s public URL (TENGINE_PUBLIC_URL) must be that URL.'] : [])],
+      };
+    case 'claude-code':
+      return {
+        client,
+        title: 'Claude Code (OAuth)',
+        target: 'run in a terminal, then /mcp > Authenticate in Claude Code',
+        snippet: `claude mcp add --transport http --client-id ${shellArg(clientId)} --callback-port 3118 ${shellArg(name)} ${shellArg(url)}`,
+        notes: [registered, `${secret} Claude Code asks for the client secret when you add --client-secret.`],
+      };
+    case 'vscode':
+      return {
+        client,
+        title: 'VS Code (OAuth)',
+        target: '.vscode/mcp.json, then Start on the server',
+        snippet: json({ servers: { [name]: { type: 'http', url } } }),
+        notes: [`VS Code finds the sign-in by discovery and, since Tengine offers no dynamic registration, asks for a client id: enter ${clientId}. ${secret}`, registered],
+      };
+    default:
+      // cursor and anthropic-api: oauthUnsupported() says why; the command refuses them before asking for a snippet.
+      return { client, title: client, target: '', snippet: '', notes: [oauthUnsupported(client) ?? ''] };
+  }
 }
 
 function needsAllowHttp(url: string): boolean {
