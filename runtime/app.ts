@@ -12,6 +12,7 @@ import { adminSurfaceHandler } from './admin/surface-route.js';
 import { oauthScopes, protectedResourceMetadata, servesOAuth } from './oauth/metadata.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
 import { FamilyStatus } from './oauth/family-status.js';
+import { ClientDirectory } from './oauth/clients.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 
 /**
@@ -136,7 +137,11 @@ export function createApp(deps: AppDeps): Hono {
     sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
   );
   // The OAuth authorization server, when the bundle has `kind: oauth` integrations.
-  registerOAuthRoutes(app, { model: deps.model, store: deps.store, base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) }, PUBLIC);
+  registerOAuthRoutes(
+    app,
+    { model: deps.model, store: deps.store, clients: new ClientDirectory(deps.model.oauthClients, deps.store), base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) },
+    PUBLIC,
+  );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.
   app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, PUBLIC));
 

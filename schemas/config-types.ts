@@ -241,6 +241,21 @@ client_secret_sha256?: string
  */
 login_url?: string
 /**
+ * Let MCP clients register themselves (RFC 7591) as public clients of this integration: same project, scope ceiling and sign-in (login_url or connect secret). At most one integration of a config.
+ */
+dynamic_registration?: {
+/**
+ * Hosts a registered redirect URI may point to, exactly (`localhost`, `127.0.0.1`, `claude.ai`); https, or http on a loopback host.
+ * 
+ * @minItems 1
+ */
+allowed_redirect_hosts: [string, ...(string)[]]
+/**
+ * How long a registered client lives in the store.
+ */
+client_ttl?: string
+}
+/**
  * SHA-256 of a connect secret (`tengine keys connect-secret`): the person signing a public client in enters it on the consent page, proving they may connect. A public client needs it, since nothing else proves who is connecting.
  */
 connect_secret_sha256?: string

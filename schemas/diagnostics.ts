@@ -70,6 +70,7 @@ export const DIAGNOSTIC_CODES = {
   TNG233: { title: 'legacy-signature', severity: 'warning', hint: 'move the upstream verifier to tng3 (docs/outbound.md §4.2), then remove signature_version: tng2' },
   TNG235: { title: 'oauth-anonymous-grant', severity: 'error', hint: 'give a public OAuth client a login_url (members sign in) or a connect_secret_sha256 (tengine keys connect-secret), or make it confidential with client_secret_sha256' },
   TNG236: { title: 'login-without-assertion-keys', severity: 'error', hint: 'add the public key your login page signs member assertions with under the project\'s assertion_keys' },
+  TNG237: { title: 'one-dynamic-registration', severity: 'error', hint: 'enable dynamic_registration on one oauth integration only; serve another project\'s registrations from a runtime of its own' },
   TNG234: { title: 'unknown-format', severity: 'warning', hint: 'use a format the runtime checks (date-time, email, uri, uuid, ... see docs/config.md); an unknown format is not checked at all' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 

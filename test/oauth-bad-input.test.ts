@@ -359,3 +359,34 @@ describe('a public client signs in with the connect secret', () => {
     expect(await token({ grant_type: 'refresh_token', refresh_token: ok.body.refresh_token!, client_id: CONNECT.id }, null)).toMatchObject({ status: 200 });
   });
 });
+
+describe('bodies are read through a 16 KiB limit, chunked ones too', () => {
+  /** A chunked form body of up to 64 MiB that counts how much the server pulled. */
+  function countingBody() {
+    const chunk = new TextEncoder().encode('a='.padEnd(64 * 1024, 'x'));
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 64 * 1024 * 1024) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream, pulled: () => pulled };
+  }
+
+  it.each(['/api/v1/mcp-oauth/token', '/api/v1/mcp-oauth/revoke', '/api/v1/mcp-oauth/register', '/api/v1/mcp-oauth/authorize', '/api/v1/mcp-oauth/login-callback'])('%s: 413, the connection closed, at most a few chunks read', async (path) => {
+    const body = countingBody();
+    const req = new Request(`${BASE}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+      body: body.stream,
+      // @ts-expect-error Node's fetch needs `duplex` for a stream body
+      duplex: 'half',
+    });
+    const res = await t.app.request(req);
+    expect(res.status).toBe(path.endsWith('/register') ? 404 : 413);
+    if (res.status === 413) expect(res.headers.get('connection')).toBe('close');
+    expect(body.pulled()).toBeLessThan(1024 * 1024);
+  });
+});

@@ -3,6 +3,15 @@ import type { CallerIdentity } from '../execute/types.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { SESSION_TOKEN_PREFIX } from '../members/session-tokens.js';
 import { cutToCeiling } from '../oauth/policy.js';
+import { registrarOf, REGISTERED_CLIENT_PREFIX, type OAuthClient } from '../oauth/clients.js';
+
+// The registrar of each served client map, found once per bundle rather than per call.
+const registrars = new WeakMap<ReadonlyMap<string, OAuthClient>, OAuthClient | null>();
+function registrar(clients: ReadonlyMap<string, OAuthClient>): OAuthClient | undefined {
+  let r = registrars.get(clients);
+  if (r === undefined) registrars.set(clients, (r = registrarOf(clients) ?? null));
+  return r ?? undefined;
+}
 
 /** The prefix of project API keys (compatible with the hosted product). */
 export const API_KEY_PREFIX = 'tengine_';
@@ -81,7 +90,8 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
         : refuse('invalid', 'Invalid access token', 'the OAuth access token was not issued by this deployment for this MCP endpoint, or was altered');
     }
     const g = v.grant;
-    const client = model.oauthClients.get(g.clientId);
+    // A dynamically registered client acts as the integration that accepted it (its ceiling, its project).
+    const client = model.oauthClients.get(g.clientId) ?? (g.clientId.startsWith(REGISTERED_CLIENT_PREFIX) ? registrar(model.oauthClients) : undefined);
     // Checked at use time against the bundle being served: a removed integration's tokens stop working, and a
     // tightened scope ceiling cuts every token down to it at once.
     if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {

@@ -59,7 +59,12 @@ export function authorizeHandler(deps: OAuthDeps) {
     } catch (e) {
       return errorPage(c, e as OAuthError, deps);
     }
-    const client = params.client_id === undefined ? undefined : deps.model.oauthClients.get(params.client_id);
+    let client: OAuthClient | undefined;
+    try {
+      client = params.client_id === undefined ? undefined : await deps.clients.resolve(params.client_id);
+    } catch {
+      return errorPage(c, new OAuthError('temporarily_unavailable', 'the authorization server cannot look the client up right now; try again'), deps, 503);
+    }
     if (!client) return errorPage(c, new OAuthError('invalid_request', params.client_id === undefined ? 'client_id is missing' : 'no OAuth client with this client_id is configured'), deps);
     let redirectUri: string | undefined;
     if (params.redirect_uri === undefined) redirectUri = client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
@@ -164,7 +169,7 @@ export function consentHandler(deps: OAuthDeps) {
     if (form.decision !== 'approve') {
       return redirectBack(c, deps, pending.redirectUri, { error: 'access_denied', error_description: 'the sign-in was declined', state: pending.state });
     }
-    const client = deps.model.oauthClients.get(pending.clientId);
+    const client = await deps.clients.resolve(pending.clientId).catch(() => undefined);
     if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
     if (client.loginUrl && !pending.member) return errorPage(c, new OAuthError('access_denied', 'this client signs members in through their login page first; start the sign-in again'), deps, 403);
     if (!client.secretSha256 && !pending.member) {

@@ -23,7 +23,7 @@ export class ClientAuthError extends OAuthError {
  * body for confidential clients, `client_id` alone for public ones; one method per request. Unknown clients and
  * wrong secrets get the same answer; secrets are compared as SHA-256 digests in constant time.
  */
-export function authenticateClient(authorization: string | undefined, form: Record<string, string>, clients: ReadonlyMap<string, OAuthClient>): AuthenticatedClient {
+export async function authenticateClient(authorization: string | undefined, form: Record<string, string>, resolve: (clientId: string) => Promise<OAuthClient | undefined>): Promise<AuthenticatedClient> {
   let clientId: string | undefined;
   let secret: string | undefined;
   let method: AuthenticatedClient['method'];
@@ -48,7 +48,7 @@ export function authenticateClient(authorization: string | undefined, form: Reco
     method = secret === undefined ? 'none' : 'client_secret_post';
   }
   if (clientId === undefined) throw new ClientAuthError('client authentication is required: send client_id (and the client secret of a confidential client)', false);
-  const client = clients.get(clientId);
+  const client = await resolve(clientId);
   if (!client) throw new ClientAuthError('unknown client or wrong client secret', basic);
   if (client.secretSha256) {
     if (secret === undefined) throw new ClientAuthError('this client is confidential: authenticate with its client secret (client_secret_basic or client_secret_post)', basic);

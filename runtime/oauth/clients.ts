@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { TengineConfig } from '../../schemas/config-types.js';
+import { parseDuration } from '../../schemas/duration.js';
+import type { Store } from '../store/store.js';
+import { OAuthError } from './errors.js';
 
 /** A pre-registered OAuth client: a `kind: oauth` integration of the bundle. */
 export interface OAuthClient {
@@ -18,7 +22,14 @@ export interface OAuthClient {
   scopes: readonly string[];
   /** The project's scope implications (`tickets:write` ⇒ `tickets:read`). */
   implies: Readonly<Record<string, readonly string[]>>;
+  /** Dynamic registration (RFC 7591) through this integration: where registered redirect URIs may point, and for how long clients live. */
+  registration?: { allowedRedirectHosts: readonly string[]; clientTtlMs: number };
+  /** True for a client registered dynamically (it acts as the integration that accepted the registration). */
+  registered?: boolean;
 }
+
+/** Prefix of dynamically registered client ids: never the id of a configured client (whose ids come from the config). */
+export const REGISTERED_CLIENT_PREFIX = 'tng-dcr.';
 
 /** The bundle's OAuth clients by `client_id` (unique across the config, `TNG215`). */
 export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> {
@@ -39,8 +50,67 @@ export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> 
         redirectUris: integ.redirect_uris,
         scopes: integ.scopes ?? [],
         implies,
+        ...(integ.dynamic_registration
+          ? { registration: { allowedRedirectHosts: integ.dynamic_registration.allowed_redirect_hosts, clientTtlMs: parseDuration(integ.dynamic_registration.client_ttl ?? '30d') } }
+          : {}),
       });
     }
   }
   return clients;
+}
+
+/** The integration that accepts dynamic registrations (at most one per config, `TNG237`), if any. */
+export function registrarOf(clients: ReadonlyMap<string, OAuthClient>): OAuthClient | undefined {
+  for (const c of clients.values()) if (c.registration) return c;
+  return undefined;
+}
+
+/** What a registered client stores (`oauth:client:<client_id>`). */
+interface RegisteredClientRecord {
+  name: string;
+  redirectUris: string[];
+  issuedAt: number;
+}
+
+/**
+ * Finds OAuth clients: configured ones in the bundle, and dynamically registered ones in the store, which act as the
+ * integration that accepted them (its project, scope ceiling and sign-in), as public clients.
+ */
+export class ClientDirectory {
+  constructor(
+    private readonly clients: ReadonlyMap<string, OAuthClient>,
+    private readonly store: Store,
+  ) {}
+
+  /** The integration that accepts registrations, if any. */
+  get registrar(): OAuthClient | undefined {
+    return registrarOf(this.clients);
+  }
+
+  /** The client with this id, or undefined. Throws a store error when a registered client cannot be read. */
+  async resolve(clientId: string): Promise<OAuthClient | undefined> {
+    const configured = this.clients.get(clientId);
+    if (configured) return configured;
+    const registrar = this.registrar;
+    if (!registrar || !clientId.startsWith(REGISTERED_CLIENT_PREFIX) || clientId.length > 64) return undefined;
+    const raw = await this.store.get(`oauth:client:${clientId}`);
+    if (raw === undefined) return undefined;
+    const r = JSON.parse(raw) as RegisteredClientRecord;
+    return asRegistered(registrar, clientId, r);
+  }
+
+  /** Stores a new registered client of the registrar and returns it. */
+  async register(name: string, redirectUris: string[], now: number): Promise<OAuthClient> {
+    const registrar = this.registrar;
+    if (!registrar?.registration) throw new OAuthError('invalid_request', 'dynamic client registration is not enabled');
+    const clientId = `${REGISTERED_CLIENT_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const record: RegisteredClientRecord = { name, redirectUris, issuedAt: Math.floor(now / 1000) };
+    await this.store.set(`oauth:client:${clientId}`, JSON.stringify(record), registrar.registration.clientTtlMs);
+    return asRegistered(registrar, clientId, record);
+  }
+}
+
+function asRegistered(registrar: OAuthClient, clientId: string, r: RegisteredClientRecord): OAuthClient {
+  const { secretSha256: _secret, registration: _registration, ...inherited } = registrar;
+  return { ...inherited, clientId, name: r.name, redirectUris: r.redirectUris, registered: true };
 }

@@ -1,10 +1,13 @@
 import type { RuntimeModel } from '../load/runtime-model.js';
 import type { Store } from '../store/store.js';
+import type { ClientDirectory } from './clients.js';
 
 /** What the OAuth endpoints need. */
 export interface OAuthDeps {
   model: RuntimeModel;
   store: Store;
+  /** Configured and dynamically registered clients. */
+  clients: ClientDirectory;
   /** The issuer: the public URL without a trailing slash. */
   base: string;
   /** The protected resource (audience of access tokens): `${base}/mcp`. */

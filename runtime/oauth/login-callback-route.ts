@@ -38,7 +38,7 @@ export function loginCallbackHandler(deps: OAuthDeps) {
     if (requestId === undefined || pending === undefined) {
       return errorPage(c, new OAuthError('invalid_request', 'this sign-in request has expired or the login page already answered it; start the sign-in again from your client'), deps);
     }
-    const client = deps.model.oauthClients.get(pending.clientId);
+    const client = await deps.clients.resolve(pending.clientId).catch(() => undefined);
     if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
     const nowMs = deps.now();
     const v = await verifyAssertion(assertion, client.projectId, deps.model.assertionKeys.get(client.projectId), nowMs);

@@ -6,6 +6,7 @@ export const OAUTH_PATHS = {
   token: '/api/v1/mcp-oauth/token',
   revoke: '/api/v1/mcp-oauth/revoke',
   loginCallback: '/api/v1/mcp-oauth/login-callback',
+  register: '/api/v1/mcp-oauth/register',
 } as const;
 
 /** True when the bundle holds OAuth clients, so the runtime acts as an authorization server. */
@@ -24,8 +25,9 @@ export function oauthScopes(model: RuntimeModel): string[] {
  * RFC 8414 authorization-server metadata. The issuer is exactly the public URL (clients compare it with the
  * `authorization_servers` entry and with the `iss` of the authorization response, RFC 9207).
  */
-export function authorizationServerMetadata(base: string, model: RuntimeModel): Record<string, unknown> {
+export function authorizationServerMetadata(base: string, model: RuntimeModel, registration = false): Record<string, unknown> {
   return {
+    ...(registration ? { registration_endpoint: `${base}${OAUTH_PATHS.register}` } : {}),
     issuer: base,
     authorization_endpoint: `${base}${OAUTH_PATHS.authorize}`,
     token_endpoint: `${base}${OAUTH_PATHS.token}`,

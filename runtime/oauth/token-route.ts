@@ -39,7 +39,7 @@ export function tokenHandler(deps: OAuthDeps) {
     let clientId: string | undefined;
     try {
       const form = await readForm(c.req.raw);
-      const { client } = authenticateClient(c.req.header('authorization'), form, deps.model.oauthClients);
+      const { client } = await authenticateClient(c.req.header('authorization'), form, (id) => deps.clients.resolve(id));
       clientId = client.clientId;
       const now = deps.now();
       if (form.grant_type === 'authorization_code') {
@@ -85,7 +85,7 @@ export function revokeHandler(deps: OAuthDeps) {
     let authenticated: AuthenticatedClient | undefined;
     try {
       const form = await readForm(c.req.raw);
-      authenticated = authenticateClient(c.req.header('authorization'), form, deps.model.oauthClients);
+      authenticated = await authenticateClient(c.req.header('authorization'), form, (id) => deps.clients.resolve(id));
       const client = authenticated.client;
       if (form.token === undefined) throw new OAuthError('invalid_request', 'token is missing');
       const now = deps.now();
