@@ -64,7 +64,9 @@ async function codeFor(over: Record<string, string | undefined> = {}): Promise<s
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
+/** A token request; a code exchange names the authorization request's redirect URI unless the body says otherwise ('' omits it). */
 async function token(body: Record<string, string>, authorization: string | null = basic(CONF.id, CONF.secret)) {
+  if (body.grant_type === 'authorization_code' && !('redirect_uri' in body)) body = { ...body, redirect_uri: REDIRECT };
   const res = await t.app.request('/api/v1/mcp-oauth/token', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
@@ -226,6 +228,11 @@ describe('token endpoint', () => {
     expect(await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
+  it('a code whose authorization request named redirect_uri needs it at the token endpoint (RFC 6749 §4.1.3)', async () => {
+    const c = await codeFor();
+    expect(await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier, redirect_uri: '' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+  });
+
   it('a code of another client is invalid_grant', async () => {
     const c = await codeFor();
     expect(await token({ grant_type: 'authorization_code', code: c, code_verifier: verifier }, basic(OTHER.id, OTHER.secret))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
@@ -256,6 +263,25 @@ describe('token endpoint', () => {
     const issued = await token({ grant_type: 'authorization_code', code: await codeFor(), code_verifier: verifier });
     expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token! }, basic(OTHER.id, OTHER.secret))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token! })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it('a narrowed refresh narrows that access token only: the next refresh gets the whole grant back (RFC 6749 §6)', async () => {
+    const page = await t.app.request(authorizeUrl({ client_id: OTHER.id }));
+    const html = await page.text();
+    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
+    const answer = await t.app.request('/api/v1/mcp-oauth/authorize', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
+      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
+    });
+    const code = new URL(answer.headers.get('location')!).searchParams.get('code')!;
+    const other = basic(OTHER.id, OTHER.secret);
+    const first = await token({ grant_type: 'authorization_code', code, code_verifier: verifier }, other);
+    expect(first.body.scope).toBe('a:read a:write');
+    const narrowed = await token({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token!, scope: 'a:read' }, other);
+    expect(narrowed.body.scope).toBe('a:read');
+    const again = await token({ grant_type: 'refresh_token', refresh_token: narrowed.body.refresh_token! }, other);
+    expect(again.body.scope).toBe('a:read a:write');
   });
 
   it('a refresh may narrow the scopes, never widen them', async () => {
@@ -352,7 +378,7 @@ describe('a public client signs in with the connect secret', () => {
     const res = await consent(CONNECT.secret);
     expect(res.status).toBe(302);
     const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
-    const ok = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CONNECT.id }, null);
+    const ok = await token({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CONNECT.id, redirect_uri: 'http://localhost:40001/callback' }, null);
     expect(ok).toMatchObject({ status: 200, body: { token_type: 'Bearer', scope: 'a:read' } });
     // A public client may not present a secret it does not have.
     expect(await token({ grant_type: 'refresh_token', refresh_token: ok.body.refresh_token!, client_id: CONNECT.id, client_secret: 'x' }, null)).toMatchObject({ status: 400, body: { error: 'invalid_client' } });
@@ -381,9 +407,8 @@ describe('bodies are read through a 16 KiB limit, chunked ones too', () => {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
       body: body.stream,
-      // @ts-expect-error Node's fetch needs `duplex` for a stream body
       duplex: 'half',
-    });
+    } as RequestInit);
     const res = await t.app.request(req);
     expect(res.status).toBe(path.endsWith('/register') ? 404 : 413);
     if (res.status === 413) expect(res.headers.get('connection')).toBe('close');

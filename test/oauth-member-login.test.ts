@@ -100,7 +100,7 @@ describe('member sign-in through login_url', () => {
     const tok = await t.app.request('/api/v1/mcp-oauth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CLIENT_ID }).toString(),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: CLIENT_ID, redirect_uri: 'http://127.0.0.1:50505/callback' }).toString(),
     });
     expect(tok.status).toBe(200);
     const { access_token: access } = (await tok.json()) as { access_token: string };

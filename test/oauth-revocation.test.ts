@@ -48,7 +48,7 @@ async function signIn(): Promise<{ access_token: string; refresh_token: string }
     body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
   });
   const code = new URL(answer.headers.get('location')!).searchParams.get('code')!;
-  const res = await t.app.request('/api/v1/mcp-oauth/token', form({ grant_type: 'authorization_code', code, code_verifier: verifier }));
+  const res = await t.app.request('/api/v1/mcp-oauth/token', form({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT }));
   return (await res.json()) as { access_token: string; refresh_token: string };
 }
 

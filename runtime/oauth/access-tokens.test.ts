@@ -27,6 +27,16 @@ describe('AccessTokens (RFC 9068)', () => {
     expect(tokens.verify(token)).toEqual({ ok: false, reason: 'EXPIRED' });
   });
 
+  it('no access token outlives its family: the family end caps its expiry', () => {
+    const ms = 1_700_000_000_000;
+    const jwt = new RuntimeJwt(keys(), () => Math.floor(ms / 1000));
+    const tokens = new AccessTokens(jwt, 'https://mcp.example.com', 'https://mcp.example.com/mcp', 3600, () => ms);
+    const { token, expiresIn } = tokens.mint(grant, ms + 600_000);
+    expect(expiresIn).toBe(600);
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
+    expect(payload.exp - payload.iat).toBe(600);
+  });
+
   it('a token for another audience or issuer, or another token kind of ours, is invalid', () => {
     const jwt = new RuntimeJwt(keys(), () => 1_700_000_000);
     const now = () => 1_700_000_000_000;

@@ -36,9 +36,13 @@ export class AccessTokens {
     private readonly now: () => number,
   ) {}
 
-  /** Mints an access token for a grant. */
-  mint(grant: AccessGrant): { token: string; expiresIn: number } {
+  /**
+   * Mints an access token for a grant; `notAfterMs` (the family's end) caps its life, so no access token outlives
+   * the family whose revocation marker must cover it.
+   */
+  mint(grant: AccessGrant, notAfterMs = Number.POSITIVE_INFINITY): { token: string; expiresIn: number } {
     const iat = Math.floor(this.now() / 1000);
+    const exp = Math.max(iat + 1, Math.min(iat + this.ttlSeconds, Math.floor(notAfterMs / 1000)));
     const payload = {
       iss: this.issuer,
       aud: this.resource,
@@ -51,10 +55,10 @@ export class AccessTokens {
       integration_id: grant.integrationId,
       fam: grant.family,
       iat,
-      exp: iat + this.ttlSeconds,
+      exp,
       jti: randomUUID(),
     };
-    return { token: this.jwt.sign(ACCESS_TOKEN_TYP, payload), expiresIn: this.ttlSeconds };
+    return { token: this.jwt.sign(ACCESS_TOKEN_TYP, payload), expiresIn: exp - iat };
   }
 
   /** Verifies a token; `EXPIRED` only for a token of ours whose time has passed. */

@@ -13,12 +13,14 @@ import type { Member } from '../members/session-tokens.js';
 
 /** A pending authorization request waits this long for the person's answer on the consent page. */
 export const PENDING_TTL_MS = 10 * 60_000;
-const CSRF_COOKIE = 'tng_oauth_csrf';
+/** Longest `state` kept: clients send a random value of a few dozen characters; a pending request stays small. */
+export const MAX_STATE_LENGTH = 1024;
 
 /** An authorization request that passed every check, waiting for consent (stored under a random id). */
 export interface PendingRequest {
   clientId: string;
   redirectUri: string;
+  redirectUriGiven: boolean;
   codeChallenge: string;
   scopes: string[];
   resource: string;
@@ -76,6 +78,9 @@ export function authorizeHandler(deps: OAuthDeps) {
       deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', client_id: client.clientId, error: code, detail: description });
       return redirectBack(c, deps, redirectUri, { error: code, error_description: description, state: params.state });
     };
+    if (params.state !== undefined && params.state.length > MAX_STATE_LENGTH) {
+      return errorPage(c, new OAuthError('invalid_request', `state is longer than ${MAX_STATE_LENGTH} characters`), deps);
+    }
     if (params.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
     if (params.code_challenge === undefined || !isS256Challenge(params.code_challenge, params.code_challenge_method)) {
       return back('invalid_request', 'PKCE is required: code_challenge (43 characters of base64url) with code_challenge_method=S256; plain is not accepted');
@@ -91,7 +96,7 @@ export function authorizeHandler(deps: OAuthDeps) {
     if (!client.secretSha256 && !client.connectSecretSha256 && !client.loginUrl) return back('unauthorized_client', publicClientRefusal(client));
 
     const requestId = randomBytes(24).toString('base64url');
-    const pending: PendingRequest = { clientId: client.clientId, redirectUri, codeChallenge: params.code_challenge, scopes, resource: deps.resource, csrfSha256: '', ...(params.state !== undefined ? { state: params.state } : {}) };
+    const pending: PendingRequest = { clientId: client.clientId, redirectUri, redirectUriGiven: params.redirect_uri !== undefined, codeChallenge: params.code_challenge, scopes, resource: deps.resource, csrfSha256: '', ...(params.state !== undefined ? { state: params.state } : {}) };
     try {
       if (client.loginUrl) {
         // Members sign in on the customer's own page first; it comes back to the login callback with an assertion
@@ -119,7 +124,8 @@ export function authorizeHandler(deps: OAuthDeps) {
 export async function showConsent(c: Context, deps: OAuthDeps, client: OAuthClient, requestId: string, pending: PendingRequest): Promise<Response> {
   const csrf = randomBytes(24).toString('base64url');
   await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify({ ...pending, csrfSha256: sha256(csrf) }), PENDING_TTL_MS);
-  setCookie(c, CSRF_COOKIE, csrf, { path: OAUTH_PATHS.authorize, httpOnly: true, sameSite: 'Strict', secure: deps.base.startsWith('https:'), maxAge: PENDING_TTL_MS / 1000 });
+  const cookie = csrfCookie(deps);
+  setCookie(c, cookie.name, csrf, { path: cookie.path, httpOnly: true, sameSite: 'Strict', secure: cookie.secure, maxAge: PENDING_TTL_MS / 1000 });
   const html = renderConsentPage({
     clientName: client.name,
     clientId: client.clientId,
@@ -161,7 +167,7 @@ export function consentHandler(deps: OAuthDeps) {
     }
     if (raw === undefined) return errorPage(c, new OAuthError('invalid_request', 'this sign-in request has expired or was already answered; start the sign-in again from your client'), deps);
     const pending = JSON.parse(raw) as PendingRequest;
-    const cookie = getCookie(c, CSRF_COOKIE);
+    const cookie = getCookie(c, csrfCookie(deps).name);
     const given = form.csrf_token;
     if (given === undefined || cookie === undefined || cookie !== given || !safeEqual(sha256(given), pending.csrfSha256)) {
       return errorPage(c, new OAuthError('access_denied', 'the consent form does not belong to this browser session (CSRF check failed); start the sign-in again'), deps, 403);
@@ -179,19 +185,33 @@ export function consentHandler(deps: OAuthDeps) {
         return errorPage(c, new OAuthError('access_denied', 'the connect secret is wrong; start the sign-in again from your client and enter the secret your administrator gave you'), deps, 403);
       }
     }
-    const code = await issueCode(deps.store, {
-      clientId: client.clientId,
-      projectId: client.projectId,
-      integrationId: client.integrationId,
-      scopes: pending.scopes,
-      resource: pending.resource,
-      redirectUri: pending.redirectUri,
-      codeChallenge: pending.codeChallenge,
-      ...(pending.member ? { member: pending.member } : {}),
-    });
+    let code: string;
+    try {
+      code = await issueCode(deps.store, {
+        clientId: client.clientId,
+        projectId: client.projectId,
+        integrationId: client.integrationId,
+        scopes: pending.scopes,
+        resource: pending.resource,
+        redirectUri: pending.redirectUri,
+        redirectUriGiven: pending.redirectUriGiven,
+        codeChallenge: pending.codeChallenge,
+        ...(pending.member ? { member: pending.member } : {}),
+      });
+    } catch {
+      return redirectBack(c, deps, pending.redirectUri, { error: 'temporarily_unavailable', error_description: 'the authorization server cannot store the code right now; sign in again', state: pending.state });
+    }
     deps.log?.({ level: 'info', event: 'oauth_code_issued', client_id: client.clientId, project: client.projectId, integration: client.integrationId, scopes: pending.scopes });
     return redirectBack(c, deps, pending.redirectUri, { code, state: pending.state });
   };
+}
+
+/**
+ * The consent page's CSRF cookie: on https `__Host-` (Secure, path /, no Domain), which a sibling subdomain cannot
+ * plant or overwrite; on plain http (a local runtime) a name of its own, scoped to the authorize path.
+ */
+function csrfCookie(deps: OAuthDeps): { name: string; path: string; secure: boolean } {
+  return deps.base.startsWith('https:') ? { name: '__Host-tng_oauth_csrf', path: '/', secure: true } : { name: 'tng_oauth_csrf', path: OAUTH_PATHS.authorize, secure: false };
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -15,7 +15,7 @@ const RUN_PREFIX = `tengine-test:${randomUUID()}:oauth:`;
 const DAY = 86_400_000;
 
 const grant: GrantRecord = { clientId: 'client-a', projectId: 'p', integrationId: 'i', scopes: ['s'], resource: 'https://x.example/mcp' };
-const codeRecord: CodeRecord = { ...grant, redirectUri: 'https://app.example/cb', codeChallenge: createHash('sha256').update('v'.repeat(43)).digest('base64url') };
+const codeRecord: CodeRecord = { ...grant, redirectUri: 'https://app.example/cb', redirectUriGiven: true, codeChallenge: createHash('sha256').update('v'.repeat(43)).digest('base64url') };
 
 async function codeOf(e: Promise<unknown>): Promise<string> {
   try {

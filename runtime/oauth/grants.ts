@@ -43,6 +43,8 @@ export interface GrantRecord {
 /** A code's record: the grant plus what the token request must match. */
 export interface CodeRecord extends GrantRecord {
   redirectUri: string;
+  /** The authorization request named its redirect_uri, so the token request must too (RFC 6749 §4.1.3). */
+  redirectUriGiven: boolean;
   codeChallenge: string;
 }
 
@@ -82,9 +84,11 @@ export async function redeemCode(store: Store, code: string, familyTtlMs: number
   }
   const record = JSON.parse(raw) as CodeRecord;
   const family = randomUUID();
+  // Active first, then the marker a replay reads: a replay that finds the marker revokes a family already active,
+  // and no later write can turn it active again.
+  await store.set(`oauth:family:${family}`, 'active', familyTtlMs);
   await store.set(`oauth:code-used:${h}`, family, CODE_USED_TTL_MS);
   check(record);
-  await store.set(`oauth:family:${family}`, 'active', familyTtlMs);
   return { record, family };
 }
 

@@ -22,15 +22,19 @@ function refusal(c: Context, deps: OAuthDeps, endpoint: string, e: unknown, clie
   return c.json(err.body(), status as 400, headers);
 }
 
-/** The tokens of a grant: an access token and the next refresh token of its family. */
-async function tokenResponse(c: Context, deps: OAuthDeps, grant: GrantRecord, family: string, familyExpiresAt: number): Promise<Response> {
+/**
+ * The tokens of a grant: an access token with `scopes` (the grant cut to the current ceiling, or narrowed by the
+ * request) and the next refresh token of the family, which keeps the whole grant: a narrowed refresh or a ceiling
+ * tightened for a while narrows access tokens, never the grant itself (RFC 6749 §6).
+ */
+async function tokenResponse(c: Context, deps: OAuthDeps, grant: GrantRecord, scopes: string[], family: string, familyExpiresAt: number): Promise<Response> {
   const now = deps.now();
   const accessTokens = deps.model.accessTokens;
   if (!accessTokens) throw new Error('access tokens are not attached');
-  const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes: grant.scopes, family, ...(grant.member ? { member: grant.member } : {}) });
+  const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes, family, ...(grant.member ? { member: grant.member } : {}) }, familyExpiresAt);
   const refresh = await issueRefreshToken(deps.store, grant, family, familyExpiresAt, now);
-  deps.log?.({ level: 'info', event: 'oauth_token_issued', client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes: grant.scopes });
-  return c.json({ access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh, scope: grant.scopes.join(' ') }, 200, NO_STORE_HEADERS);
+  deps.log?.({ level: 'info', event: 'oauth_token_issued', client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes });
+  return c.json({ access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh, scope: scopes.join(' ') }, 200, NO_STORE_HEADERS);
 }
 
 /** POST /api/v1/mcp-oauth/token: the authorization_code and refresh_token grants (RFC 6749 §4.1.3, §6). */
@@ -47,12 +51,13 @@ export function tokenHandler(deps: OAuthDeps) {
         const familyTtlMs = deps.model.refreshTokenTtlSeconds * 1000;
         const { record, family } = await redeemCode(deps.store, form.code, familyTtlMs, (r) => {
           if (r.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the authorization code was issued to another client');
+          if (r.redirectUriGiven && form.redirect_uri === undefined) throw new OAuthError('invalid_request', 'redirect_uri is required: the authorization request named one (RFC 6749 §4.1.3)');
           if (form.redirect_uri !== undefined && form.redirect_uri !== r.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri differs from the one of the authorization request');
           if (form.resource !== undefined && form.resource !== r.resource && form.resource !== `${r.resource}/`) throw new OAuthError('invalid_target', 'resource differs from the one of the authorization request');
           verifyPkce(form.code_verifier, r.codeChallenge);
         });
-        const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: cutToCeiling(record.scopes, client.scopes), resource: record.resource, ...(record.member ? { member: record.member } : {}) };
-        return await tokenResponse(c, deps, grant, family, now + familyTtlMs);
+        const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: record.scopes, resource: record.resource, ...(record.member ? { member: record.member } : {}) };
+        return await tokenResponse(c, deps, grant, cutToCeiling(record.scopes, client.scopes), family, now + familyTtlMs);
       }
       if (form.grant_type === 'refresh_token') {
         if (form.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is missing');
@@ -65,7 +70,7 @@ export function tokenHandler(deps: OAuthDeps) {
           if (extra !== undefined) throw new OAuthError('invalid_scope', `"${extra.slice(0, 100)}" is not part of this grant`);
           scopes = scopes.filter((s) => asked.includes(s));
         }
-        return await tokenResponse(c, deps, { ...grant, scopes }, family, familyExpiresAt);
+        return await tokenResponse(c, deps, grant, scopes, family, familyExpiresAt);
       }
       if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
       throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
