@@ -85,6 +85,8 @@ function integrationFields(b: Integration | undefined, a: Integration): FieldCha
   for (const f of ['client_secret_sha256', 'connect_secret_sha256'] as const) {
     if (ob?.[f] !== a[f]) out.push(whole(f, mask(ob?.[f]), mask(a[f])));
   }
+  if (!same(ob?.login_url, a.login_url)) out.push(whole('login_url', ob?.login_url, a.login_url));
+  if (!same(ob?.dynamic_registration, a.dynamic_registration)) out.push(whole('dynamic_registration', ob?.dynamic_registration, a.dynamic_registration));
   out.push(...diffList('redirect_uris', ob?.redirect_uris ?? [], a.redirect_uris));
   out.push(...diffList('scopes', ob?.scopes ?? [], a.scopes ?? []));
   return out;

@@ -59,6 +59,16 @@ export function integrationRules(c: PlanChange): RuleHit[] {
           : [ruleHit('SECRET_CHANGED', `client secret ${f.kind === 'added' ? 'set: the client becomes confidential' : 'rotated'}; clients need the new secret`, f)];
       case 'connect_secret_sha256':
         return [ruleHit('SECRET_CHANGED', `connect secret ${f.kind === 'added' ? 'set' : f.kind === 'removed' ? 'removed' : 'rotated'}: people signing the client in need the ${f.kind === 'removed' ? 'client secret instead' : 'new one'}`, f)];
+      case 'login_url':
+        return f.kind === 'removed'
+          ? [ruleHit('REDIRECT_URI_REMOVED', `members no longer sign in at ${compact(f.before)}`, f)]
+          : [ruleHit('REDIRECT_URI_ADDED', `people signing in are sent to ${compact(f.after)}, and the member it vouches for gets the grant`, f)];
+      case 'dynamic_registration': {
+        const hosts = (v: unknown) => ((v as { allowed_redirect_hosts?: string[] } | undefined)?.allowed_redirect_hosts ?? []).join(', ');
+        return f.kind === 'removed'
+          ? [ruleHit('REDIRECT_URI_REMOVED', 'clients can no longer register themselves; registered clients fail to sign in', f)]
+          : [ruleHit('REDIRECT_URI_ADDED', `clients may register themselves, with redirect URIs on ${hosts(f.after)}: authorization codes may be sent there`, f)];
+      }
       case 'redirect_uris':
         return f.kind === 'added'
           ? [ruleHit('REDIRECT_URI_ADDED', `authorization codes may now be sent to ${String(f.after)}`, f)]
