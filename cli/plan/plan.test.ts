@@ -111,3 +111,31 @@ describe('allow_private_networks', () => {
     expect(p.changes[0]!.rules[0]!.message).toContain('UPSTREAM_ADDRESS_BLOCKED');
   });
 });
+
+describe('OAuth sign-in changes are security changes', () => {
+  const withClient = (extra: Record<string, unknown>): TengineConfig => ({
+    version: 1,
+    projects: [{ id: 'shop', integrations: [{ id: 'agents', kind: 'oauth', client_id: 'shop-agents', connect_secret_sha256: 'ab'.repeat(32), redirect_uris: ['http://localhost:3118/callback'], ...extra } as never], tools: [] }],
+  });
+  const rulesOf = (before: TengineConfig, after: TengineConfig) => computePlan(before, after, { today: '2026-01-01' }).changes.flatMap((c) => c.rules.map((r) => r.rule));
+
+  it('dynamic_registration on: REDIRECT_URI_ADDED; off: REDIRECT_URI_REMOVED', () => {
+    const on = withClient({ dynamic_registration: { allowed_redirect_hosts: ['localhost'] } });
+    expect(rulesOf(withClient({}), on)).toEqual(['REDIRECT_URI_ADDED']);
+    expect(rulesOf(on, withClient({}))).toEqual(['REDIRECT_URI_REMOVED']);
+  });
+
+  it('login_url set or changed: REDIRECT_URI_ADDED; removed: REDIRECT_URI_REMOVED', () => {
+    const a = withClient({ login_url: 'https://accounts.example.com/login' });
+    const b = withClient({ login_url: 'https://accounts.evil.example/login' });
+    expect(rulesOf(withClient({}), a)).toEqual(['REDIRECT_URI_ADDED']);
+    expect(rulesOf(a, b)).toEqual(['REDIRECT_URI_ADDED']);
+    expect(rulesOf(a, withClient({}))).toEqual(['REDIRECT_URI_REMOVED']);
+  });
+
+  it('a connect secret set or rotated: SECRET_CHANGED, the hash masked', () => {
+    const plan = computePlan(withClient({}), withClient({ connect_secret_sha256: 'cd'.repeat(32) }), { today: '2026-01-01' });
+    expect(plan.changes.flatMap((c) => c.rules.map((r) => r.rule))).toEqual(['SECRET_CHANGED']);
+    expect(JSON.stringify(plan)).not.toContain('cd'.repeat(32));
+  });
+});
