@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../runtime/store/memory-store.js';
 import type { Store } from '../runtime/store/store.js';
 import { FAMILY_STATUS_TTL_MS } from '../runtime/oauth/family-status.js';
+import { listConnections, revokeConnections } from '../runtime/oauth/connections.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
 
@@ -74,6 +75,17 @@ describe('revoking a sign-in stops its access tokens', () => {
     expect((await whoami(tokens.access_token)).status).toBe(401);
     const refresh = await t.app.request('/api/v1/mcp-oauth/token', form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }));
     expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('each sign-in is a connection an operator can list and revoke (tengine connections): its access token stops', async () => {
+    const tokens = await signIn();
+    const listed = await listConnections(store, { project: 'alpha', integration: 'desk' });
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed[0]).toMatchObject({ project: 'alpha', integration: 'desk', client_id: CLIENT.id, member: null, status: 'active' });
+    const revoked = await revokeConnections(store, { project: 'alpha' }, clock);
+    expect(revoked.length).toBeGreaterThan(0);
+    clock += FAMILY_STATUS_TTL_MS + 1;
+    expect((await whoami(tokens.access_token)).status).toBe(401);
   });
 
   it('another sign-in of the same client is unaffected', async () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerBuildCommand } from './build.js';
 import { registerConnectCommand } from './connect.js';
+import { registerConnectionsCommand } from './connections.js';
 import { registerDevCommand } from './dev.js';
 import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
@@ -21,4 +22,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerVerifyCommand(program, io);
   registerDevCommand(program, io);
   registerConnectCommand(program, io);
+  registerConnectionsCommand(program, io);
 }

@@ -5,6 +5,7 @@ import { NO_STORE_HEADERS, OAuthError } from './errors.js';
 import { issueRefreshToken, redeemCode, revokeFamily, revokeRefreshToken, rotateRefreshToken, REFRESH_TOKEN_PREFIX, type GrantRecord } from './grants.js';
 import { cutToCeiling, parseScope, verifyPkce } from './policy.js';
 import { readForm } from './request-params.js';
+import { recordConnection } from './connections.js';
 
 /** The RFC 6749 §5.2 answer for a refusal, logged without secrets. */
 function refusal(c: Context, deps: OAuthDeps, endpoint: string, e: unknown, clientId?: string): Response {
@@ -57,6 +58,7 @@ export function tokenHandler(deps: OAuthDeps) {
           verifyPkce(form.code_verifier, r.codeChallenge);
         });
         const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: record.scopes, resource: record.resource, ...(record.member ? { member: record.member } : {}) };
+        await recordConnection(deps.store, grant, family, now + familyTtlMs, now);
         return await tokenResponse(c, deps, grant, cutToCeiling(record.scopes, client.scopes), family, now + familyTtlMs);
       }
       if (form.grant_type === 'refresh_token') {

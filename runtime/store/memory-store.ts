@@ -65,6 +65,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
 
   return {
     kind: 'memory',
+    async keysWithPrefix(prefix, limit) {
+      open('keysWithPrefix');
+      const out: string[] = [];
+      for (const key of [...entries.keys()]) {
+        if (out.length >= limit) break;
+        if (key.startsWith(prefix) && live(key)) out.push(key);
+      }
+      return out;
+    },
     async get(key) {
       open('get');
       return live(key)?.value;

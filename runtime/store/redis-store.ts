@@ -380,6 +380,18 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       }
       return (await script<string | null>('take', TAKE_SCRIPT, prefix + key, [])) ?? undefined;
     },
+    async keysWithPrefix(keyPrefix, limit) {
+      // SCAN's MATCH is a glob: escape its special characters so a prefix is matched literally.
+      const pattern = `${(prefix + keyPrefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
+      const out: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await run<[string, string[]]>('keysWithPrefix', ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']);
+        for (const k of keys) if (out.length < limit) out.push(k.slice(prefix.length));
+        cursor = next;
+      } while (cursor !== '0' && out.length < limit);
+      return out;
+    },
     async delete(key) {
       await run('delete', ['DEL', prefix + key]);
     },

@@ -61,6 +61,18 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await store.get('never-set:' + randomUUID())).toBeUndefined();
     });
 
+    it('keysWithPrefix lists live keys under a prefix (glob characters literal), up to the limit', async () => {
+      const base = key('scan');
+      await store.set(`${base}:a*[x]:1`, 'v', 60_000);
+      await store.set(`${base}:a*[x]:2`, 'v', 60_000);
+      await store.set(`${base}:ab:3`, 'v', 60_000);
+      await store.set(`${base}:a*[x]:gone`, 'v', 50);
+      await eventually(async () => (await store.get(`${base}:a*[x]:gone`)) === undefined, 2000);
+      expect((await store.keysWithPrefix(`${base}:a*[x]:`, 100)).sort()).toEqual([`${base}:a*[x]:1`, `${base}:a*[x]:2`]);
+      expect(await store.keysWithPrefix(`${base}:a*[x]:`, 1)).toHaveLength(1);
+      expect(await store.keysWithPrefix(`${base}:none:`, 100)).toEqual([]);
+    });
+
     it('set overwrites both the value and the TTL', async () => {
       const k = key('overwrite');
       await store.set(k, 'first', 80);

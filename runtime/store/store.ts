@@ -16,6 +16,11 @@ export interface Store {
   /** Deletes a key (no error when absent). */
   delete(key: string): Promise<void>;
   /**
+   * Up to `limit` live keys that start with `prefix`, in no particular order (operator listings such as
+   * `tengine connections`; never on a request path: on Redis it walks the keyspace with SCAN).
+   */
+  keysWithPrefix(prefix: string, limit: number): Promise<string[]>;
+  /**
    * Counts one event in the fixed window held at `key`, atomically: the first count opens a window of `windowMs` on
    * the store's own clock (never the caller's, so instances with skewed clocks share one window), later counts keep
    * its end. Returns the count in the window and the time left in it.

@@ -1,0 +1,78 @@
+// `tengine connections list|revoke` against the real Redis on 127.0.0.1:6379, under a key prefix of this run's own
+// (deleted afterwards; the shared Redis is never flushed). Skipped without Redis locally; fails when CI is set.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordConnection } from '../../runtime/oauth/connections.js';
+import { createRedisStore } from '../../runtime/store/redis-store.js';
+import type { Store } from '../../runtime/store/store.js';
+import { deleteKeysWithPrefix, inCI, probeRedis } from '../../test/fixtures/redis-server.js';
+import { memoryIo } from '../io.js';
+import { runCli } from '../program.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const PREFIX = `tengine-test:connections:${randomBytes(6).toString('hex')}:`;
+const env = { TENGINE_REDIS_URL: REDIS_URL, TENGINE_REDIS_KEY_PREFIX: PREFIX };
+
+const redisProbe = await probeRedis(REDIS_URL);
+const skip = redisProbe !== undefined && !inCI();
+if (skip) console.warn(`Skipping the tengine connections tests: ${redisProbe}. Set CI=1 to fail instead.`);
+
+async function cli(argv: string[], withEnv: Record<string, string> = env) {
+  const { io, buf } = memoryIo({ env: withEnv });
+  const code = await runCli(argv, io);
+  return { code, out: buf.out, err: buf.err };
+}
+
+describe.skipIf(skip)('tengine connections', () => {
+  let store: Store;
+  beforeAll(async () => {
+    if (redisProbe !== undefined) throw new Error(`Redis at ${REDIS_URL} is unreachable and CI is set: ${redisProbe}`);
+    store = await createRedisStore({ url: REDIS_URL, keyPrefix: PREFIX });
+    const now = Date.now();
+    const grant = (integrationId: string, member?: string) => ({ clientId: `${integrationId}-client`, projectId: 'support', integrationId, scopes: ['tickets:read'], resource: 'https://mcp.example.com/mcp', ...(member ? { member: { id: member } } : {}) });
+    for (const [family, g] of [['fam-a', grant('claude')], ['fam-b', grant('agents', 'alice')], ['fam-c', grant('agents', 'bob')]] as const) {
+      await store.set(`oauth:family:${family}`, 'active', 3_600_000);
+      await recordConnection(store, g, family, now + 3_600_000, now);
+    }
+    await recordConnection(store, { ...grant('claude'), projectId: 'other' }, 'fam-x', now + 3_600_000, now);
+  });
+  afterAll(async () => {
+    await store?.close();
+    if (redisProbe === undefined) await deleteKeysWithPrefix(REDIS_URL, PREFIX);
+  });
+
+  it('list: the project\'s connections only, filterable by integration and member', async () => {
+    const all = await cli(['connections', 'list', '--project', 'support', '-f', 'json']);
+    expect(all.code).toBe(0);
+    const parsed = JSON.parse(all.out) as { connections: { family: string; member: string | null; status: string }[] };
+    expect(parsed.connections.map((c) => c.family).sort()).toEqual(['fam-a', 'fam-b', 'fam-c']);
+    const alice = JSON.parse((await cli(['connections', 'list', '--project', 'support', '--member', 'alice', '-f', 'json'])).out) as typeof parsed;
+    expect(alice.connections.map((c) => c.family)).toEqual(['fam-b']);
+    const human = await cli(['connections', 'list', '--project', 'support', '--integration', 'claude']);
+    expect(human.out).toMatch(/^active +claude +\(project\) +client claude-client +scopes tickets:read/);
+  });
+
+  it('revoke: a member\'s connections, then they show as revoked and are not revoked twice', async () => {
+    const r = await cli(['connections', 'revoke', '--project', 'support', '--integration', 'agents', '--member', 'bob', '-f', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { revoked: { family: string }[] }).revoked.map((c) => c.family)).toEqual(['fam-c']);
+    expect(await store.get('oauth:family:fam-c')).toBe('revoked');
+    expect(await store.get('oauth:family:fam-b')).toBe('active');
+    const again = await cli(['connections', 'revoke', '--project', 'support', '--member', 'bob']);
+    expect(again.out).toMatch(/^revoked 0 connections/);
+  });
+
+  it('revoking a whole project needs --all', async () => {
+    const r = await cli(['connections', 'revoke', '--project', 'support']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error BAD_ARGUMENT');
+    expect(await store.get('oauth:family:fam-a')).toBe('active');
+  });
+
+  it('without a Redis URL: STORE_REQUIRED, nothing else printed', async () => {
+    const r = await cli(['connections', 'list', '--project', 'support'], {});
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error STORE_REQUIRED');
+    expect(r.out).toBe('');
+  });
+});
