@@ -12,6 +12,7 @@ import { buildPayload } from '../cli/bundle/build-payload.js';
 import { signBundle } from '../cli/bundle/sign-bundle.js';
 import { mintCredential } from '../cli/keys/mint-credential.js';
 import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
+import { approveSignIn } from '../test/fixtures/oauth-helpers.js';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 4000);
 const MAX_REQUESTS = 400_000;
@@ -155,16 +156,7 @@ async function oauthAccessToken(port: number, secret: string): Promise<string> {
   const verifier = 'v'.repeat(43);
   const { createHash } = await import('node:crypto');
   const q = new URLSearchParams({ response_type: 'code', client_id: 'bench-connector', redirect_uri: 'https://client.example/cb', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const page = await fetch(`${base}/api/v1/mcp-oauth/authorize?${q}`);
-  const html = await page.text();
-  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-  const answer = await fetch(`${base}/api/v1/mcp-oauth/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: (page.headers.get('set-cookie') ?? '').split(';')[0]! },
-    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-  });
-  const code = new URL(answer.headers.get('location') ?? 'https://x/').searchParams.get('code');
+  const code = (await approveSignIn(fetch, `${base}/api/v1/mcp-oauth/authorize?${q}`, { base })).searchParams.get('code');
   if (!code) throw new Error('the bench could not sign its OAuth client in');
   const token = await fetch(`${base}/api/v1/mcp-oauth/token`, {
     method: 'POST',

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
+import { answerConsent, approveSignIn } from './fixtures/oauth-helpers.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
 
 const BASE = 'http://127.0.0.1:8080';
@@ -49,18 +50,11 @@ function authorizeUrl(over: Record<string, string | undefined> = {}): string {
 
 /** Walks the consent page like a browser and returns the code. */
 async function codeFor(over: Record<string, string | undefined> = {}): Promise<string> {
-  const page = await t.app.request(authorizeUrl(over));
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-  const res = await t.app.request('/api/v1/mcp-oauth/authorize', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
-    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-  });
-  expect(res.status).toBe(302);
-  return new URL(res.headers.get('location')!).searchParams.get('code')!;
+  return (await approveSignIn(app, authorizeUrl(over))).searchParams.get('code')!;
 }
+
+/** The in-process app as a fetcher. */
+const app = (url: string, init?: RequestInit) => t.app.request(url, init);
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -266,15 +260,7 @@ describe('token endpoint', () => {
   });
 
   it('a narrowed refresh narrows that access token only: the next refresh gets the whole grant back (RFC 6749 §6)', async () => {
-    const page = await t.app.request(authorizeUrl({ client_id: OTHER.id }));
-    const html = await page.text();
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-    const answer = await t.app.request('/api/v1/mcp-oauth/authorize', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
-      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-    });
-    const code = new URL(answer.headers.get('location')!).searchParams.get('code')!;
+    const code = (await approveSignIn(app, authorizeUrl({ client_id: OTHER.id }))).searchParams.get('code')!;
     const other = basic(OTHER.id, OTHER.secret);
     const first = await token({ grant_type: 'authorization_code', code, code_verifier: verifier }, other);
     expect(first.body.scope).toBe('a:read a:write');
@@ -354,14 +340,8 @@ describe('a public client signs in with the connect secret', () => {
   async function consent(connectSecret: string | undefined) {
     const page = await t.app.request(authorizeUrl({ client_id: CONNECT.id, redirect_uri: 'http://localhost:40001/callback' }));
     expect(page.status).toBe(200);
-    const html = await page.text();
-    expect(html).toContain('name="connect_secret" type="password"');
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-    return t.app.request('/api/v1/mcp-oauth/authorize', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
-      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve', ...(connectSecret !== undefined ? { connect_secret: connectSecret } : {}) }).toString(),
-    });
+    expect(await page.clone().text()).toContain('name="connect_secret" type="password"');
+    return answerConsent(app, page, connectSecret !== undefined ? { connectSecret } : {});
   }
 
   it.each([

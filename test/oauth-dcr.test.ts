@@ -3,11 +3,11 @@
 // public), and calls tools; then the refusals of bad registrations, in-process.
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
+import { answerConsent, MemoryOAuthProvider } from './fixtures/oauth-helpers.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
 import { startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
@@ -41,37 +41,6 @@ function config(upstreamUrl: string): TengineConfig {
   };
 }
 
-/** A provider with no client information: the SDK registers the client itself. */
-class RegisteringProvider implements OAuthClientProvider {
-  info?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  readonly redirectUrl = REDIRECT;
-  readonly clientMetadata = { client_name: 'SDK agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-  clientInformation() {
-    return this.info;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.info = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(t: OAuthTokens) {
-    this.saved = t;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
-
 describe('the SDK client registers itself and signs in', () => {
   let stage: SdkStage;
   beforeAll(async () => {
@@ -80,24 +49,19 @@ describe('the SDK client registers itself and signs in', () => {
   afterAll(async () => stage?.close());
 
   it('register, consent with the connect secret, code exchange as a public client, calls', async () => {
-    const provider = new RegisteringProvider();
+    // No client information: the SDK registers the client itself.
+    const provider = new MemoryOAuthProvider(REDIRECT, undefined, { client_name: 'SDK agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' });
     const client = new Client({ name: 'dcr-test', version: '0.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(stage.runtime.mcpUrl), { authProvider: provider });
     await expect(client.connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
-    expect(provider.info?.client_id).toMatch(/^tng-dcr\./);
+    expect(provider.clientInformation()?.client_id).toMatch(/^tng-dcr\./);
     const url = provider.authorizationUrl!;
-    expect(url.searchParams.get('client_id')).toBe(provider.info!.client_id);
+    expect(url.searchParams.get('client_id')).toBe(provider.clientInformation()!.client_id);
     const page = await fetch(url);
-    const html = await page.text();
+    const html = await page.clone().text();
     expect(html).toContain('SDK agent');
     expect(html).toContain('name="connect_secret"');
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-    const answer = await fetch(new URL('/api/v1/mcp-oauth/authorize', url), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
-      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve', connect_secret: CONNECT }).toString(),
-    });
+    const answer = await answerConsent(fetch, page, { base: url.origin, connectSecret: CONNECT });
     expect(answer.status).toBe(302);
     await transport.finishAuth(new URL(answer.headers.get('location')!).searchParams.get('code')!);
     const connected = new Client({ name: 'dcr-test', version: '0.0.0' });

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { assertionKeyConfig, generateAssertionKey, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
+import { answerConsent } from './fixtures/oauth-helpers.js';
 import { inProcessApp, LOOPBACK_UPSTREAMS_IN_PRODUCTION, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 
 const LOGIN = 'https://accounts.example.com/tengine-login';
@@ -73,13 +74,7 @@ function callBack(callback: string, body: Record<string, string>) {
 }
 
 async function approve(consentPage: Response): Promise<string> {
-  const html = await consentPage.text();
-  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-  const res = await t.app.request('/api/v1/mcp-oauth/authorize', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: consentPage.headers.get('set-cookie')!.split(';')[0]! },
-    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-  });
+  const res = await answerConsent((u, i) => t.app.request(u, i), consentPage);
   expect(res.status).toBe(302);
   const back = new URL(res.headers.get('location')!);
   expect(back.searchParams.get('state')).toBe('st');

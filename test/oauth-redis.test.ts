@@ -12,6 +12,7 @@ import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { generateRuntimeKeys } from './fixtures/member-fixtures.js';
 import { deleteKeysWithPrefix, inCI, probeRedis, sparePort } from './fixtures/redis-server.js';
+import { answerConsent } from './fixtures/oauth-helpers.js';
 import { deploy } from './fixtures/runtime-harness.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -66,17 +67,9 @@ describe.skipIf(skipRedis)('the authorization server on two instances sharing Re
     const q = new URLSearchParams({ response_type: 'code', client_id: CLIENT.id, redirect_uri: REDIRECT, code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
     const page = await fetch(`${direct[i]!}/api/v1/mcp-oauth/authorize?${q}`);
     expect(page.status).toBe(200);
-    const html = await page.text();
-    const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
     // On https the CSRF cookie is __Host-; a browser would send it back to the same host.
-    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-    expect(cookie.startsWith('__Host-tng_oauth_csrf=')).toBe(true);
-    const answer = await fetch(`${direct[i]!}/api/v1/mcp-oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-    });
+    expect(page.headers.get('set-cookie')!.startsWith('__Host-tng_oauth_csrf=')).toBe(true);
+    const answer = await answerConsent(fetch, page, { base: direct[i]! });
     expect(answer.status).toBe(302);
     const back = new URL(answer.headers.get('location')!);
     expect(back.searchParams.get('iss')).toBe(PUBLIC_URL);

@@ -7,6 +7,7 @@ import type { Store } from '../runtime/store/store.js';
 import { FAMILY_STATUS_TTL_MS } from '../runtime/oauth/family-status.js';
 import { listConnections, revokeConnections } from '../runtime/oauth/connections.js';
 import type { TengineConfig } from '../schemas/config-types.js';
+import { approveSignIn } from './fixtures/oauth-helpers.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
 
 const CLIENT = { id: 'desk-client-1', secret: `tng_cs_${randomBytes(32).toString('base64url')}` };
@@ -40,15 +41,7 @@ const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'co
 
 async function signIn(): Promise<{ access_token: string; refresh_token: string }> {
   const q = new URLSearchParams({ response_type: 'code', client_id: CLIENT.id, redirect_uri: REDIRECT, code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const page = await t.app.request(`/api/v1/mcp-oauth/authorize?${q}`);
-  const html = await page.text();
-  const field = (n: string) => new RegExp(`name="${n}" value="([^"]+)"`).exec(html)![1]!;
-  const answer = await t.app.request('/api/v1/mcp-oauth/authorize', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]! },
-    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision: 'approve' }).toString(),
-  });
-  const code = new URL(answer.headers.get('location')!).searchParams.get('code')!;
+  const code = (await approveSignIn((u, i) => t.app.request(u, i), `/api/v1/mcp-oauth/authorize?${q}`)).searchParams.get('code')!;
   const res = await t.app.request('/api/v1/mcp-oauth/token', form({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT }));
   return (await res.json()) as { access_token: string; refresh_token: string };
 }

@@ -5,12 +5,12 @@
 // by the granted scopes), and a refresh that rotates the refresh token.
 import { createHash } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tool } from '../schemas/config-types.js';
+import { answerConsent, MemoryOAuthProvider } from './fixtures/oauth-helpers.js';
 import { errorMeta, startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 const CLIENT_ID = 'desktop-connector';
@@ -58,54 +58,19 @@ beforeAll(async () => {
 
 afterAll(async () => stage?.close());
 
-/** An SDK OAuth provider for a pre-registered client, keeping state in memory like a desktop app would. */
-class TestProvider implements OAuthClientProvider {
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  readonly redirectUrl = REDIRECT;
-  readonly clientMetadata = { client_name: 'SDK test', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'client_secret_basic' };
-  clientInformation(): OAuthClientInformationMixed {
-    return { client_id: CLIENT_ID, client_secret: SECRET };
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(t: OAuthTokens) {
-    this.saved = t;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(v: string) {
-    this.verifier = v;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
-
 /** What a person does in the browser: open the authorize URL, approve on the consent page; returns the redirect. */
 async function approveInBrowser(authorizationUrl: URL, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
   const page = await fetch(authorizationUrl, { redirect: 'manual' });
   expect(page.status).toBe(200);
   expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-  const html = await page.text();
-  expect(html).toContain('Desktop connector');
-  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)![1]!;
-  const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-  const answer = await fetch(new URL('/api/v1/mcp-oauth/authorize', authorizationUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ request_id: field('request_id'), csrf_token: field('csrf_token'), decision }).toString(),
-  });
+  expect(await page.clone().text()).toContain('Desktop connector');
+  const answer = await answerConsent(fetch, page, { base: authorizationUrl.origin, decision });
   expect(answer.status).toBe(302);
   return new URL(answer.headers.get('location')!);
 }
 
 describe('a confidential client signs in with the SDK client', () => {
-  const provider = new TestProvider();
+  const provider = new MemoryOAuthProvider(REDIRECT, { client_id: CLIENT_ID, client_secret: SECRET });
 
   it('the first connect is refused with a challenge that leads to the authorization server', async () => {
     const client = new Client({ name: 'oauth-test', version: '0.0.0' });
@@ -122,9 +87,9 @@ describe('a confidential client signs in with the SDK client', () => {
     const code = back.searchParams.get('code')!;
     expect(code).toMatch(/^tng_ac_/);
     await transport.finishAuth(code);
-    expect(provider.saved?.access_token).toBeTruthy();
-    expect(provider.saved?.refresh_token).toMatch(/^tng_rt_/);
-    expect(provider.saved?.scope).toBe('notes:read notes:write');
+    expect(provider.tokensSaved?.access_token).toBeTruthy();
+    expect(provider.tokensSaved?.refresh_token).toMatch(/^tng_rt_/);
+    expect(provider.tokensSaved?.scope).toBe('notes:read notes:write');
   });
 
   it('with the token, tools/list shows only the tools the granted scopes allow, and calls work', async () => {
@@ -142,11 +107,11 @@ describe('a confidential client signs in with the SDK client', () => {
   });
 
   it('a refresh rotates the refresh token; the old one is refused afterwards, and within the grace window the family lives', async () => {
-    const before = provider.saved!;
+    const before = provider.tokensSaved!;
     const outcome = await auth(provider, { serverUrl: stage.runtime.mcpUrl });
     expect(outcome).toBe('AUTHORIZED');
-    expect(provider.saved!.refresh_token).not.toBe(before.refresh_token);
-    expect(provider.saved!.access_token).not.toBe(before.access_token);
+    expect(provider.tokensSaved!.refresh_token).not.toBe(before.refresh_token);
+    expect(provider.tokensSaved!.access_token).not.toBe(before.access_token);
     const reuse = await fetch(new URL('/api/v1/mcp-oauth/token', stage.runtime.mcpUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${SECRET}`).toString('base64')}` },
