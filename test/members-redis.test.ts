@@ -4,21 +4,16 @@
 // keys; the shared Redis is never flushed. Skipped without Redis locally; fails (never skips) when CI is set.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type RunningRuntime } from '../runtime/start.js';
-import { createRedisStore } from '../runtime/store/redis-store.js';
-import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
-import { assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
-import { deleteKeysWithPrefix, inCI, probeRedis, sparePort } from './fixtures/redis-server.js';
-import { deploy } from './fixtures/runtime-harness.js';
+import { assertionKeyConfig, generateAssertionKey, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
+import { startRedisInstances, type RedisInstances } from './fixtures/redis-instances.js';
+import { inCI, probeRedis } from './fixtures/redis-server.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PREFIX = `tengine-test:members:${randomBytes(6).toString('hex')}:`;
 /** Both instances sit behind one public URL, as behind a load balancer: it is the issuer of their tokens. */
 const PUBLIC_URL = 'https://mcp.members-redis.test';
 
-// startRuntime's `redisUrl` always uses the default `tengine:` prefix, so each instance gets a store with this
-// run's own prefix through the `store` option instead.
 const redisProbe = await probeRedis(REDIS_URL);
 const skipRedis = redisProbe !== undefined && !inCI();
 if (skipRedis) console.warn(`Skipping the member-session Redis tests: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
@@ -26,10 +21,9 @@ if (skipRedis) console.warn(`Skipping the member-session Redis tests: ${redisPro
 describe.skipIf(skipRedis)('member sessions on two instances sharing Redis', () => {
   let key: TestAssertionKey;
   let apiKey: string;
-  const stores: Store[] = [];
-  const runtimes: RunningRuntime[] = [];
+  let instances: RedisInstances;
   /** Each instance's own address: with a public URL set, RunningRuntime.url is that URL, not the socket. */
-  const direct: string[] = [];
+  let direct: string[] = [];
 
   beforeAll(async () => {
     // In CI an unreachable Redis fails here, loudly, instead of skipping.
@@ -41,23 +35,12 @@ describe.skipIf(skipRedis)('member sessions on two instances sharing Redis', () 
       runtime: { allowed_hosts: ['127.0.0.1'] },
       projects: [{ id: 'crm', environment: 'production', assertion_keys: [assertionKeyConfig(key)], integrations: [{ id: 'backend', kind: 'api_key' }] }],
     };
-    const d = await deploy(config);
-    apiKey = d.apiKeys['crm/backend']!;
-    const runtimeKeys = (await generateRuntimeKeys()).text;
-    for (let i = 0; i < 2; i++) {
-      const store = await createRedisStore({ url: REDIS_URL, keyPrefix: PREFIX });
-      stores.push(store);
-      const port = await sparePort();
-      runtimes.push(await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port, env: {}, runtimeKeys, store, publicUrl: PUBLIC_URL }));
-      direct.push(`http://127.0.0.1:${port}`);
-    }
+    instances = await startRedisInstances(config, { count: 2, redisUrl: REDIS_URL, keyPrefix: PREFIX, publicUrl: PUBLIC_URL });
+    apiKey = instances.deployment.apiKeys['crm/backend']!;
+    direct = instances.direct;
   });
 
-  afterAll(async () => {
-    await Promise.all(runtimes.map((r) => r.close()));
-    await Promise.all(stores.map((s) => s.close()));
-    if (redisProbe === undefined) await deleteKeysWithPrefix(REDIS_URL, PREFIX);
-  });
+  afterAll(async () => instances?.close());
 
   async function exchange(i: number, assertion: string) {
     const res = await fetch(`${direct[i]!}/api/v1/mcp/session-token`, {

@@ -6,14 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAMILY_STATUS_TTL_MS } from '../runtime/oauth/family-status.js';
-import { startRuntime, type RunningRuntime } from '../runtime/start.js';
-import { createRedisStore } from '../runtime/store/redis-store.js';
-import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
-import { generateRuntimeKeys } from './fixtures/member-fixtures.js';
-import { deleteKeysWithPrefix, inCI, probeRedis, sparePort } from './fixtures/redis-server.js';
+import { inCI, probeRedis } from './fixtures/redis-server.js';
+import { startRedisInstances, type RedisInstances } from './fixtures/redis-instances.js';
 import { answerConsent } from './fixtures/oauth-helpers.js';
-import { deploy } from './fixtures/runtime-harness.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PREFIX = `tengine-test:oauth:${randomBytes(6).toString('hex')}:`;
@@ -26,9 +22,8 @@ const skipRedis = redisProbe !== undefined && !inCI();
 if (skipRedis) console.warn(`Skipping the OAuth Redis tests: ${redisProbe}. Start Redis on ${REDIS_URL} or set CI=1 to fail instead.`);
 
 describe.skipIf(skipRedis)('the authorization server on two instances sharing Redis', () => {
-  const stores: Store[] = [];
-  const runtimes: RunningRuntime[] = [];
-  const direct: string[] = [];
+  let instances: RedisInstances;
+  let direct: string[] = [];
   const verifier = randomBytes(32).toString('base64url');
   const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
 
@@ -45,22 +40,11 @@ describe.skipIf(skipRedis)('the authorization server on two instances sharing Re
         },
       ],
     };
-    const d = await deploy(config);
-    const runtimeKeys = (await generateRuntimeKeys()).text;
-    for (let i = 0; i < 2; i++) {
-      const store = await createRedisStore({ url: REDIS_URL, keyPrefix: PREFIX });
-      stores.push(store);
-      const port = await sparePort();
-      runtimes.push(await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port, env: {}, runtimeKeys, store, publicUrl: PUBLIC_URL }));
-      direct.push(`http://127.0.0.1:${port}`);
-    }
+    instances = await startRedisInstances(config, { count: 2, redisUrl: REDIS_URL, keyPrefix: PREFIX, publicUrl: PUBLIC_URL });
+    direct = instances.direct;
   });
 
-  afterAll(async () => {
-    await Promise.all(runtimes.map((r) => r.close()));
-    await Promise.all(stores.map((s) => s.close()));
-    if (redisProbe === undefined) await deleteKeysWithPrefix(REDIS_URL, PREFIX);
-  });
+  afterAll(async () => instances?.close());
 
   /** The consent on instance `i`; returns the code. */
   async function codeOn(i: number): Promise<string> {
