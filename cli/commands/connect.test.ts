@@ -146,7 +146,7 @@ describe('tengine connect', () => {
   });
 
   it.each([
-    [['connect', 'cursor', '--oauth', 'support-cli-agents'], /dynamic client registration/],
+    [['connect', 'cursor', '--oauth', 'support-cli-agents'], /registering itself/],
     [['connect', 'anthropic-api', '--oauth', 'support-cli-agents'], /authorization_token/],
     [['connect', 'vscode', '--oauth', 'short'], /not a client_id/],
     [['connect', 'vscode', '--oauth', 'support-cli-agents', '--key', KEY], /exclude each other/],

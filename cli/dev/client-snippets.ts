@@ -166,7 +166,7 @@ export const OAUTH_REDIRECTS: Readonly<Partial<Record<McpClientId, readonly stri
 
 /** Why a client cannot sign in with a pre-registered OAuth client id, or undefined when it can. */
 export function oauthUnsupported(client: McpClientId): string | undefined {
-  if (client === 'cursor') return 'Cursor signs in to OAuth servers by registering itself (dynamic client registration), which Tengine does not offer yet: connect Cursor with an API key (omit --oauth)';
+  if (client === 'cursor') return 'Cursor takes no client id: it signs in by registering itself, which works against an integration with dynamic_registration that allows its redirect host (docs/oauth.md §6); give Cursor the URL only, or connect it with an API key (omit --oauth)';
   if (client === 'anthropic-api') return 'the Messages API takes an access token you obtained yourself (authorization_token), it does not sign in: pass an API key with --key (omit --oauth)';
   return undefined;
 }
