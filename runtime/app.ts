@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps): Hono {
   // The OAuth authorization server, when the bundle has `kind: oauth` integrations.
   registerOAuthRoutes(
     app,
-    { model: deps.model, store: deps.store, clients: new ClientDirectory(deps.model.oauthClients, deps.store), base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) },
+    { model: deps.model, store: deps.store, clients: new ClientDirectory(deps.model.oauthClients, deps.store, deps.now ?? Date.now), base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) },
     PUBLIC,
   );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.

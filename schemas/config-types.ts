@@ -254,6 +254,10 @@ allowed_redirect_hosts: [string, ...(string)[]]
  * How long a registered client lives in the store.
  */
 client_ttl?: string
+/**
+ * Also accept clients whose client_id is an https URL of their metadata document (MCP Client ID Metadata Documents), fetched from public addresses only, with the same redirect host rule.
+ */
+metadata_documents?: boolean
 }
 /**
  * SHA-256 of a connect secret (`tengine keys connect-secret`): the person signing a public client in enters it on the consent page, proving they may connect. A public client needs it, since nothing else proves who is connecting.

@@ -13,6 +13,12 @@ function registrar(clients: ReadonlyMap<string, OAuthClient>): OAuthClient | und
   return r ?? undefined;
 }
 
+/** A client id of a registered client, or (where the registrar accepts them) a metadata document URL. */
+function isSelfDescribed(clientId: string, clients: ReadonlyMap<string, OAuthClient>): boolean {
+  if (clientId.startsWith(REGISTERED_CLIENT_PREFIX)) return true;
+  return /^https?:\/\//.test(clientId) && registrar(clients)?.registration?.metadataDocuments === true;
+}
+
 /** The prefix of project API keys (compatible with the hosted product). */
 export const API_KEY_PREFIX = 'tengine_';
 
@@ -91,7 +97,7 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
     }
     const g = v.grant;
     // A dynamically registered client acts as the integration that accepted it (its ceiling, its project).
-    const client = model.oauthClients.get(g.clientId) ?? (g.clientId.startsWith(REGISTERED_CLIENT_PREFIX) ? registrar(model.oauthClients) : undefined);
+    const client = model.oauthClients.get(g.clientId) ?? (isSelfDescribed(g.clientId, model.oauthClients) ? registrar(model.oauthClients) : undefined);
     // Checked at use time against the bundle being served: a removed integration's tokens stop working, and a
     // tightened scope ceiling cuts every token down to it at once.
     if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {

@@ -64,7 +64,9 @@ export function authorizeHandler(deps: OAuthDeps) {
     let client: OAuthClient | undefined;
     try {
       client = params.client_id === undefined ? undefined : await deps.clients.resolve(params.client_id);
-    } catch {
+    } catch (e) {
+      // A client metadata document that cannot be used says why; anything else is the store.
+      if (e instanceof OAuthError) return errorPage(c, e, deps);
       return errorPage(c, new OAuthError('temporarily_unavailable', 'the authorization server cannot look the client up right now; try again'), deps, 503);
     }
     if (!client) return errorPage(c, new OAuthError('invalid_request', params.client_id === undefined ? 'client_id is missing' : 'no OAuth client with this client_id is configured'), deps);

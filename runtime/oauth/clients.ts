@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TengineConfig } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
+import { addressPolicyFor, type AddressPolicy } from '../../schemas/address-policy.js';
+import { ClientMetadataFetcher } from './client-metadata.js';
 import type { Store } from '../store/store.js';
 import { OAuthError } from './errors.js';
 
@@ -23,7 +25,7 @@ export interface OAuthClient {
   /** The project's scope implications (`tickets:write` ⇒ `tickets:read`). */
   implies: Readonly<Record<string, readonly string[]>>;
   /** Dynamic registration (RFC 7591) through this integration: where registered redirect URIs may point, and for how long clients live. */
-  registration?: { allowedRedirectHosts: readonly string[]; clientTtlMs: number };
+  registration?: { allowedRedirectHosts: readonly string[]; clientTtlMs: number; metadataDocuments: boolean; addressPolicy: AddressPolicy };
   /** True for a client registered dynamically (it acts as the integration that accepted the registration). */
   registered?: boolean;
 }
@@ -51,7 +53,15 @@ export function oauthClientsOf(config: TengineConfig): Map<string, OAuthClient> 
         scopes: integ.scopes ?? [],
         implies,
         ...(integ.dynamic_registration
-          ? { registration: { allowedRedirectHosts: integ.dynamic_registration.allowed_redirect_hosts, clientTtlMs: parseDuration(integ.dynamic_registration.client_ttl ?? '30d') } }
+          ? {
+              registration: {
+                allowedRedirectHosts: integ.dynamic_registration.allowed_redirect_hosts,
+                clientTtlMs: parseDuration(integ.dynamic_registration.client_ttl ?? '30d'),
+                metadataDocuments: integ.dynamic_registration.metadata_documents ?? false,
+                // Metadata documents are fetched under the project's upstream address policy (public only in production).
+                addressPolicy: addressPolicyFor(project),
+              },
+            }
           : {}),
       });
     }
@@ -77,9 +87,12 @@ interface RegisteredClientRecord {
  * integration that accepted them (its project, scope ceiling and sign-in), as public clients.
  */
 export class ClientDirectory {
+  private fetcher?: ClientMetadataFetcher;
+
   constructor(
     private readonly clients: ReadonlyMap<string, OAuthClient>,
     private readonly store: Store,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The integration that accepts registrations, if any. */
@@ -92,11 +105,22 @@ export class ClientDirectory {
     const configured = this.clients.get(clientId);
     if (configured) return configured;
     const registrar = this.registrar;
-    if (!registrar || !clientId.startsWith(REGISTERED_CLIENT_PREFIX) || clientId.length > 64) return undefined;
+    if (!registrar?.registration) return undefined;
+    if (registrar.registration.metadataDocuments && /^https?:\/\//.test(clientId)) {
+      this.fetcher ??= new ClientMetadataFetcher(registrar.registration.addressPolicy, registrar.registration.allowedRedirectHosts, this.now);
+      const meta = await this.fetcher.fetch(clientId);
+      return asRegistered(registrar, clientId, { name: meta.name, redirectUris: meta.redirectUris, issuedAt: 0 });
+    }
+    if (!clientId.startsWith(REGISTERED_CLIENT_PREFIX) || clientId.length > 64) return undefined;
     const raw = await this.store.get(`oauth:client:${clientId}`);
     if (raw === undefined) return undefined;
     const r = JSON.parse(raw) as RegisteredClientRecord;
     return asRegistered(registrar, clientId, r);
+  }
+
+  /** Closes the metadata documents' connection pool, if one was opened. */
+  async close(): Promise<void> {
+    await this.fetcher?.close();
   }
 
   /** Stores a new registered client of the registrar and returns it. */

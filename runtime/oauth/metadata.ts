@@ -25,9 +25,10 @@ export function oauthScopes(model: RuntimeModel): string[] {
  * RFC 8414 authorization-server metadata. The issuer is exactly the public URL (clients compare it with the
  * `authorization_servers` entry and with the `iss` of the authorization response, RFC 9207).
  */
-export function authorizationServerMetadata(base: string, model: RuntimeModel, registration = false): Record<string, unknown> {
+export function authorizationServerMetadata(base: string, model: RuntimeModel, registration = false, metadataDocuments = false): Record<string, unknown> {
   return {
     ...(registration ? { registration_endpoint: `${base}${OAUTH_PATHS.register}` } : {}),
+    ...(metadataDocuments ? { client_id_metadata_document_supported: true } : {}),
     issuer: base,
     authorization_endpoint: `${base}${OAUTH_PATHS.authorize}`,
     token_endpoint: `${base}${OAUTH_PATHS.token}`,

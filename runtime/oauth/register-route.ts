@@ -77,8 +77,8 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
   return v as Record<string, unknown>;
 }
 
-/** The redirect URIs of a registration, each checked (RFC 7591 §2: invalid_redirect_uri otherwise). */
-function checkRedirectUris(value: unknown, allowedHosts: readonly string[]): string[] {
+/** The redirect URIs of a registration or metadata document, each checked (RFC 7591 §2: invalid_redirect_uri otherwise). */
+export function checkRedirectUris(value: unknown, allowedHosts: readonly string[]): string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_REDIRECT_URIS) throw new OAuthError('invalid_redirect_uri', `redirect_uris must list 1-${MAX_REDIRECT_URIS} URIs`);
   const out: string[] = [];
   for (const uri of value) {

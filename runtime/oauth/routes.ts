@@ -16,7 +16,7 @@ import { registerHandler } from './register-route.js';
  */
 export function registerOAuthRoutes(app: Hono, deps: OAuthDeps, publicHeaders: Record<string, string>): void {
   if (!servesOAuth(deps.model)) return;
-  const metadata = authorizationServerMetadata(deps.base, deps.model, deps.clients.registrar !== undefined);
+  const metadata = authorizationServerMetadata(deps.base, deps.model, deps.clients.registrar !== undefined, deps.clients.registrar?.registration?.metadataDocuments ?? false);
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
     app.get(path, (c) => c.json(metadata, 200, publicHeaders));
   }
