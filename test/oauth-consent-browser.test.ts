@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, CHROMIUM } from './fixtures/browser.js';
+import { assertionKeyConfig, generateAssertionKey, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
 import { startSdkStage, type SdkStage } from './fixtures/sdk-stage.js';
 
 const skip = browserSkipReason();
@@ -117,5 +118,97 @@ describe.skipIf(skip !== undefined)('the consent page in Chromium', () => {
     expect(await body('own')).toContain('signed in');
     expect(await body('consent')).not.toContain('Approve');
     await context.close();
+  });
+});
+
+describe.skipIf(skip !== undefined)('member sign-in through a login page on another site, in Chromium', () => {
+  let stage: SdkStage;
+  let browser: Browser;
+  let loginServer: Server;
+  let receiver: Server;
+  let receiverUrl: string;
+  let key: TestAssertionKey;
+
+  beforeAll(async () => {
+    key = generateAssertionKey('ES256', 'login-page');
+    // The customer's login page, on another site (localhost, while the runtime is 127.0.0.1): it "signs alice in"
+    // and posts a member assertion bound to the request back to the runtime by an auto-submitted form.
+    loginServer = createServer((req, res) => {
+      const u = new URL(req.url!, 'http://localhost');
+      const nonce = u.searchParams.get('tengine_request') ?? '';
+      const callback = u.searchParams.get('tengine_callback') ?? '';
+      void mintAssertion(key, u.searchParams.get('tengine_project') ?? '', { claims: { sub: 'alice', email: 'alice@example.com', nonce } }).then((assertion) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<form method="post" action="${callback}"><input type="hidden" name="tengine_request" value="${nonce}"><input type="hidden" name="assertion" value="${assertion}"></form><script>document.forms[0].submit()</script>`);
+      });
+    });
+    await new Promise<void>((r) => loginServer.listen(0, '127.0.0.1', r));
+    const loginPort = (loginServer.address() as AddressInfo).port;
+    receiver = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('signed in');
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
+    stage = await startSdkStage(() => ({
+      version: 1,
+      projects: [
+        {
+          id: 'alpha',
+          environment: 'development',
+          assertion_keys: [assertionKeyConfig(key)],
+          integrations: [
+            { id: 'backend', kind: 'api_key' },
+            { id: 'team', kind: 'oauth', name: 'Team agents', client_id: 'team-agents-1', login_url: `http://localhost:${loginPort}/login`, redirect_uris: ['http://127.0.0.1/callback'] },
+          ],
+          tools: [],
+        },
+      ],
+    }));
+    // `localhost` is another site than 127.0.0.1 for cookies; map it so Chromium does not try ::1.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--host-resolver-rules=MAP localhost 127.0.0.1'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const s of [loginServer, receiver]) await new Promise<void>((r) => (s ? s.close(() => r()) : r()));
+    await stage?.close();
+  });
+
+  const authorizeUrl = () =>
+    `${new URL(stage.runtime.mcpUrl).origin}/api/v1/mcp-oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'team-agents-1', redirect_uri: receiverUrl, code_challenge: challenge, code_challenge_method: 'S256', state: 'm1' })}`;
+
+  it('authorize → login page (cross-site) → consent naming the member → code', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(authorizeUrl());
+    await page.waitForURL(/login-continue/);
+    await expect(page.locator('body').textContent()).resolves.toContain('alice@example.com');
+    await Promise.all([page.waitForURL(/\/callback\?/), page.getByRole('button', { name: 'Approve' }).click()]);
+    expect(new URL(page.url()).searchParams.get('code')).toMatch(/^tng_ac_/);
+    await context.close();
+  });
+
+  it('the login finished in one browser cannot be continued in another (login CSRF)', async () => {
+    // The attacker signs in to the login page themselves, and keeps the link the callback sends them on to.
+    const attacker = await browser.newContext();
+    const a = await attacker.newPage();
+    let ticket = '';
+    await a.route(/login-callback/, async (route) => {
+      const answer = await route.fetch({ maxRedirects: 0 });
+      ticket = answer.headers().location ?? '';
+      await route.abort();
+    });
+    await a.goto(authorizeUrl()).catch(() => undefined);
+    await expect.poll(() => ticket).toContain('/login-continue?login=');
+    await attacker.close();
+    // The victim's browser opens it: it did not start this sign-in, so it gets no consent page.
+    const victim = await browser.newContext();
+    const v = await victim.newPage();
+    const res = await v.goto(ticket);
+    expect(res?.status()).toBe(403);
+    await expect(v.locator('body').textContent()).resolves.toContain('started in another browser');
+    expect(await v.locator('button', { hasText: 'Approve' }).count()).toBe(0);
+    await victim.close();
   });
 });

@@ -57,15 +57,27 @@ afterAll(async () => {
 
 const verifier = randomBytes(32).toString('base64url');
 
-/** The client opens the authorize URL; the runtime sends the browser to the login page. Returns the nonce. */
-async function startSignIn(): Promise<{ nonce: string; callback: string }> {
+/**
+ * The client opens the authorize URL; the runtime sends the browser to the login page. Returns the nonce, the
+ * callback and the cookie that marks this browser.
+ */
+async function startSignIn(): Promise<{ nonce: string; callback: string; cookie: string }> {
   const q = new URLSearchParams({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: 'http://127.0.0.1:50505/callback', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', state: 'st' });
   const res = await t.app.request(`/api/v1/mcp-oauth/authorize?${q}`);
   expect(res.status).toBe(302);
   const login = new URL(res.headers.get('location')!);
   expect(`${login.origin}${login.pathname}`).toBe(LOGIN);
   expect(login.searchParams.get('tengine_project')).toBe('alpha');
-  return { nonce: login.searchParams.get('tengine_request')!, callback: login.searchParams.get('tengine_callback')! };
+  const cookie = res.headers.get('set-cookie')!;
+  expect(cookie).toMatch(/SameSite=Lax/i);
+  return { nonce: login.searchParams.get('tengine_request')!, callback: login.searchParams.get('tengine_callback')!, cookie: cookie.split(';')[0]! };
+}
+
+/** The browser follows the callback's redirect to the consent page, with its cookie (or another browser's). */
+async function continueAt(callbackAnswer: Response, cookie: string): Promise<Response> {
+  expect(callbackAnswer.status).toBe(303);
+  const next = new URL(callbackAnswer.headers.get('location')!);
+  return t.app.request(`${next.pathname}${next.search}`, { headers: { cookie } });
 }
 
 /** The login page posts the assertion back (an auto-submitted form). */
@@ -83,10 +95,10 @@ async function approve(consentPage: Response): Promise<string> {
 
 describe('member sign-in through login_url', () => {
   it('login, consent naming the member, token: calls carry the member to the upstream', async () => {
-    const { nonce, callback } = await startSignIn();
+    const { nonce, callback, cookie } = await startSignIn();
     expect(callback).toBe('http://127.0.0.1:8080/api/v1/mcp-oauth/login-callback');
     const assertion = await mintAssertion(key, 'alpha', { claims: { sub: 'alice', email: 'alice@example.com', nonce } });
-    const page = await callBack(callback, { tengine_request: nonce, assertion });
+    const page = await continueAt(await callBack(callback, { tengine_request: nonce, assertion }), cookie);
     expect(page.status).toBe(200);
     const html = await page.clone().text();
     expect(html).toContain('alice@example.com');
@@ -134,10 +146,25 @@ describe('member sign-in through login_url', () => {
     expect(await res.text()).not.toContain('csrf_token');
   });
 
+  it('login CSRF: a finished login continues only in the browser that started it', async () => {
+    const mine = await startSignIn();
+    const theirs = await startSignIn();
+    const assertion = await mintAssertion(key, 'alpha', { claims: { sub: 'mallory', nonce: mine.nonce } });
+    const answer = await callBack(mine.callback, { tengine_request: mine.nonce, assertion });
+    const elsewhere = await continueAt(answer.clone(), theirs.cookie);
+    expect(elsewhere.status).toBe(403);
+    expect(await elsewhere.text()).not.toContain('csrf_token');
+    // The ticket was spent by that attempt: not even the right browser can use it now.
+    expect((await continueAt(answer, mine.cookie)).status).toBe(400);
+    const noCookie = await startSignIn();
+    const a2 = await mintAssertion(key, 'alpha', { claims: { nonce: noCookie.nonce } });
+    expect((await continueAt(await callBack(noCookie.callback, { tengine_request: noCookie.nonce, assertion: a2 }), '')).status).toBe(403);
+  });
+
   it('the nonce is single use, and so is the assertion', async () => {
     const { nonce, callback } = await startSignIn();
     const assertion = await mintAssertion(key, 'alpha', { claims: { nonce } });
-    expect((await callBack(callback, { tengine_request: nonce, assertion })).status).toBe(200);
+    expect((await callBack(callback, { tengine_request: nonce, assertion })).status).toBe(303);
     expect((await callBack(callback, { tengine_request: nonce, assertion })).status).toBe(400);
     const second = await startSignIn();
     const replay = await callBack(callback, { tengine_request: second.nonce, assertion });

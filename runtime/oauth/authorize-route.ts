@@ -28,6 +28,8 @@ export interface PendingRequest {
   csrfSha256: string;
   /** The member, once the login page has signed them in (integrations with a login_url). */
   member?: Member;
+  /** SHA-256 of the cookie that marks the browser which started a member sign-in (login CSRF). */
+  browserSha256?: string;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
@@ -104,7 +106,12 @@ export function authorizeHandler(deps: OAuthDeps) {
         // Members sign in on the customer's own page first; it comes back to the login callback with an assertion
         // bound to this request by the nonce.
         const nonce = randomBytes(24).toString('base64url');
-        await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify(pending), PENDING_TTL_MS);
+        // The browser that starts the sign-in gets a cookie; only that browser may continue after the login page,
+        // so nobody can hand their own finished login to somebody else (login CSRF).
+        const browserKey = randomBytes(24).toString('base64url');
+        const cookie = browserCookie(deps);
+        setCookie(c, cookie.name, browserKey, { path: cookie.path, httpOnly: true, sameSite: 'Lax', secure: cookie.secure, maxAge: PENDING_TTL_MS / 1000 });
+        await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify({ ...pending, browserSha256: sha256(browserKey) }), PENDING_TTL_MS);
         await deps.store.set(`oauth:login:${nonce}`, requestId, PENDING_TTL_MS);
         const login = new URL(client.loginUrl);
         login.searchParams.set('tengine_request', nonce);
@@ -214,6 +221,19 @@ export function consentHandler(deps: OAuthDeps) {
  */
 function csrfCookie(deps: OAuthDeps): { name: string; path: string; secure: boolean } {
   return deps.base.startsWith('https:') ? { name: '__Host-tng_oauth_csrf', path: '/', secure: true } : { name: 'tng_oauth_csrf', path: OAUTH_PATHS.authorize, secure: false };
+}
+
+/**
+ * The cookie marking the browser that started a member sign-in: SameSite=Lax, since it must come back with the
+ * top-level navigation from the login page (Strict would not), scoped to the route that checks it.
+ */
+export function browserCookie(deps: OAuthDeps): { name: string; path: string; secure: boolean } {
+  return deps.base.startsWith('https:') ? { name: '__Host-tng_oauth_browser', path: '/', secure: true } : { name: 'tng_oauth_browser', path: OAUTH_PATHS.loginContinue, secure: false };
+}
+
+/** True when `cookie` is the browser cookie of `pending` (compared as SHA-256 digests in constant time). */
+export function sameBrowser(pending: PendingRequest, cookie: string | undefined): boolean {
+  return cookie !== undefined && pending.browserSha256 !== undefined && safeEqual(sha256(cookie), pending.browserSha256);
 }
 
 function safeEqual(a: string, b: string): boolean {

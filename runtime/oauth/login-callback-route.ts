@@ -1,7 +1,10 @@
 import type { Context } from 'hono';
 import { replayGuardKey } from '../members/session-token-route.js';
 import { ASSERTION_CLOCK_TOLERANCE_S, verifyAssertion } from '../members/verify-assertion.js';
-import { errorPage, showConsent, type PendingRequest } from './authorize-route.js';
+import { randomBytes } from 'node:crypto';
+import { getCookie } from 'hono/cookie';
+import { browserCookie, errorPage, PENDING_TTL_MS, sameBrowser, showConsent, type PendingRequest } from './authorize-route.js';
+import { OAUTH_PATHS } from './metadata.js';
 import type { OAuthDeps } from './deps.js';
 import { OAuthError } from './errors.js';
 import { readForm, singleParams } from './request-params.js';
@@ -52,9 +55,40 @@ export function loginCallbackHandler(deps: OAuthDeps) {
         return errorPage(c, new OAuthError('access_denied', "the login page's member assertion was already used"), deps, 403);
       }
       deps.log?.({ level: 'info', event: 'oauth_member_signed_in', client_id: client.clientId, project: client.projectId, member: v.assertion.member.id });
-      return await showConsent(c, deps, client, requestId, { ...pending, member: v.assertion.member });
+      // On to our own page by a top-level GET, where the cookie of the browser that started the sign-in comes along.
+      await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify({ ...pending, member: v.assertion.member }), PENDING_TTL_MS);
+      const ticket = randomBytes(24).toString('base64url');
+      await deps.store.set(`oauth:login-done:${ticket}`, requestId, PENDING_TTL_MS);
+      return c.body(null, 303, { Location: `${deps.base}${OAUTH_PATHS.loginContinue}?login=${ticket}`, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
     } catch {
       return errorPage(c, new OAuthError('temporarily_unavailable', 'the authorization server cannot store the sign-in right now; start again'), deps, 503);
+    }
+  };
+}
+
+/**
+ * GET /api/v1/mcp-oauth/login-continue: after the login callback, the consent page, for the browser that started
+ * the sign-in only (its cookie); another browser gets an error page, so a finished login cannot be handed to
+ * somebody else. The ticket is single use.
+ */
+export function loginContinueHandler(deps: OAuthDeps) {
+  return async (c: Context): Promise<Response> => {
+    const ticket = new URL(c.req.url).searchParams.get('login') ?? '';
+    if (!/^[A-Za-z0-9_-]{32}$/.test(ticket)) return errorPage(c, new OAuthError('invalid_request', 'the sign-in link is incomplete; start the sign-in again from your client'), deps);
+    try {
+      const requestId = await deps.store.take(`oauth:login-done:${ticket}`);
+      const raw = requestId === undefined ? undefined : await deps.store.get(`oauth:authz:${requestId}`);
+      if (requestId === undefined || raw === undefined) return errorPage(c, new OAuthError('invalid_request', 'this sign-in has expired or was already continued; start the sign-in again from your client'), deps);
+      const pending = JSON.parse(raw) as PendingRequest;
+      if (!sameBrowser(pending, getCookie(c, browserCookie(deps).name))) {
+        deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'login-continue', error: 'access_denied', detail: 'another browser' });
+        return errorPage(c, new OAuthError('access_denied', 'this sign-in was started in another browser; start it again from your client, in this browser'), deps, 403);
+      }
+      const client = await deps.clients.resolve(pending.clientId).catch(() => undefined);
+      if (!client) return errorPage(c, new OAuthError('invalid_request', 'the client was removed from the configuration while you were signing in'), deps);
+      return await showConsent(c, deps, client, requestId, pending);
+    } catch {
+      return errorPage(c, new OAuthError('temporarily_unavailable', 'the authorization server cannot read the sign-in right now; start again'), deps, 503);
     }
   };
 }

@@ -6,6 +6,7 @@ export const OAUTH_PATHS = {
   token: '/api/v1/mcp-oauth/token',
   revoke: '/api/v1/mcp-oauth/revoke',
   loginCallback: '/api/v1/mcp-oauth/login-callback',
+  loginContinue: '/api/v1/mcp-oauth/login-continue',
   register: '/api/v1/mcp-oauth/register',
 } as const;
 

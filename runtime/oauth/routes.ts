@@ -4,7 +4,7 @@ import { pageHeaders, renderErrorPage } from './consent-page.js';
 import { NO_STORE_HEADERS } from './errors.js';
 import { MAX_OAUTH_PARAMS_BYTES } from './request-params.js';
 import { authorizeHandler, consentHandler } from './authorize-route.js';
-import { loginCallbackHandler } from './login-callback-route.js';
+import { loginCallbackHandler, loginContinueHandler } from './login-callback-route.js';
 import type { OAuthDeps } from './deps.js';
 import { authorizationServerMetadata, OAUTH_PATHS, servesOAuth } from './metadata.js';
 import { revokeHandler, tokenHandler } from './token-route.js';
@@ -31,6 +31,7 @@ export function registerOAuthRoutes(app: Hono, deps: OAuthDeps, publicHeaders: R
   const login = loginCallbackHandler(deps);
   app.get(OAUTH_PATHS.loginCallback, login);
   app.post(OAUTH_PATHS.loginCallback, pageLimit, login);
+  app.get(OAUTH_PATHS.loginContinue, loginContinueHandler(deps));
   // Browser-based clients (the Inspector's web UI) call these from their own origin. No cookies are involved (the
   // client authenticates in the request itself), so any origin may; the consent page's routes get no CORS at all.
   const cors = { 'Access-Control-Allow-Origin': '*' };
