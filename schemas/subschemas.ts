@@ -1,3 +1,5 @@
+import { escapePointer } from './json-pointer.js';
+
 /**
  * Keywords holding subschemas (2020-12 and draft-07): one subschema, or a list of them (`items` is either in
  * draft-07), or a map of names to them (`dependencies` values may also be lists of names, which are skipped).
@@ -15,10 +17,6 @@ export interface Subschema {
   pointer: string;
 }
 
-/** Escapes a key for a JSON pointer (RFC 6901). */
-function escapeKey(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -41,7 +39,7 @@ export function* eachSubschema(schema: unknown): Generator<Subschema> {
     for (const [k, v] of Object.entries(node)) {
       if (!SUBSCHEMA_KEYWORDS.has(k)) continue;
       if (Array.isArray(v)) v.forEach((s, i) => children.push([s, `${at}/${k}/${i}`]));
-      else if (MAPS.has(k) && isObject(v)) for (const [name, s] of Object.entries(v)) children.push([s, `${at}/${k}/${escapeKey(name)}`]);
+      else if (MAPS.has(k) && isObject(v)) for (const [name, s] of Object.entries(v)) children.push([s, `${at}/${k}/${escapePointer(name)}`]);
       else children.push([v, `${at}/${k}`]);
     }
     // Reversed, so that the stack yields subschemas in the order they are written.

@@ -13,10 +13,7 @@ export interface NodeLocation {
 /** JSON-pointer → location for one parsed file. */
 export type FileSourceMap = Map<string, NodeLocation>;
 
-/** Escapes one JSON-pointer reference token (RFC 6901). */
-export function escapePointer(token: string | number): string {
-  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
-}
+export { escapePointer } from '../../schemas/json-pointer.js';
 
 /** A location resolved to a file, for diagnostics. */
 export interface Located extends Position {

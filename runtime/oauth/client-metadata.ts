@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import type { AddressPolicy } from '../../schemas/address-policy.js';
 import { createGuardedConnector, UpstreamAddressBlockedError } from '../execute/address-guard.js';
 import { OAuthError } from './errors.js';
-import { checkRedirectUris } from './register-route.js';
+import { checkRedirectUris, LOOPBACK_HOSTS } from './register-route.js';
 
 /** Largest metadata document read; a client's document is a few hundred bytes. */
 export const MAX_METADATA_DOCUMENT_BYTES = 16 * 1024;
@@ -126,7 +126,7 @@ export function checkClientIdUrl(url: string, development: boolean): void {
   } catch {
     throw new OAuthError('invalid_client', 'client_id is not a URL');
   }
-  const loopbackHttp = development && u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  const loopbackHttp = development && u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname);
   if (u.protocol !== 'https:' && !loopbackHttp) throw new OAuthError('invalid_client', 'a client_id URL must be https');
   if (url.length > 2048 || u.username !== '' || u.password !== '' || u.search !== '' || url.includes('#') || u.pathname === '/' || /\/\.\.?(\/|$)/.test(url.slice(u.origin.length))) {
     throw new OAuthError('invalid_client', 'a client_id URL must have a path, and no query, fragment, userinfo or dot segments');

@@ -5,7 +5,8 @@ import { NO_STORE_HEADERS, OAuthError } from './errors.js';
 import { MAX_REDIRECT_URI_LENGTH, parseScope } from './policy.js';
 import { MAX_OAUTH_PARAMS_BYTES } from './request-params.js';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Hosts on which a redirect URI or a development client_id URL may use plain http (as `URL.hostname` spells them). */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 const MAX_REDIRECT_URIS = 10;
 
 /**
