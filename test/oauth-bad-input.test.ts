@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { answerConsent, approveSignIn } from './fixtures/oauth-helpers.js';
+import { OAUTH_ERRORS } from '../runtime/oauth/errors.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
 
 const BASE = 'http://127.0.0.1:8080';
@@ -33,8 +34,10 @@ const config: TengineConfig = {
 };
 
 let t: Awaited<ReturnType<typeof inProcessApp>>;
+/** Everything the runtime logged while these tests ran. */
+const logs: Record<string, unknown>[] = [];
 beforeAll(async () => {
-  t = await inProcessApp(config);
+  t = await inProcessApp(config, {}, { log: (e) => logs.push(e) });
 });
 afterAll(async () => t?.close());
 
@@ -393,5 +396,24 @@ describe('bodies are read through a 16 KiB limit, chunked ones too', () => {
     expect(res.status).toBe(path.endsWith('/register') ? 404 : 413);
     if (res.status === 413) expect(res.headers.get('connection')).toBe('close');
     expect(body.pulled()).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe('refusals are logged with their code, never with a secret', () => {
+  it('revoke without a token is invalid_request', async () => {
+    const res = await t.app.request('/api/v1/mcp-oauth/revoke', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(CONF.id, CONF.secret) }, body: '' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('every oauth_refused line of this suite names an RFC code; no client secret, connect secret, code or token appears in any line', async () => {
+    // Run after the suites above (vitest runs a file's tests in order): they sent wrong secrets, codes and tokens.
+    const refused = logs.filter((l) => l.event === 'oauth_refused');
+    expect(refused.length).toBeGreaterThan(20);
+    for (const l of refused) expect(Object.keys(OAUTH_ERRORS)).toContain(l.error);
+    const text = JSON.stringify(logs);
+    for (const secret of [CONF.secret, OTHER.secret, CONNECT.secret, 'tng_cs_wrong', 'tng_cn_wrong']) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/tng_(ac|rt)_[A-Za-z0-9_-]{20}/);
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./);
   });
 });

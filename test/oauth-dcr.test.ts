@@ -111,6 +111,31 @@ describe('registration refusals (RFC 7591 §3.2.2)', () => {
     expect(await res.json()).toMatchObject({ error: code });
   });
 
+  it('an oversized registration (chunked, no length) is 413 after at most a few chunks, the connection closed, nothing stored', async () => {
+    let pulled = 0;
+    const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 32 * 1024 * 1024) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const before = (await t.store.keysWithPrefix('oauth:client:', 1000)).length;
+    const res = await t.app.request(new Request('http://127.0.0.1:8080/api/v1/mcp-oauth/register', { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body: stream, duplex: 'half' } as RequestInit));
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(await res.json()).toMatchObject({ error: 'invalid_request' });
+    expect(pulled).toBeLessThan(1024 * 1024);
+    expect((await t.store.keysWithPrefix('oauth:client:', 1000)).length).toBe(before);
+  });
+
+  it('two registrations at once get two clients', async () => {
+    const [a, b] = await Promise.all([register({ redirect_uris: ['http://localhost:4001/cb'] }), register({ redirect_uris: ['http://localhost:4001/cb'] })]);
+    const ids = [((await a.json()) as { client_id: string }).client_id, ((await b.json()) as { client_id: string }).client_id];
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('an unknown registered-looking client id gets the error page at authorize', async () => {
     const q = new URLSearchParams({ response_type: 'code', client_id: 'tng-dcr.unknown', redirect_uri: 'http://localhost:4000/cb', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
     const res = await t.app.request(`/api/v1/mcp-oauth/authorize?${q}`);

@@ -161,6 +161,13 @@ describe('member sign-in through login_url', () => {
     expect((await continueAt(await callBack(noCookie.callback, { tengine_request: noCookie.nonce, assertion: a2 }), '')).status).toBe(403);
   });
 
+  it.each([['a malformed ticket', 'x'], ['an unknown ticket', 'A'.repeat(32)]])('login-continue with %s: an error page, no consent form', async (_name, ticket) => {
+    const { cookie } = await startSignIn();
+    const res = await t.app.request(`/api/v1/mcp-oauth/login-continue?login=${ticket}`, { headers: { cookie } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).not.toContain('csrf_token');
+  });
+
   it('the nonce is single use, and so is the assertion', async () => {
     const { nonce, callback } = await startSignIn();
     const assertion = await mintAssertion(key, 'alpha', { claims: { nonce } });
