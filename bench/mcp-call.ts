@@ -161,9 +161,11 @@ async function oauthAccessToken(port: number, secret: string): Promise<string> {
   const token = await fetch(`${base}/api/v1/mcp-oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bench-connector:${secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: 'https://client.example/cb' }).toString(),
   });
-  return ((await token.json()) as { access_token: string }).access_token;
+  const tokens = (await token.json()) as { access_token?: string; error?: string; error_description?: string };
+  if (!tokens.access_token) throw new Error(`the bench's token request was refused: ${tokens.error} ${tokens.error_description ?? ''}`);
+  return tokens.access_token;
 }
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
