@@ -56,6 +56,8 @@ export interface ToolErrorDetails {
   retry_after_seconds?: number;
   /** The failure is returned as is: a retry was due but the origin's retry budget, breaker or cap did not allow it. */
   retry_skipped?: 'retry_budget' | 'circuit_open' | 'overloaded';
+  /** INSUFFICIENT_SCOPE: the scopes the tool needs that the grant lacks. */
+  missing_scopes?: string[];
   /** Argument validation problems: JSON pointer and message. */
   errors?: { path: string; message: string }[];
 }

@@ -10,6 +10,8 @@ export interface CallerIdentity {
   member?: { id: string; email?: string; roles?: string[] };
   /** Scopes granted to an OAuth caller; undefined for API keys and member sessions (not scope-limited). */
   scopes?: string[];
+  /** An OAuth caller's integration ceiling: what signing in again could grant (the scope challenge names no more). */
+  ceiling?: readonly string[];
 }
 
 /** The MCP tool description served by `tools/list`. */

@@ -1,5 +1,5 @@
 import type { CallerIdentity } from '../execute/types.js';
-import { toolError, type ToolResult } from '../execute/tool-errors.js';
+import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-errors.js';
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
@@ -26,6 +26,11 @@ export interface DispatchContext {
 export interface DispatchOutcome {
   status: number;
   body?: string;
+  /**
+   * A tools/call refused for want of scopes by an OAuth caller: the scopes the tool needs that the grant lacks. The
+   * HTTP layer adds an `insufficient_scope` challenge to the (200) tool error.
+   */
+  missingScopes?: string[];
 }
 
 /**
@@ -53,6 +58,11 @@ export async function dispatch(message: unknown, ctx: DispatchContext): Promise<
     return ok(rpcError(id as RpcId, { code: RPC.InvalidParams, message: 'params must be an object', data: { code: 'INVALID_PARAMS' } }));
   }
   try {
+    if (msg.method === 'tools/call') {
+      const result = await callTool((params ?? {}) as Record<string, unknown>, ctx);
+      const missing = ctx.caller.kind === 'oauth' ? missingScopesOf(result) : undefined;
+      return missing ? { status: 200, body: rpcResult(id as RpcId, result), missingScopes: missing } : ok(rpcResult(id as RpcId, result));
+    }
     return ok(await handle(msg.method, id as RpcId, (params ?? {}) as Record<string, unknown>, ctx));
   } catch (e) {
     ctx.log?.({ level: 'error', event: 'dispatch_failed', method: msg.method, error: (e as Error)?.message });
@@ -68,10 +78,15 @@ function invalid(id: RpcId | null, message: string): DispatchOutcome {
   return { status: 400, body: rpcError(id, { code: RPC.InvalidRequest, message, data: { code: 'INVALID_REQUEST' } }) };
 }
 
+/** The missing scopes of an INSUFFICIENT_SCOPE result, else undefined. */
+function missingScopesOf(result: ToolResult): string[] | undefined {
+  if (result.isError !== true) return undefined;
+  const meta = result._meta?.[ERROR_META_KEY] as { code?: string; missing_scopes?: string[] } | undefined;
+  return meta?.code === 'INSUFFICIENT_SCOPE' ? meta.missing_scopes : undefined;
+}
+
 async function handle(method: string, id: RpcId, params: Record<string, unknown>, ctx: DispatchContext): Promise<string> {
   switch (method) {
-    case 'tools/call':
-      return rpcResult(id, await callTool(params, ctx));
     case 'tools/list':
       return listTools(id, params, ctx);
     case 'initialize':
@@ -132,7 +147,12 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
   if (tool.requireMember && !ctx.caller.member) return toolError('MEMBER_REQUIRED', { detail: 'this tool needs a member session token (tng_mst_...)' });
   if (ctx.caller.scopes !== undefined) {
     const missing = tool.scopes.filter((s) => !ctx.caller.scopes!.includes(s));
-    if (missing.length > 0) return toolError('INSUFFICIENT_SCOPE', { detail: missing.join(', ') });
+    if (missing.length > 0) {
+      // Only scopes the integration may grant are worth a new sign-in; for the others the answer is final.
+      const grantable = ctx.caller.ceiling !== undefined && missing.every((s) => ctx.caller.ceiling!.includes(s));
+      const advice = grantable ? `not granted to this connection: sign in again and grant ${missing.length > 1 ? 'them' : 'it'}` : `not within this integration's scopes, so no sign-in can grant ${missing.length > 1 ? 'them' : 'it'}`;
+      return toolError('INSUFFICIENT_SCOPE', { detail: `${missing.join(', ')} (${advice})`, ...(grantable ? { missing_scopes: missing } : {}) });
+    }
   }
   if (exceedsDepth(args, MAX_ARGUMENT_DEPTH)) {
     return toolError('INVALID_ARGUMENTS', { detail: `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels` });

@@ -59,6 +59,13 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   // gets invalid_token and an error_description saying what is wrong (clients that show nothing else show that).
   const challenge = (error?: string, description?: string) =>
     `Bearer resource_metadata="${deps.resourceMetadataUrl}"${deps.challengeScope ? `, scope="${deps.challengeScope}"` : ''}${error ? `, error="${error}"` : ''}${description ? `, error_description="${quotedParam(description)}"` : ''}`;
+  // MCP authorization (2025-11-25, scope challenges): the scope to ask for is what the connection has plus what the
+  // call needs, so a client that signs in again keeps its other tools. The challenge rides on the 200 tool error, not a
+  // 403: a client holding a refresh token answers a 403 by refreshing (which cannot widen a grant), gets the 403
+  // again and fails the whole transport, while the tool error tells the model what happened (RFC 9110 §11.6.1 allows
+  // WWW-Authenticate on any response).
+  const scopeChallenge = (granted: string[], missing: string[]) =>
+    `Bearer error="insufficient_scope", scope="${[...new Set([...granted, ...missing])].join(' ')}", resource_metadata="${deps.resourceMetadataUrl}", error_description="${quotedParam(`this tool needs ${missing.join(', ')}`)}"`;
   const fail = (status: number, code: number, message: string, dataCode: string, extra: Record<string, string> = {}, detail?: string): McpHttpResponse => ({
     status,
     headers: { ...JSON_HEADERS, ...extra },
@@ -128,11 +135,10 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     }
     const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store });
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
-    if (!wantsJson) {
-      // Client accepts only SSE: one `message` event carrying the response, then the stream ends.
-      return { status: outcome.status, headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }, body: `event: message\ndata: ${outcome.body}\n\n` };
-    }
-    return { status: outcome.status, headers: JSON_HEADERS, body: outcome.body };
+    const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
+    if (outcome.missingScopes) headers['WWW-Authenticate'] = scopeChallenge(auth.caller.scopes ?? [], outcome.missingScopes);
+    // Client accepts only SSE: one `message` event carrying the response, then the stream ends.
+    return { status: outcome.status, headers, body: wantsJson ? outcome.body : `event: message\ndata: ${outcome.body}\n\n` };
   };
 
   return (req) => {

@@ -28,13 +28,13 @@ function refusal(c: Context, deps: OAuthDeps, endpoint: string, e: unknown, clie
  * request) and the next refresh token of the family, which keeps the whole grant: a narrowed refresh or a ceiling
  * tightened for a while narrows access tokens, never the grant itself (RFC 6749 §6).
  */
-async function tokenResponse(c: Context, deps: OAuthDeps, grant: GrantRecord, scopes: string[], family: string, familyExpiresAt: number): Promise<Response> {
+async function tokenResponse(c: Context, deps: OAuthDeps, grantType: 'authorization_code' | 'refresh_token', grant: GrantRecord, scopes: string[], family: string, familyExpiresAt: number): Promise<Response> {
   const now = deps.now();
   const accessTokens = deps.model.accessTokens;
   if (!accessTokens) throw new Error('access tokens are not attached');
   const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes, family, ...(grant.member ? { member: grant.member } : {}) }, familyExpiresAt);
   const refresh = await issueRefreshToken(deps.store, grant, family, familyExpiresAt, now);
-  deps.log?.({ level: 'info', event: 'oauth_token_issued', client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes });
+  deps.log?.({ level: 'info', event: 'oauth_token_issued', grant_type: grantType, client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes });
   return c.json({ access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh, scope: scopes.join(' ') }, 200, NO_STORE_HEADERS);
 }
 
@@ -59,7 +59,7 @@ export function tokenHandler(deps: OAuthDeps) {
         });
         const grant: GrantRecord = { clientId: record.clientId, projectId: record.projectId, integrationId: record.integrationId, scopes: record.scopes, resource: record.resource, ...(record.member ? { member: record.member } : {}) };
         await recordConnection(deps.store, grant, family, now + familyTtlMs, now);
-        return await tokenResponse(c, deps, grant, cutToCeiling(record.scopes, client.scopes), family, now + familyTtlMs);
+        return await tokenResponse(c, deps, 'authorization_code', grant, cutToCeiling(record.scopes, client.scopes), family, now + familyTtlMs);
       }
       if (form.grant_type === 'refresh_token') {
         if (form.refresh_token === undefined) throw new OAuthError('invalid_request', 'refresh_token is missing');
@@ -72,7 +72,7 @@ export function tokenHandler(deps: OAuthDeps) {
           if (extra !== undefined) throw new OAuthError('invalid_scope', `"${extra.slice(0, 100)}" is not part of this grant`);
           scopes = scopes.filter((s) => asked.includes(s));
         }
-        return await tokenResponse(c, deps, grant, scopes, family, familyExpiresAt);
+        return await tokenResponse(c, deps, 'refresh_token', grant, scopes, family, familyExpiresAt);
       }
       if (form.grant_type === undefined) throw new OAuthError('invalid_request', 'grant_type is missing');
       throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
