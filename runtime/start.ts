@@ -7,6 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
 import { createApp, hostPolicyOf, mcpHandlerDeps } from './app.js';
 import { createMcpHandler } from './mcp/mcp-handler.js';
+import { tracedStore, tracingEnabled } from './observability/tracing.js';
 import { withMcpFastPath } from './mcp/node-fast-path.js';
 import { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 import { compileTool } from './execute/compile-tool.js';
@@ -50,6 +51,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     throw e;
   }));
   const closeStore = () => (opts.store ? Promise.resolve() : store.close());
+  // With an OpenTelemetry SDK registered (node --import it), each store round trip is a span too.
+  const servingStore = tracingEnabled() ? tracedStore(store) : store;
   // Token keys are the process's, not the bundle's: a reload keeps every session and access token already issued.
   const tokenKeys = await resolveTokenKeys(first.keySet);
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
@@ -61,7 +64,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const generationOf = (loaded: LoadedBundle, base: string): Generation => {
     const model = loaded.serving(tokenKeys.keySet, base, Date.now);
     const admin = { config: loaded.config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
-    const deps = { model, store, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle };
+    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle };
     return {
       digest: model.bundleDigest,
       listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch)),
