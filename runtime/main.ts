@@ -47,7 +47,7 @@ try {
     write,
   );
   const booting = startRuntime(opts);
-  void handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), exit: (code) => process.exit(code), log: opts.log });
+  void handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), off: (signal, handler) => process.off(signal, handler), exit: (code) => process.exit(code), log: opts.log });
   await booting;
 } catch (e) {
   if (e instanceof RuntimeBootError) {

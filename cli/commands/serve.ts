@@ -31,7 +31,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         const booting = startRuntime(options);
         // Handlers before the port opens; a drain ends with exit 0 through the CLI's own return, and only a second
         // signal ends the process at once.
-        stopped = handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), exit: (code) => (code === 0 ? undefined : process.exit(code)), log: options.log });
+        stopped = handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), off: (signal, handler) => process.off(signal, handler), exit: (code) => (code === 0 ? undefined : process.exit(code)), log: options.log });
         running = await booting;
       } catch (e) {
         if (e instanceof RuntimeBootError) throw new CliError(e.code, e.message, e.hint, e.exitCode);

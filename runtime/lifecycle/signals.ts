@@ -4,6 +4,8 @@ import type { RunningRuntime } from '../boot-types.js';
 export interface SignalDeps {
   /** Subscribes to a process signal (process.on). */
   on(signal: NodeJS.Signals, handler: () => void): void;
+  /** Unsubscribes (process.off): a CLI run in-process must not leave handlers behind for the next one. */
+  off(signal: NodeJS.Signals, handler: () => void): void;
   /** Ends the process. */
   exit(code: number): void;
   log?: (entry: Record<string, unknown>) => void;
@@ -19,14 +21,22 @@ const EXIT_ON_SECOND: Partial<Record<NodeJS.Signals, number>> = { SIGTERM: 143, 
  * drain has finished and everything is closed, just before the exit.
  */
 export function handleSignals(booting: Promise<RunningRuntime>, deps: SignalDeps): Promise<void> {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  const detach = () => {
+    for (const [signal, handler] of handlers) deps.off(signal, handler);
+    handlers.clear();
+  };
   const ready = booting.then(
     (r) => r,
-    () => undefined,
+    () => {
+      detach();
+      return undefined;
+    },
   );
   return new Promise((resolve) => {
     let stopping = false;
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      deps.on(signal, () => {
+      handlers.set(signal, () => {
         if (stopping) {
           deps.log?.({ level: 'warn', event: 'shutdown_forced', signal });
           deps.exit(EXIT_ON_SECOND[signal] ?? 1);
@@ -38,6 +48,7 @@ export function handleSignals(booting: Promise<RunningRuntime>, deps: SignalDeps
           deps.log?.({ level: 'info', event: 'shutdown_requested', signal, in_flight: running.inFlight() });
           return running.shutdown().then(
             () => {
+              detach();
               resolve();
               deps.exit(0);
             },
@@ -49,11 +60,12 @@ export function handleSignals(booting: Promise<RunningRuntime>, deps: SignalDeps
         });
       });
     }
-    deps.on('SIGHUP', () => {
+    handlers.set('SIGHUP', () => {
       deps.log?.({ level: 'info', event: 'reload_requested', signal: 'SIGHUP' });
       // The outcome is logged by the reload itself (bundle_reloaded, bundle_reload_refused); before the boot ends
       // there is nothing to reload yet.
       void ready.then((running) => running?.reload());
     });
+    for (const [signal, handler] of handlers) deps.on(signal, handler);
   });
 }
