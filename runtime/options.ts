@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { RuntimeBootError, type RuntimeOptions } from './boot-types.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
+import { redisEndpointsFromEnv, RedisSettingsError, type RedisEndpoints } from './store/redis-endpoints.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type LogLevel } from './observability/logger.js';
 
 /** Settings as given on the command line; anything missing falls back to `TENGINE_*` variables. */
@@ -22,7 +23,8 @@ export interface RuntimeFlags {
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
  * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, TENGINE_ALLOW_DEVELOPMENT, TENGINE_ALLOW_ROLLBACK_TO,
- * TENGINE_ALLOW_EVICTING_STORE, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
+ * TENGINE_ALLOW_EVICTING_STORE, and for the shared store TENGINE_REDIS_URL or REDIS_URL (one server),
+ * TENGINE_REDIS_CLUSTER_NODES (Redis Cluster) or TENGINE_REDIS_SENTINELS with TENGINE_REDIS_SENTINEL_NAME (Sentinel).
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
   const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
@@ -34,6 +36,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
   const allowDevelopment = flags.allowDevelopment === true || parseSwitch(env.TENGINE_ALLOW_DEVELOPMENT, 'TENGINE_ALLOW_DEVELOPMENT');
   const allowEvictingStore = flags.allowEvictingStore === true || parseSwitch(env.TENGINE_ALLOW_EVICTING_STORE, 'TENGINE_ALLOW_EVICTING_STORE');
   const allowRollbackTo = parseDigest(flags.allowRollbackTo ?? nonEmpty(env.TENGINE_ALLOW_ROLLBACK_TO), flags.allowRollbackTo !== undefined ? '--allow-rollback-to' : 'TENGINE_ALLOW_ROLLBACK_TO');
+  const redis = parseRedisEndpoints(env);
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
   if (!bundlePath) throw new RuntimeBootError('BUNDLE_MISSING', 'no bundle given', BOOT_EXIT.USAGE, 'pass --bundle FILE or set TENGINE_BUNDLE (tengine build writes one)');
   const keyPaths = flags.bundlePublicKey?.length ? flags.bundlePublicKey : (env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -55,7 +58,8 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
     // An empty TENGINE_REDIS_URL (a compose file forwarding an unset variable) must not hide REDIS_URL: the instance
     // would quietly run on the memory store and stop sharing replay guards with its peers.
-    redisUrl: nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL),
+    redisUrl: redis?.mode === 'standalone' ? redis.url : undefined,
+    ...(redis !== undefined && redis.mode !== 'standalone' ? { redisEndpoints: redis } : {}),
     redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
     adminToken: env.TENGINE_ADMIN_TOKEN,
     ...(allowDevelopment ? { allowDevelopment } : {}),
@@ -66,6 +70,16 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     env,
     log: createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
   };
+}
+
+/** The Redis the environment names (undefined: the memory store); contradictory settings are a USAGE error. */
+function parseRedisEndpoints(env: Record<string, string | undefined>): RedisEndpoints | undefined {
+  try {
+    return redisEndpointsFromEnv(env);
+  } catch (e) {
+    if (e instanceof RedisSettingsError) throw new RuntimeBootError('USAGE', e.message, BOOT_EXIT.USAGE, e.hint);
+    throw e;
+  }
 }
 
 /** Reads an on/off variable: `true` or `false`; unset or empty is off, anything else is a USAGE error. */
