@@ -133,7 +133,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     notReadySince = performance.now();
     // Without a listener node-redis' 'error' event would crash the process.
     client.onError((err: unknown) => {
-      if (client !== current || closed) return;
+      // Before the first connection the caller of createRedisStore gets the cause in the rejection; a Cluster or
+      // Sentinel client would otherwise also report every node it tried.
+      if (client !== current || closed || !everReady) return;
       notReadySince ??= performance.now();
       report(`redis ${where}: ${describeRedisError(err, ctx)}`);
     });
