@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
@@ -64,7 +65,13 @@ describe.skipIf(!installed && !inCI())('two runtime instances on a Redis Cluster
 
   beforeAll(async () => {
     if (!installed) throw new Error('redis-server is not on the PATH and CI is set');
-    [cluster, balancer, upstream] = await Promise.all([startRedisCluster(), startRoundRobinBalancer(), startUpstream()]);
+    // a_free answers after 40 ms, so calls are in flight on the instance when it is killed.
+    const slow = (req: IncomingMessage, _body: string, res: ServerResponse) =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ path: req.url }));
+      }, req.url?.startsWith('/a_free/') ? 40 : 0);
+    [cluster, balancer, upstream] = await Promise.all([startRedisCluster(), startRoundRobinBalancer(), startUpstream(slow)]);
     key = generateAssertionKey('ES256', 'backend-v1');
     const tool = (name: string, extra: Record<string, unknown> = {}) => ({
       name,
@@ -161,6 +168,8 @@ describe.skipIf(!installed && !inCI())('two runtime instances on a Redis Cluster
   it('SIGKILL of instance 1 mid-run loses no call: the balancer retries refused and reset connections on instance 2', async () => {
     const TOTAL = 160;
     const retriesBefore = balancer!.stats.retries;
+    const sentBefore = balancer!.stats.retriesAfterSend;
+    const upstreamBefore = upstream!.requests.length;
     const survivorBefore = balancer!.stats.answeredBy.get(direct[1]!) ?? 0;
     let killedAt: number | undefined;
     const victim = children[0]!;
@@ -185,8 +194,15 @@ describe.skipIf(!installed && !inCI())('two runtime instances on a Redis Cluster
     expect(tally(outcomes)).toEqual({ ok: TOTAL });
     expect(balancer!.stats.exhausted).toBe(0);
     expect(balancer!.stats.cut).toBe(0);
-    // Round-robin kept sending every other request to the dead instance; each was retried on the survivor.
-    expect(balancer!.stats.retries - retriesBefore).toBeGreaterThan(0);
+    // Calls in flight on the killed instance were reset after they had been sent, and retried; round-robin then kept
+    // sending every other request to the dead instance, each refused and retried on the survivor.
+    const inFlightRetried = balancer!.stats.retriesAfterSend - sentBefore;
+    expect(inFlightRetried).toBeGreaterThan(0);
+    expect(balancer!.stats.retries - retriesBefore - inFlightRetried).toBeGreaterThan(0);
+    // A call reset in flight may have reached the upstream before the kill: at most those are repeated upstream.
+    const upstreamCalls = upstream!.requests.length - upstreamBefore;
+    expect(upstreamCalls).toBeGreaterThanOrEqual(TOTAL);
+    expect(upstreamCalls).toBeLessThanOrEqual(TOTAL + inFlightRetried);
     expect((balancer!.stats.answeredBy.get(direct[1]!) ?? 0) - survivorBefore).toBeGreaterThanOrEqual(TOTAL - 40);
     // The survivor still shares its state: the project's limit stays spent.
     expect(outcome((await mcp(balancer!.url, apiKey, 'a_limited')).body)).toBe('USAGE_LIMIT_EXCEEDED');
