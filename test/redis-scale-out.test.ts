@@ -14,7 +14,7 @@ import type { TengineConfig } from '../schemas/config-types.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
 import { assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
 import { inCI, redisServerInstalled, sparePort } from './fixtures/redis-server.js';
-import { startRedisCluster, type TestRedisCluster } from './fixtures/redis-topologies.js';
+import { rawCommand, startRedisCluster, startSentinelGroup, type TestRedisCluster } from './fixtures/redis-topologies.js';
 import { startRoundRobinBalancer, type RoundRobinBalancer } from './fixtures/round-robin-balancer.js';
 import { deploy, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 import { expectRefusal, killRuntimeProcesses, runRuntimeProcess, startRuntimeProcess, stopRuntimeProcess, waitForListening } from './fixtures/runtime-process.js';
@@ -236,4 +236,33 @@ describe('Redis topology settings through the process entry', () => {
       await cleanup();
     }
   });
+});
+
+describe.skipIf(!installed && !inCI())('a runtime process on a Sentinel group (TENGINE_REDIS_SENTINELS)', () => {
+  it('boots on the master the sentinel names, is ready on the Redis store, and records the served bundle there', async () => {
+    const group = await startSentinelGroup('process-test');
+    const { dir, cleanup } = await tempDir('tengine-sentinel-process-');
+    let child: ChildProcess | undefined;
+    try {
+      const d = await deploy({ version: 1, projects: [{ id: 'crm', environment: 'production', integrations: [{ id: 'backend', kind: 'api_key' }] }] });
+      await Promise.all([writeFile(path.join(dir, 'b.json'), d.bundle), writeFile(path.join(dir, 'k.pem'), d.publicPem)]);
+      child = startRuntimeProcess(['--bundle', path.join(dir, 'b.json'), '--bundle-public-key', path.join(dir, 'k.pem'), '--port', '0'], {
+        TENGINE_REDIS_SENTINELS: group.sentinels.join(','),
+        TENGINE_REDIS_SENTINEL_NAME: group.name,
+        TENGINE_REDIS_KEY_PREFIX: 'sentinel-process:',
+      });
+      const { listening } = await waitForListening(child);
+      expect(listening.store).toBe('redis');
+      const ready = await fetch(`${listening.url as string}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', store: 'redis' });
+      // The boot wrote the served-bundle record through the sentinel to the master.
+      expect(await rawCommand(group.master.port, 'GET sentinel-process:bundle:served')).toMatch(/sha256:[0-9a-f]{64}/);
+      expect(await stopRuntimeProcess(child)).toEqual({ code: 0, signal: null });
+    } finally {
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+      await cleanup();
+      await group.stop();
+    }
+  }, 60_000);
 });
