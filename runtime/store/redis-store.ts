@@ -56,9 +56,10 @@ export interface RedisStoreOptions {
 }
 
 // Every script touches exactly one key (KEYS[1]) and no command names two keys, so each runs on the node owning its
-// key's slot on Redis Cluster and needs no hash tag (docs/storage.md, Redis topologies). A fixed window on Redis' own clock: the count that opens
-// it (INCR lands on 1) sets its expiry, later counts keep it, and PTTL is the time left; a counter found without an
-// expiry gets one, so no window can last forever. Atomic because a script runs without interleaving.
+// key's slot on Redis Cluster and needs no hash tag (docs/storage.md, Redis topologies).
+// A fixed window on Redis' own clock: the count that opens it (INCR lands on 1) sets its expiry, later counts keep
+// it, and PTTL is the time left; a counter found without an expiry gets one, so no window can last forever. Atomic
+// because a script runs without interleaving.
 const WINDOW_SCRIPT =
   "local n = redis.call('INCR', KEYS[1]) local left = redis.call('PTTL', KEYS[1]) " +
   "if n == 1 or left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) end return {n, left}";
@@ -476,6 +477,7 @@ function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
+/** Thrown by createStoreFromEnv for Redis settings that cannot work (re-exported for the CLI). */
 export { RedisSettingsError };
 
 /**
