@@ -61,8 +61,9 @@ describe.skipIf(!installed && !inCI())('Redis Sentinel failover', () => {
     }
     expect(recoveredAt, `no write succeeded within ${FAILOVER_BOUND_MS} ms of the kill; store errors: ${problems.join(' | ')}`).toBeDefined();
     expect(recoveredAt! - killedAt).toBeLessThan(FAILOVER_BOUND_MS);
-    // While there was no master every command failed within its deadline (plus scheduling slack), never hung.
-    expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + 500);
+    // While there was no master every command failed within its deadline (plus slack for a busy machine), never hung
+    // (node-redis' own Sentinel client would retry rediscovery for up to 16 s).
+    expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + 1500);
     expect(failures).toBeGreaterThan(0);
     expect(await g.masterPort()).toBe(g.replica.port);
 
