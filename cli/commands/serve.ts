@@ -17,6 +17,20 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--allow-development', 'serve a bundle holding environment: development projects ($TENGINE_ALLOW_DEVELOPMENT=true); never on a runtime real users reach')
     .option('--allow-rollback-to <digest>', 'serve this older bundle although a newer one was already served: its sha256:<hex> digest ($TENGINE_ALLOW_ROLLBACK_TO)')
     .option('--allow-evicting-store', 'boot although Redis may evict keys (maxmemory-policy other than noeviction) ($TENGINE_ALLOW_EVICTING_STORE=true)')
+    // Redis credentials live in URLs, so they are variables only: a flag would show them in the process list.
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Shared store (variables only; without one, the in-memory store serves a single instance):',
+        '  TENGINE_REDIS_URL (or REDIS_URL)  one Redis: redis://[user:password@]host:port[/db], rediss:// for TLS',
+        '  TENGINE_REDIS_CLUSTER_NODES       a Redis Cluster: comma-separated redis:// URLs of some of its nodes',
+        '  TENGINE_REDIS_SENTINELS           a Sentinel group: comma-separated host:port (or redis://) of the sentinels,',
+        '  TENGINE_REDIS_SENTINEL_NAME         with the master group name',
+        '  TENGINE_REDIS_KEY_PREFIX          prefix of every key (default tengine:)',
+        'Set one of TENGINE_REDIS_URL, TENGINE_REDIS_CLUSTER_NODES and TENGINE_REDIS_SENTINELS (docs/storage.md).',
+      ].join('\n'),
+    )
     .action(async (flags: RuntimeFlags) => {
       let running;
       let bind: { host: string; port: number };
