@@ -229,7 +229,7 @@ describe('Redis topology settings through the process entry', () => {
       const port = await sparePort();
       const out = await runRuntimeProcess(['--bundle', path.join(dir, 'b.json'), '--bundle-public-key', path.join(dir, 'k.pem')], { TENGINE_REDIS_CLUSTER_NODES: `redis://app:secret-pw@127.0.0.1:${port}` });
       expectRefusal(expect, out, 24, 'STORE_UNAVAILABLE');
-      expect(out.stderr).toContain(`cluster redis://127.0.0.1:${port}`);
+      expect(out.stderr).toContain(`cluster redis://127.0.0.1:${port} is unreachable: no listed cluster node answered`);
       expect(out.stderr).toContain('TENGINE_REDIS_CLUSTER_NODES');
       expect(out.stderr).not.toContain('secret-pw');
     } finally {
