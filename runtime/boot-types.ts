@@ -21,6 +21,11 @@ export interface RuntimeOptions {
   env: Record<string, string | undefined>;
   /** Redis URL for shared state (REDIS_URL / TENGINE_REDIS_URL); without one the in-memory store serves one instance. */
   redisUrl?: string;
+  /**
+   * A Redis Cluster (TENGINE_REDIS_CLUSTER_NODES) or Sentinel group (TENGINE_REDIS_SENTINELS,
+   * TENGINE_REDIS_SENTINEL_NAME) for shared state, instead of `redisUrl`.
+   */
+  redisEndpoints?: import('./store/redis-endpoints.js').RedisEndpoints;
   /** Prefix of every Redis key (TENGINE_REDIS_KEY_PREFIX, default `tengine:`), to share one Redis between deployments. */
   redisKeyPrefix?: string;
   /** A ready store, instead of `redisUrl` (tests). */

@@ -78,3 +78,24 @@ describe('--allow-rollback-to / TENGINE_ALLOW_ROLLBACK_TO: one bundle digest', (
     expect(err.message).toContain('is not a bundle digest');
   });
 });
+
+describe('Redis topology variables (docs/storage.md "Redis topologies")', () => {
+  it('TENGINE_REDIS_CLUSTER_NODES and TENGINE_REDIS_SENTINELS select a cluster or a sentinel group; one URL stays redisUrl', async () => {
+    const cluster = await resolve({}, { TENGINE_REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' });
+    expect(cluster.redisEndpoints).toEqual({ mode: 'cluster', nodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'] });
+    expect(cluster.redisUrl).toBeUndefined();
+    const sentinel = await resolve({}, { TENGINE_REDIS_SENTINELS: '10.0.0.1:26379', TENGINE_REDIS_SENTINEL_NAME: 'mymaster' });
+    expect(sentinel.redisEndpoints).toEqual({ mode: 'sentinel', sentinels: ['10.0.0.1:26379'], name: 'mymaster' });
+    const one = await resolve({}, { TENGINE_REDIS_URL: 'redis://10.0.0.1:6379' });
+    expect(one.redisUrl).toBe('redis://10.0.0.1:6379');
+    expect(one.redisEndpoints).toBeUndefined();
+  });
+
+  it('a URL and a cluster at once, or sentinels without a group name, are USAGE errors before any file is read', async () => {
+    const both = await usage({ bundle: path.join(dir, 'missing.json') }, { TENGINE_REDIS_URL: 'redis://a:1', TENGINE_REDIS_CLUSTER_NODES: 'redis://b:2' });
+    expect(both.message).toBe('TENGINE_REDIS_URL and TENGINE_REDIS_CLUSTER_NODES are both set');
+    expect(both.hint).toMatch(/exactly one of/);
+    const unnamed = await usage({}, { TENGINE_REDIS_SENTINELS: '10.0.0.1:26379' });
+    expect(unnamed.message).toMatch(/without TENGINE_REDIS_SENTINEL_NAME/);
+  });
+});

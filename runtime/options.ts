@@ -3,6 +3,7 @@ import { RuntimeBootError, type RuntimeOptions } from './boot-types.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
 import { DEFAULT_DRAIN } from './lifecycle/drain.js';
 import { parseDuration } from '../schemas/duration.js';
+import { redisEndpointsFromEnv, RedisSettingsError, type RedisEndpoints } from './store/redis-endpoints.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type LogLevel } from './observability/logger.js';
 
 /** Settings as given on the command line; anything missing falls back to `TENGINE_*` variables. */
@@ -30,8 +31,9 @@ export interface RuntimeFlags {
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
  * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, TENGINE_ALLOW_DEVELOPMENT, TENGINE_ALLOW_ROLLBACK_TO,
- * TENGINE_ALLOW_EVICTING_STORE, TENGINE_DRAIN_DELAY, TENGINE_DRAIN_TIMEOUT, TENGINE_WATCH_BUNDLE, and
- * TENGINE_REDIS_URL or REDIS_URL for the shared store.
+ * TENGINE_ALLOW_EVICTING_STORE, TENGINE_DRAIN_DELAY, TENGINE_DRAIN_TIMEOUT, TENGINE_WATCH_BUNDLE, and for the
+ * shared store TENGINE_REDIS_URL or REDIS_URL (one server), TENGINE_REDIS_CLUSTER_NODES (Redis Cluster) or
+ * TENGINE_REDIS_SENTINELS with TENGINE_REDIS_SENTINEL_NAME (Sentinel).
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
   const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
@@ -48,6 +50,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     delayMs: parseDrainDuration(flags.drainDelay ?? nonEmpty(env.TENGINE_DRAIN_DELAY), flags.drainDelay !== undefined ? '--drain-delay' : 'TENGINE_DRAIN_DELAY', DEFAULT_DRAIN.delayMs),
     timeoutMs: parseDrainDuration(flags.drainTimeout ?? nonEmpty(env.TENGINE_DRAIN_TIMEOUT), flags.drainTimeout !== undefined ? '--drain-timeout' : 'TENGINE_DRAIN_TIMEOUT', DEFAULT_DRAIN.timeoutMs),
   };
+  const redis = parseRedisEndpoints(env);
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
   if (!bundlePath) throw new RuntimeBootError('BUNDLE_MISSING', 'no bundle given', BOOT_EXIT.USAGE, 'pass --bundle FILE or set TENGINE_BUNDLE (tengine build writes one)');
   const keyPaths = flags.bundlePublicKey?.length ? flags.bundlePublicKey : (env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -72,7 +75,8 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
     // An empty TENGINE_REDIS_URL (a compose file forwarding an unset variable) must not hide REDIS_URL: the instance
     // would quietly run on the memory store and stop sharing replay guards with its peers.
-    redisUrl: nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL),
+    redisUrl: redis?.mode === 'standalone' ? redis.url : undefined,
+    ...(redis !== undefined && redis.mode !== 'standalone' ? { redisEndpoints: redis } : {}),
     redisKeyPrefix: env.TENGINE_REDIS_KEY_PREFIX,
     adminToken: env.TENGINE_ADMIN_TOKEN,
     ...(allowDevelopment ? { allowDevelopment } : {}),
@@ -94,6 +98,16 @@ function parseDrainDuration(value: string | undefined, name: string, fallback: n
     throw new RuntimeBootError('USAGE', `${name} "${value.slice(0, 40)}" is not a duration up to 1h`, BOOT_EXIT.USAGE, 'give a duration such as 0, 500ms, 5s or 2m');
   }
   return ms;
+}
+
+/** The Redis the environment names (undefined: the memory store); contradictory settings are a USAGE error. */
+function parseRedisEndpoints(env: Record<string, string | undefined>): RedisEndpoints | undefined {
+  try {
+    return redisEndpointsFromEnv(env);
+  } catch (e) {
+    if (e instanceof RedisSettingsError) throw new RuntimeBootError('USAGE', e.message, BOOT_EXIT.USAGE, e.hint);
+    throw e;
+  }
 }
 
 /** Reads an on/off variable: `true` or `false`; unset or empty is off, anything else is a USAGE error. */

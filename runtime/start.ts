@@ -28,7 +28,7 @@ import { Reloader, type ReloadOutcome } from './lifecycle/reloader.js';
 import { watchBundle } from './lifecycle/watch-bundle.js';
 import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
-import { redactUrl } from './store/redact-url.js';
+import { describeEndpoints, type RedisEndpoints } from './store/redis-endpoints.js';
 import { StoreUnavailableError, type Store } from './store/store.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
@@ -46,7 +46,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const log = opts.log;
   const first = await loadModel(opts);
   // A store given by the caller (tests) is the caller's to close.
-  const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log).catch(async (e: unknown) => {
+  const endpoints = opts.redisEndpoints ?? (opts.redisUrl ? { mode: 'standalone' as const, url: opts.redisUrl } : undefined);
+  const store = opts.store ?? (await openStore(endpoints, opts.redisKeyPrefix, log).catch(async (e: unknown) => {
     await first.close();
     throw e;
   }));
@@ -191,16 +192,18 @@ async function readBundleFile(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Opens Redis when a URL is given (failing boot when it cannot be reached), else the in-memory store. */
-async function openStore(redisUrl: string | undefined, keyPrefix: string | undefined, log: RuntimeOptions['log']): Promise<Store> {
-  if (!redisUrl) return createMemoryStore();
+/** Opens Redis when endpoints are given (failing boot when it cannot be reached), else the in-memory store. */
+async function openStore(endpoints: RedisEndpoints | undefined, keyPrefix: string | undefined, log: RuntimeOptions['log']): Promise<Store> {
+  if (!endpoints) return createMemoryStore();
+  const where = describeEndpoints(endpoints);
   try {
     const { createRedisStore } = await import('./store/redis-store.js');
-    return await createRedisStore({ url: redisUrl, ...(keyPrefix ? { keyPrefix } : {}), onError: (message) => log?.({ level: 'warn', event: 'store_error', message }) });
+    return await createRedisStore({ endpoints, ...(keyPrefix ? { keyPrefix } : {}), onError: (message) => log?.({ level: 'warn', event: 'store_error', message }) });
   } catch (e) {
     // Only our own errors are quoted: they are already free of credentials. Anything else (the URL parser's) is not.
     const why = e instanceof StoreUnavailableError ? e.message : (e as { code?: unknown })?.code === 'ERR_INVALID_URL' ? 'the URL cannot be parsed (percent-encode "/", "@", ":" and "#" in the user and password)' : 'unexpected error';
-    throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${redactUrl(redisUrl)}: ${why}`, BOOT_EXIT.STORE_UNAVAILABLE, 'check REDIS_URL / TENGINE_REDIS_URL and that Redis (>= 6.2) is reachable');
+    const variables = endpoints.mode === 'cluster' ? 'TENGINE_REDIS_CLUSTER_NODES' : endpoints.mode === 'sentinel' ? 'TENGINE_REDIS_SENTINELS / TENGINE_REDIS_SENTINEL_NAME' : 'REDIS_URL / TENGINE_REDIS_URL';
+    throw new RuntimeBootError('STORE_UNAVAILABLE', `cannot use Redis at ${where}: ${why}`, BOOT_EXIT.STORE_UNAVAILABLE, `check ${variables} and that Redis (>= 6.2) is reachable`);
   }
 }
 

@@ -267,6 +267,16 @@ describe('environment variables and flags that were silently misread', () => {
     expectCliError(valid, 'BUNDLE_MISSING');
   });
 
+  it('serve: the Redis topology variables are in --help; two of them at once are USAGE (exit 2) naming both', async () => {
+    const help = await cli(['serve', '--help']);
+    expect(help.code).toBe(0);
+    for (const name of ['TENGINE_REDIS_URL', 'TENGINE_REDIS_CLUSTER_NODES', 'TENGINE_REDIS_SENTINELS', 'TENGINE_REDIS_SENTINEL_NAME']) expect(help.out).toContain(name);
+    const both = await cli(['serve'], { env: { TENGINE_REDIS_URL: 'redis://127.0.0.1:1', TENGINE_REDIS_SENTINELS: '127.0.0.1:2', TENGINE_REDIS_SENTINEL_NAME: 'mymaster' } });
+    expect(both.code).toBe(2);
+    expectCliError(both, 'USAGE');
+    expect(both.err).toMatch(/^error USAGE: TENGINE_REDIS_URL and TENGINE_REDIS_SENTINELS are both set/);
+  });
+
   it('secret encrypt with nothing piped in says what it waits for (on stderr); piped input gets no such note', async () => {
     const files = await generateKeyFiles();
     await writeKeyFiles(dir, files, { force: false });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordConnection } from '../../runtime/oauth/connections.js';
 import { createRedisStore } from '../../runtime/store/redis-store.js';
 import type { Store } from '../../runtime/store/store.js';
-import { deleteKeysWithPrefix, inCI, probeRedis } from '../../test/fixtures/redis-server.js';
+import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled } from '../../test/fixtures/redis-server.js';
+import { startRedisCluster, type TestRedisCluster } from '../../test/fixtures/redis-topologies.js';
 import { memoryIo } from '../io.js';
 import { runCli } from '../program.js';
 
@@ -73,6 +74,48 @@ describe.skipIf(skip)('tengine connections', () => {
     const r = await cli(['connections', 'list', '--project', 'support'], {});
     expect(r.code).toBe(1);
     expect(r.err).toContain('error STORE_REQUIRED');
+    expect(r.out).toBe('');
+  });
+});
+
+// On a Redis Cluster the grants of one project hash to every master; SCAN sees one node, so the listing must walk
+// them all (docs/storage.md "Redis topologies"). A private cluster of three masters, stopped by pid.
+const installed = redisServerInstalled();
+describe.skipIf(!installed && !inCI())('tengine connections on a Redis Cluster (TENGINE_REDIS_CLUSTER_NODES)', () => {
+  let cluster: TestRedisCluster | undefined;
+  let store: Store | undefined;
+  let clusterEnv: Record<string, string> = {};
+  const families = Array.from({ length: 24 }, (_, i) => `fam-${i}`);
+  beforeAll(async () => {
+    if (!installed) throw new Error('redis-server is not on the PATH and CI is set');
+    cluster = await startRedisCluster();
+    clusterEnv = { TENGINE_REDIS_CLUSTER_NODES: cluster.urls.join(','), TENGINE_REDIS_KEY_PREFIX: 'connections:' };
+    store = await createRedisStore({ endpoints: { mode: 'cluster', nodes: cluster.urls }, keyPrefix: 'connections:' });
+    const now = Date.now();
+    for (const family of families) {
+      await store.set(`oauth:family:${family}`, 'active', 3_600_000);
+      await recordConnection(store, { clientId: 'c', projectId: 'support', integrationId: 'agents', scopes: ['tickets:read'], resource: 'https://mcp.example.com/mcp', member: { id: `m-${family}` } }, family, now + 3_600_000, now);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  it('list finds the connections on every master; revoke reaches the right node', async () => {
+    const listed = await cli(['connections', 'list', '--project', 'support', '-f', 'json'], clusterEnv);
+    expect(listed.code, listed.err).toBe(0);
+    expect((JSON.parse(listed.out) as { connections: { family: string }[] }).connections.map((c) => c.family).sort()).toEqual([...families].sort());
+    const revoked = await cli(['connections', 'revoke', '--project', 'support', '--member', 'm-fam-7', '-f', 'json'], clusterEnv);
+    expect(revoked.code, revoked.err).toBe(0);
+    expect((JSON.parse(revoked.out) as { revoked: { family: string }[] }).revoked.map((c) => c.family)).toEqual(['fam-7']);
+    expect(await store!.get('oauth:family:fam-7')).toBe('revoked');
+  });
+
+  it('a cluster and a URL at once: USAGE naming both, nothing listed', async () => {
+    const r = await cli(['connections', 'list', '--project', 'support'], { ...clusterEnv, TENGINE_REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error USAGE: TENGINE_REDIS_URL and TENGINE_REDIS_CLUSTER_NODES are both set/);
     expect(r.out).toBe('');
   });
 });

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { listConnections, revokeConnections, type Connection, type ConnectionFilter } from '../../runtime/oauth/connections.js';
-import { createStoreFromEnv } from '../../runtime/store/redis-store.js';
+import { createStoreFromEnv, RedisSettingsError } from '../../runtime/store/redis-store.js';
 import type { Store } from '../../runtime/store/store.js';
 import { CliError, type CliIo } from '../io.js';
 import { assertResourceId } from '../keys/mint-credential.js';
@@ -64,7 +64,8 @@ async function withStore(io: CliIo, fn: (store: Store) => Promise<void>): Promis
   try {
     store = await createStoreFromEnv(io.env);
   } catch (e) {
-    throw new CliError('STORE_UNAVAILABLE', `cannot reach the Redis store: ${(e as Error).message}`, 'check TENGINE_REDIS_URL / REDIS_URL and that Redis is reachable from here');
+    if (e instanceof RedisSettingsError) throw new CliError('USAGE', e.message, e.hint);
+    throw new CliError('STORE_UNAVAILABLE', `cannot reach the Redis store: ${(e as Error).message}`, 'check TENGINE_REDIS_URL / REDIS_URL (or TENGINE_REDIS_CLUSTER_NODES, TENGINE_REDIS_SENTINELS) and that Redis is reachable from here');
   }
   try {
     if (store.kind === 'memory') {

@@ -21,6 +21,20 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--drain-delay <duration>', 'after SIGTERM, keep serving this long with /readyz at 503 so load balancers move away ($TENGINE_DRAIN_DELAY, default 5s)')
     .option('--drain-timeout <duration>', 'then let calls in flight finish for up to this long ($TENGINE_DRAIN_TIMEOUT, default 30s)')
     .option('--watch-bundle', 'reload when the bundle file changes, as on SIGHUP ($TENGINE_WATCH_BUNDLE=true)')
+    // Redis credentials live in URLs, so they are variables only: a flag would show them in the process list.
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Shared store (variables only; without one, the in-memory store serves a single instance):',
+        '  TENGINE_REDIS_URL (or REDIS_URL)  one Redis: redis://[user:password@]host:port[/db], rediss:// for TLS',
+        '  TENGINE_REDIS_CLUSTER_NODES       a Redis Cluster: comma-separated redis:// URLs of some of its nodes',
+        '  TENGINE_REDIS_SENTINELS           a Sentinel group: comma-separated host:port (or redis://) of the sentinels,',
+        '  TENGINE_REDIS_SENTINEL_NAME         with the master group name',
+        '  TENGINE_REDIS_KEY_PREFIX          prefix of every key (default tengine:)',
+        'Set one of TENGINE_REDIS_URL, TENGINE_REDIS_CLUSTER_NODES and TENGINE_REDIS_SENTINELS (docs/storage.md).',
+      ].join('\n'),
+    )
     .action(async (flags: RuntimeFlags) => {
       let running;
       let bind: { host: string; port: number };

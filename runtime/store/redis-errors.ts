@@ -4,7 +4,9 @@ import {
   ConnectionTimeoutError,
   DisconnectsClientError,
   ErrorReply,
+  MaxCommandRedirectionsError,
   ReconnectStrategyError,
+  RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,
   TimeoutError,
 } from 'redis';
@@ -59,6 +61,11 @@ export function describeRedisError(err: unknown, ctx: ErrorContext): string {
   if (err instanceof ClientClosedError || err instanceof DisconnectsClientError) return 'connection closed';
   if (err instanceof SocketClosedUnexpectedlyError) return 'connection closed unexpectedly';
   if (err instanceof ConnectionTimeoutError) return `no connection within ${ctx.connectTimeoutMs} ms`;
+  if (err instanceof RootNodesUnavailableError) return 'no listed cluster node answered';
+  if (err instanceof MaxCommandRedirectionsError) return 'too many MOVED/ASK redirections (the cluster is resharding or misconfigured)';
+  // The Sentinel client's own wording, and the node errors it wraps ("Master Client (host:port): ...") with a cause.
+  if (err instanceof Error && err.message === 'None of the sentinels are available') return 'no sentinel answered';
+  if (err instanceof Error && err.cause !== undefined && err.cause !== err) return describeRedisError(err.cause, ctx);
   if (isQueueFull(err)) {
     return `more than ${ctx.maxPendingCommands} commands pending (Redis is not answering)`;
   }

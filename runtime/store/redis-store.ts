@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createClient } from 'redis';
 import { createMemoryStore } from './memory-store.js';
+import { newConnection, type RedisConnection } from './redis-connection.js';
+import { describeEndpoints, type RedisEndpoints, redisEndpointsFromEnv, RedisSettingsError } from './redis-endpoints.js';
 import {
   COMMAND_DEADLINE,
   COUNTER_DEADLINE,
@@ -13,7 +14,6 @@ import {
   isReply,
   isTimeout,
   isUnknownCommand,
-  redactUrl,
   replyCode,
 } from './redis-errors.js';
 import { parseWatermark, type Store, type StoreFacts, StoreUnavailableError } from './store.js';
@@ -21,8 +21,10 @@ import { checkTtl } from './ttl.js';
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
-  url: string;
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS: one server (or `endpoints`). */
+  url?: string;
+  /** A Redis Cluster or a Sentinel group (or one server), instead of `url`. */
+  endpoints?: RedisEndpoints;
   /** Prepended to every logical key, so several deployments can share one Redis (default `tengine:`). */
   keyPrefix?: string;
   /**
@@ -53,9 +55,11 @@ export interface RedisStoreOptions {
   onError?: (message: string) => void;
 }
 
-// One key per script keeps them valid on Redis Cluster too. A fixed window on Redis' own clock: the count that opens
-// it (INCR lands on 1) sets its expiry, later counts keep it, and PTTL is the time left; a counter found without an
-// expiry gets one, so no window can last forever. Atomic because a script runs without interleaving.
+// Every script touches exactly one key (KEYS[1]) and no command names two keys, so each runs on the node owning its
+// key's slot on Redis Cluster and needs no hash tag (docs/storage.md, Redis topologies).
+// A fixed window on Redis' own clock: the count that opens it (INCR lands on 1) sets its expiry, later counts keep
+// it, and PTTL is the time left; a counter found without an expiry gets one, so no window can last forever. Atomic
+// because a script runs without interleaving.
 const WINDOW_SCRIPT =
   "local n = redis.call('INCR', KEYS[1]) local left = redis.call('PTTL', KEYS[1]) " +
   "if n == 1 or left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) end return {n, left}";
@@ -69,7 +73,7 @@ const ADVANCE_SCRIPT =
 // GETDEL for servers older than 6.2.
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
-type Client = ReturnType<typeof newClient>;
+type Client = RedisConnection;
 
 /** A usage count waiting for a command slot. */
 interface Waiter {
@@ -83,18 +87,6 @@ interface Waiter {
 // codes and readiness checks of slots.
 const COUNTER_SLOT_SHARE = 0.9;
 
-function newClient(url: string, connectTimeout: number, maxPending: number, reconnectStrategy: (r: number, c: Error) => number | Error) {
-  return createClient({
-    url,
-    // RESP2: no HELLO in the handshake, so any Redis from 2.6 on accepts the connection; replies we use are the same.
-    RESP: 2,
-    // A command issued while disconnected fails at once instead of waiting in an unbounded offline queue.
-    disableOfflineQueue: true,
-    commandsQueueMaxLength: maxPending,
-    socket: { connectTimeout, reconnectStrategy },
-  });
-}
-
 /**
  * The store shared by any number of runtime instances. Connects before it resolves and fails with a
  * StoreUnavailableError when Redis is unreachable at boot; afterwards it reconnects in the background with backoff,
@@ -102,8 +94,10 @@ function newClient(url: string, connectTimeout: number, maxPending: number, reco
  * reply while the connection is alive, up to `counterTimeoutMs` (see `sendCounter`).
  */
 export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> {
-  const where = redactUrl(opts.url);
-  if (!/^rediss?:\/\//i.test(opts.url)) {
+  if ((opts.url === undefined) === (opts.endpoints === undefined)) throw new TypeError('give the Redis store either url or endpoints');
+  const endpoints: RedisEndpoints = opts.endpoints ?? { mode: 'standalone', url: opts.url! };
+  const where = describeEndpoints(endpoints);
+  if (endpoints.mode === 'standalone' && !/^rediss?:\/\//i.test(endpoints.url)) {
     throw new StoreUnavailableError(`Redis URL ${where} must start with redis:// or rediss://`);
   }
   const prefix = opts.keyPrefix ?? 'tengine:';
@@ -136,15 +130,17 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   };
 
   const makeClient = (): Client => {
-    const client = newClient(opts.url, connectTimeoutMs, maxPendingCommands, reconnectStrategy);
+    const client = newConnection(endpoints, { connectTimeoutMs, maxPendingCommands, reconnectStrategy });
     notReadySince = performance.now();
     // Without a listener node-redis' 'error' event would crash the process.
-    client.on('error', (err: unknown) => {
-      if (client !== current || closed) return;
+    client.onError((err: unknown) => {
+      // Before the first connection the caller of createRedisStore gets the cause in the rejection; a Cluster or
+      // Sentinel client would otherwise also report every node it tried.
+      if (client !== current || closed || !everReady) return;
       notReadySince ??= performance.now();
       report(`redis ${where}: ${describeRedisError(err, ctx)}`);
     });
-    client.on('ready', () => {
+    client.onReady(() => {
       everReady = true;
       if (client === current) notReadySince = undefined;
     });
@@ -168,9 +164,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   function replace(client: Client, why: string): void {
     report(`redis ${where}: ${why}, reconnecting`);
     unansweredSince = undefined;
-    current = makeClient();
+    const next = makeClient();
+    current = next;
     // In the background: until the new connection is ready its commands fail at once (offline), not after a timeout.
-    current.connect().catch(() => undefined);
+    // A Cluster or Sentinel client gives up its first connect after a few rounds of discovery; it is then replaced
+    // again, so the store never stays on a client that stopped trying.
+    next.connect().catch(() => {
+      if (!closed && current === next) setTimeout(() => !closed && current === next && replace(next, 'topology discovery failed'), maxReconnectDelayMs).unref();
+    });
     client.destroy();
   }
 
@@ -196,10 +197,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
   const counterSlotFree = () => pending < maxPendingCommands && countersInFlight < counterSlots;
 
   /** Hands one command to the current client, keeping `pending` in step with node-redis' own queue. */
-  function dispatch<T>(args: string[], timeout: number, counter: boolean): { client: Client; sent: Promise<T> } {
+  function dispatch<T>(args: string[], timeout: number, counter: boolean, key: string | undefined): { client: Client; sent: Promise<T> } {
     const client = current;
     // node-redis' own timeout drops a command still waiting to be written; callers bound one already written.
-    const sent = client.sendCommand<T>(args, { timeout });
+    const sent = client.send<T>(args, timeout, key);
     pending++;
     if (counter) countersInFlight++;
     const settled = () => {
@@ -230,13 +231,20 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     }
   }
 
-  /** Sends one command under the deadline; rejects with the raw error so callers can classify it. */
-  function send<T>(args: string[]): Promise<T> {
+  /**
+   * Sends one command under the deadline (to the node owning `key` on a cluster, or through `shard`); rejects with
+   * the raw error so callers can classify it.
+   */
+  function send<T>(args: string[], key?: string, shard?: (args: string[], timeoutMs: number) => Promise<unknown>): Promise<T> {
     if (closed) return Promise.reject(closedError());
     let client: Client;
     let sent: Promise<T>;
     try {
-      ({ client, sent } = dispatch<T>(args, commandTimeoutMs, false));
+      if (shard === undefined) ({ client, sent } = dispatch<T>(args, commandTimeoutMs, false, key));
+      else {
+        client = current;
+        sent = shard(args, commandTimeoutMs) as Promise<T>;
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -268,7 +276,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
    * queued and in flight, since `since` is bounded by `counterTimeoutMs`; past it, or with the local queue full, it
    * fails as an overload. Rejects with the raw error.
    */
-  function sendCounter<T>(args: string[], since: number): Promise<T> {
+  function sendCounter<T>(args: string[], key: string, since: number): Promise<T> {
     if (closed) return Promise.reject(closedError());
     return new Promise<T>((resolve, reject) => {
       let done = false;
@@ -290,7 +298,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
         const left = Math.max(1, Math.ceil(counterTimeoutMs - (performance.now() - since)));
         let sent: Promise<T>;
         try {
-          ({ client, sent } = dispatch<T>(args, left, true));
+          ({ client, sent } = dispatch<T>(args, left, true, key));
         } catch (err) {
           return fail(err);
         }
@@ -330,9 +338,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     return new StoreUnavailableError(`redis ${op} failed: ${describeRedisError(err, ctx)}`, isOverload(err) ? 'overload' : 'outage');
   }
 
-  async function run<T>(op: string, args: string[], via: (args: string[]) => Promise<T> = send): Promise<T> {
+  async function run<T>(op: string, args: string[], key: string | undefined, via: (args: string[], key?: string) => Promise<T> = send): Promise<T> {
     try {
-      return await via(args);
+      return await via(args, key);
     } catch (err) {
       throw fail(op, err);
     }
@@ -342,37 +350,37 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
    * EVALSHA, falling back to EVAL when the script cache is empty (first use, or after a Redis restart); `via` sends
    * each (fail-fast by default).
    */
-  async function script<T>(op: string, source: string, key: string, args: string[], via: (args: string[]) => Promise<T> = send): Promise<T> {
+  async function script<T>(op: string, source: string, key: string, args: string[], via: (args: string[], key?: string) => Promise<T> = send): Promise<T> {
     let sha = shas.get(source);
     if (sha === undefined) {
       sha = createHash('sha1').update(source).digest('hex');
       shas.set(source, sha);
     }
     try {
-      return await via(['EVALSHA', sha, '1', key, ...args]);
+      return await via(['EVALSHA', sha, '1', key, ...args], key);
     } catch (err) {
       if (!(isReply(err) && replyCode(err as Error) === 'NOSCRIPT')) throw fail(op, err);
     }
-    return run<T>(op, ['EVAL', source, '1', key, ...args], via);
+    return run<T>(op, ['EVAL', source, '1', key, ...args], key, via);
   }
 
   const store: Store = {
     kind: 'redis',
     async get(key) {
-      return (await run<string | null>('get', ['GET', prefix + key])) ?? undefined;
+      return (await run<string | null>('get', ['GET', prefix + key], prefix + key)) ?? undefined;
     },
     async set(key, value, ttlMs) {
       const ttl = checkTtl(ttlMs);
-      await run('set', ['SET', prefix + key, value, 'PX', String(ttl)]);
+      await run('set', ['SET', prefix + key, value, 'PX', String(ttl)], prefix + key);
     },
     async setIfAbsent(key, value, ttlMs) {
       const ttl = checkTtl(ttlMs);
-      return (await run<string | null>('setIfAbsent', ['SET', prefix + key, value, 'PX', String(ttl), 'NX'])) === 'OK';
+      return (await run<string | null>('setIfAbsent', ['SET', prefix + key, value, 'PX', String(ttl), 'NX'], prefix + key)) === 'OK';
     },
     async take(key) {
       if (getdelKnown) {
         try {
-          return (await send<string | null>(['GETDEL', prefix + key])) ?? undefined;
+          return (await send<string | null>(['GETDEL', prefix + key], prefix + key)) ?? undefined;
         } catch (err) {
           if (!isUnknownCommand(err)) throw fail('take', err);
           getdelKnown = false;
@@ -384,22 +392,32 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       // SCAN's MATCH is a glob: escape its special characters so a prefix is matched literally.
       const pattern = `${(prefix + keyPrefix).replace(/[*?[\]\\]/g, '\\$&')}*`;
       const out: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, keys] = await run<[string, string[]]>('keysWithPrefix', ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']);
-        for (const k of keys) if (out.length < limit) out.push(k.slice(prefix.length));
-        cursor = next;
-      } while (cursor !== '0' && out.length < limit);
+      // SCAN sees only the node it runs on: on a cluster every master is walked, each with its own cursor.
+      let shards: Awaited<ReturnType<Client['shards']>>;
+      try {
+        shards = await current.shards();
+      } catch (err) {
+        throw fail('keysWithPrefix', err);
+      }
+      for (const shard of shards) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await run<[string, string[]]>('keysWithPrefix', ['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'], undefined, (args) => send(args, undefined, shard));
+          for (const k of keys) if (out.length < limit) out.push(k.slice(prefix.length));
+          cursor = next;
+        } while (cursor !== '0' && out.length < limit);
+        if (out.length >= limit) break;
+      }
       return out;
     },
     async delete(key) {
-      await run('delete', ['DEL', prefix + key]);
+      await run('delete', ['DEL', prefix + key], prefix + key);
     },
     async countInWindow(key, windowMs) {
       const window = checkTtl(windowMs);
       const since = performance.now();
       const reply = await script<[number, number]>('countInWindow', WINDOW_SCRIPT, prefix + key, [String(window)], (args) =>
-        sendCounter(args, since),
+        sendCounter(args, prefix + key, since),
       );
       return { count: Number(reply[0]), remainingMs: Math.max(1, Number(reply[1])) };
     },
@@ -425,7 +443,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       }
     },
     async ping() {
-      await run('ping', ['PING']);
+      await run('ping', ['PING'], undefined);
     },
     async close() {
       if (closed) return;
@@ -459,19 +477,24 @@ function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
+/** Thrown by createStoreFromEnv for Redis settings that cannot work (re-exported for the CLI). */
+export { RedisSettingsError };
+
 /**
- * The store named by the environment: `TENGINE_REDIS_URL` (or the conventional `REDIS_URL`) selects Redis, with
- * keys under `TENGINE_REDIS_KEY_PREFIX` (default `tengine:`); without either URL, the in-memory store, which is
- * right for exactly one instance. Rejects with a StoreUnavailableError when the configured Redis is unreachable.
+ * The store named by the environment: `TENGINE_REDIS_URL` (or the conventional `REDIS_URL`), a cluster
+ * (`TENGINE_REDIS_CLUSTER_NODES`) or a Sentinel group (`TENGINE_REDIS_SENTINELS` + `TENGINE_REDIS_SENTINEL_NAME`)
+ * selects Redis, with keys under `TENGINE_REDIS_KEY_PREFIX` (default `tengine:`); without any, the in-memory store,
+ * which is right for exactly one instance. Rejects with a RedisSettingsError for settings that cannot work and a
+ * StoreUnavailableError when the configured Redis is unreachable.
  */
 export async function createStoreFromEnv(
   env: Record<string, string | undefined>,
   opts: { onError?: (message: string) => void } = {},
 ): Promise<Store> {
-  const url = nonEmpty(env.TENGINE_REDIS_URL) ?? nonEmpty(env.REDIS_URL);
-  if (url === undefined) return createMemoryStore();
+  const endpoints = redisEndpointsFromEnv(env);
+  if (endpoints === undefined) return createMemoryStore();
   const keyPrefix = nonEmpty(env.TENGINE_REDIS_KEY_PREFIX);
-  return createRedisStore({ url, ...(keyPrefix === undefined ? {} : { keyPrefix }), ...opts });
+  return createRedisStore({ endpoints, ...(keyPrefix === undefined ? {} : { keyPrefix }), ...opts });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

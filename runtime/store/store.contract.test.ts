@@ -6,7 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeysWithPrefix, inCI, probeRedis } from '../../test/fixtures/redis-server.js';
+import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled } from '../../test/fixtures/redis-server.js';
+import { rawCommand, startRedisCluster, startSentinelGroup, type TestRedisCluster, type TestSentinelGroup } from '../../test/fixtures/redis-topologies.js';
 import { createMemoryStore } from './memory-store.js';
 import { createRedisStore } from './redis-store.js';
 import { type Store, StoreUnavailableError } from './store.js';
@@ -326,5 +327,62 @@ describe.skipIf(skipRedis)('Redis store', () => {
       expect(message).toMatch(/^redis countInWindow failed: Redis replied ERR/);
       expect((err as StoreUnavailableError).failure).toBe('outage');
     });
+  });
+});
+
+// Redis Cluster and Sentinel: the same contract on private servers this file starts and stops (never the shared
+// Redis). Without redis-server installed the legs skip locally and fail in CI.
+const topologiesInstalled = redisServerInstalled();
+if (!topologiesInstalled && !inCI()) console.warn('Skipping the Redis Cluster and Sentinel legs: redis-server is not installed.');
+
+describe.skipIf(!topologiesInstalled && !inCI())('Redis Cluster and Sentinel stores', () => {
+  let cluster: TestRedisCluster | undefined;
+  let group: TestSentinelGroup | undefined;
+  beforeAll(async () => {
+    [cluster, group] = await Promise.all([startRedisCluster(), startSentinelGroup()]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([cluster?.stop(), group?.stop()]);
+  });
+
+  it('redis-server and redis-cli are installed (CI runs these legs)', () => {
+    expect(topologiesInstalled).toBe(true);
+  });
+
+  describeStoreContract('Redis Cluster (3 masters)', 'redis', (namespace) =>
+    createRedisStore({ endpoints: { mode: 'cluster', nodes: cluster!.urls }, keyPrefix: `${RUN_PREFIX}${namespace}:` }),
+  );
+  describeStoreContract('Redis Sentinel (master + replica)', 'redis', (namespace) =>
+    createRedisStore({ endpoints: { mode: 'sentinel', sentinels: group!.sentinels, name: group!.name }, keyPrefix: `${RUN_PREFIX}${namespace}:` }),
+  );
+
+  it('on a cluster, keys spread over every master and keysWithPrefix finds them all (SCAN runs on each master)', async () => {
+    const store = await createRedisStore({ endpoints: { mode: 'cluster', nodes: cluster!.urls }, keyPrefix: `${RUN_PREFIX}spread:` });
+    try {
+      const written = Array.from({ length: 60 }, (_, i) => `oauth:grant:p:i:${i}`);
+      await Promise.all(written.map((k) => store.set(k, 'v', 60_000)));
+      const perNode = await Promise.all(cluster!.nodes.map(async (n) => Number(/:(\d+)/.exec(await rawCommand(n.port, 'DBSIZE'))?.[1] ?? 0)));
+      expect(perNode.filter((count) => count > 0)).toHaveLength(3);
+      expect((await store.keysWithPrefix('oauth:grant:', 1000)).sort()).toEqual([...written].sort());
+      expect(await store.keysWithPrefix('oauth:grant:', 7)).toHaveLength(7);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a cluster store serves usage counts, codes and replay guards for keys in different slots from two instances', async () => {
+    const make = () => createRedisStore({ endpoints: { mode: 'cluster', nodes: cluster!.urls }, keyPrefix: `${RUN_PREFIX}shared:` });
+    const [one, two] = [await make(), await make()];
+    try {
+      const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).countInWindow(`usage:p:x:*:${60_000}`, 60_000)));
+      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await one.setIfAbsent('jti:abc', '1', 60_000)).toBe(true);
+      expect(await two.setIfAbsent('jti:abc', '1', 60_000)).toBe(false);
+      await one.set('oauth:code:zz', 'grant', 60_000);
+      expect(await Promise.all([one.take('oauth:code:zz'), two.take('oauth:code:zz')])).toContain('grant');
+      expect(await one.get('oauth:code:zz')).toBeUndefined();
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 });
