@@ -42,6 +42,8 @@ export interface AppDeps {
   /** The address the server listens on, for the Host check when no public URL is configured. */
   listenHost?: string;
   log?: (entry: Record<string, unknown>) => void;
+  /** The process's shutdown state: `/readyz` answers 503 while draining. */
+  lifecycle?: { draining(): boolean };
 }
 
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
@@ -149,6 +151,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    // Draining: load balancers must stop sending new requests; those already here are still answered.
+    if (deps.lifecycle?.draining()) return c.json({ status: 'draining', store: deps.store.kind, bundle_digest: deps.model.bundleDigest }, 503);
     try {
       await deps.store.ping();
     } catch {

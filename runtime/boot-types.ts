@@ -2,6 +2,12 @@
 export interface RuntimeOptions {
   /** Bytes of the bundle file written by `tengine build`. */
   bundle: Uint8Array;
+  /** The file the bundle was read from: a reload (SIGHUP, `reload()`, the watch) reads it again. */
+  bundlePath?: string;
+  /** Reload when the bundle file changes (--watch-bundle, TENGINE_WATCH_BUNDLE). */
+  watchBundle?: boolean;
+  /** Shutdown drain timings (--drain-delay/--drain-timeout, TENGINE_DRAIN_DELAY/TENGINE_DRAIN_TIMEOUT). */
+  drain?: import('./lifecycle/drain.js').DrainSettings;
   /** Trusted bundle public keys: texts of PEM, JWK or JWKS files (several for rotation). */
   bundlePublicKeys: string[];
   /** Text of `runtime-keys.json` (token signing and secret decryption keys); required when a tool has an encrypted secret. */
@@ -52,8 +58,19 @@ export interface RunningRuntime {
   url: string;
   /** The MCP endpoint, e.g. `http://127.0.0.1:8080/mcp`. */
   mcpUrl: string;
-  /** `sha256:<hex>` of the signed payload. */
-  bundleDigest: string;
+  /** `sha256:<hex>` of the signed payload being served (changes with a successful reload). */
+  readonly bundleDigest: string;
+  /** Requests being answered right now (by every loaded bundle). */
+  inFlight(): number;
+  /**
+   * Reads the bundle file again and, when it verifies and passes every boot check, serves it: calls in flight finish
+   * on the old bundle, new ones use the new one. A refused bundle leaves the old one serving. Concurrent requests
+   * coalesce into one more reload of the file as it is by then.
+   */
+  reload(): Promise<import('./lifecycle/reloader.js').ReloadOutcome>;
+  /** The graceful stop: readiness 503, serve through the drain delay, stop accepting, let calls finish, close. */
+  shutdown(): Promise<import('./lifecycle/drain.js').DrainOutcome>;
+  /** Stops at once: open connections are cut (tests, and a second signal). */
   close(): Promise<void>;
 }
 

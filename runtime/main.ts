@@ -3,8 +3,9 @@ import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { RuntimeBootError, resolveRuntimeOptions, startRuntime } from './start.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
+import { handleSignals } from './lifecycle/signals.js';
 
-// The runtime's process entry: reads flags and TENGINE_* variables, boots, and stops cleanly on SIGTERM/SIGINT.
+// The runtime's process entry: reads flags and TENGINE_* variables, boots, drains on SIGTERM/SIGINT, reloads on SIGHUP.
 // It is the only place in runtime/ that touches process.exit and the real environment.
 const write = (line: string) => void process.stderr.write(line);
 try {
@@ -20,6 +21,9 @@ try {
       'allow-development': { type: 'boolean' },
       'allow-rollback-to': { type: 'string' },
       'allow-evicting-store': { type: 'boolean' },
+      'drain-delay': { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      'watch-bundle': { type: 'boolean' },
     },
     strict: true,
   });
@@ -35,17 +39,16 @@ try {
       allowDevelopment: values['allow-development'],
       allowRollbackTo: values['allow-rollback-to'],
       allowEvictingStore: values['allow-evicting-store'],
+      drainDelay: values['drain-delay'],
+      drainTimeout: values['drain-timeout'],
+      watchBundle: values['watch-bundle'],
     },
     process.env,
     write,
   );
-  const running = await startRuntime(opts);
-  const stop = async () => {
-    await running.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const booting = startRuntime(opts);
+  void handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), exit: (code) => process.exit(code), log: opts.log });
+  await booting;
 } catch (e) {
   if (e instanceof RuntimeBootError) {
     write(`tengine runtime: error ${e.code}: ${e.message}\n  hint: ${e.hint}\n`);

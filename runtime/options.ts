@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { RuntimeBootError, type RuntimeOptions } from './boot-types.js';
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
+import { DEFAULT_DRAIN } from './lifecycle/drain.js';
+import { parseDuration } from '../schemas/duration.js';
 import { createLogger, LOG_LEVELS, parseLogLevel, type LogLevel } from './observability/logger.js';
 
 /** Settings as given on the command line; anything missing falls back to `TENGINE_*` variables. */
@@ -16,13 +18,20 @@ export interface RuntimeFlags {
   allowDevelopment?: boolean;
   allowRollbackTo?: string;
   allowEvictingStore?: boolean;
+  /** `--drain-delay`: how long to keep serving after SIGTERM before refusing new connections. */
+  drainDelay?: string;
+  /** `--drain-timeout`: how long calls in flight may take to finish during shutdown. */
+  drainTimeout?: string;
+  /** `--watch-bundle`: reload when the bundle file changes. */
+  watchBundle?: boolean;
 }
 
 /**
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
  * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, TENGINE_ALLOW_DEVELOPMENT, TENGINE_ALLOW_ROLLBACK_TO,
- * TENGINE_ALLOW_EVICTING_STORE, and TENGINE_REDIS_URL or REDIS_URL for the shared store.
+ * TENGINE_ALLOW_EVICTING_STORE, TENGINE_DRAIN_DELAY, TENGINE_DRAIN_TIMEOUT, TENGINE_WATCH_BUNDLE, and
+ * TENGINE_REDIS_URL or REDIS_URL for the shared store.
  */
 export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
   const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
@@ -34,6 +43,11 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
   const allowDevelopment = flags.allowDevelopment === true || parseSwitch(env.TENGINE_ALLOW_DEVELOPMENT, 'TENGINE_ALLOW_DEVELOPMENT');
   const allowEvictingStore = flags.allowEvictingStore === true || parseSwitch(env.TENGINE_ALLOW_EVICTING_STORE, 'TENGINE_ALLOW_EVICTING_STORE');
   const allowRollbackTo = parseDigest(flags.allowRollbackTo ?? nonEmpty(env.TENGINE_ALLOW_ROLLBACK_TO), flags.allowRollbackTo !== undefined ? '--allow-rollback-to' : 'TENGINE_ALLOW_ROLLBACK_TO');
+  const watchBundle = flags.watchBundle === true || parseSwitch(env.TENGINE_WATCH_BUNDLE, 'TENGINE_WATCH_BUNDLE');
+  const drain = {
+    delayMs: parseDrainDuration(flags.drainDelay ?? nonEmpty(env.TENGINE_DRAIN_DELAY), flags.drainDelay !== undefined ? '--drain-delay' : 'TENGINE_DRAIN_DELAY', DEFAULT_DRAIN.delayMs),
+    timeoutMs: parseDrainDuration(flags.drainTimeout ?? nonEmpty(env.TENGINE_DRAIN_TIMEOUT), flags.drainTimeout !== undefined ? '--drain-timeout' : 'TENGINE_DRAIN_TIMEOUT', DEFAULT_DRAIN.timeoutMs),
+  };
   const bundlePath = flags.bundle ?? env.TENGINE_BUNDLE;
   if (!bundlePath) throw new RuntimeBootError('BUNDLE_MISSING', 'no bundle given', BOOT_EXIT.USAGE, 'pass --bundle FILE or set TENGINE_BUNDLE (tengine build writes one)');
   const keyPaths = flags.bundlePublicKey?.length ? flags.bundlePublicKey : (env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -50,6 +64,9 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
   const runtimeKeysPath = flags.runtimeKeys ?? env.TENGINE_RUNTIME_KEYS;
   return {
     bundle: await readOrFail(bundlePath, 'bundle', BOOT_EXIT.BUNDLE_UNREADABLE),
+    bundlePath,
+    ...(watchBundle ? { watchBundle } : {}),
+    drain,
     bundlePublicKeys: await Promise.all(keyPaths.map(async (p) => (await readOrFail(p, 'bundle public key', BOOT_EXIT.KEY_FILE_INVALID)).toString('utf8'))),
     runtimeKeys: runtimeKeysPath ? (await readOrFail(runtimeKeysPath, 'runtime key set', BOOT_EXIT.RUNTIME_KEYS_INVALID)).toString('utf8') : undefined,
     host: flags.host ?? env.TENGINE_HOST ?? '127.0.0.1',
@@ -66,6 +83,17 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     env,
     log: createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
   };
+}
+
+/** Reads a drain duration (`0`, `500ms`, `5s`, `2m`); at most 1 hour, since an orchestrator kills long before. */
+function parseDrainDuration(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const v = value.trim();
+  const ms = v === '0' ? 0 : /^[1-9][0-9]{0,8}(ms|s|m|h)$/.test(v) ? parseDuration(v) : NaN;
+  if (!Number.isFinite(ms) || ms > 3_600_000) {
+    throw new RuntimeBootError('USAGE', `${name} "${value.slice(0, 40)}" is not a duration up to 1h`, BOOT_EXIT.USAGE, 'give a duration such as 0, 500ms, 5s or 2m');
+  }
+  return ms;
 }
 
 /** Reads an on/off variable: `true` or `false`; unset or empty is off, anything else is a USAGE error. */

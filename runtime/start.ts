@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { TengineConfig } from '../schemas/config-types.js';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
 import { createApp, hostPolicyOf, mcpHandlerDeps } from './app.js';
 import { createMcpHandler } from './mcp/mcp-handler.js';
+import { tracedStore, tracingEnabled } from './observability/tracing.js';
 import { withMcpFastPath } from './mcp/node-fast-path.js';
 import { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 import { compileTool } from './execute/compile-tool.js';
@@ -15,11 +17,15 @@ import { loadRuntimeKeySet, RuntimeKeyError, type RuntimeKeySet } from './keys/r
 import { BOOT_EXIT } from './load/boot-exit-codes.js';
 import { checkDevelopmentProjects } from './load/development-check.js';
 import { checkStoreEviction } from './load/eviction-check.js';
-import { checkRollback, recordServedBundle } from './load/rollback-check.js';
+import { checkRollback, recordServedBundle, type ServedBundle } from './load/rollback-check.js';
 import { resolveSecrets } from './load/resolve-secrets.js';
 import { checkSecretEnvNames } from './load/secret-env-check.js';
 import { buildRuntimeModel, upstreamSettings, type RuntimeModel } from './load/runtime-model.js';
-import { attachIdentity } from './members/attach-identity.js';
+import { resolveTokenKeys, withTokenServices } from './members/attach-identity.js';
+import { DEFAULT_DRAIN, Drain } from './lifecycle/drain.js';
+import { Generations, type Generation } from './lifecycle/generations.js';
+import { Reloader, type ReloadOutcome } from './lifecycle/reloader.js';
+import { watchBundle } from './lifecycle/watch-bundle.js';
 import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { redactUrl } from './store/redact-url.js';
@@ -29,64 +35,160 @@ export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './bo
 export { resolveRuntimeOptions, type RuntimeFlags } from './options.js';
 
 /**
- * Verifies the bundle, resolves secrets, compiles every tool, checks the store and starts listening. Everything
- * that can be wrong with a deploy is found before the port opens (only a rollback raced by a newer deploy is found
- * just after, while requests are still answered 503 "starting"); each cause is a RuntimeBootError with its own exit
- * code. Boot order: bundle signature, development projects, secret variable names, runtime keys, secrets, store, eviction, rollback, listen.
+ * The composition root. Verifies the bundle, resolves secrets, compiles every tool, checks the store and starts
+ * listening. Everything that can be wrong with a deploy is found before the port opens (only a rollback raced by a
+ * newer deploy is found just after, while requests are still answered 503 "starting"); each cause is a
+ * RuntimeBootError with its own exit code. Boot order: bundle signature, development projects, secret variable
+ * names, runtime keys, secrets, store, eviction, rollback, listen. A reload runs the same checks on the new bundle
+ * and swaps it in only when all pass.
  */
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
   const log = opts.log;
-  const { model, keySet, config, close: closeModel } = await loadModel(opts);
-  const admin = { config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
+  const first = await loadModel(opts);
   // A store given by the caller (tests) is the caller's to close.
   const store = opts.store ?? (await openStore(opts.redisUrl, opts.redisKeyPrefix, log).catch(async (e: unknown) => {
-    await closeModel();
+    await first.close();
     throw e;
   }));
-  const closeAll = () => Promise.all([opts.store ? undefined : store.close(), closeModel()]);
-  const served = { digest: model.bundleDigest, createdAt: model.createdAt };
+  const closeStore = () => (opts.store ? Promise.resolve() : store.close());
+  // With an OpenTelemetry SDK registered (node --import it), each store round trip is a span too.
+  const servingStore = tracingEnabled() ? tracedStore(store) : store;
+  // Token keys are the process's, not the bundle's: a reload keeps every session and access token already issued.
+  const tokenKeys = await resolveTokenKeys(first.keySet);
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
+  const publicUrlConfigured = opts.publicUrl !== undefined || first.model.http.publicUrl !== undefined;
+  let drain: Drain | undefined;
+  const lifecycle = { draining: () => drain?.draining() ?? false };
 
+  /** The listener serving one loaded bundle, and what to close when it is retired. */
+  const generationOf = (loaded: LoadedBundle, base: string): Generation => {
+    const model = loaded.serving(tokenKeys.keySet, base, Date.now);
+    const admin = { config: loaded.config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
+    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle };
+    return {
+      digest: model.bundleDigest,
+      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch)),
+      release: loaded.close,
+    };
+  };
+
+  let generations: Generations | undefined;
+  const unanswered = new Set<ServerResponse>();
   let server: Server;
   try {
-    const production = [...model.projects.values()].filter((p) => p.environment === 'production').map((p) => p.id);
-    await checkStoreEviction(store, production, opts.allowEvictingStore, log);
-    await checkRollback(store, served, opts.allowRollbackTo, log);
+    await bootChecks(store, first.model, opts, log);
     server = await listen(opts.host, opts.port, async (boundPort) => {
-      publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
-      const publicUrlConfigured = opts.publicUrl !== undefined || model.http.publicUrl !== undefined;
-      const identity = await attachIdentity(model, keySet, publicUrl, Date.now);
-      if (identity.ephemeral) {
+      publicUrl ??= first.model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
+      if (tokenKeys.ephemeral) {
         log?.({ level: 'warn', event: 'ephemeral_token_key', message: 'no runtime key set: member session tokens use a key that dies with this process; pass --runtime-keys when running more than one instance' });
       }
       // Last, once every other check has passed: a bundle that cannot boot must not raise the record and so lock
       // out the bundle before it. Requests wait for this (503 "starting"); a refusal here serves nothing.
-      await recordServedBundle(store, served, opts.allowRollbackTo);
-      const deps = { model, store, publicUrl, publicUrlConfigured, listenHost: opts.host, log, admin };
-      if (hostPolicyOf(deps).open) {
+      await recordServedBundle(store, servedOf(first.model), opts.allowRollbackTo);
+      const boot = generationOf(first, publicUrl);
+      if (hostPolicyOf({ model: first.model, store, publicUrl, publicUrlConfigured, listenHost: opts.host }).open) {
         log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
       }
-      return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
+      generations = new Generations(boot);
+      const tracked = generations.listener;
+      return (req, res) => {
+        // Once the listener has stopped accepting, keep-alive connections must not carry further requests: answers
+        // say `Connection: close`, those in flight when the drain closes included (drain.onClosing below).
+        if (drain?.closingConnections()) res.setHeader('Connection', 'close');
+        else {
+          unanswered.add(res);
+          res.once('close', () => unanswered.delete(res));
+        }
+        tracked(req, res);
+      };
     });
   } catch (e) {
-    await closeAll();
+    await Promise.all([closeStore(), first.close()]);
     throw e;
   }
+  const live = generations!;
+  drain = new Drain(server, live, opts.drain ?? DEFAULT_DRAIN, () => {
+    for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+    unanswered.clear();
+  });
+
+  const reloader = new Reloader(async (): Promise<ReloadOutcome> => {
+    if (drain?.draining()) return { result: 'refused', code: 'DRAINING', message: 'the runtime is shutting down' };
+    if (opts.bundlePath === undefined) return { result: 'refused', code: 'RELOAD_UNAVAILABLE', message: 'this runtime was started with bundle bytes, not a file', hint: 'start it with --bundle FILE' };
+    let loaded: LoadedBundle | undefined;
+    try {
+      loaded = await loadModel({ ...opts, bundle: await readBundleFile(opts.bundlePath) });
+      const previous = live.digest;
+      if (loaded.model.bundleDigest === previous) {
+        await loaded.close();
+        return { result: 'unchanged', digest: previous };
+      }
+      await bootChecks(store, loaded.model, opts, log);
+      await recordServedBundle(store, servedOf(loaded.model), opts.allowRollbackTo);
+      const base = opts.publicUrl?.replace(/\/+$/, '') ?? loaded.model.http.publicUrl?.replace(/\/+$/, '') ?? publicUrl!;
+      live.swap(generationOf(loaded, base));
+      log?.({ level: 'info', event: 'bundle_reloaded', bundle_digest: loaded.model.bundleDigest, previous_digest: previous, projects: loaded.model.projects.size });
+      return { result: 'ok', digest: loaded.model.bundleDigest, previous };
+    } catch (e) {
+      await loaded?.close();
+      const refusal = e instanceof RuntimeBootError ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+      log?.({ level: 'error', event: 'bundle_reload_refused', ...refusal, serving: live.digest });
+      return { result: 'refused', ...refusal };
+    }
+  });
+  const watcher = opts.watchBundle && opts.bundlePath !== undefined ? watchBundle(opts.bundlePath, () => void reloader.request()) : undefined;
+
   const address = server.address() as AddressInfo;
   const url = publicUrl ?? `http://${formatHost(opts.host)}:${address.port}`;
-  log?.({ level: 'info', event: 'listening', url, mcp: `${url}/mcp`, bundle_digest: model.bundleDigest, projects: model.projects.size, store: store.kind });
+  log?.({ level: 'info', event: 'listening', url, mcp: `${url}/mcp`, bundle_digest: live.digest, projects: first.model.projects.size, store: store.kind, watch_bundle: watcher !== undefined });
+  let closed: Promise<void> | undefined;
+  const finish = () => (closed ??= (async () => {
+    watcher?.close();
+    await live.releaseAll();
+    await closeStore();
+  })());
   return {
     url,
     mcpUrl: `${url}/mcp`,
-    bundleDigest: model.bundleDigest,
+    get bundleDigest() {
+      return live.digest;
+    },
+    inFlight: () => live.inFlight(),
+    reload: () => reloader.request(),
+    shutdown: async () => {
+      const outcome = await drain!.run(log);
+      await finish();
+      return outcome;
+    },
     close: async () => {
+      watcher?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections?.();
+        server.closeAllConnections();
       });
-      await closeAll();
+      await finish();
     },
   };
+}
+
+/** The checks a bundle must pass against the store before it serves, at boot and at every reload. */
+async function bootChecks(store: Store, model: RuntimeModel, opts: RuntimeOptions, log: RuntimeOptions['log']): Promise<void> {
+  const production = [...model.projects.values()].filter((p) => p.environment === 'production').map((p) => p.id);
+  await checkStoreEviction(store, production, opts.allowEvictingStore, log);
+  await checkRollback(store, servedOf(model), opts.allowRollbackTo, log);
+}
+
+function servedOf(model: RuntimeModel): ServedBundle {
+  return { digest: model.bundleDigest, createdAt: model.createdAt };
+}
+
+/** Reads the bundle file for a reload; a missing or unreadable file is a refusal, like at boot. */
+async function readBundleFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new RuntimeBootError('BUNDLE_UNREADABLE', `cannot read the bundle ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, BOOT_EXIT.BUNDLE_UNREADABLE, 'check the path and that the file is readable by the runtime');
+  }
 }
 
 /** Opens Redis when a URL is given (failing boot when it cannot be reached), else the in-memory store. */
@@ -102,8 +204,21 @@ async function openStore(redisUrl: string | undefined, keyPrefix: string | undef
   }
 }
 
-/** Verifies and compiles the bundle into the serving model (exported for in-process tests of the app). */
-export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream' | 'allowDevelopment' | 'log'>): Promise<{ model: RuntimeModel; keySet?: RuntimeKeySet; config: TengineConfig; close: () => Promise<void> }> {
+/** A verified, compiled bundle, not yet serving: `serving()` gives it its token services. */
+export interface LoadedBundle {
+  /** The compiled model without token services (for checks; requests are served by `serving()`'s model). */
+  model: RuntimeModel;
+  /** The runtime key set given (`--runtime-keys`), if any. */
+  keySet?: RuntimeKeySet;
+  config: TengineConfig;
+  /** Closes the bundle's own resources (upstream connection pools). */
+  close: () => Promise<void>;
+  /** The serving model, whose tokens are issued as `issuer` and signed with `keys`; identity tokens of tools too. */
+  serving(keys: RuntimeKeySet, issuer: string, now: () => number): RuntimeModel;
+}
+
+/** Verifies and compiles the bundle (exported for in-process tests of the app). */
+export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePublicKeys' | 'runtimeKeys' | 'env' | 'upstream' | 'allowDevelopment' | 'log'>): Promise<LoadedBundle> {
   const trusted: TrustedKey[] = [];
   for (const text of opts.bundlePublicKeys) {
     try {
@@ -139,7 +254,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
   const secrets = await resolveSecrets(verified.payload, keySet, opts.env);
   // As many pooled connections per origin as calls may be in flight to it: undici's own queue then stays empty.
   const http = createUpstreamClient({ maxSockets: upstreamSettings(verified.payload.config.runtime).maxConcurrent, ...opts.upstream });
-  // Tools are compiled before the token key is attached (it needs the public URL), so signing looks it up late.
+  // Tools are compiled before the token services exist (they need the public URL), so signing looks them up late.
   const holder: { model?: RuntimeModel } = {};
   const model = buildRuntimeModel(verified.payload, `sha256:${verified.digest}`, secrets, compileTool, {
     schemas: createSchemaCompiler(),
@@ -152,8 +267,16 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
       return m.jwt.sign(IDENTITY_TOKEN_TYP, { iss: m.sessions.issuer, ...claims });
     },
   });
-  holder.model = model;
-  return { model, keySet, config: verified.payload.config, close: () => http.close() };
+  return {
+    model,
+    keySet,
+    config: verified.payload.config,
+    close: () => http.close(),
+    serving(keys, issuer, now) {
+      holder.model = withTokenServices(model, keys, issuer, now);
+      return holder.model;
+    },
+  };
 }
 
 function formatHost(host: string): string {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RuntimeBootError, resolveRuntimeOptions, startRuntime, type RuntimeFlags } from '../../runtime/start.js';
 import { CliError, type CliIo } from '../io.js';
+import { handleSignals } from '../../runtime/lifecycle/signals.js';
 
 /** `tengine serve --bundle FILE`: starts the runtime through its public entry point and runs until a signal. */
 export function registerServeCommand(program: Command, io: CliIo): void {
@@ -17,13 +18,21 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--allow-development', 'serve a bundle holding environment: development projects ($TENGINE_ALLOW_DEVELOPMENT=true); never on a runtime real users reach')
     .option('--allow-rollback-to <digest>', 'serve this older bundle although a newer one was already served: its sha256:<hex> digest ($TENGINE_ALLOW_ROLLBACK_TO)')
     .option('--allow-evicting-store', 'boot although Redis may evict keys (maxmemory-policy other than noeviction) ($TENGINE_ALLOW_EVICTING_STORE=true)')
+    .option('--drain-delay <duration>', 'after SIGTERM, keep serving this long with /readyz at 503 so load balancers move away ($TENGINE_DRAIN_DELAY, default 5s)')
+    .option('--drain-timeout <duration>', 'then let calls in flight finish for up to this long ($TENGINE_DRAIN_TIMEOUT, default 30s)')
+    .option('--watch-bundle', 'reload when the bundle file changes, as on SIGHUP ($TENGINE_WATCH_BUNDLE=true)')
     .action(async (flags: RuntimeFlags) => {
       let running;
       let bind: { host: string; port: number };
+      let stopped: Promise<void>;
       try {
         const options = await resolveRuntimeOptions(flags, io.env, io.err);
         bind = { host: options.host, port: options.port };
-        running = await startRuntime(options);
+        const booting = startRuntime(options);
+        // Handlers before the port opens; a drain ends with exit 0 through the CLI's own return, and only a second
+        // signal ends the process at once.
+        stopped = handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), exit: (code) => (code === 0 ? undefined : process.exit(code)), log: options.log });
+        running = await booting;
       } catch (e) {
         if (e instanceof RuntimeBootError) throw new CliError(e.code, e.message, e.hint, e.exitCode);
         throw e;
@@ -33,10 +42,6 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       const local = `http://${bind.host.includes(':') ? `[${bind.host}]` : bind.host}:${bind.port}`;
       const listening = bind.port !== 0 && !running.url.startsWith(local) ? `, listening on ${local}` : '';
       io.err(`tengine: serving ${running.mcpUrl} (bundle ${running.bundleDigest})${listening}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void running.close().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
     });
 }

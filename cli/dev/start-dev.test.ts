@@ -33,7 +33,16 @@ function fakeRuntime() {
     const verified = await verifyBundle(opts.bundle, trusted);
     if (!verified.ok) throw new Error(`bundle refused: ${verified.code}`);
     calls.push({ opts, payload: verified.payload });
-    return { url: 'http://127.0.0.1:65000', mcpUrl: 'http://127.0.0.1:65000/mcp', bundleDigest: `sha256:${verified.digest}`, close: async () => {} };
+    const digest = `sha256:${verified.digest}`;
+    return {
+      url: 'http://127.0.0.1:65000',
+      mcpUrl: 'http://127.0.0.1:65000/mcp',
+      bundleDigest: digest,
+      inFlight: () => 0,
+      reload: async () => ({ result: 'unchanged', digest }),
+      shutdown: async () => ({ cut: 0, ms: 0 }),
+      close: async () => {},
+    };
   };
   return { start, calls };
 }

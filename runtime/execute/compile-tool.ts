@@ -6,10 +6,11 @@ import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
 import { createRedactor } from './redact.js';
 import { compileRequestTemplates, renderRequest } from './render-request.js';
-import { sendWithRetry, type RetryDeps } from './retry.js';
+import { sendWithRetry, type AttemptWrapper, type RetryDeps } from './retry.js';
+import { inSpan, outboundTraceHeaders } from '../observability/tracing.js';
 import { findReservedArgument } from './template-values.js';
 import { toolError, type ToolResult } from './tool-errors.js';
-import type { CallerIdentity, CompiledTool, CompileTool, CompileToolContext, ExecuteOptions, McpToolDefinition } from './types.js';
+import type { CallerIdentity, CompiledTool, CompileTool, CompileToolContext, ExecuteOptions, ExecuteTrace, McpToolDefinition } from './types.js';
 
 /** Config durations (`10s`, `500ms`) in milliseconds; re-exported for the runtime's settings. */
 export { parseDuration } from '../../schemas/duration.js';
@@ -79,6 +80,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       timeoutMs,
       policy,
       retryDeps,
+      opts?.trace ? traceAttempts(opts.trace, tool.name, tool.http_method, origin) : undefined,
     );
     return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }
@@ -105,6 +107,19 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
 }
 
 compileTool satisfies CompileTool;
+
+/**
+ * Each attempt as a client span (when an OpenTelemetry SDK runs) and with the trace headers of the caller's trace,
+ * so the upstream's own traces join the client's.
+ */
+function traceAttempts(t: ExecuteTrace, toolName: string, method: string, origin: string): AttemptWrapper {
+  return (attempt, send) =>
+    inSpan(t.parent !== undefined, `upstream ${toolName}`, 'client', t.parent, { 'http.request.method': method, 'server.address': origin, 'tengine.attempt': attempt }, async (span) => {
+      const res = await send(outboundTraceHeaders(t.incoming, span));
+      if (span) span.setAttribute(res.ok ? 'http.response.status_code' : 'tengine.failure', res.ok ? res.status : res.reason);
+      return res;
+    });
+}
 
 /** The tool as `tools/list` shows it: only what the model needs, nothing about the upstream. */
 function definitionOf(tool: Tool): McpToolDefinition {

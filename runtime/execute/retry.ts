@@ -48,7 +48,15 @@ const RETRY_STATUSES = new Set([502, 503, 504]);
  * had the whole remaining deadline. Every attempt passes the origin's circuit breaker and concurrency cap; a call
  * waiting for a slot spends its own deadline and honours its abort signal.
  */
-export async function sendWithRetry(client: UpstreamClient, guard: OriginGuard, req: Omit<UpstreamRequest, 'timeoutMs'>, timeoutMs: number, policy: RetryPolicy, deps: RetryDeps): Promise<RetryOutcome> {
+export async function sendWithRetry(
+  client: UpstreamClient,
+  guard: OriginGuard,
+  req: Omit<UpstreamRequest, 'timeoutMs'>,
+  timeoutMs: number,
+  policy: RetryPolicy,
+  deps: RetryDeps,
+  eachAttempt?: AttemptWrapper,
+): Promise<RetryOutcome> {
   const mono = deps.monotonic ?? (() => performance.now());
   const random = deps.random ?? Math.random;
   let now = mono();
@@ -68,7 +76,10 @@ export async function sendWithRetry(client: UpstreamClient, guard: OriginGuard, 
       return { response: last, attempts: attempt - 1, retrySkipped: ticket.reason === 'circuit_open' ? 'circuit_open' : 'overloaded' };
     }
     if (attempt === 1) guard.budget.deposit(now);
-    const response = await client.send({ ...req, timeoutMs: Math.max(1, Math.floor(deadline - now)) });
+    const attemptTimeout = Math.max(1, Math.floor(deadline - now));
+    const response = eachAttempt
+      ? await eachAttempt(attempt, (headers) => client.send({ ...req, headers: { ...req.headers, ...headers }, timeoutMs: attemptTimeout }))
+      : await client.send({ ...req, timeoutMs: attemptTimeout });
     now = mono();
     guard.settle(ticket, response, now);
     last = response;
@@ -80,6 +91,12 @@ export async function sendWithRetry(client: UpstreamClient, guard: OriginGuard, 
     now = mono();
   }
 }
+
+/**
+ * Wraps one attempt (tracing: a span per attempt, whose id goes upstream in `traceparent`): calls `send` with the
+ * extra headers of this attempt and returns its response.
+ */
+export type AttemptWrapper = (attempt: number, send: (headers: Record<string, string>) => Promise<UpstreamResponse>) => Promise<UpstreamResponse>;
 
 /** How long to wait before the next attempt, or undefined when the response must not be retried. */
 function retryDelay(res: UpstreamResponse, attempt: number, random: () => number, now: number): number | undefined {

@@ -28,6 +28,15 @@ export interface McpToolDefinition {
 export interface ExecuteOptions {
   /** Aborted when the MCP client goes away; the upstream call is cancelled. */
   signal?: AbortSignal;
+  /** The caller's W3C trace context and the request's span context, carried to the upstream call. */
+  trace?: ExecuteTrace;
+}
+
+/** Tracing of one call: what the client sent, and the OpenTelemetry context to parent spans on (when an SDK runs). */
+export interface ExecuteTrace {
+  incoming?: import('../observability/tracing.js').TraceContext;
+  /** Set only when tracing is enabled (an OpenTelemetry SDK is registered). */
+  parent?: import('@opentelemetry/api').Context;
 }
 
 /** A tool compiled once at bundle load: validators and templates are ready, nothing is compiled per call. */

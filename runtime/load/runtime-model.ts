@@ -62,11 +62,11 @@ export interface RuntimeModel {
   assertionKeys: ReadonlyMap<string, ReadonlyMap<string, RuntimeAssertionKey>>;
   /** Member session token lifetime in seconds (runtime.member_session_ttl). */
   memberSessionTtlSeconds: number;
-  /** Member sessions and identity tokens; absent until a runtime key set is attached at boot. */
-  sessions?: SessionTokens;
-  jwt?: RuntimeJwt;
+  /** Member sessions and identity tokens; absent in a model not yet given its token services (withTokenServices). */
+  readonly sessions?: SessionTokens;
+  readonly jwt?: RuntimeJwt;
   /** The JWKS published at /.well-known/jwks.json (current and not yet retired signing keys). */
-  publicJwks?: () => { keys: unknown[] };
+  readonly publicJwks?: () => { keys: unknown[] };
   /** API keys by the hex of their SHA-256's first 8 bytes → candidates holding the full digest. */
   apiKeys: ReadonlyMap<string, readonly ApiKeyEntry[]>;
   /** The `kind: oauth` integrations by client_id. */
@@ -74,8 +74,8 @@ export interface RuntimeModel {
   /** OAuth token lifetimes in seconds (runtime.access_token_ttl, runtime.refresh_token_ttl). */
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
-  /** OAuth access tokens; absent until a runtime key set is attached at boot. */
-  accessTokens?: AccessTokens;
+  /** OAuth access tokens; absent in a model not yet given its token services. */
+  readonly accessTokens?: AccessTokens;
   http: HttpSettings;
 }
 

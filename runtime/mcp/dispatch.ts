@@ -1,4 +1,4 @@
-import type { CallerIdentity } from '../execute/types.js';
+import type { CallerIdentity, ExecuteTrace } from '../execute/types.js';
 import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-errors.js';
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -19,6 +19,8 @@ export interface DispatchContext {
   /** Shared counters for usage limits (absent: limits are not enforced, e.g. unit tests of other gates). */
   store?: Store;
   signal?: AbortSignal;
+  /** The caller's trace context, passed to the upstream call. */
+  trace?: ExecuteTrace;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -162,7 +164,7 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
     if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
   }
   const started = performance.now();
-  const result = await tool.execute(args, ctx.caller, { signal: ctx.signal });
+  const result = await tool.execute(args, ctx.caller, { signal: ctx.signal, ...(ctx.trace ? { trace: ctx.trace } : {}) });
   ctx.log?.({
     level: 'info',
     event: 'tool_call',

@@ -1,4 +1,6 @@
+import { trace as trace_api, type Context } from '@opentelemetry/api';
 import { AUTH_FAILURE_CODES, authenticate, quotedParam } from '../auth/authenticate.js';
+import { incomingContext, inSpanSync, inSpan, parseTraceContext, tracingEnabled } from '../observability/tracing.js';
 import type { FamilyStatus } from '../oauth/family-status.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
@@ -55,6 +57,8 @@ const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
  */
 export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) => Promise<McpHttpResponse> {
   const cors = createCorsPolicy(deps.model.http.allowedOrigins, deps.selfOrigin);
+  // Decided once per loaded bundle: without an OpenTelemetry SDK no span is ever started.
+  const tracing = tracingEnabled();
   // RFC 6750 §3: a request without credentials gets no error information in the challenge; a bad or expired token
   // gets invalid_token and an error_description saying what is wrong (clients that show nothing else show that).
   const challenge = (error?: string, description?: string) =>
@@ -100,7 +104,10 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       }
     }
 
-    const auth = authenticate(req.header('authorization'), deps.model);
+    // W3C trace context: without an OpenTelemetry SDK only passed on to the upstream; with one, the parent of spans.
+    const incoming = parseTraceContext(req.header('traceparent'), req.header('tracestate'));
+    const parent = tracing ? incomingContext({ traceparent: req.header('traceparent'), tracestate: req.header('tracestate') }) : undefined;
+    const auth = tracing ? tracedAuthenticate(req.header('authorization'), deps.model, parent) : authenticate(req.header('authorization'), deps.model);
     if (!auth.ok) {
       // No header at all: a plain challenge. A header that is not "Bearer <token>" is a malformed request (RFC 6750
       // §3.1 invalid_request), still answered 401 so that OAuth-capable clients find resource_metadata.
@@ -133,7 +140,11 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store });
+    const trace = incoming || parent ? { ...(incoming ? { incoming } : {}), ...(parent ? { parent } : {}) } : undefined;
+    const method = typeof (message as { method?: unknown })?.method === 'string' ? String((message as { method: string }).method).slice(0, 64) : 'invalid';
+    const outcome = await inSpan(tracing, `mcp ${method}`, 'server', parent, { 'mcp.method': method, 'tengine.project': auth.caller.projectId }, (span) =>
+      dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store, ...(trace ? { trace: span ? { ...trace, parent: trace_api.setSpan(parent!, span) } : trace } : {}) }),
+    );
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (outcome.missingScopes) headers['WWW-Authenticate'] = scopeChallenge(auth.caller.scopes ?? [], outcome.missingScopes);
@@ -150,6 +161,15 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   };
 }
 
+
+/** `authenticate` inside an `auth` span (tracing on only): the outcome is an attribute, never the credential. */
+function tracedAuthenticate(header: string | undefined, model: RuntimeModel, parent: Context | undefined): ReturnType<typeof authenticate> {
+  return inSpanSync('tengine.auth', parent, (span) => {
+    const auth = authenticate(header, model);
+    span.setAttribute('tengine.auth.outcome', auth.ok ? auth.caller.kind : auth.reason);
+    return auth;
+  });
+}
 
 /** True when a request announces a body: a non-zero Content-Length or any Transfer-Encoding (chunked). */
 export function declaresBody(contentLength: string | undefined, transferEncoding: string | undefined): boolean {

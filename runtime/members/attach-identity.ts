@@ -6,21 +6,37 @@ import { RuntimeJwt } from './runtime-jwt.js';
 import { SessionTokens } from './session-tokens.js';
 import { AccessTokens } from '../oauth/access-tokens.js';
 
+/** The token signing keys of this process, and whether they were made up for it. */
+export interface TokenKeys {
+  keySet: RuntimeKeySet;
+  /** True when no runtime key set was given: a fresh in-memory key, for one development instance only. */
+  ephemeral: boolean;
+}
+
 /**
- * Gives the model its token services: the runtime JWT signer, member sessions and OAuth access tokens issued as `issuer`. Without a
- * runtime key set a fresh in-memory key is used, which suits one development instance only (tokens die with the
- * process and other instances cannot verify them); boot logs a warning in that case.
+ * The keys member sessions and OAuth access tokens are signed with. Without a runtime key set a fresh in-memory key
+ * is made, which suits one development instance only (tokens die with the process and other instances cannot verify
+ * them); boot logs a warning then. Resolved once per process, so a bundle reload keeps the tokens already issued.
  */
-export async function attachIdentity(model: RuntimeModel, keySet: RuntimeKeySet | undefined, issuer: string, now: () => number): Promise<{ keySet: RuntimeKeySet; ephemeral: boolean }> {
-  const ephemeral = keySet === undefined;
-  const keys = keySet ?? (await ephemeralKeySet());
+export async function resolveTokenKeys(keySet: RuntimeKeySet | undefined): Promise<TokenKeys> {
+  return keySet === undefined ? { keySet: await ephemeralKeySet(), ephemeral: true } : { keySet, ephemeral: false };
+}
+
+/**
+ * The serving model: `model` plus its token services (the runtime JWT signer, member sessions and OAuth access
+ * tokens issued as `issuer`), as a new frozen object. The model is never changed after this, which is what lets a
+ * hot reload swap one for another while calls in flight finish on the old one.
+ */
+export function withTokenServices(model: RuntimeModel, keys: RuntimeKeySet, issuer: string, now: () => number): RuntimeModel {
   const jwt = new RuntimeJwt(keys, () => Math.floor(now() / 1000));
-  model.jwt = jwt;
-  model.sessions = new SessionTokens(jwt, issuer, model.memberSessionTtlSeconds, now);
-  // The audience of access tokens is the MCP endpoint (RFC 8707), the `resource` of the protected-resource metadata.
-  model.accessTokens = new AccessTokens(jwt, issuer, `${issuer}/mcp`, model.accessTokenTtlSeconds, now);
-  model.publicJwks = () => jwt.publicJwks();
-  return { keySet: keys, ephemeral };
+  return Object.freeze({
+    ...model,
+    jwt,
+    sessions: new SessionTokens(jwt, issuer, model.memberSessionTtlSeconds, now),
+    // The audience of access tokens is the MCP endpoint (RFC 8707), the `resource` of the protected-resource metadata.
+    accessTokens: new AccessTokens(jwt, issuer, `${issuer}/mcp`, model.accessTokenTtlSeconds, now),
+    publicJwks: () => jwt.publicJwks(),
+  });
 }
 
 async function ephemeralKeySet(): Promise<RuntimeKeySet> {
