@@ -206,7 +206,11 @@ describe('helm chart deploy/helm/tengine', () => {
     expect(containerOf(render(['--set', 'drain.preStopSleepSeconds=5'])).lifecycle!.preStop.exec.command).toEqual(['sleep', '5']);
     expect(renderError(['--set', 'drain.preStopSleepSeconds=10'])).toContain('drain.terminationGracePeriodSeconds (45) must exceed preStopSleepSeconds + delay + timeout (10 + 5 + 30)');
     expect(renderError(['--set', 'drain.timeout=2m'])).toContain('(0 + 5 + 120)');
-    expect(renderError(['--set', 'drain.delay=five'])).toContain('drain durations look like 5s, 500ms or 1m, not "five"');
+    expect(renderError(['--set', 'drain.delay=five'])).toContain('drain durations look like 5s, 500ms, 1m or 0 (as TENGINE_DRAIN_DELAY takes them), not "five"');
+    // The runtime's own syntax: 0 alone, never 0s.
+    expect(renderError(['--set', 'drain.delay=0s'])).toContain('not "0s"');
+    expect(renderError(['--set', 'drain.timeout=2h', '--set', 'drain.terminationGracePeriodSeconds=9000'])).toContain('at most 1h');
+    expect(containerOf(render(['--set', 'drain.delay=0', '--set', 'drain.timeout=1500ms', '--set', 'drain.terminationGracePeriodSeconds=3'])).env.find((e) => e.name === 'TENGINE_DRAIN_DELAY')!.value).toBe('0');
   });
 
   it('refuses several replicas without Redis, and missing bundle or keys, with a hint', () => {

@@ -69,16 +69,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{/* A duration as the runtime takes it (5s, 500ms, 1m) in whole seconds, rounded up; anything else fails. */}}
+{{/* A duration as the runtime takes it (0, or 500ms, 5s, 1m, 1h) in whole seconds, rounded up; anything else fails. */}}
 {{- define "tengine.seconds" -}}
 {{- $v := toString . -}}
-{{- if regexMatch "^[0-9]+ms$" $v -}}
+{{- if eq $v "0" -}}
+0
+{{- else if regexMatch "^[1-9][0-9]{0,8}ms$" $v -}}
 {{- div (add (trimSuffix "ms" $v | atoi) 999) 1000 -}}
-{{- else if regexMatch "^[0-9]+s$" $v -}}
+{{- else if regexMatch "^[1-9][0-9]{0,8}s$" $v -}}
 {{- trimSuffix "s" $v | atoi -}}
-{{- else if regexMatch "^[0-9]+m$" $v -}}
+{{- else if regexMatch "^[1-9][0-9]{0,8}m$" $v -}}
 {{- mul (trimSuffix "m" $v | atoi) 60 -}}
+{{- else if regexMatch "^[1-9][0-9]{0,8}h$" $v -}}
+{{- mul (trimSuffix "h" $v | atoi) 3600 -}}
 {{- else -}}
-{{- fail (printf "drain durations look like 5s, 500ms or 1m, not %q" $v) -}}
+{{- fail (printf "drain durations look like 5s, 500ms, 1m or 0 (as TENGINE_DRAIN_DELAY takes them), not %q" $v) -}}
 {{- end -}}
 {{- end -}}
