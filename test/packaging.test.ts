@@ -125,8 +125,9 @@ beforeAll(async () => {
     const root = stageRoot(stage.name);
     await mkdir(path.join(root, 'tmp'), { recursive: true });
     let cwd = root;
-    // The build's environment is this machine's (its registry access and certificates, as a docker build has).
-    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false' };
+    // The build's environment is this machine's (its registry access and certificates, as a docker build has), less
+    // the npm_* variables `npm test` sets for its own script, which a docker build does not have.
+    const env: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))), npm_config_update_notifier: 'false' };
     for (const step of stage.steps) {
       if (step.op === 'WORKDIR') {
         cwd = inStage(root, step.args);
