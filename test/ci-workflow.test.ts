@@ -223,10 +223,13 @@ describe('examples/ci: the other files', () => {
     for (const f of await readdir(CI_DIR)) if (f !== 'README.md') expect(readme, f).toContain(`\`${f}\``);
   });
 
-  it('package.json pins tengine exactly, at this version', async () => {
-    const own = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  it('package.json pins tengine exactly, at this version, under its npm name', async () => {
+    const own = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
     const example = JSON.parse(await readFile(path.join(CI_DIR, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    expect(example.devDependencies.tengine).toBe(own.version);
+    // The package is tengine-gateway (the unscoped `tengine` on npm is someone else's); its bin is `tengine`, which
+    // is what `npx --no tengine` runs from node_modules/.bin.
+    expect(example.devDependencies).toEqual({ [own.name]: own.version });
+    expect(Object.keys(own.bin)).toEqual(['tengine']);
   });
 
   it('the ignore-file example parses, names catalogue rules, and every entry has a real reason and an expiry', async () => {
