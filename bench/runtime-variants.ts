@@ -1,0 +1,117 @@
+// Benchmark: the same API-key tools/call against several runtime variants in one run, in interleaved rounds, with
+// medians and ratios to the first variant. A variant is a built checkout (its dist/) and extra flags/variables, so
+// the run answers both "what does this change cost" (BENCH_BASE_DIR: a worktree of the commit before, built) and
+// "what do logs and metrics cost" (the same build with audit logging at info and a metrics listener, or not).
+// Run: `npm run build && npm run bench:variants` (optionally BENCH_BASE_DIR=/path/to/other/checkout).
+// Traffic stays on 127.0.0.1; every loop is bounded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildPayload } from '../cli/bundle/build-payload.js';
+import { signBundle } from '../cli/bundle/sign-bundle.js';
+import { mintCredential } from '../cli/keys/mint-credential.js';
+import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
+import { cpuTimes, DURATION_MS, freePort, hasWrk, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+
+interface Variant {
+  name: string;
+  /** Checkout whose dist/runtime/main.js runs. */
+  root: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+const here = resolve('.');
+const variants: Variant[] = [];
+if (process.env.BENCH_BASE_DIR) variants.push({ name: `base (${process.env.BENCH_BASE_LABEL ?? process.env.BENCH_BASE_DIR})`, root: resolve(process.env.BENCH_BASE_DIR), args: ['--log-level', 'warn'], env: {} });
+variants.push({ name: 'this checkout, log level warn, no metrics listener', root: here, args: ['--log-level', 'warn'], env: {} });
+if (process.env.BENCH_OBSERVABILITY !== '0') {
+  variants.push({ name: 'this checkout, audit logs at info + metrics listener', root: here, args: ['--log-level', 'info'], env: { TENGINE_METRICS_PORT: '0' } });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-variants-'));
+const children: ChildProcess[] = [];
+try {
+  const upstream = spawn(process.execPath, ['bench/support/upstream-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(upstream);
+  const upstreamPort = await waitForPort(upstream);
+  const key = mintCredential('api_key');
+  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
+  const config = {
+    version: 1 as const,
+    projects: [
+      {
+        id: 'bench',
+        environment: 'development' as const,
+        integrations: [{ id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] }],
+        tools: [
+          {
+            name: 'get_record',
+            description: 'Fetch a record by id.',
+            input_schema: { type: 'object', properties: { id: { type: 'string', minLength: 1 }, expand: { type: 'string', enum: ['owner', 'none'] } }, required: ['id'] },
+            output_schema: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id'] },
+            base_url: `http://127.0.0.1:${upstreamPort}`,
+            http_method: 'GET' as const,
+            endpoint_path: '/records/{id}',
+            query_template: { expand: '{expand}' },
+          },
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
+  writeFileSync(join(dir, 'pub.pem'), publicPem);
+
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key.secret}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
+  const useWrk = hasWrk() && process.env.BENCH_LOADGEN !== 'node';
+  const measure = (port: number): Promise<Cell> => (useWrk ? Promise.resolve(loadWrk(port, '/mcp', headers, body, CONCURRENCY, dir)) : loadNode(port, '/mcp', headers, body, CONCURRENCY));
+
+  const running: { v: Variant; port: number; pid: number; logged: () => number }[] = [];
+  for (const v of variants) {
+    const port = await freePort();
+    // The runtime's logs go to a file, as a log shipper would read them, not to this terminal.
+    const child = spawn(process.execPath, [join(v.root, 'dist/runtime/main.js'), '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(port), '--allow-development', ...v.args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', TENGINE_DRAIN_DELAY: '0', ...v.env },
+    });
+    children.push(child);
+    let logged = 0;
+    child.stderr!.on('data', (d: Buffer) => (logged += d.length));
+    await waitForHttp(port);
+    // Warm-up and a probe: a failing call makes the table meaningless.
+    const probe = await loadNode(port, '/mcp', headers, body, 8);
+    if (probe.errors > 0) throw new Error(`${v.name}: the probe tools/call failed`);
+    running.push({ v, port, pid: child.pid!, logged: () => logged });
+  }
+
+  const cpu: number[][] = running.map(() => []);
+  const rps: number[][] = running.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    // Rotate the order each round so no variant always runs first (warmer caches, quieter machine).
+    for (let k = 0; k < running.length; k++) {
+      const i = (k + r) % running.length;
+      const { pid, port, v } = running[i]!;
+      const c0 = cpuTimes(pid);
+      const cell = await measure(port);
+      const c1 = cpuTimes(pid);
+      if (cell.errors > 0) throw new Error(`${v.name}: ${cell.errors} errors in round ${r}`);
+      cpu[i]!.push(((c1.user - c0.user + c1.system - c0.system) / cell.requests) * 1e6);
+      rps[i]!.push(cell.rps);
+    }
+  }
+  console.log(`tools/call (API key, GET tool, loopback upstream), concurrency ${CONCURRENCY}, ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s, medians; load ${useWrk ? 'wrk' : 'Node http'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const base = { cpu: median(cpu[0]!), rps: median(rps[0]!) };
+  for (let i = 0; i < running.length; i++) {
+    const c = median(cpu[i]!);
+    const q = median(rps[i]!);
+    console.log(`  ${running[i]!.v.name}: ${q.toFixed(0)} calls/s, ${c.toFixed(0)} µs CPU/call (rounds ${cpu[i]!.map((x) => x.toFixed(0)).join(' ')}; ${(running[i]!.logged() / 1024).toFixed(0)} KiB logged); ratio to the first: CPU ${(c / base.cpu).toFixed(3)}, calls/s ${(q / base.rps).toFixed(3)}`);
+  }
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
