@@ -6,6 +6,8 @@ import type { TengineConfig } from '../schemas/config-types.js';
 import { answerConsent, approveSignIn } from './fixtures/oauth-helpers.js';
 import { OAUTH_ERRORS } from '../runtime/oauth/errors.js';
 import { inProcessApp } from './fixtures/runtime-harness.js';
+import { createMemoryStore } from '../runtime/store/memory-store.js';
+import { CODE_TTL_MS } from '../runtime/oauth/grants.js';
 
 const BASE = 'http://127.0.0.1:8080';
 const CONF = { id: 'desk-client-1', secret: `tng_cs_${randomBytes(32).toString('base64url')}` };
@@ -415,5 +417,37 @@ describe('refusals are logged with their code, never with a secret', () => {
     for (const secret of [CONF.secret, OTHER.secret, CONNECT.secret, 'tng_cs_wrong', 'tng_cn_wrong']) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/tng_(ac|rt)_[A-Za-z0-9_-]{20}/);
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./);
+  });
+});
+
+describe('an authorization code expires after 60 seconds', () => {
+  it('redeemed at 59 s it works; at 61 s it is invalid_grant and nothing is issued', async () => {
+    // One clock for the app and its store, moved by the test: the code's life is the store key's TTL.
+    let clock = Date.now();
+    const now = () => clock;
+    const timed = await inProcessApp(config, {}, { now, store: createMemoryStore({ now }) });
+    try {
+      const timedApp = (url: string, init?: RequestInit) => timed.app.request(url, init);
+      const redeem = async (code: string) => {
+        const res = await timed.app.request('/api/v1/mcp-oauth/token', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(CONF.id, CONF.secret) },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT }).toString(),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, string> };
+      };
+      const fresh = (await approveSignIn(timedApp, authorizeUrl())).searchParams.get('code')!;
+      clock += CODE_TTL_MS - 1_000;
+      expect(await redeem(fresh)).toMatchObject({ status: 200, body: { token_type: 'Bearer' } });
+
+      const stale = (await approveSignIn(timedApp, authorizeUrl())).searchParams.get('code')!;
+      clock += CODE_TTL_MS + 1_000;
+      const late = await redeem(stale);
+      expect(late.status).toBe(400);
+      expect(late.body.error).toBe('invalid_grant');
+      expect(late.body).not.toHaveProperty('access_token');
+    } finally {
+      await timed.close();
+    }
   });
 });
