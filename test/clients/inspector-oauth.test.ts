@@ -1,13 +1,14 @@
 // Issue 9: the MCP Inspector's CLI (Node 22, installed by scripts/client-tools.sh) signs in to the runtime with a
-// real OAuth flow, as a pre-registered confidential client and as a client that knows only the URL (it registers
-// itself, RFC 7591). The person at the browser is this test: it reads the authorize URL the Inspector prints, answers
+// real OAuth flow, as a pre-registered confidential client, as a client that knows only the URL (it registers
+// itself, RFC 7591), and as a client identified by its metadata document URL (CIMD). The person at the browser is this test: it reads the authorize URL the Inspector prints, answers
 // the consent page and follows the redirect to the Inspector's loopback callback. A second run, after the access
 // token has expired, uses only the stored credentials (--stored-auth-only): the Inspector refreshes and keeps working.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,9 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 let stage: SdkStage;
 let dir: string;
+let documents: Server;
+let documentsBase: string;
+const served = new Map<string, string>();
 const log: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
@@ -47,7 +51,7 @@ beforeAll(async () => {
               connect_secret_sha256: sha(CONNECT),
               redirect_uris: ['http://127.0.0.1/oauth/callback'],
               scopes: ['notes:read'],
-              dynamic_registration: { allowed_redirect_hosts: ['127.0.0.1', 'localhost'] },
+              dynamic_registration: { allowed_redirect_hosts: ['127.0.0.1', 'localhost'], metadata_documents: true },
             },
           ],
           tools: [{ name: 'list_notes', description: 'List notes', input_schema: { type: 'object', properties: {} }, base_url: upstreamUrl, http_method: 'GET', endpoint_path: '/notes', scopes: ['notes:read'] }],
@@ -58,16 +62,25 @@ beforeAll(async () => {
     { log: (entry) => log.push(entry) },
   );
   dir = await mkdtemp(path.join(tmpdir(), 'tengine-inspector-'));
+  // The client's metadata document (its client_id is this URL); plain http on loopback is what development projects allow.
+  documents = createServer((req, res) => {
+    const doc = served.get(req.url ?? '');
+    res.writeHead(doc ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(doc ?? '{}');
+  });
+  await new Promise<void>((r) => documents.listen(0, '127.0.0.1', r));
+  documentsBase = `http://127.0.0.1:${(documents.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
+  await new Promise((r) => documents?.close(r));
   await stage?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** A loopback port nobody listens on right now, for the Inspector's OAuth callback listener. */
 async function freePort(): Promise<number> {
-  const server = createServer();
+  const server = createNetServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
@@ -173,5 +186,21 @@ describe('the MCP Inspector CLI signs in', () => {
     const grants = issued(clientId, 'authorization_code');
     expect(grants).toHaveLength(1);
     expect(grants[0]).toMatchObject({ project: 'alpha', integration: 'agents' });
+  }, 120_000);
+
+  it('with a client ID metadata document (--client-metadata-url): no registration, the document names the client, and it lists the tools', async () => {
+    const home = path.join(dir, 'cimd');
+    const callback = `http://127.0.0.1:${await freePort()}/oauth/callback`;
+    const clientId = `${documentsBase}/inspector-client.json`;
+    served.set('/inspector-client.json', JSON.stringify({ client_id: clientId, client_name: 'Inspector (CIMD)', redirect_uris: [callback], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }));
+    const registered = () => log.filter((e) => e.event === 'oauth_client_registered').length;
+    const registeredBefore = registered();
+    const run = await runInspector(home, ['--method', 'tools/list', '--format', 'json', '--client-metadata-url', clientId, '--callback-url', callback], CONNECT);
+    expect(run.prompts, run.stderr).toHaveLength(1);
+    expect(new URL(run.prompts[0]!).searchParams.get('client_id')).toBe(clientId);
+    expect(run.code, run.stderr).toBe(0);
+    expect(toolNames(run)).toEqual(['list_notes', 'mcp_whoami']);
+    expect(issued(clientId, 'authorization_code')).toHaveLength(1);
+    expect(registered()).toBe(registeredBefore);
   }, 120_000);
 });
