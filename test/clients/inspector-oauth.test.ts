@@ -1,8 +1,9 @@
 // Issue 9: the MCP Inspector's CLI (Node 22, installed by scripts/client-tools.sh) signs in to the runtime with a
-// real OAuth flow, as a pre-registered confidential client, as a client that knows only the URL (it registers
-// itself, RFC 7591), and as a client identified by its metadata document URL (CIMD). The person at the browser is this test: it reads the authorize URL the Inspector prints, answers
-// the consent page and follows the redirect to the Inspector's loopback callback. A second run, after the access
-// token has expired, uses only the stored credentials (--stored-auth-only): the Inspector refreshes and keeps working.
+// real OAuth flow: as a pre-registered confidential client, as a client that knows only the URL (it registers
+// itself, RFC 7591), and as a client identified by its metadata document URL (CIMD). The person at the browser is
+// this test: it reads the authorize URL the Inspector prints, answers the consent page and follows the redirect to
+// the Inspector's loopback callback. A second run, after the access token has expired, uses only the stored
+// credentials (--stored-auth-only): the Inspector refreshes and keeps working.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
