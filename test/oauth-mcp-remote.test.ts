@@ -1,6 +1,7 @@
 // Issue 9: mcp-remote, the bridge Claude Desktop and other stdio-only clients use, signs in with a real OAuth flow
-// against the runtime: once as a pre-registered confidential client (--static-oauth-client-info) and once knowing
-// only the URL (it registers itself, RFC 7591). Its "browser" is a script (BROWSER) that does what a person does on
+// against the runtime: as a pre-registered confidential client (--static-oauth-client-info; run again after its
+// access token expired, it refreshes instead of signing in), as a pre-registered public client, and knowing only the
+// URL (it registers itself, RFC 7591). Its "browser" is a script (BROWSER) that does what a person does on
 // the consent page: approve, entering the connect secret for the self-registered public client. mcp-remote then
 // lists the tools with the access token and exits 0.
 import { spawn } from 'node:child_process';
@@ -36,11 +37,14 @@ const url = process.argv[2];
 
 let stage: SdkStage;
 let dir: string;
+const log: Record<string, unknown>[] = [];
+const issued = (clientId: string, grantType: string) => log.filter((e) => e.event === 'oauth_token_issued' && e.client_id === clientId && e.grant_type === grantType).length;
 let browser: string;
 
 beforeAll(async () => {
   stage = await startSdkStage((upstreamUrl) => ({
     version: 1,
+    runtime: { access_token_ttl: '2s' },
     projects: [
       {
         id: 'alpha',
@@ -62,7 +66,7 @@ beforeAll(async () => {
         tools: [{ name: 'list_notes', description: 'List notes', input_schema: { type: 'object', properties: {} }, base_url: upstreamUrl, http_method: 'GET', endpoint_path: '/notes', scopes: ['notes:read'] }],
       },
     ],
-  }));
+  }), undefined, { log: (e) => log.push(e) });
   dir = await mkdtemp(path.join(tmpdir(), 'tengine-mcp-remote-'));
   browser = path.join(dir, 'browser.mjs');
   await writeFile(browser, BROWSER_SCRIPT);
@@ -94,10 +98,25 @@ function runMcpRemote(args: string[], configDir: string): Promise<{ code: number
 }
 
 describe('mcp-remote signs in', () => {
-  it('as a pre-registered confidential client, and lists the tools', async () => {
-    const r = await runMcpRemote(['--static-oauth-client-info', JSON.stringify({ client_id: CLIENT.id, client_secret: CLIENT.secret })], path.join(dir, 'confidential'));
+  it('as a pre-registered confidential client, and lists the tools; after the access token expired, a second run refreshes', async () => {
+    const args = ['--static-oauth-client-info', JSON.stringify({ client_id: CLIENT.id, client_secret: CLIENT.secret })];
+    const r = await runMcpRemote(args, path.join(dir, 'confidential'));
     expect(r.output).toContain('"list_notes"');
     expect(r.code).toBe(0);
+    expect(issued(CLIENT.id, 'authorization_code')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // the 2 s access token expires
+    const again = await runMcpRemote(args, path.join(dir, 'confidential'));
+    expect(again.output).toContain('"list_notes"');
+    expect(again.code).toBe(0);
+    expect(issued(CLIENT.id, 'authorization_code')).toBe(1); // no second sign-in
+    expect(issued(CLIENT.id, 'refresh_token')).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  it('as a pre-registered public client (client id only): the person enters the connect secret, and it lists the tools', async () => {
+    const r = await runMcpRemote(['--static-oauth-client-info', JSON.stringify({ client_id: 'alpha-agents-1' })], path.join(dir, 'public'));
+    expect(r.output).toContain('"list_notes"');
+    expect(r.code).toBe(0);
+    expect(issued('alpha-agents-1', 'authorization_code')).toBe(1);
   }, 60_000);
 
   it('knowing only the URL: it registers itself, the person enters the connect secret, and it lists the tools', async () => {
