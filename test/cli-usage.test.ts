@@ -93,7 +93,7 @@ describe('usage errors from the command line parser', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${pkg.version}\n`);
     const ci = JSON.parse(await readFile(path.join(ROOT, 'examples/ci/package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    expect(ci.devDependencies.tengine).toBe(pkg.version);
+    expect(ci.devDependencies[pkg.name]).toBe(pkg.version);
   });
 });
 
