@@ -20,6 +20,8 @@ try {
       'allow-development': { type: 'boolean' },
       'allow-rollback-to': { type: 'string' },
       'allow-evicting-store': { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     strict: true,
   });
@@ -35,9 +37,12 @@ try {
       allowDevelopment: values['allow-development'],
       allowRollbackTo: values['allow-rollback-to'],
       allowEvictingStore: values['allow-evicting-store'],
+      metricsPort: values['metrics-port'],
+      metricsHost: values['metrics-host'],
     },
     process.env,
     write,
+    true,
   );
   const running = await startRuntime(opts);
   const stop = async () => {

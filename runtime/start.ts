@@ -24,6 +24,9 @@ import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { redactUrl } from './store/redact-url.js';
 import { StoreUnavailableError, type Store } from './store/store.js';
+import { bundleLoaded, createRuntimeMetrics } from './observability/metrics.js';
+import { instrumentStore } from './observability/instrumented-store.js';
+import { listenMetrics } from './observability/metrics-listener.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 export { resolveRuntimeOptions, type RuntimeFlags } from './options.js';
@@ -43,7 +46,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     await closeModel();
     throw e;
   }));
-  const closeAll = () => Promise.all([opts.store ? undefined : store.close(), closeModel()]);
+  // One registry per process: a reload that builds a new app keeps counting into the same series.
+  const metrics = opts.metrics ?? createRuntimeMetrics();
+  bundleLoaded(metrics, { digest: model.bundleDigest, formatVersion: model.formatVersion, createdAt: model.createdAt });
+  metrics.watchUpstreams(() => model.upstreamStats());
+  const timedStore = instrumentStore(store, metrics);
+  let metricsServer: Server | undefined;
+  const closeAll = () => Promise.all([opts.store ? undefined : store.close(), closeModel(), metricsServer && new Promise((r) => metricsServer!.close(r))]);
   const served = { digest: model.bundleDigest, createdAt: model.createdAt };
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
 
@@ -52,6 +61,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     const production = [...model.projects.values()].filter((p) => p.environment === 'production').map((p) => p.id);
     await checkStoreEviction(store, production, opts.allowEvictingStore, log);
     await checkRollback(store, served, opts.allowRollbackTo, log);
+    if (opts.metricsPort !== undefined) metricsServer = await listenMetrics(opts.metricsHost ?? opts.host, opts.metricsPort, metrics);
     server = await listen(opts.host, opts.port, async (boundPort) => {
       publicUrl ??= model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
       const publicUrlConfigured = opts.publicUrl !== undefined || model.http.publicUrl !== undefined;
@@ -62,11 +72,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       // Last, once every other check has passed: a bundle that cannot boot must not raise the record and so lock
       // out the bundle before it. Requests wait for this (503 "starting"); a refusal here serves nothing.
       await recordServedBundle(store, served, opts.allowRollbackTo);
-      const deps = { model, store, publicUrl, publicUrlConfigured, listenHost: opts.host, log, admin };
+      const deps = { model, store: timedStore, publicUrl, publicUrlConfigured, listenHost: opts.host, log, admin, metrics, metricsOnMainPort: metricsServer === undefined };
       if (hostPolicyOf(deps).open) {
         log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
       }
-      return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch));
+      return withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics });
     });
   } catch (e) {
     await closeAll();
@@ -79,12 +89,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     url,
     mcpUrl: `${url}/mcp`,
     bundleDigest: model.bundleDigest,
+    metrics,
+    ...(metricsServer ? { metricsUrl: `http://${formatHost(opts.metricsHost ?? opts.host)}:${(metricsServer.address() as AddressInfo).port}` } : {}),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections?.();
       });
       await closeAll();
+      log?.flush?.();
     },
   };
 }

@@ -17,6 +17,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--allow-development', 'serve a bundle holding environment: development projects ($TENGINE_ALLOW_DEVELOPMENT=true); never on a runtime real users reach')
     .option('--allow-rollback-to <digest>', 'serve this older bundle although a newer one was already served: its sha256:<hex> digest ($TENGINE_ALLOW_ROLLBACK_TO)')
     .option('--allow-evicting-store', 'boot although Redis may evict keys (maxmemory-policy other than noeviction) ($TENGINE_ALLOW_EVICTING_STORE=true)')
+    .option('--metrics-port <port>', 'serve /metrics on its own listener at this port ($TENGINE_METRICS_PORT); without it /metrics on the main port answers the admin token only')
+    .option('--metrics-host <host>', 'interface of the metrics listener ($TENGINE_METRICS_HOST, default --host)')
     .action(async (flags: RuntimeFlags) => {
       let running;
       let bind: { host: string; port: number };

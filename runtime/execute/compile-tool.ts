@@ -72,6 +72,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     }
     applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body }, tool.signature_version);
 
+    const sentAt = opts?.report ? performance.now() : 0;
     const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,
       guard,
@@ -80,6 +81,10 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       policy,
       retryDeps,
     );
+    if (opts?.report) {
+      opts.report.upstream_ms = Math.round((performance.now() - sentAt) * 10) / 10;
+      if (response.ok) opts.report.upstream_status = response.status;
+    }
     return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }
 
@@ -94,7 +99,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     async execute(args, caller, opts) {
       let requestId = '';
       try {
-        requestId = ctx.newRequestId();
+        requestId = opts?.requestId ?? ctx.newRequestId();
         return await run(args, caller, opts, requestId);
       } catch {
         // The message of an unexpected error may hold anything (a header value, a secret); the code is enough.

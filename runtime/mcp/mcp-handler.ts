@@ -6,6 +6,7 @@ import type { HostPolicy } from './host-policy.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
+import { requestLog, type RequestTrace } from '../observability/request-trace.js';
 
 /** What the MCP endpoint needs from the app. */
 export interface McpHandlerDeps {
@@ -35,6 +36,8 @@ export interface McpHttpRequest {
   signal?: AbortSignal;
   /** The HTTP method; absent means POST (the native fast path serves POST only). */
   method?: string;
+  /** The request's id and audit record, owned by the adapter (which writes the audit line and the response header). */
+  trace?: RequestTrace;
 }
 
 /** The answer to send. */
@@ -42,6 +45,8 @@ export interface McpHttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string | null;
+  /** The stable code of a refusal (`data.code` of the JSON-RPC error), for the audit line. */
+  code?: string;
 }
 
 const JSON_TYPE = 'application/json';
@@ -70,6 +75,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     status,
     headers: { ...JSON_HEADERS, ...extra },
     body: rpcError(null, { code, message, data: detail === undefined ? { code: dataCode } : { code: dataCode, detail } }),
+    code: dataCode,
   });
 
   // A refusal before the body is read leaves it unread: with a body declared, the connection could carry another
@@ -108,6 +114,12 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
       return refuse(req, 401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
     }
+    if (req.trace) {
+      const f = req.trace.fields;
+      f.project = auth.caller.projectId;
+      f.integration = auth.caller.integrationId;
+      if (auth.caller.member) f.member = auth.caller.member.id;
+    }
     if (auth.family !== undefined && deps.familyStatus) {
       const status = await deps.familyStatus.check(auth.family);
       if (status === 'revoked') {
@@ -133,7 +145,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store });
+    const outcome = await dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: requestLog(req.trace, deps.log), store: deps.store, ...(req.trace ? { trace: req.trace } : {}) });
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (outcome.missingScopes) headers['WWW-Authenticate'] = scopeChallenge(auth.caller.scopes ?? [], outcome.missingScopes);
