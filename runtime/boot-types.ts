@@ -63,6 +63,8 @@ export interface RunningRuntime {
   mcpUrl: string;
   /** `sha256:<hex>` of the signed payload. */
   bundleDigest: string;
+  /** Where this process listens (`http://host:port`), which differs from `url` behind a public URL. */
+  listenUrl?: string;
   /** The metrics listener's base URL (`http://host:port`), when `metricsPort` was given. */
   metricsUrl?: string;
   /** The process's metrics registry (the hot reload records `bundleLoaded` / `reloadResult` into it). */

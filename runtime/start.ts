@@ -90,6 +90,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     mcpUrl: `${url}/mcp`,
     bundleDigest: model.bundleDigest,
     metrics,
+    listenUrl: `http://${formatHost(opts.host)}:${address.port}`,
     ...(metricsServer ? { metricsUrl: `http://${formatHost(opts.metricsHost ?? opts.host)}:${(metricsServer.address() as AddressInfo).port}` } : {}),
     close: async () => {
       await new Promise<void>((resolve) => {

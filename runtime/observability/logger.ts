@@ -54,11 +54,12 @@ export const REDACT_PATHS: readonly string[] = [
 /**
  * Creates the runtime's logger: pino writing JSON lines at or above `level`, with ISO times, string levels and
  * redaction. `write` receives each line (tests, `tengine serve` through its io); without it lines go to stderr
- * through an asynchronous buffered destination, flushed by `flush()` — a synchronous write per line was the
- * largest logging cost on the tools/call path.
+ * through pino's asynchronous destination: a line is written at once when no write is in flight, and lines arriving
+ * during one are coalesced into the next write (a synchronous write per line was the largest logging cost on the
+ * tools/call path). `flush()` writes out what is left at shutdown; pino also flushes on process exit.
  */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Log {
-  const destination: DestinationStream = write ? { write } : pino.destination({ dest: 2, sync: false, minLength: 4096 });
+  const destination: DestinationStream = write ? { write } : pino.destination({ dest: 2, sync: false });
   const logger = pino(
     {
       level,

@@ -85,9 +85,10 @@ export function requestLog(trace: RequestTrace | undefined, fallback: Log | unde
   return (entry) => {
     const event = entry.event;
     if (typeof event === 'string' && AUDIT_EVENTS.has(event)) {
-      const { level: _level, code, error, ...rest } = entry;
+      const { level: _level, ...rest } = entry;
+      Object.assign(trace.fields, rest);
       // Session-token refusals name their reason `code`, OAuth ones `error` (the RFC code): both are the outcome.
-      Object.assign(trace.fields, rest, code !== undefined || error !== undefined ? { code: code ?? error } : {});
+      if (rest.code === undefined && typeof rest.error === 'string') trace.fields.code = rest.error;
       return;
     }
     trace.log()?.(entry);
