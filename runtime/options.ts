@@ -95,7 +95,7 @@ function parseMetricsListener(flags: RuntimeFlags, env: Record<string, string | 
     throw new RuntimeBootError('BAD_METRICS_LISTENER', `${portName} ${port} is the main port`, BOOT_EXIT.USAGE, 'pick another port for metrics, or leave it unset to serve /metrics on the main port to the admin token');
   }
   if (host !== undefined && !/^[A-Za-z0-9.:_-]{1,253}$/.test(host)) {
-    throw new RuntimeBootError('BAD_METRICS_LISTENER', `${hostName} "${host.slice(0, 80)}" is not a host name or address`, BOOT_EXIT.USAGE, 'pass an interface address such as 127.0.0.1 or 0.0.0.0');
+    throw new RuntimeBootError('BAD_METRICS_LISTENER', `${hostName} "${host.slice(0, 80)}" is not a host name or address`, BOOT_EXIT.USAGE, 'pass the metrics listener an interface address such as 127.0.0.1 or 0.0.0.0');
   }
   return { metricsPort: port, ...(host !== undefined ? { metricsHost: host } : {}) };
 }
