@@ -3,7 +3,7 @@
 // from /proc for the runtime process only) at concurrency 1, 16 and 64. Traffic stays on 127.0.0.1 and every
 // loop is bounded. Run: `npm run build && npm run bench:mcp` (the runtime runs from dist/, as in production).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -301,14 +301,16 @@ try {
   // runtimes count them, so this measures the audit lines plus scraping.
   const onPort = await freePort();
   const metricsPort = await freePort();
-  const runtimeOn = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(onPort), '--log-level', 'info', '--metrics-port', String(metricsPort), '--allow-development'], {
-    stdio: ['ignore', 'inherit', 'ignore'],
+  const runtimeOn = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(onPort), '--log-level', process.env.BENCH_OBS_LEVEL ?? 'info', '--metrics-port', String(metricsPort), '--allow-development'], {
+    // BENCH_OBS_LOG=FILE keeps the lines (to check them); by default they go to /dev/null.
+    stdio: ['ignore', 'inherit', process.env.BENCH_OBS_LOG ? openSync(process.env.BENCH_OBS_LOG, 'w') : 'ignore'],
   });
   children.push(runtimeOn);
   await waitForHttp(onPort);
   await load(onPort, '/mcp', mcpHeaders, callBody, 8);
   const scrapeOnce = () => request({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => res.resume()).on('error', () => undefined).end();
-  const scraper = setInterval(scrapeOnce, 1000);
+  // BENCH_OBS_SCRAPE=0 and BENCH_OBS_LEVEL=warn take the scrapes or the audit lines out, to see which costs what.
+  const scraper = setInterval(process.env.BENCH_OBS_SCRAPE === '0' ? () => undefined : scrapeOnce, 1000);
   const obs: Record<'off' | 'on', { cpu: number[]; rps: number[] }> = { off: { cpu: [], rps: [] }, on: { cpu: [], rps: [] } };
   try {
     for (let r = 0; r < rounds; r++) {

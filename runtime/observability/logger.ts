@@ -54,12 +54,10 @@ export const REDACT_PATHS: readonly string[] = [
 /**
  * Creates the runtime's logger: pino writing JSON lines at or above `level`, with ISO times, string levels and
  * redaction. `write` receives each line (tests, `tengine serve` through its io); without it lines go to stderr
- * through pino's asynchronous destination: a line is written at once when no write is in flight, and lines arriving
- * during one are coalesced into the next write (a synchronous write per line was the largest logging cost on the
- * tools/call path). `flush()` writes out what is left at shutdown; pino also flushes on process exit.
+ * buffered (bufferedStderr). `flush()` writes out what is left at shutdown; pino also flushes on process exit.
  */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Log {
-  const destination: DestinationStream = write ? { write } : pino.destination({ dest: 2, sync: false });
+  const destination: DestinationStream = write ? { write } : bufferedStderr();
   const logger = pino(
     {
       level,
@@ -71,6 +69,26 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
     destination,
   );
   return facade(logger, write ? undefined : (destination as unknown as { flushSync(): void }));
+}
+
+/** Flush period of the buffered stderr destination: the longest a line waits at low traffic. */
+export const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
+ * stderr through sonic-boom, buffered: lines are written 4 KiB at a time, and at least every LOG_FLUSH_INTERVAL_MS.
+ * A write per line (synchronous, or asynchronous through the libuv thread pool) cost more CPU than building the line.
+ */
+function bufferedStderr(): DestinationStream {
+  const dest = pino.destination({ dest: 2, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // Destroyed (shutdown) or a broken pipe: nothing more can be written anyway.
+    }
+  }, LOG_FLUSH_INTERVAL_MS);
+  timer.unref();
+  return dest;
 }
 
 /** Wraps a pino logger in the `Log` façade used across runtime/ (entries carry their own `level`). */

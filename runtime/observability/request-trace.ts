@@ -117,19 +117,18 @@ export function finishTrace(trace: RequestTrace, telemetry: Telemetry | undefine
   }
   const log = telemetry?.log;
   if (!log) return;
-  log({
-    ...f,
-    level: 'info',
-    audit: true,
-    event: f.event ?? (trace.route === 'mcp' ? (f.tool !== undefined ? 'tool_call' : 'mcp_request') : 'api_request'),
-    request_id: trace.id,
-    route: trace.route,
-    code,
-    status,
-    latency_ms: Math.round(ms * 10) / 10,
-    bytes_in: trace.bytesIn ?? 0,
-    ...(bytesOut !== undefined ? { bytes_out: bytesOut } : {}),
-  });
+  // The trace is finished: its fields become the line itself (no copy; no `level` key, so the façade passes the
+  // object to pino as is, at info).
+  f.audit = true;
+  f.event ??= trace.route === 'mcp' ? (f.tool !== undefined ? 'tool_call' : 'mcp_request') : 'api_request';
+  f.request_id = trace.id;
+  f.route = trace.route;
+  f.code = code;
+  f.status = status;
+  f.latency_ms = Math.round(ms * 10) / 10;
+  f.bytes_in = trace.bytesIn ?? 0;
+  if (bytesOut !== undefined) f.bytes_out = bytesOut;
+  log(f);
 }
 
 // Grant types come from clients: only the ones the server implements become labels.
