@@ -23,7 +23,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       let running;
       let bind: { host: string; port: number };
       try {
-        const options = await resolveRuntimeOptions(flags, io.env, io.err);
+        // The real stderr gets the buffered log destination, as `node dist/runtime/main.js` does; tests keep io.err.
+        const options = await resolveRuntimeOptions(flags, io.env, io.err, io.errIsProcessStderr === true);
         bind = { host: options.host, port: options.port };
         running = await startRuntime(options);
       } catch (e) {
