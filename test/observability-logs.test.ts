@@ -201,6 +201,18 @@ describe('issue 10 bad input: log injection cannot forge a line', () => {
     expect(parsed().some((l) => l.request_id === 'forged')).toBe(false);
   });
 
+  it('a member id with a newline and an ANSI escape is refused at the exchange (SUB_INVALID), and no line is forged', async () => {
+    const res = await httpCall(`${runtime.listenUrl}/api/v1/mcp/session-token`, {
+      method: 'POST',
+      headers: { host: HOST, 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ member_external_id: FORGED }),
+    });
+    expect(res.status).toBe(400);
+    expect(auditOf(idOf(res))).toEqual([expect.objectContaining({ event: 'session_token_refused', code: 'SUB_INVALID' })]);
+    expect(parsed().some((l) => l.request_id === 'forged')).toBe(false);
+    expect(lines.filter((l) => /[\u0000-\u0009\u000b-\u001f\u007f]/.test(l))).toEqual([]);
+  });
+
   it('a header value with an escape byte over a raw socket: refused by the HTTP parser or answered, never a forged line', async () => {
     const port = new URL(runtime.listenUrl!).port;
     const reply = await new Promise<string>((resolve, reject) => {
