@@ -3,7 +3,7 @@
 // from /proc for the runtime process only) at concurrency 1, 16 and 64. Traffic stays on 127.0.0.1 and every
 // loop is bounded. Run: `npm run build && npm run bench:mcp` (the runtime runs from dist/, as in production).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -294,6 +294,43 @@ try {
   console.log(`  API key: ${median(rate.api_key).toFixed(0)} calls/s, ${median(perCall.api_key).toFixed(0)} µs CPU/call`);
   console.log(`  OAuth:   ${median(rate.oauth).toFixed(0)} calls/s, ${median(perCall.oauth).toFixed(0)} µs CPU/call`);
   console.log(`  ratio OAuth / API key: CPU/call ${(median(perCall.oauth) / median(perCall.api_key)).toFixed(3)}, calls/s ${(median(rate.oauth) / median(rate.api_key)).toFixed(3)} (target: within 10 %)`);
+
+  // Logs and metrics on vs off (issue 10 "Done when": within 10 %): a second runtime with audit lines on (info, to
+  // stderr, discarded) and its metrics listener scraped every second, against the first (warn: no audit lines, metrics
+  // kept but never scraped), in interleaved rounds at the same concurrency. Metrics cannot be switched off: both
+  // runtimes count them, so this measures the audit lines plus scraping.
+  const onPort = await freePort();
+  const metricsPort = await freePort();
+  const runtimeOn = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(onPort), '--log-level', process.env.BENCH_OBS_LEVEL ?? 'info', '--metrics-port', String(metricsPort), '--allow-development'], {
+    // BENCH_OBS_LOG=FILE keeps the lines (to check them); by default they go to /dev/null.
+    stdio: ['ignore', 'inherit', process.env.BENCH_OBS_LOG ? openSync(process.env.BENCH_OBS_LOG, 'w') : 'ignore'],
+  });
+  children.push(runtimeOn);
+  await waitForHttp(onPort);
+  await load(onPort, '/mcp', mcpHeaders, callBody, 8);
+  const scrapeOnce = () => request({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => res.resume()).on('error', () => undefined).end();
+  // BENCH_OBS_SCRAPE=0 and BENCH_OBS_LEVEL=warn take the scrapes or the audit lines out, to see which costs what.
+  const scraper = setInterval(process.env.BENCH_OBS_SCRAPE === '0' ? () => undefined : scrapeOnce, 1000);
+  const obs: Record<'off' | 'on', { cpu: number[]; rps: number[] }> = { off: { cpu: [], rps: [] }, on: { cpu: [], rps: [] } };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order = [['off', runtime, runtimePort], ['on', runtimeOn, onPort]] as const;
+      for (const [kind, child, port] of r % 2 === 0 ? order : [...order].reverse()) {
+        const cpu0 = cpuTimes(child.pid!);
+        const res = await measure(port, '/mcp', mcpHeaders, callBody, oauthC);
+        const cpu1 = cpuTimes(child.pid!);
+        if (res.errors > 0) throw new Error(`calls failed with logs and metrics ${kind}`);
+        obs[kind].cpu.push(((cpu1.user - cpu0.user + cpu1.system - cpu0.system) / res.requests) * 1e6);
+        obs[kind].rps.push(res.rps);
+      }
+    }
+  } finally {
+    clearInterval(scraper);
+  }
+  console.log(`\nlogs + metrics off vs on, concurrency ${oauthC}, ${rounds} interleaved rounds, medians`);
+  console.log(`  off (warn, not scraped):            ${median(obs.off.rps).toFixed(0)} calls/s, ${median(obs.off.cpu).toFixed(0)} µs CPU/call`);
+  console.log(`  on (info audit lines, scraped 1/s): ${median(obs.on.rps).toFixed(0)} calls/s, ${median(obs.on.cpu).toFixed(0)} µs CPU/call`);
+  console.log(`  ratio on / off: CPU/call ${(median(obs.on.cpu) / median(obs.off.cpu)).toFixed(3)}, calls/s ${(median(obs.on.rps) / median(obs.off.rps)).toFixed(3)} (target: within 10 %)`);
   console.log('targets: ≥ 8000 calls/s at concurrency 64; ≤ 150 µs runtime CPU per call; added p50 ≤ 0.4 ms at concurrency 1');
 } finally {
   for (const c of children) c.kill('SIGTERM');

@@ -14,6 +14,8 @@ export interface CliIo {
   stdinIsTTY?: boolean;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** True when `err` is this process's own stderr (not a test buffer): `tengine serve` then logs through a buffered destination on fd 2. */
+  errIsProcessStderr?: boolean;
 }
 
 /** Thrown by a command for a user-facing failure; main.ts prints it and exits with `exitCode`. */
@@ -66,6 +68,7 @@ export function processIo(): CliIo {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     env: process.env,
     cwd: process.cwd(),
+    errIsProcessStderr: true,
   };
 }
 

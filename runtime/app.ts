@@ -14,6 +14,10 @@ import { registerOAuthRoutes } from './oauth/routes.js';
 import { FamilyStatus } from './oauth/family-status.js';
 import { ClientDirectory } from './oauth/clients.js';
 import type { TengineConfig } from '../schemas/config-types.js';
+import type { Log } from './observability/logger.js';
+import type { RuntimeMetrics } from './observability/metrics.js';
+import { traceMiddleware, traceOf } from './observability/hono-trace.js';
+import { metricsHandler } from './observability/metrics-route.js';
 
 /**
  * The answer to an OAuth client registration attempt. Generic on purpose (not every client forwards the header it
@@ -41,7 +45,18 @@ export interface AppDeps {
   publicUrlConfigured?: boolean;
   /** The address the server listens on, for the Host check when no public URL is configured. */
   listenHost?: string;
-  log?: (entry: Record<string, unknown>) => void;
+  /** The process's logger (pino); each request gets a child carrying its request id. */
+  log?: Log;
+  /**
+   * The process's metrics registry, created once by startRuntime and passed to every app it builds (a reload keeps
+   * counting into the same series).
+   */
+  metrics?: RuntimeMetrics;
+  /**
+   * Serve `GET /metrics` on this app, for the admin token only (404 otherwise). False when a separate metrics listener
+   * serves it (`--metrics-port`). Default true.
+   */
+  metricsOnMainPort?: boolean;
   /** The process's shutdown state: `/readyz` answers 503 while draining. */
   lifecycle?: { draining(): boolean };
 }
@@ -78,18 +93,25 @@ export function hostPolicyOf(deps: AppDeps): HostPolicy {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const base = deps.publicUrl.replace(/\/+$/, '');
+  const telemetry = { ...(deps.log ? { log: deps.log } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  // First: every request to the credentialed routes gets its id and exactly one audit line, whoever answers it.
+  const traced = traceMiddleware(telemetry);
+  for (const path of ['/mcp', '/mcp/', '/api/*']) app.use(path, traced);
   const mcpDeps = mcpHandlerDeps(deps);
   const mcp = mcpPostHandler(mcpDeps);
   const cors = createCorsPolicy(deps.model.http.allowedOrigins, mcpDeps.selfOrigin);
   const limit = bodyLimit({
     maxSize: deps.model.http.maxRequestBytes,
-    onError: (c) =>
-      c.body(
+    onError: (c) => {
+      const trace = traceOf(c);
+      if (trace) trace.fields.code = 'REQUEST_TOO_LARGE';
+      return c.body(
         rpcError(null, { code: RPC.InvalidRequest, message: `Request body exceeds ${deps.model.http.maxRequestBytes} bytes`, data: { code: 'REQUEST_TOO_LARGE' } }),
         413,
         // The rest of an oversized body is not read, so the connection cannot carry another request.
         { 'Content-Type': 'application/json', Connection: 'close' },
-      ),
+      );
+    },
   });
 
   // An answer that leaves a declared body unread (a refusal before reading, a route that takes none) closes the
@@ -102,6 +124,8 @@ export function createApp(deps: AppDeps): Hono {
   // The other credentialed routes get the Host check /mcp has (the MCP handler applies it for both adapters).
   app.use('/api/*', async (c, next) => {
     if (!mcpDeps.hosts?.allows(c.req.header('host') ?? new URL(c.req.url).host)) {
+      const trace = traceOf(c);
+      if (trace) trace.fields.code = 'HOST_NOT_ALLOWED';
       return c.json({ detail: HOST_NOT_ALLOWED_MESSAGE, code: 'HOST_NOT_ALLOWED' }, 421, { 'Cache-Control': 'no-store' });
     }
     await next();
@@ -135,7 +159,14 @@ export function createApp(deps: AppDeps): Hono {
   app.post(
     '/api/v1/mcp/session-token',
     // As on /mcp: the rest of the body is not read, so the connection cannot carry another request.
-    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413, { Connection: 'close' }) }),
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: (c) => {
+        const trace = traceOf(c);
+        if (trace) Object.assign(trace.fields, { event: 'session_token_refused', code: 'REQUEST_TOO_LARGE' });
+        return c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413, { Connection: 'close' });
+      },
+    }),
     sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
   );
   // The OAuth authorization server, when the bundle has `kind: oauth` integrations.
@@ -148,6 +179,11 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/.well-known/jwks.json', (c) => c.json(deps.model.publicJwks?.() ?? { keys: [] }, 200, PUBLIC));
 
   app.get('/api/v1/admin/surface', adminSurfaceHandler({ model: deps.model, config: deps.admin?.config ?? { version: 1 }, ...(deps.admin?.tokenSha256 ? { adminTokenSha256: deps.admin.tokenSha256 } : {}) }));
+
+  // Prometheus exposition: for the admin token only (404 without one), unless a separate listener serves it.
+  if (deps.metrics && deps.metricsOnMainPort !== false) {
+    app.get('/metrics', metricsHandler(deps.metrics, deps.admin?.tokenSha256, (reason) => deps.metrics!.authRefusal('metrics', reason)));
+  }
 
   app.get('/livez', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -169,7 +205,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.notFound((c) => c.json({ error: 'not_found', message: 'No such endpoint' }, 404));
   app.onError((err, c) => {
-    const requestId = crypto.randomUUID();
+    const trace = traceOf(c);
+    const requestId = trace?.id ?? crypto.randomUUID();
+    if (trace) trace.fields.code = 'INTERNAL_ERROR';
     deps.log?.({ level: 'error', event: 'unhandled', request_id: requestId, error: err?.message });
     return c.json({ error: 'internal_error', message: 'Internal server error', request_id: requestId }, 500);
   });

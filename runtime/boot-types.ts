@@ -47,8 +47,17 @@ export interface RuntimeOptions {
    * TENGINE_ALLOW_EVICTING_STORE). Without it: STORE_EVICTS_KEYS, exit 25.
    */
   allowEvictingStore?: boolean;
-  /** Structured log sink (one JSON object per line in production). */
-  log?: (entry: Record<string, unknown>) => void;
+  /** Structured log sink (one JSON object per line in production; pino from `createLogger`). */
+  log?: import('./observability/logger.js').Log;
+  /** The process's metrics registry; startRuntime creates one when absent. */
+  metrics?: import('./observability/metrics.js').RuntimeMetrics;
+  /**
+   * Port of a separate listener serving only `GET /metrics` (--metrics-port, TENGINE_METRICS_PORT; 0 picks one).
+   * Absent: `/metrics` is served on the main port to the admin token only.
+   */
+  metricsPort?: number;
+  /** Interface of the metrics listener (--metrics-host, TENGINE_METRICS_HOST); default `host`. */
+  metricsHost?: string;
   /**
    * Programmatic only, never set from flags or the environment: the resolver of upstream host names (default
    * `dns.lookup`; DNS is not ours to test), and a policy that replaces every project's (suites about something
@@ -75,6 +84,12 @@ export interface RunningRuntime {
   reload(): Promise<import('./lifecycle/reloader.js').ReloadOutcome>;
   /** The graceful stop: readiness 503, serve through the drain delay, stop accepting, let calls finish, close. */
   shutdown(): Promise<import('./lifecycle/drain.js').DrainOutcome>;
+  /** Where this process listens (`http://host:port`), which differs from `url` behind a public URL. */
+  listenUrl?: string;
+  /** The metrics listener's base URL (`http://host:port`), when `metricsPort` was given. */
+  metricsUrl?: string;
+  /** The process's metrics registry (the hot reload records `bundleLoaded` / `reloadResult` into it). */
+  metrics?: import('./observability/metrics.js').RuntimeMetrics;
   /** Stops at once: open connections are cut (tests, and a second signal). */
   close(): Promise<void>;
 }

@@ -24,6 +24,8 @@ try {
       'drain-delay': { type: 'string' },
       'drain-timeout': { type: 'string' },
       'watch-bundle': { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     strict: true,
   });
@@ -42,9 +44,12 @@ try {
       drainDelay: values['drain-delay'],
       drainTimeout: values['drain-timeout'],
       watchBundle: values['watch-bundle'],
+      metricsPort: values['metrics-port'],
+      metricsHost: values['metrics-host'],
     },
     process.env,
     write,
+    true,
   );
   const booting = startRuntime(opts);
   void handleSignals(booting, { on: (signal, handler) => process.on(signal, handler), off: (signal, handler) => process.off(signal, handler), exit: (code) => process.exit(code), log: opts.log });

@@ -25,17 +25,23 @@ export interface RuntimeFlags {
   drainTimeout?: string;
   /** `--watch-bundle`: reload when the bundle file changes. */
   watchBundle?: boolean;
+  /** `--metrics-port`: serve `/metrics` on its own listener. */
+  metricsPort?: string;
+  /** `--metrics-host`: the metrics listener's interface (default the runtime's host). */
+  metricsHost?: string;
 }
 
 /**
  * Resolves flags and environment into RuntimeOptions, reading the files they name. Flags win over variables:
  * TENGINE_BUNDLE, TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated paths), TENGINE_RUNTIME_KEYS, TENGINE_HOST,
  * TENGINE_PORT, TENGINE_PUBLIC_URL, TENGINE_LOG_LEVEL, TENGINE_ALLOW_DEVELOPMENT, TENGINE_ALLOW_ROLLBACK_TO,
- * TENGINE_ALLOW_EVICTING_STORE, TENGINE_DRAIN_DELAY, TENGINE_DRAIN_TIMEOUT, TENGINE_WATCH_BUNDLE, and for the
- * shared store TENGINE_REDIS_URL or REDIS_URL (one server), TENGINE_REDIS_CLUSTER_NODES (Redis Cluster) or
- * TENGINE_REDIS_SENTINELS with TENGINE_REDIS_SENTINEL_NAME (Sentinel).
+ * TENGINE_ALLOW_EVICTING_STORE, TENGINE_DRAIN_DELAY, TENGINE_DRAIN_TIMEOUT, TENGINE_WATCH_BUNDLE, TENGINE_METRICS_PORT,
+ * TENGINE_METRICS_HOST, and for the shared store TENGINE_REDIS_URL or REDIS_URL (one server),
+ * TENGINE_REDIS_CLUSTER_NODES (Redis Cluster) or TENGINE_REDIS_SENTINELS with TENGINE_REDIS_SENTINEL_NAME (Sentinel).
+ * With `logToStderr` log lines go to stderr through pino's buffered asynchronous destination instead of `write` (the
+ * process entry; `write` still gets nothing but what the caller prints itself).
  */
-export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void): Promise<RuntimeOptions> {
+export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<string, string | undefined>, write: (line: string) => void, logToStderr = false): Promise<RuntimeOptions> {
   const level = flags.logLevel ?? env.TENGINE_LOG_LEVEL;
   // A typo (`verbose`, `warning`) must not silently become `info`.
   if (level !== undefined && level !== '' && !LOG_LEVELS.includes(level as LogLevel)) {
@@ -64,6 +70,7 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
   if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(publicUrl)) {
     throw new RuntimeBootError('BAD_PUBLIC_URL', `public URL "${publicUrl}" must be an origin like https://mcp.example.com`, BOOT_EXIT.USAGE, 'pass --public-url https://host');
   }
+  const metrics = parseMetricsListener(flags, env, port);
   const runtimeKeysPath = flags.runtimeKeys ?? env.TENGINE_RUNTIME_KEYS;
   return {
     bundle: await readOrFail(bundlePath, 'bundle', BOOT_EXIT.BUNDLE_UNREADABLE),
@@ -85,7 +92,8 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, env: Record<str
     port,
     publicUrl,
     env,
-    log: createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
+    ...metrics,
+    log: logToStderr ? createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL)) : createLogger(parseLogLevel(flags.logLevel ?? env.TENGINE_LOG_LEVEL), write),
   };
 }
 
@@ -108,6 +116,30 @@ function parseRedisEndpoints(env: Record<string, string | undefined>): RedisEndp
     if (e instanceof RedisSettingsError) throw new RuntimeBootError('USAGE', e.message, BOOT_EXIT.USAGE, e.hint);
     throw e;
   }
+}
+
+/** The separate metrics listener's port and host, checked before anything is read; none when no port is given. */
+function parseMetricsListener(flags: RuntimeFlags, env: Record<string, string | undefined>, mainPort: number): { metricsPort?: number; metricsHost?: string } {
+  const portName = flags.metricsPort !== undefined ? '--metrics-port' : 'TENGINE_METRICS_PORT';
+  const portText = flags.metricsPort ?? nonEmpty(env.TENGINE_METRICS_PORT);
+  const hostName = flags.metricsHost !== undefined ? '--metrics-host' : 'TENGINE_METRICS_HOST';
+  const host = flags.metricsHost ?? nonEmpty(env.TENGINE_METRICS_HOST);
+  if (portText === undefined) {
+    // A host without a port would be silently ignored, and the operator would believe /metrics is private.
+    if (host !== undefined) throw new RuntimeBootError('BAD_METRICS_LISTENER', `${hostName} "${host}" is set but no metrics port is`, BOOT_EXIT.USAGE, 'set --metrics-port / TENGINE_METRICS_PORT too, or remove the host');
+    return {};
+  }
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
+    throw new RuntimeBootError('BAD_METRICS_LISTENER', `${portName} "${portText}" is not a number from 0 to 65535`, BOOT_EXIT.USAGE, 'pass --metrics-port N (a port other than the main one; 0 picks a free one)');
+  }
+  if (port !== 0 && port === mainPort) {
+    throw new RuntimeBootError('BAD_METRICS_LISTENER', `${portName} ${port} is the main port`, BOOT_EXIT.USAGE, 'pick another port for metrics, or leave it unset to serve /metrics on the main port to the admin token');
+  }
+  if (host !== undefined && !/^[A-Za-z0-9.:_-]{1,253}$/.test(host)) {
+    throw new RuntimeBootError('BAD_METRICS_LISTENER', `${hostName} "${host.slice(0, 80)}" is not a host name or address`, BOOT_EXIT.USAGE, 'pass the metrics listener an interface address such as 127.0.0.1 or 0.0.0.0');
+  }
+  return { metricsPort: port, ...(host !== undefined ? { metricsHost: host } : {}) };
 }
 
 /** Reads an on/off variable: `true` or `false`; unset or empty is off, anything else is a USAGE error. */

@@ -30,6 +30,9 @@ import { IDENTITY_TOKEN_TYP } from './members/session-tokens.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { describeEndpoints, type RedisEndpoints } from './store/redis-endpoints.js';
 import { StoreUnavailableError, type Store } from './store/store.js';
+import { bundleLoaded, createRuntimeMetrics, reloadResult } from './observability/metrics.js';
+import { instrumentStore } from './observability/instrumented-store.js';
+import { listenMetrics } from './observability/metrics-listener.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
 export { resolveRuntimeOptions, type RuntimeFlags } from './options.js';
@@ -52,8 +55,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     throw e;
   }));
   const closeStore = () => (opts.store ? Promise.resolve() : store.close());
+  // One registry per process: a reload that builds a new app keeps counting into the same series.
+  const metrics = opts.metrics ?? createRuntimeMetrics();
+  const timedStore = instrumentStore(store, metrics);
   // With an OpenTelemetry SDK registered (node --import it), each store round trip is a span too.
-  const servingStore = tracingEnabled() ? tracedStore(store) : store;
+  const servingStore = tracingEnabled() ? tracedStore(timedStore) : timedStore;
+  let metricsServer: Server | undefined;
   // Token keys are the process's, not the bundle's: a reload keeps every session and access token already issued.
   const tokenKeys = await resolveTokenKeys(first.keySet);
   let publicUrl = opts.publicUrl?.replace(/\/+$/, '');
@@ -65,12 +72,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const generationOf = (loaded: LoadedBundle, base: string): Generation => {
     const model = loaded.serving(tokenKeys.keySet, base, Date.now);
     const admin = { config: loaded.config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
-    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle };
+    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle, metrics, metricsOnMainPort: metricsServer === undefined };
     return {
       digest: model.bundleDigest,
-      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch)),
+      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics }),
       release: loaded.close,
     };
+  };
+  /** Points the bundle gauges and the upstream pool gauges at the bundle now serving. */
+  const serving = (model: RuntimeModel) => {
+    bundleLoaded(metrics, { digest: model.bundleDigest, formatVersion: model.formatVersion, createdAt: model.createdAt });
+    metrics.watchUpstreams(() => model.upstreamStats());
   };
 
   let generations: Generations | undefined;
@@ -78,6 +90,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   let server: Server;
   try {
     await bootChecks(store, first.model, opts, log);
+    if (opts.metricsPort !== undefined) metricsServer = await listenMetrics(opts.metricsHost ?? opts.host, opts.metricsPort, metrics);
     server = await listen(opts.host, opts.port, async (boundPort) => {
       publicUrl ??= first.model.http.publicUrl?.replace(/\/+$/, '') ?? `http://${formatHost(opts.host)}:${boundPort}`;
       if (tokenKeys.ephemeral) {
@@ -91,6 +104,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
         log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
       }
       generations = new Generations(boot);
+      serving(first.model);
       const tracked = generations.listener;
       return (req, res) => {
         // Once the listener has stopped accepting, keep-alive connections must not carry further requests: answers
@@ -104,7 +118,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       };
     });
   } catch (e) {
-    await Promise.all([closeStore(), first.close()]);
+    await Promise.all([closeStore(), first.close(), metricsServer && new Promise((r) => metricsServer!.close(r))]);
     throw e;
   }
   const live = generations!;
@@ -128,11 +142,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       await recordServedBundle(store, servedOf(loaded.model), opts.allowRollbackTo);
       const base = opts.publicUrl?.replace(/\/+$/, '') ?? loaded.model.http.publicUrl?.replace(/\/+$/, '') ?? publicUrl!;
       live.swap(generationOf(loaded, base));
+      serving(loaded.model);
+      reloadResult(metrics, 'ok');
       log?.({ level: 'info', event: 'bundle_reloaded', bundle_digest: loaded.model.bundleDigest, previous_digest: previous, projects: loaded.model.projects.size });
       return { result: 'ok', digest: loaded.model.bundleDigest, previous };
     } catch (e) {
       await loaded?.close();
       const refusal = e instanceof RuntimeBootError ? { code: e.code, message: e.message, hint: e.hint } : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+      reloadResult(metrics, 'refused', refusal.code);
       log?.({ level: 'error', event: 'bundle_reload_refused', ...refusal, serving: live.digest });
       return { result: 'refused', ...refusal };
     }
@@ -146,7 +163,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const finish = () => (closed ??= (async () => {
     watcher?.close();
     await live.releaseAll();
-    await closeStore();
+    await Promise.all([closeStore(), metricsServer && new Promise((r) => { metricsServer!.closeAllConnections(); metricsServer!.close(r); })]);
+    log?.flush?.();
   })());
   return {
     url,
@@ -161,6 +179,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       await finish();
       return outcome;
     },
+    metrics,
+    listenUrl: `http://${formatHost(opts.host)}:${address.port}`,
+    ...(metricsServer ? { metricsUrl: `http://${formatHost(opts.metricsHost ?? opts.host)}:${(metricsServer.address() as AddressInfo).port}` } : {}),
     close: async () => {
       watcher?.close();
       await new Promise<void>((resolve) => {

@@ -88,7 +88,7 @@ describe('usage errors from the command line parser', () => {
   });
 
   it('--version is the version of package.json (the constant in program.ts cannot drift), as pinned by examples/ci', async () => {
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
     const r = await cli(['--version']);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${pkg.version}\n`);

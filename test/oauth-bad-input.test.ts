@@ -413,6 +413,13 @@ describe('refusals are logged with their code, never with a secret', () => {
     const refused = logs.filter((l) => l.event === 'oauth_refused');
     expect(refused.length).toBeGreaterThan(20);
     for (const l of refused) expect(Object.keys(OAUTH_ERRORS)).toContain(l.error);
+    // Each refusal is its request's one audit line (issue 10 §3): with the request id and the RFC code as outcome.
+    for (const l of refused) expect(l).toMatchObject({ audit: true, route: 'oauth', request_id: expect.stringMatching(/^[0-9a-f-]{36}$/), code: l.error });
+    const issued = logs.filter((l) => l.event === 'oauth_token_issued');
+    expect(issued.length).toBeGreaterThan(0);
+    for (const l of issued) expect(l).toMatchObject({ audit: true, route: 'oauth', status: 200, code: 'OK', grant_type: expect.stringMatching(/^(authorization_code|refresh_token)$/), request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const ids = logs.filter((l) => l.audit === true).map((l) => l.request_id);
+    expect(new Set(ids).size).toBe(ids.length);
     const text = JSON.stringify(logs);
     for (const secret of [CONF.secret, OTHER.secret, CONNECT.secret, 'tng_cs_wrong', 'tng_cn_wrong']) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/tng_(ac|rt)_[A-Za-z0-9_-]{20}/);

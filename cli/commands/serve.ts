@@ -21,6 +21,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--drain-delay <duration>', 'after SIGTERM, keep serving this long with /readyz at 503 so load balancers move away ($TENGINE_DRAIN_DELAY, default 5s)')
     .option('--drain-timeout <duration>', 'then let calls in flight finish for up to this long ($TENGINE_DRAIN_TIMEOUT, default 30s)')
     .option('--watch-bundle', 'reload when the bundle file changes, as on SIGHUP ($TENGINE_WATCH_BUNDLE=true)')
+    .option('--metrics-port <port>', 'serve /metrics on its own listener at this port ($TENGINE_METRICS_PORT); without it /metrics on the main port answers the admin token only')
+    .option('--metrics-host <host>', 'interface of the metrics listener ($TENGINE_METRICS_HOST, default --host)')
     // Redis credentials live in URLs, so they are variables only: a flag would show them in the process list.
     .addHelpText(
       'after',
@@ -40,7 +42,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       let bind: { host: string; port: number };
       let stopped: Promise<void>;
       try {
-        const options = await resolveRuntimeOptions(flags, io.env, io.err);
+        // The real stderr gets the buffered log destination, as `node dist/runtime/main.js` does; tests keep io.err.
+        const options = await resolveRuntimeOptions(flags, io.env, io.err, io.errIsProcessStderr === true);
         bind = { host: options.host, port: options.port };
         const booting = startRuntime(options);
         // Handlers before the port opens; a drain ends with exit 0 through the CLI's own return, and only a second

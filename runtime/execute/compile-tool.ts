@@ -73,6 +73,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     }
     applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body }, tool.signature_version);
 
+    const sentAt = opts?.report ? performance.now() : 0;
     const { response, attempts, retrySkipped } = await sendWithRetry(
       ctx.http,
       guard,
@@ -80,8 +81,12 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       timeoutMs,
       policy,
       retryDeps,
-      opts?.trace ? traceAttempts(opts.trace, tool.name, tool.http_method, origin) : undefined,
+      opts?.traceContext ? traceAttempts(opts.traceContext, tool.name, tool.http_method, origin) : undefined,
     );
+    if (opts?.report) {
+      opts.report.upstream_ms = Math.round((performance.now() - sentAt) * 10) / 10;
+      if (response.ok) opts.report.upstream_status = response.status;
+    }
     return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }
 
@@ -96,7 +101,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     async execute(args, caller, opts) {
       let requestId = '';
       try {
-        requestId = ctx.newRequestId();
+        requestId = opts?.requestId ?? ctx.newRequestId();
         return await run(args, caller, opts, requestId);
       } catch {
         // The message of an unexpected error may hold anything (a header value, a secret); the code is enough.

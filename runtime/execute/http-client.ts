@@ -50,6 +50,13 @@ export function createUpstreamClient(opts: UpstreamClientOptions = {}): Upstream
   };
   return {
     send: (req) => send(opts.policyOverride ? { ...req, addressPolicy: opts.policyOverride } : req, poolFor),
+    stats() {
+      // Pool keys are `${partition} ${policy} ${origin}`; the partition is the project.
+      return [...pools].map(([key, pool]) => {
+        const st = pool.stats;
+        return { project: key.slice(0, key.indexOf(' ')), origin: key.slice(key.lastIndexOf(' ') + 1), connected: st.connected, free: st.free, running: st.running, pending: st.pending };
+      });
+    },
     async close() {
       await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => undefined)));
       pools.clear();

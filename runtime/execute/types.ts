@@ -28,8 +28,12 @@ export interface McpToolDefinition {
 export interface ExecuteOptions {
   /** Aborted when the MCP client goes away; the upstream call is cancelled. */
   signal?: AbortSignal;
+  /** The HTTP request's id, sent upstream as `X-Tengine-Request-Id` (absent: a fresh one per call). */
+  requestId?: string;
+  /** Receives what the upstream answered, for the audit line and metrics (written once per call, never read back). */
+  report?: { upstream_status?: number; upstream_ms?: number };
   /** The caller's W3C trace context and the request's span context, carried to the upstream call. */
-  trace?: ExecuteTrace;
+  traceContext?: ExecuteTrace;
 }
 
 /** Tracing of one call: what the client sent, and the OpenTelemetry context to parent spans on (when an SDK runs). */
@@ -125,6 +129,8 @@ export type UpstreamFailure =
 export interface UpstreamClient {
   send(req: UpstreamRequest): Promise<UpstreamResponse>;
   close(): Promise<void>;
+  /** The connection pools and their counters, for metrics at scrape time (optional: test clients have none). */
+  stats?(): import('../observability/metrics.js').PoolSnapshot[];
 }
 
 /** Signature of the tool compiler (implemented in runtime/execute/compile-tool.ts). */

@@ -44,6 +44,8 @@ export interface UpstreamGuards {
    * hang (arguments that time out, a slow endpoint) can pause or fill that origin for their own project only.
    */
   forOrigin(origin: string, projectId: string): OriginGuard;
+  /** In-flight and queued calls per project and origin, for metrics at scrape time. */
+  snapshot(): { project: string; origin: string; inFlight: number; queued: number }[];
 }
 
 /** Creates the guards of one loaded bundle (per runtime instance: nothing is shared between instances). */
@@ -58,6 +60,9 @@ export function createUpstreamGuards(settings: UpstreamSettings): UpstreamGuards
         guards.set(key, guard);
       }
       return guard;
+    },
+    snapshot() {
+      return [...guards].map(([key, g]) => ({ project: key.slice(0, key.indexOf(' ')), origin: key.slice(key.indexOf(' ') + 1), inFlight: g.limiter.inFlight, queued: g.limiter.queued }));
     },
   };
 }

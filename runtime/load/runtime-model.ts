@@ -54,6 +54,8 @@ export interface RuntimeAssertionKey {
 export interface RuntimeModel {
   bundleDigest: string;
   createdAt: string;
+  /** The bundle's `format_version`, for `tengine_bundle_info`. */
+  formatVersion: number;
   revision?: string;
   projects: ReadonlyMap<string, RuntimeProject>;
   /** `${projectId}/${integrationId}` of every integration in the bundle: tokens of removed ones stop working. */
@@ -77,6 +79,8 @@ export interface RuntimeModel {
   /** OAuth access tokens; absent in a model not yet given its token services. */
   readonly accessTokens?: AccessTokens;
   http: HttpSettings;
+  /** This bundle's upstream pools and origin guards, read by metrics at scrape time. */
+  upstreamStats(): { pools: import('../observability/metrics.js').PoolSnapshot[]; guards: import('../observability/metrics.js').GuardSnapshot[] };
 }
 
 /** Secrets of the tools, resolved at boot (decrypted or read from the environment). */
@@ -123,6 +127,8 @@ export function buildRuntimeModel(
   return {
     bundleDigest,
     createdAt: payload.created_at,
+    formatVersion: payload.format_version,
+    upstreamStats: () => ({ pools: base.http.stats?.() ?? [], guards: upstreams.snapshot() }),
     revision: payload.source?.revision,
     projects,
     apiKeys,

@@ -6,6 +6,8 @@ import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIO
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
 import { chargeUsage } from '../usage/usage-limits.js';
+import type { RequestTrace } from '../observability/request-trace.js';
+import { UNKNOWN_LABEL } from '../observability/metrics.js';
 
 /** The server's version as reported in `initialize`. */
 export const SERVER_VERSION = '0.1.0';
@@ -19,9 +21,11 @@ export interface DispatchContext {
   /** Shared counters for usage limits (absent: limits are not enforced, e.g. unit tests of other gates). */
   store?: Store;
   signal?: AbortSignal;
-  /** The caller's trace context, passed to the upstream call. */
-  trace?: ExecuteTrace;
+  /** The caller's W3C trace context (and span context, with an OpenTelemetry SDK), passed to the upstream call. */
+  traceContext?: ExecuteTrace;
   log?: (entry: Record<string, unknown>) => void;
+  /** The request's id (sent upstream, returned in tool errors) and audit record; absent in unit tests of dispatch. */
+  trace?: RequestTrace;
 }
 
 /** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
@@ -56,6 +60,8 @@ export async function dispatch(message: unknown, ctx: DispatchContext): Promise<
   if (!('id' in msg)) return { status: 202 }; // notification: initialized, cancelled, ...
   if (!validId) return invalid(null, 'id must be a string or a number');
   const params = msg.params;
+  // Client-chosen text: bounded in the audit line, never a metric label.
+  if (ctx.trace) ctx.trace.fields.method = msg.method.slice(0, 64);
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
     return ok(rpcError(id as RpcId, { code: RPC.InvalidParams, message: 'params must be an object', data: { code: 'INVALID_PARAMS' } }));
   }
@@ -139,11 +145,30 @@ function visibleTools(project: RuntimeProject | undefined, caller: CallerIdentit
 }
 
 async function callTool(params: Record<string, unknown>, ctx: DispatchContext): Promise<ToolResult> {
+  const result = await callToolUnaudited(params, ctx);
+  const trace = ctx.trace;
+  if (trace) {
+    const meta = result.isError ? (result._meta?.[ERROR_META_KEY] as { code?: string; upstream_status?: number } | undefined) : undefined;
+    trace.fields.code = meta?.code ?? 'OK';
+    if (meta?.upstream_status !== undefined) trace.fields.upstream_status ??= meta.upstream_status;
+    // Refusals before execution (unknown tool, missing member, limits) carry the request id too.
+    if (meta && (meta as Record<string, unknown>).request_id === undefined) (meta as Record<string, unknown>).request_id = trace.id;
+  }
+  return result;
+}
+
+async function callToolUnaudited(params: Record<string, unknown>, ctx: DispatchContext): Promise<ToolResult> {
   const name = params.name;
+  const trace = ctx.trace;
   if (typeof name !== 'string' || name.length === 0) return toolError('INVALID_ARGUMENTS', { detail: 'params.name must be a tool name' });
   const args = params.arguments ?? {};
+  const tool = name === WHOAMI_TOOL ? undefined : projectOf(ctx)?.tools.get(name);
+  if (trace) {
+    // The audit line names what the client asked for (bounded); the metric label only tools of the bundle.
+    trace.fields.tool = name.slice(0, 128);
+    trace.toolLabel = name === WHOAMI_TOOL || tool ? name : UNKNOWN_LABEL;
+  }
   if (name === WHOAMI_TOOL) return whoami(ctx.caller, ctx.model.bundleDigest);
-  const tool = projectOf(ctx)?.tools.get(name);
   // An unknown name and another project's tool get the same answer, so tool names of other projects never leak.
   if (!tool || !tool.enabled) return toolError('TOOL_NOT_ENABLED', { detail: `"${name.slice(0, 64)}" is not an enabled tool of this project` });
   if (tool.requireMember && !ctx.caller.member) return toolError('MEMBER_REQUIRED', { detail: 'this tool needs a member session token (tng_mst_...)' });
@@ -163,20 +188,11 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
     const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, ctx.log);
     if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
   }
-  const started = performance.now();
-  const result = await tool.execute(args, ctx.caller, { signal: ctx.signal, ...(ctx.trace ? { trace: ctx.trace } : {}) });
-  ctx.log?.({
-    level: 'info',
-    event: 'tool_call',
-    project: ctx.caller.projectId,
-    integration: ctx.caller.integrationId,
-    member: ctx.caller.member?.id,
-    tool: name,
-    ok: !result.isError,
-    code: result.isError ? (result._meta?.['tengine.dev/error'] as { code?: string } | undefined)?.code : undefined,
-    ms: Math.round((performance.now() - started) * 10) / 10,
+  return tool.execute(args, ctx.caller, {
+    signal: ctx.signal,
+    ...(trace ? { requestId: trace.id, report: trace.fields } : {}),
+    ...(ctx.traceContext ? { traceContext: ctx.traceContext } : {}),
   });
-  return result;
 }
 
 /** Iterative depth check, so hostile nesting cannot exhaust the stack. */

@@ -8,6 +8,7 @@ import type { HostPolicy } from './host-policy.js';
 import { dispatch } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
+import { requestLog, type RequestTrace } from '../observability/request-trace.js';
 
 /** What the MCP endpoint needs from the app. */
 export interface McpHandlerDeps {
@@ -37,6 +38,8 @@ export interface McpHttpRequest {
   signal?: AbortSignal;
   /** The HTTP method; absent means POST (the native fast path serves POST only). */
   method?: string;
+  /** The request's id and audit record, owned by the adapter (which writes the audit line and the response header). */
+  trace?: RequestTrace;
 }
 
 /** The answer to send. */
@@ -44,6 +47,8 @@ export interface McpHttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string | null;
+  /** The stable code of a refusal (`data.code` of the JSON-RPC error), for the audit line. */
+  code?: string;
 }
 
 const JSON_TYPE = 'application/json';
@@ -74,6 +79,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     status,
     headers: { ...JSON_HEADERS, ...extra },
     body: rpcError(null, { code, message, data: detail === undefined ? { code: dataCode } : { code: dataCode, detail } }),
+    code: dataCode,
   });
 
   // A refusal before the body is read leaves it unread: with a body declared, the connection could carry another
@@ -115,6 +121,12 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       const challenged = auth.reason !== 'missing' ? challenge('invalid_token', auth.detail) : present ? challenge('invalid_request', auth.detail) : challenge();
       return refuse(req, 401, RPC.InvalidRequest, auth.message, AUTH_FAILURE_CODES[auth.reason], { 'WWW-Authenticate': challenged }, auth.detail);
     }
+    if (req.trace) {
+      const f = req.trace.fields;
+      f.project = auth.caller.projectId;
+      f.integration = auth.caller.integrationId;
+      if (auth.caller.member) f.member = auth.caller.member.id;
+    }
     if (auth.family !== undefined && deps.familyStatus) {
       const status = await deps.familyStatus.check(auth.family);
       if (status === 'revoked') {
@@ -140,10 +152,18 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const trace = incoming || parent ? { ...(incoming ? { incoming } : {}), ...(parent ? { parent } : {}) } : undefined;
+    const traceContext = incoming || parent ? { ...(incoming ? { incoming } : {}), ...(parent ? { parent } : {}) } : undefined;
     const method = typeof (message as { method?: unknown })?.method === 'string' ? String((message as { method: string }).method).slice(0, 64) : 'invalid';
     const outcome = await inSpan(tracing, `mcp ${method}`, 'server', parent, { 'mcp.method': method, 'tengine.project': auth.caller.projectId }, (span) =>
-      dispatch(message, { model: deps.model, caller: auth.caller, signal: req.signal, log: deps.log, store: deps.store, ...(trace ? { trace: span ? { ...trace, parent: trace_api.setSpan(parent!, span) } : trace } : {}) }),
+      dispatch(message, {
+        model: deps.model,
+        caller: auth.caller,
+        signal: req.signal,
+        log: requestLog(req.trace, deps.log),
+        store: deps.store,
+        ...(req.trace ? { trace: req.trace } : {}),
+        ...(traceContext ? { traceContext: span ? { ...traceContext, parent: trace_api.setSpan(parent!, span) } : traceContext } : {}),
+      }),
     );
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };

@@ -1,12 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { McpHttpRequest, McpHttpResponse } from './mcp-handler.js';
+import { finishTrace, REQUEST_ID_HEADER, startTrace, type RequestTrace, type Telemetry } from '../observability/request-trace.js';
 
 /**
  * Serves `POST /mcp` and `POST /mcp/` straight from Node's request objects and hands every other request to the
  * Hono app. Building a WHATWG Request and body stream per call cost more CPU than the rest of a tools/call
  * together; the MCP handler itself is shared with the Hono route, so both behave identically.
  */
-export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttpResponse>, maxBodyBytes: number, fallback: RequestListener): RequestListener {
+export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttpResponse>, maxBodyBytes: number, fallback: RequestListener, telemetry?: Telemetry): RequestListener {
   return (req, res) => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -16,15 +17,23 @@ export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttp
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    handle({ header: (name) => headerValue(req, name), body: () => readBody(req, maxBodyBytes), signal: controller.signal }).then(
+    // The request id goes upstream, back in the response header and in tool errors, and into the one audit line.
+    const trace = startTrace('mcp', telemetry);
+    trace.bytesIn = Number(req.headers['content-length']) || 0;
+    handle({ header: (name) => headerValue(req, name), body: () => readBody(req, maxBodyBytes, trace), signal: controller.signal, trace }).then(
       (out) => {
         if (out.status === 413) out.headers.Connection = 'close';
+        out.headers[REQUEST_ID_HEADER] = trace.id;
+        if (out.code !== undefined) trace.fields.code ??= out.code;
         res.writeHead(out.status, out.headers);
         res.end(out.body ?? undefined);
+        finishTrace(trace, telemetry, out.status, out.body === null ? 0 : Buffer.byteLength(out.body));
       },
       () => {
-        res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end('{"error":"internal_error","message":"Internal server error"}');
+        trace.fields.code = 'INTERNAL_ERROR';
+        res.writeHead(500, { 'Content-Type': 'application/json', [REQUEST_ID_HEADER]: trace.id });
+        res.end(`{"error":"internal_error","message":"Internal server error","request_id":"${trace.id}"}`);
+        finishTrace(trace, telemetry, 500, undefined);
       },
     );
   };
@@ -36,9 +45,10 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Reads the body as UTF-8, or resolves undefined (and stops reading) once it passes the limit. */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+function readBody(req: IncomingMessage, max: number, trace: RequestTrace): Promise<string | undefined> {
   const declared = Number(req.headers['content-length']);
   if (declared > max) {
+    trace.bytesIn = declared;
     req.resume();
     return Promise.resolve(undefined);
   }
@@ -58,6 +68,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string | undefined
       chunks.push(chunk);
     });
     req.once('end', () => {
+      trace.bytesIn = size;
       if (!over) resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
     });
     req.once('error', reject);

@@ -1,3 +1,4 @@
+import { logOf, traceOf } from '../observability/hono-trace.js';
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { authenticate, quotedParam } from '../auth/authenticate.js';
@@ -23,7 +24,12 @@ const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
  * by a project API key; errors use the compatible `{"detail": …}` body plus a stable `code`.
  */
 export function sessionTokenHandler(deps: SessionTokenDeps) {
-  const fail = (c: Context, status: number, detail: string, code: string) => c.json({ detail, code }, status as 400, NO_STORE);
+  const fail = (c: Context, status: number, detail: string, code: string) => {
+    // Every refusal is an audited exchange refusal with its stable code, whether or not a line was logged before it.
+    const trace = traceOf(c);
+    if (trace) Object.assign(trace.fields, { event: 'session_token_refused', code });
+    return c.json({ detail, code }, status as 400, NO_STORE);
+  };
   return async (c: Context) => {
     const auth = authenticate(c.req.header('authorization'), deps.model);
     // Only a project API key may mint sessions: a member token presented here is not a key.
@@ -34,6 +40,8 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       return fail(c, 401, 'Invalid or inactive API key', auth.ok || auth.reason !== 'missing' ? 'INVALID_API_KEY' : 'MISSING_API_KEY');
     }
     const { projectId, integrationId } = auth.caller;
+    const trace = traceOf(c);
+    if (trace) Object.assign(trace.fields, { project: projectId, integration: integrationId });
     if (!deps.model.sessions || !deps.model.sessions.canMint()) {
       return fail(c, 503, 'Member sessions are not available: the runtime has no token signing key', 'SESSIONS_UNAVAILABLE');
     }
@@ -52,7 +60,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       const nowMs = deps.now();
       const v = await verifyAssertion(assertion, projectId, deps.model.assertionKeys.get(projectId), nowMs);
       if (!v.ok) {
-        deps.log?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: v.failure });
+        logOf(c, deps.log)?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: v.failure });
         if (v.failure === 'SUB_INVALID') return fail(c, 400, 'Could not resolve member_external_id', 'SUB_INVALID');
         return fail(c, 401, `Invalid member assertion: ${v.failure}`, v.failure);
       }
@@ -63,7 +71,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
       const ttlMs = Math.max(1000, (v.assertion.exp + ASSERTION_CLOCK_TOLERANCE_S) * 1000 - nowMs);
       try {
         if (!(await deps.store.setIfAbsent(key, '1', ttlMs))) {
-          deps.log?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: 'REPLAYED' });
+          logOf(c, deps.log)?.({ level: 'info', event: 'session_token_refused', project: projectId, integration: integrationId, code: 'REPLAYED' });
           return fail(c, 401, 'Invalid member assertion: REPLAYED', 'REPLAYED');
         }
       } catch (e) {
@@ -85,7 +93,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
 
     const minted = deps.model.sessions.mint(projectId, integrationId, member);
     const ttl = minted.exp - minted.iat;
-    deps.log?.({ level: 'info', event: 'session_token_issued', project: projectId, integration: integrationId, member: member.id });
+    logOf(c, deps.log)?.({ level: 'info', event: 'session_token_issued', project: projectId, integration: integrationId, member: member.id });
     return c.json(
       {
         token: minted.token,

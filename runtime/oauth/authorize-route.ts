@@ -1,3 +1,4 @@
+import { logOf } from '../observability/hono-trace.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
@@ -36,7 +37,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('base6
 
 /** The page answer for errors found before the redirect URI is trusted: never a redirect (RFC 6749 §4.1.2.1). */
 export function errorPage(c: Context, e: OAuthError, deps: OAuthDeps, status = 400): Response {
-  deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', error: e.code, detail: e.description });
+  logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', error: e.code, detail: e.description });
   return c.body(renderErrorPage(e.code, e.description), status as 400, pageHeaders());
 }
 
@@ -79,7 +80,7 @@ export function authorizeHandler(deps: OAuthDeps) {
       return errorPage(c, new OAuthError('invalid_request', params.redirect_uri === undefined ? 'redirect_uri is missing, and the client has more than one' : `the redirect_uri is not one registered for client "${client.clientId}" (compared exactly; only a loopback URI may differ in its port)`), deps);
     }
     const back = (code: OAuthError['code'], description: string) => {
-      deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', client_id: client.clientId, error: code, detail: description });
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'authorize', client_id: client.clientId, error: code, detail: description });
       return redirectBack(c, deps, redirectUri, { error: code, error_description: description, state: params.state });
     };
     if (params.state !== undefined && params.state.length > MAX_STATE_LENGTH) {
@@ -210,7 +211,7 @@ export function consentHandler(deps: OAuthDeps) {
     } catch {
       return redirectBack(c, deps, pending.redirectUri, { error: 'temporarily_unavailable', error_description: 'the authorization server cannot store the code right now; sign in again', state: pending.state });
     }
-    deps.log?.({ level: 'info', event: 'oauth_code_issued', client_id: client.clientId, project: client.projectId, integration: client.integrationId, scopes: pending.scopes });
+    logOf(c, deps.log)?.({ level: 'info', event: 'oauth_code_issued', client_id: client.clientId, project: client.projectId, integration: client.integrationId, scopes: pending.scopes });
     return redirectBack(c, deps, pending.redirectUri, { code, state: pending.state });
   };
 }

@@ -1,3 +1,4 @@
+import { logOf } from '../observability/hono-trace.js';
 import type { Context } from 'hono';
 import { replayGuardKey } from '../members/session-token-route.js';
 import { ASSERTION_CLOCK_TOLERANCE_S, verifyAssertion } from '../members/verify-assertion.js';
@@ -54,7 +55,7 @@ export function loginCallbackHandler(deps: OAuthDeps) {
       if (!(await deps.store.setIfAbsent(replayGuardKey(client.projectId, v.assertion), '1', ttlMs))) {
         return errorPage(c, new OAuthError('access_denied', "the login page's member assertion was already used"), deps, 403);
       }
-      deps.log?.({ level: 'info', event: 'oauth_member_signed_in', client_id: client.clientId, project: client.projectId, member: v.assertion.member.id });
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_member_signed_in', client_id: client.clientId, project: client.projectId, member: v.assertion.member.id });
       // On to our own page by a top-level GET, where the cookie of the browser that started the sign-in comes along.
       await deps.store.set(`oauth:authz:${requestId}`, JSON.stringify({ ...pending, member: v.assertion.member }), PENDING_TTL_MS);
       const ticket = randomBytes(24).toString('base64url');
@@ -81,7 +82,7 @@ export function loginContinueHandler(deps: OAuthDeps) {
       if (requestId === undefined || raw === undefined) return errorPage(c, new OAuthError('invalid_request', 'this sign-in has expired or was already continued; start the sign-in again from your client'), deps);
       const pending = JSON.parse(raw) as PendingRequest;
       if (!sameBrowser(pending, getCookie(c, browserCookie(deps).name))) {
-        deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'login-continue', error: 'access_denied', detail: 'another browser' });
+        logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'login-continue', error: 'access_denied', detail: 'another browser' });
         return errorPage(c, new OAuthError('access_denied', 'this sign-in was started in another browser; start it again from your client, in this browser'), deps, 403);
       }
       const client = await deps.clients.resolve(pending.clientId).catch(() => undefined);

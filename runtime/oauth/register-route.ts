@@ -1,3 +1,4 @@
+import { logOf } from '../observability/hono-trace.js';
 import type { Context } from 'hono';
 import { isSendableIdentity } from '../members/verify-assertion.js';
 import type { OAuthDeps } from './deps.js';
@@ -39,7 +40,7 @@ export function registerHandler(deps: OAuthDeps) {
         if (extra !== undefined) throw new OAuthError('invalid_client_metadata', `"${extra.slice(0, 100)}" is not a scope clients of this server may be granted`);
       }
       const client = await deps.clients.register(name, redirectUris, deps.now());
-      deps.log?.({ level: 'info', event: 'oauth_client_registered', client_id: client.clientId, project: client.projectId, integration: client.integrationId, redirect_hosts: redirectUris.map((u) => new URL(u).host) });
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_client_registered', client_id: client.clientId, project: client.projectId, integration: client.integrationId, redirect_hosts: redirectUris.map((u) => new URL(u).host) });
       return c.json(
         {
           client_id: client.clientId,
@@ -56,7 +57,7 @@ export function registerHandler(deps: OAuthDeps) {
       );
     } catch (e) {
       const err = e instanceof OAuthError ? e : new OAuthError('temporarily_unavailable', 'the registration cannot be stored right now; try again');
-      deps.log?.({ level: 'info', event: 'oauth_refused', endpoint: 'register', error: err.code, detail: err.description });
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'register', error: err.code, detail: err.description });
       return c.json(err.body(), err.status as 400, { ...NO_STORE_HEADERS, 'Access-Control-Allow-Origin': '*' });
     }
   };

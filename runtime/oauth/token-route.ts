@@ -1,3 +1,4 @@
+import { logOf, traceOf } from '../observability/hono-trace.js';
 import type { Context } from 'hono';
 import { authenticateClient, ClientAuthError, type AuthenticatedClient } from './client-auth.js';
 import type { OAuthDeps } from './deps.js';
@@ -10,12 +11,12 @@ import { recordConnection } from './connections.js';
 /** The RFC 6749 §5.2 answer for a refusal, logged without secrets. */
 function refusal(c: Context, deps: OAuthDeps, endpoint: string, e: unknown, clientId?: string): Response {
   if (!(e instanceof OAuthError)) {
-    deps.log?.({ level: 'error', event: 'oauth_error', endpoint, error: (e as Error)?.message });
+    logOf(c, deps.log)?.({ level: 'error', event: 'oauth_error', endpoint, error: (e as Error)?.message });
     // A store outage is not the client's fault, and trying again may work.
     e = new OAuthError('temporarily_unavailable', 'the authorization server cannot complete the request right now; try again');
   }
   const err = e as OAuthError;
-  deps.log?.({ level: 'info', event: 'oauth_refused', endpoint, client_id: clientId, error: err.code, detail: err.description });
+  logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint, client_id: clientId, error: err.code, detail: err.description });
   const headers: Record<string, string> = { ...NO_STORE_HEADERS };
   if (err instanceof ClientAuthError && err.basic) headers['WWW-Authenticate'] = 'Basic realm="tengine", charset="UTF-8"';
   // invalid_client is 401 only when the client tried the Authorization header (RFC 6749 §5.2); otherwise 400.
@@ -34,7 +35,7 @@ async function tokenResponse(c: Context, deps: OAuthDeps, grantType: 'authorizat
   if (!accessTokens) throw new Error('access tokens are not attached');
   const access = accessTokens.mint({ clientId: grant.clientId, projectId: grant.projectId, integrationId: grant.integrationId, scopes, family, ...(grant.member ? { member: grant.member } : {}) }, familyExpiresAt);
   const refresh = await issueRefreshToken(deps.store, grant, family, familyExpiresAt, now);
-  deps.log?.({ level: 'info', event: 'oauth_token_issued', grant_type: grantType, client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes });
+  logOf(c, deps.log)?.({ level: 'info', event: 'oauth_token_issued', grant_type: grantType, client_id: grant.clientId, project: grant.projectId, integration: grant.integrationId, member: grant.member?.id, scopes });
   return c.json({ access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh, scope: scopes.join(' ') }, 200, NO_STORE_HEADERS);
 }
 
@@ -44,6 +45,9 @@ export function tokenHandler(deps: OAuthDeps) {
     let clientId: string | undefined;
     try {
       const form = await readForm(c.req.raw);
+      // Client text, bounded; metrics label only the grants the server implements.
+      const trace = traceOf(c);
+      if (trace && form.grant_type !== undefined) trace.fields.grant_type = form.grant_type.slice(0, 64);
       const { client } = await authenticateClient(c.req.header('authorization'), form, (id) => deps.clients.resolve(id));
       clientId = client.clientId;
       const now = deps.now();
@@ -101,7 +105,7 @@ export function revokeHandler(deps: OAuthDeps) {
         const v = deps.model.accessTokens?.verify(form.token);
         if (v?.ok && v.grant.clientId === client.clientId) await revokeFamily(deps.store, v.grant.family, deps.model.refreshTokenTtlSeconds * 1000);
       }
-      deps.log?.({ level: 'info', event: 'oauth_revoked', client_id: client.clientId });
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_revoked', client_id: client.clientId });
       return c.json({}, 200, NO_STORE_HEADERS);
     } catch (e) {
       return refusal(c, deps, 'revoke', e, authenticated?.client.clientId);

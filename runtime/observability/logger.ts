@@ -1,20 +1,129 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
 /** Log levels in increasing severity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** The accepted level names. */
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** A structured log sink: one JSON object per line. Secrets are never passed to it. */
-export type Log = (entry: Record<string, unknown>) => void;
+/**
+ * A structured log sink: one JSON object per line. Call sites pass plain entries (`level` defaults to info); a
+ * pino-backed sink also offers `child` (fields bound once, e.g. the request id) and `flush` (at shutdown).
+ */
+export interface Log {
+  (entry: Record<string, unknown>): void;
+  /** A sink that adds `bindings` to every entry (serialized once, not per line). */
+  child?: (bindings: Record<string, unknown>) => Log;
+  /** Writes out buffered lines (asynchronous destinations); call before the process exits. */
+  flush?: () => void;
+}
 
-/** Creates a logger writing JSON lines at or above `level` (entries without `level` count as info). */
-export function createLogger(level: LogLevel, write: (line: string) => void): Log {
-  const min = ORDER[level];
-  return (entry) => {
-    const l = (entry.level as LogLevel | undefined) ?? 'info';
-    if ((ORDER[l] ?? 20) < min) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: l, ...entry })}\n`);
+/** The value that replaces a redacted field. */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Fields that may carry a credential, wherever a log entry puts them: headers, tokens, secrets, assertions, cookies
+ * and OAuth codes. Call sites never log these on purpose; redaction is the net under a mistake. A top-level `code` is
+ * an error code (always an upper-case constant), so authorization codes are covered under their own names and
+ * inside request objects only.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'session_token',
+  'api_key',
+  'apiKey',
+  'secret',
+  'client_secret',
+  'connect_secret',
+  'auth_secret',
+  'password',
+  'member_assertion',
+  'assertion',
+  'code_verifier',
+  'authorization_code',
+  'arguments',
+  ...['headers', 'req.headers', 'request.headers', 'upstream.headers'].flatMap((h) => [`${h}.authorization`, `${h}.cookie`, `${h}["set-cookie"]`, `${h}["x-tengine-signature"]`, `${h}["x-tengine-identity"]`, `${h}["proxy-authorization"]`]),
+  ...['form', 'body', 'query', 'params'].flatMap((o) => [`${o}.code`, `${o}.client_secret`, `${o}.code_verifier`, `${o}.refresh_token`, `${o}.token`, `${o}.member_assertion`, `${o}.password`]),
+];
+
+/**
+ * Creates the runtime's logger: pino writing JSON lines at or above `level`, with ISO times, string levels and
+ * redaction. `write` receives each line (tests, `tengine serve` through its io); without it lines go to stderr
+ * buffered (bufferedStderr). `flush()` writes out what is left at shutdown; pino also flushes on process exit.
+ */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Log {
+  const destination: DestinationStream = write ? { write } : bufferedStderr();
+  const logger = pino(
+    {
+      level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    },
+    destination,
+  );
+  return facade(logger, write ? undefined : (destination as unknown as { flushSync(): void }));
+}
+
+/** Flush period of the buffered stderr destination: the longest a line waits at low traffic. */
+export const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
+ * stderr through sonic-boom, buffered: lines are written 4 KiB at a time, and at least every LOG_FLUSH_INTERVAL_MS.
+ * A write per line (synchronous, or asynchronous through the libuv thread pool) cost more CPU than building the line.
+ */
+function bufferedStderr(): DestinationStream {
+  const dest = pino.destination({ dest: 2, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // Destroyed (shutdown) or a broken pipe: nothing more can be written anyway.
+    }
+  }, LOG_FLUSH_INTERVAL_MS);
+  timer.unref();
+  return dest;
+}
+
+/** Wraps a pino logger in the `Log` façade used across runtime/ (entries carry their own `level`). */
+function facade(logger: Logger, flushable?: { flushSync(): void }): Log {
+  const log: Log = (entry) => {
+    const level = entry.level;
+    if (level === undefined) return void logger.info(entry);
+    const { level: _drop, ...rest } = entry;
+    switch (level) {
+      case 'debug':
+        return void logger.debug(rest);
+      case 'warn':
+        return void logger.warn(rest);
+      case 'error':
+        return void logger.error(rest);
+      default:
+        return void logger.info(rest);
+    }
   };
+  log.child = (bindings) => facade(logger.child(bindings), flushable);
+  log.flush = () => {
+    try {
+      flushable?.flushSync();
+    } catch {
+      // Not yet open (nothing written) or already closed: nothing to flush.
+    }
+  };
+  return log;
+}
+
+/** A sink with `bindings` added to every entry: the pino child when there is one, else a merging wrapper. */
+export function childLog(log: Log | undefined, bindings: Record<string, unknown>): Log | undefined {
+  if (!log) return undefined;
+  if (log.child) return log.child(bindings);
+  return (entry) => log({ ...bindings, ...entry });
 }
 
 /** Parses a level name, defaulting to info. */
