@@ -158,6 +158,11 @@ describe('reload', () => {
     expect(counted.failed).toEqual([]);
     expect(counted.ok).toBeGreaterThan(20);
     expect(logs.find((e) => e.event === 'bundle_reloaded')).toMatchObject({ bundle_digest: runtime.bundleDigest, previous_digest: before });
+    const page = await runtime.metrics!.registry.metrics();
+    expect(page).toMatch(/^tengine_bundle_reloads_total\{result="ok",code=""\} 1$/m);
+    const info = page.split('\n').filter((l) => l.startsWith('tengine_bundle_info{'));
+    expect(info).toHaveLength(1);
+    expect(info[0]).toContain(`digest="${runtime.bundleDigest}"`);
   }, 30_000);
 
   it('the same bundle again is a no-op', async () => {
@@ -195,6 +200,12 @@ describe('reload', () => {
     expect(counted.failed).toEqual([]);
     expect(counted.ok).toBeGreaterThan(10);
     expect(await toolNames(runtime.url)).toEqual(['mcp_whoami', 'version_a', 'wait']);
+    // Metrics: one refusal counted per code; the bundle info still names the bundle being served, and only it.
+    const page = await runtime.metrics!.registry.metrics();
+    for (const [, , code] of cases) expect(page).toMatch(new RegExp(`^tengine_bundle_reloads_total\\{result="refused",code="${code}"\\} [1-9]`, 'm'));
+    const info = page.split('\n').filter((l) => l.startsWith('tengine_bundle_info{'));
+    expect(info).toHaveLength(1);
+    expect(info[0]).toContain(`digest="${digest}"`);
   }, 60_000);
 
   it('a storm of 20 reloads in a second, the file changing meanwhile, ends on the last bundle written, loaded few times', async () => {
