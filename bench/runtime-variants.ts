@@ -28,6 +28,11 @@ interface Variant {
 const here = resolve('.');
 const variants: Variant[] = [];
 if (process.env.BENCH_BASE_DIR) variants.push({ name: `base (${process.env.BENCH_BASE_LABEL ?? process.env.BENCH_BASE_DIR})`, root: resolve(process.env.BENCH_BASE_DIR), args: ['--log-level', 'warn'], env: {} });
+// More built checkouts to bisect a cost: BENCH_DIRS="label=/path,label=/path".
+for (const entry of (process.env.BENCH_DIRS ?? '').split(',').filter(Boolean)) {
+  const [label, dirPath] = entry.includes('=') ? (entry.split('=', 2) as [string, string]) : [entry, entry];
+  variants.push({ name: label, root: resolve(dirPath), args: ['--log-level', 'warn'], env: {} });
+}
 variants.push({ name: 'this checkout, log level warn, no metrics listener', root: here, args: ['--log-level', 'warn'], env: {} });
 if (process.env.BENCH_OBSERVABILITY !== '0') {
   variants.push({ name: 'this checkout, audit logs at info + metrics listener', root: here, args: ['--log-level', 'info'], env: { TENGINE_METRICS_PORT: '0' } });

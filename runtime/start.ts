@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { TengineConfig } from '../schemas/config-types.js';
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
 import { createApp, hostPolicyOf, mcpHandlerDeps } from './app.js';
@@ -86,7 +86,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   };
 
   let generations: Generations | undefined;
-  const unanswered = new Set<ServerResponse>();
   let server: Server;
   try {
     await bootChecks(store, first.model, opts, log);
@@ -105,27 +104,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       }
       generations = new Generations(boot);
       serving(first.model);
-      const tracked = generations.listener;
-      return (req, res) => {
-        // Once the listener has stopped accepting, keep-alive connections must not carry further requests: answers
-        // say `Connection: close`, those in flight when the drain closes included (drain.onClosing below).
-        if (drain?.closingConnections()) res.setHeader('Connection', 'close');
-        else {
-          unanswered.add(res);
-          res.once('close', () => unanswered.delete(res));
-        }
-        tracked(req, res);
-      };
+      return generations.listener;
     });
   } catch (e) {
     await Promise.all([closeStore(), first.close(), metricsServer && new Promise((r) => metricsServer!.close(r))]);
     throw e;
   }
   const live = generations!;
-  drain = new Drain(server, live, opts.drain ?? DEFAULT_DRAIN, () => {
-    for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
-    unanswered.clear();
-  });
+  drain = new Drain(server, live, opts.drain ?? DEFAULT_DRAIN, () => live.closeConnections());
 
   const reloader = new Reloader(async (): Promise<ReloadOutcome> => {
     if (drain?.draining()) return { result: 'refused', code: 'DRAINING', message: 'the runtime is shutting down' };

@@ -27,7 +27,6 @@ export interface DrainOutcome {
  */
 export class Drain {
   private started?: Promise<DrainOutcome>;
-  private closing = false;
 
   /** Binds the drain to the server and the request tracker. */
   constructor(
@@ -43,11 +42,6 @@ export class Drain {
     return this.started !== undefined;
   }
 
-  /** True once the listener has stopped accepting: every answer closes its connection. */
-  closingConnections(): boolean {
-    return this.closing;
-  }
-
   /** Runs the drain (once; later calls get the same outcome). */
   run(log?: (entry: Record<string, unknown>) => void): Promise<DrainOutcome> {
     this.started ??= this.sequence(log);
@@ -58,7 +52,6 @@ export class Drain {
     const t0 = Date.now();
     log?.({ level: 'info', event: 'drain_started', delay_ms: this.settings.delayMs, timeout_ms: this.settings.timeoutMs, in_flight: this.generations.inFlight() });
     if (this.settings.delayMs > 0) await new Promise((r) => setTimeout(r, this.settings.delayMs));
-    this.closing = true;
     this.onClosing();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();

@@ -24,6 +24,9 @@ export class Generations {
   private current: Tracked;
   private readonly retiring = new Set<Tracked>();
   private readonly idleWaiters = new Set<() => void>();
+  /** Responses in flight, so a drain can make them close their connections. */
+  private readonly unanswered = new Set<import('node:http').ServerResponse>();
+  private closing = false;
 
   /** Starts with the boot generation. */
   constructor(first: Generation) {
@@ -34,7 +37,11 @@ export class Generations {
   readonly listener: RequestListener = (req, res) => {
     const g = this.current;
     g.active++;
+    // Once the listener stops accepting (a drain), keep-alive connections must not carry further requests.
+    if (this.closing) res.setHeader('Connection', 'close');
+    else this.unanswered.add(res);
     res.once('close', () => {
+      this.unanswered.delete(res);
       g.active--;
       if (g.active === 0) {
         if (g.retired) this.release(g);
@@ -56,6 +63,16 @@ export class Generations {
     old.retired = true;
     if (old.active === 0) this.release(old);
     else this.retiring.add(old);
+  }
+
+  /**
+   * From now on every answer says `Connection: close`, those being prepared for requests in flight included (their
+   * headers are not sent yet), so no client sends another request on a connection that is about to close.
+   */
+  closeConnections(): void {
+    this.closing = true;
+    for (const res of this.unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+    this.unanswered.clear();
   }
 
   /** Requests being served now, by every generation. */

@@ -5,7 +5,7 @@ import type { FamilyStatus } from '../oauth/family-status.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
 import type { HostPolicy } from './host-policy.js';
-import { dispatch } from './dispatch.js';
+import { dispatch, type DispatchContext, type DispatchOutcome } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
 import { requestLog, type RequestTrace } from '../observability/request-trace.js';
@@ -152,19 +152,10 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const traceContext = incoming || parent ? { ...(incoming ? { incoming } : {}), ...(parent ? { parent } : {}) } : undefined;
-    const method = typeof (message as { method?: unknown })?.method === 'string' ? String((message as { method: string }).method).slice(0, 64) : 'invalid';
-    const outcome = await inSpan(tracing, `mcp ${method}`, 'server', parent, { 'mcp.method': method, 'tengine.project': auth.caller.projectId }, (span) =>
-      dispatch(message, {
-        model: deps.model,
-        caller: auth.caller,
-        signal: req.signal,
-        log: requestLog(req.trace, deps.log),
-        store: deps.store,
-        ...(req.trace ? { trace: req.trace } : {}),
-        ...(traceContext ? { traceContext: span ? { ...traceContext, parent: trace_api.setSpan(parent!, span) } : traceContext } : {}),
-      }),
-    );
+    const ctx: DispatchContext = { model: deps.model, caller: auth.caller, signal: req.signal, log: requestLog(req.trace, deps.log), store: deps.store };
+    if (req.trace) ctx.trace = req.trace;
+    if (incoming) ctx.traceContext = { incoming };
+    const outcome = tracing ? await tracedDispatch(message, ctx, parent!) : await dispatch(message, ctx);
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (outcome.missingScopes) headers['WWW-Authenticate'] = scopeChallenge(auth.caller.scopes ?? [], outcome.missingScopes);
@@ -181,6 +172,14 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
   };
 }
 
+
+/** `dispatch` inside the request's server span (tracing on only); the span is the parent of the upstream attempts. */
+function tracedDispatch(message: unknown, ctx: DispatchContext, parent: Context): Promise<DispatchOutcome> {
+  const method = typeof (message as { method?: unknown })?.method === 'string' ? String((message as { method: string }).method).slice(0, 64) : 'invalid';
+  return inSpan(true, `mcp ${method}`, 'server', parent, { 'mcp.method': method, 'tengine.project': ctx.caller.projectId }, (span) =>
+    dispatch(message, { ...ctx, traceContext: { ...ctx.traceContext, parent: trace_api.setSpan(parent, span!) } }),
+  );
+}
 
 /** `authenticate` inside an `auth` span (tracing on only): the outcome is an attribute, never the credential. */
 function tracedAuthenticate(header: string | undefined, model: RuntimeModel, parent: Context | undefined): ReturnType<typeof authenticate> {
