@@ -406,6 +406,17 @@ timeout?: string
  */
 max_response_bytes?: number
 /**
+ * Opt-in: the audit line of each call of this tool carries its arguments, with the values at the `redact` JSON pointers (and under any key that names a secret) replaced by "[REDACTED]", at most 2 KiB. Without it, argument values are never logged.
+ */
+log_arguments?: {
+/**
+ * JSON pointers into the arguments whose values are never logged, e.g. `/card/number`; `[]` logs every value except secret-named keys.
+ * 
+ * @maxItems 64
+ */
+redact: string[]
+}
+/**
  * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
  */
 retry?: {

@@ -48,6 +48,10 @@ beforeAll(async () => {
             tool('fails'),
             tool('limited', { usage_limits: [{ limit: 1, window: '1h' }] }),
             tool('for_members', { require_member: true }),
+            tool('logged', {
+              input_schema: { type: 'object', properties: { q: { type: 'string' }, card: { type: 'object' }, password: { type: 'string' }, items: { type: 'array' } } },
+              log_arguments: { redact: ['/card/number'] },
+            }),
           ],
         },
       ],
@@ -260,3 +264,29 @@ describe('issue 10 §3: redaction and canaries, over every line of the suite', (
     expect(JSON.parse(out[0]!)).toMatchObject({ level: 'warn', event: 'shown', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
   });
 });
+
+describe('issue 10 §3: per-tool opt-in argument logging (log_arguments)', () => {
+  it('the audit line of an opted-in tool carries the arguments, with redact pointers and secret-named keys masked', async () => {
+    const res = await call('logged', { q: 'shoes', card: { number: '4111111111111111', brand: 'visa' }, password: 'hunter2-canary', items: [{ api_key: 'ak-canary' }, 'plain'] });
+    const [audit] = auditOf(idOf(res));
+    expect(audit).toMatchObject({
+      event: 'tool_call',
+      tool: 'logged',
+      tool_arguments: { q: 'shoes', card: { number: '[REDACTED]', brand: 'visa' }, password: '[REDACTED]', items: [{ api_key: '[REDACTED]' }, 'plain'] },
+    });
+    expect(logText).not.toContain('4111111111111111');
+    expect(logText).not.toContain('hunter2-canary');
+    expect(logText).not.toContain('ak-canary');
+  });
+
+  it('arguments over 2 KiB are cut to their top-level keys; tools without log_arguments never log values', async () => {
+    const big = await call('logged', { q: 'x'.repeat(5000), other: 1 });
+    const [audit] = auditOf(idOf(big));
+    expect(audit).toMatchObject({ tool_arguments: { _keys: ['q', 'other'] }, tool_arguments_truncated: true });
+    const plain = await call('echo', { q: 'not-logged-canary' });
+    const [line] = auditOf(idOf(plain));
+    expect(line).not.toHaveProperty('tool_arguments');
+    expect(logText).not.toContain('not-logged-canary');
+  });
+});
+

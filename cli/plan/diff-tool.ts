@@ -35,6 +35,7 @@ const TOOL_FIELD_ORDER = [
   'max_response_bytes',
   'retry',
   'usage_limits',
+  'log_arguments',
 ] as const;
 
 /** A tool with the schema defaults filled in, so an omitted field and its default compare equal. */

@@ -42,8 +42,23 @@ function addedToolRules(t: Tool): RuleHit[] {
     ...memberVariables(t).map((v) => `{${v}}`),
   ];
   if (exposed.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `sends member identity upstream: ${exposed.join(', ')}`));
+  if (t.log_arguments) hits.push(ruleHit('ARGUMENTS_LOGGED', `argument values go to the audit log (redacted: ${t.log_arguments.redact.length ? t.log_arguments.redact.join(', ') : 'secret-named keys only'})`, { field: 'log_arguments', pointer: '' }));
   if (signsLegacy(t)) hits.push(ruleHit('LEGACY_SIGNATURE', `signs with the legacy tng2 line (signature_version: tng2): ${LEGACY_WHY}`, { field: 'signature_version', pointer: '' }));
   return hits;
+}
+
+/**
+ * Argument logging: turned on, or with fewer redactions, more of what users type reaches the logs (security);
+ * turned off or with more redactions, less does.
+ */
+function argumentLogRule(f: FieldChange): RuleHit {
+  const before = (f.before as { redact?: string[] } | undefined)?.redact;
+  const after = (f.after as { redact?: string[] } | undefined)?.redact;
+  if (after === undefined) return ruleHit('ARGUMENTS_LOG_REDUCED', 'argument values are no longer logged', f);
+  const unmasked = before === undefined ? [] : before.filter((p) => !after.includes(p));
+  if (before === undefined) return ruleHit('ARGUMENTS_LOGGED', `argument values now go to the audit log (redacted: ${after.length ? after.join(', ') : 'secret-named keys only'})`, f);
+  if (unmasked.length) return ruleHit('ARGUMENTS_LOGGED', `argument values logged unredacted from now on: ${unmasked.join(', ')}`, f);
+  return ruleHit('ARGUMENTS_LOG_REDUCED', `more argument values are redacted in the audit log: ${after.filter((p) => !before.includes(p)).join(', ')}`, f);
 }
 
 /** What a reviewer needs to judge a tool that becomes callable: where it calls, how, and who may call it. */
@@ -122,6 +137,8 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
       return [ruleHit('TIMEOUT_CHANGED', `timeout: ${v}`, f)];
     case 'max_response_bytes':
       return [ruleHit('RESPONSE_LIMIT_CHANGED', `max_response_bytes: ${v}`, f)];
+    case 'log_arguments':
+      return [argumentLogRule(f)];
     case 'retry':
       return [ruleHit('RETRY_CHANGED', `retry ${f.pointer.slice(1)}: ${v}`, f)];
     case 'usage_limits':

@@ -1,6 +1,7 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
 import { compileLimits } from '../usage/usage-limits.js';
+import { compileArgumentLog } from './argument-log.js';
 import { mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
@@ -98,6 +99,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     scopes: Object.freeze([...(tool.scopes ?? [])]),
     limits: compileLimits(tool.usage_limits, tool.name),
     definition: definitionOf(tool),
+    ...(tool.log_arguments ? { logArguments: compileArgumentLog(tool.log_arguments.redact) } : {}),
     async execute(args, caller, opts) {
       let requestId = '';
       try {

@@ -53,6 +53,8 @@ export interface CompiledTool {
   /** The tool's own `usage_limits` plus its project's, compiled at load. */
   limits: readonly import('../usage/usage-limits.js').CompiledLimit[];
   definition: McpToolDefinition;
+  /** `log_arguments`: the arguments as the audit line may show them (absent: argument values are never logged). */
+  logArguments?: (args: unknown) => import('./argument-log.js').LoggedArguments;
   /** Validates arguments, renders the request, calls the upstream and maps the result. Never throws. */
   execute(args: unknown, caller: CallerIdentity, opts?: ExecuteOptions): Promise<ToolResult>;
 }

@@ -184,6 +184,8 @@ async function callToolUnaudited(params: Record<string, unknown>, ctx: DispatchC
   if (exceedsDepth(args, MAX_ARGUMENT_DEPTH)) {
     return toolError('INVALID_ARGUMENTS', { detail: `arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels` });
   }
+  // Opted in by the tool's config (log_arguments): masked and bounded, and only for calls that reach this point.
+  if (trace && tool.logArguments) Object.assign(trace.fields, tool.logArguments(args));
   if (tool.limits.length > 0 && ctx.store) {
     const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, ctx.log);
     if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
