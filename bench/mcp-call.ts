@@ -2,153 +2,20 @@
 // Reports throughput, latency percentiles, the latency the runtime adds, and the runtime's CPU per call (read
 // from /proc for the runtime process only) at concurrency 1, 16 and 64. Traffic stays on 127.0.0.1 and every
 // loop is bounded. Run: `npm run build && npm run bench:mcp` (the runtime runs from dist/, as in production).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPayload } from '../cli/bundle/build-payload.js';
 import { signBundle } from '../cli/bundle/sign-bundle.js';
 import { mintCredential } from '../cli/keys/mint-credential.js';
 import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
+import { GET_RECORD_CALL, getRecordTool } from './support/bench-tool.js';
 import { approveSignIn } from '../test/fixtures/oauth-helpers.js';
+import { cpuTimes, DURATION_MS, freePort, hasWrk, load, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
 
-const DURATION_MS = Number(process.env.BENCH_MS ?? 4000);
-const MAX_REQUESTS = 400_000;
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
-const CLK_TCK = 100; // Linux USER_HZ
-
-function waitForPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(\d+)\n/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-  });
-}
-
-function cpuTimes(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK }; // utime, stime
-}
-
-interface RunResult {
-  requests: number;
-  errors: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-
-async function load(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number): Promise<RunResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let requests = 0;
-  let errors = 0;
-  const deadline = performance.now() + DURATION_MS;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const t = performance.now();
-      const req = request({ host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          latencies.push(performance.now() - t);
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode !== 200 || (body && !text.includes('"structuredContent"'))) errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
-    });
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline && requests < MAX_REQUESTS) {
-        requests++;
-        await one();
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  agent.destroy();
-  return { requests, errors, seconds, latenciesMs: latencies.sort((a, b) => a - b) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/readyz' }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.end();
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('runtime did not become ready');
-}
-
-/** Load through `wrk` (a C load generator, far cheaper per request than Node's client) when it is installed. */
-function hasWrk(): boolean {
-  return spawnSync('wrk', ['--version']).error === undefined;
-}
-
-function parseWrkDuration(v: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(v.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
-}
-
-function loadWrk(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number): Cell {
-  const script = join(dir, `wrk-${concurrency}.lua`);
-  const lines = [`wrk.method = "${body ? 'POST' : 'GET'}"`];
-  if (body) lines.push(`wrk.body = ${JSON.stringify(body)}`);
-  for (const [k, v] of Object.entries(headers)) if (k !== 'content-length') lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
-  writeFileSync(script, lines.join('\n') + '\n');
-  const out = spawnSync('wrk', ['-t1', `-c${concurrency}`, `-d${Math.round(DURATION_MS / 1000)}s`, '--latency', '-s', script, `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
-  const text = out.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0) + Number(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
-  const p = (q: string) => parseWrkDuration(new RegExp(`^\\s+${q}%\\s+(\\S+)`, 'm').exec(text)?.[1] ?? '');
-  return { rps, requests, errors, p50: p('50'), p99: p('99') };
-}
-
-/** One measured cell, whichever generator produced it. */
-interface Cell {
-  rps: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p99: number;
-}
-
-async function loadNode(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number): Promise<Cell> {
-  const r = await load(port, path, headers, body, concurrency);
-  return { rps: r.requests / r.seconds, requests: r.requests, errors: r.errors, p50: pct(r.latenciesMs, 50), p99: pct(r.latenciesMs, 99) };
-}
 
 /** Signs the bench's confidential client in, as a browser and the client would: consent page, approve, code exchange. */
 async function oauthAccessToken(port: number, secret: string): Promise<string> {
@@ -168,7 +35,6 @@ async function oauthAccessToken(port: number, secret: string): Promise<string> {
   return tokens.access_token;
 }
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
 
 const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-mcp-'));
 const children: ChildProcess[] = [];
@@ -190,18 +56,7 @@ try {
           { id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] },
           { id: 'connector', kind: 'oauth' as const, client_id: 'bench-connector', client_secret_sha256: clientSecret.sha256, redirect_uris: ['https://client.example/cb'] as [string] },
         ],
-        tools: [
-          {
-            name: 'get_record',
-            description: 'Fetch a record by id.',
-            input_schema: { type: 'object', properties: { id: { type: 'string', minLength: 1 }, expand: { type: 'string', enum: ['owner', 'none'] } }, required: ['id'] },
-            output_schema: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id'] },
-            base_url: `http://127.0.0.1:${upstreamPort}`,
-            http_method: 'GET' as const,
-            endpoint_path: '/records/{id}',
-            query_template: { expand: '{expand}' },
-          },
-        ],
+        tools: [getRecordTool(upstreamPort)],
       },
     ],
   };
@@ -218,7 +73,7 @@ try {
   children.push(sdk);
   const sdkPort = await waitForPort(sdk);
 
-  const callBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
+  const callBody = GET_RECORD_CALL;
   const mcpHeaders = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
@@ -232,7 +87,7 @@ try {
 
   const useWrk = hasWrk() && process.env.BENCH_LOADGEN !== 'node';
   const measure = (port: number, path: string, headers: Record<string, string>, body: string | undefined, c: number) =>
-    useWrk ? Promise.resolve(loadWrk(port, path, headers, body, c)) : loadNode(port, path, headers, body, c);
+    useWrk ? Promise.resolve(loadWrk(port, path, headers, body, c, dir)) : loadNode(port, path, headers, body, c);
   // One real call first: the table is meaningless if the call fails.
   const probe = await load(runtimePort, '/mcp', mcpHeaders, callBody, 1);
   if (probe.errors > 0) throw new Error('the probe tools/call failed');
@@ -289,7 +144,6 @@ try {
       rate[kind].push(res.rps);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`\nAPI key vs OAuth access token, concurrency ${oauthC}, ${rounds} interleaved rounds, medians`);
   console.log(`  API key: ${median(rate.api_key).toFixed(0)} calls/s, ${median(perCall.api_key).toFixed(0)} µs CPU/call`);
   console.log(`  OAuth:   ${median(rate.oauth).toFixed(0)} calls/s, ${median(perCall.oauth).toFixed(0)} µs CPU/call`);

@@ -12,6 +12,7 @@ import { buildPayload } from '../cli/bundle/build-payload.js';
 import { signBundle } from '../cli/bundle/sign-bundle.js';
 import { mintCredential } from '../cli/keys/mint-credential.js';
 import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
+import { GET_RECORD_CALL, getRecordTool } from './support/bench-tool.js';
 import { cpuTimes, DURATION_MS, freePort, hasWrk, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -53,25 +54,14 @@ try {
         id: 'bench',
         environment: 'development' as const,
         integrations: [{ id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] }],
-        tools: [
-          {
-            name: 'get_record',
-            description: 'Fetch a record by id.',
-            input_schema: { type: 'object', properties: { id: { type: 'string', minLength: 1 }, expand: { type: 'string', enum: ['owner', 'none'] } }, required: ['id'] },
-            output_schema: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } }, required: ['id'] },
-            base_url: `http://127.0.0.1:${upstreamPort}`,
-            http_method: 'GET' as const,
-            endpoint_path: '/records/{id}',
-            query_template: { expand: '{expand}' },
-          },
-        ],
+        tools: [getRecordTool(upstreamPort)],
       },
     ],
   };
   writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
   writeFileSync(join(dir, 'pub.pem'), publicPem);
 
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
+  const body = GET_RECORD_CALL;
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key.secret}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
   const useWrk = hasWrk() && process.env.BENCH_LOADGEN !== 'node';
   const measure = (port: number): Promise<Cell> => (useWrk ? Promise.resolve(loadWrk(port, '/mcp', headers, body, CONCURRENCY, dir)) : loadNode(port, '/mcp', headers, body, CONCURRENCY));

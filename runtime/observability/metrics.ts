@@ -89,7 +89,7 @@ export function createRuntimeMetrics(opts: { defaults?: boolean } = {}): Runtime
 
   let upstreams: () => { pools: PoolSnapshot[]; guards: GuardSnapshot[] } = () => ({ pools: [], guards: [] });
   // Read at scrape time: the call path pays nothing for these.
-  const poolGauge = (name: string, help: string, pick: (p: PoolSnapshot) => number) =>
+  const originGauge = <T extends { project: string; origin: string }>(name: string, help: string, rows: () => T[], pick: (row: T) => number) =>
     new Gauge({
       name,
       help,
@@ -97,26 +97,17 @@ export function createRuntimeMetrics(opts: { defaults?: boolean } = {}): Runtime
       registers: r,
       collect() {
         this.reset();
-        for (const p of upstreams().pools) this.set({ project: p.project, origin: p.origin }, pick(p));
+        for (const row of rows()) this.set({ project: row.project, origin: row.origin }, pick(row));
       },
     });
-  poolGauge('tengine_upstream_pool_connections', 'Open upstream connections, by project and origin.', (p) => p.connected);
-  poolGauge('tengine_upstream_pool_free_connections', 'Idle upstream connections, by project and origin.', (p) => p.free);
-  poolGauge('tengine_upstream_pool_running', 'Requests on an upstream connection, by project and origin.', (p) => p.running);
-  poolGauge('tengine_upstream_pool_pending', 'Requests queued inside the connection pool, by project and origin.', (p) => p.pending);
-  const guardGauge = (name: string, help: string, pick: (g: GuardSnapshot) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['project', 'origin'] as const,
-      registers: r,
-      collect() {
-        this.reset();
-        for (const g of upstreams().guards) this.set({ project: g.project, origin: g.origin }, pick(g));
-      },
-    });
-  guardGauge('tengine_upstream_in_flight', 'Calls holding a slot of the origin concurrency cap, by project and origin.', (g) => g.inFlight);
-  guardGauge('tengine_upstream_queued', 'Calls waiting for a slot of the origin concurrency cap, by project and origin.', (g) => g.queued);
+  const pools = () => upstreams().pools;
+  const guards = () => upstreams().guards;
+  originGauge('tengine_upstream_pool_connections', 'Open upstream connections, by project and origin.', pools, (p) => p.connected);
+  originGauge('tengine_upstream_pool_free_connections', 'Idle upstream connections, by project and origin.', pools, (p) => p.free);
+  originGauge('tengine_upstream_pool_running', 'Requests on an upstream connection, by project and origin.', pools, (p) => p.running);
+  originGauge('tengine_upstream_pool_pending', 'Requests queued inside the connection pool, by project and origin.', pools, (p) => p.pending);
+  originGauge('tengine_upstream_in_flight', 'Calls holding a slot of the origin concurrency cap, by project and origin.', guards, (g) => g.inFlight);
+  originGauge('tengine_upstream_queued', 'Calls waiting for a slot of the origin concurrency cap, by project and origin.', guards, (g) => g.queued);
 
   const metrics: RuntimeMetrics = {
     registry,
