@@ -245,7 +245,7 @@ describe('reload', () => {
 });
 
 describe('SIGHUP through the process entry', () => {
-  it('reloads the bundle file; a bad one is logged with its code and the good one serves on', async () => {
+  it('reloads the bundle file; a bad one is logged with its code and the good one serves on; a SIGHUP storm ends on the last bundle', async () => {
     const file = path.join(dir, 'hup.json');
     const pub = path.join(dir, 'hup.pub.pem');
     await place(file, await bundle('a', 40));
@@ -268,8 +268,22 @@ describe('SIGHUP through the process entry', () => {
     while (!entries.some((e) => e.event === 'bundle_reloaded') && Date.now() < end + 8_000) await new Promise((r) => setTimeout(r, 50));
     expect(await digest()).not.toBe(first);
     expect(await toolNames(url)).toEqual(['mcp_whoami', 'version_h', 'wait']);
+
+    // A storm: 20 SIGHUPs within a second while the file is rewritten five times; it ends on the last bundle.
+    const storm = await Promise.all(Array.from({ length: 5 }, (_, i) => bundle(`storm${i}`, 42 + i)));
+    for (let i = 0; i < 20; i++) {
+      if (i % 4 === 0) await place(file, storm[i / 4]!);
+      child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const last = Date.now() + 10_000;
+    while (!(await toolNames(url)).includes('version_storm4') && Date.now() < last) await new Promise((r) => setTimeout(r, 100));
+    expect(await toolNames(url)).toEqual(['mcp_whoami', 'version_storm4', 'wait']);
+    expect(entries.filter((e) => e.event === 'bundle_reload_refused')).toHaveLength(1); // only the deliberate bad one
+    expect(entries.filter((e) => e.event === 'reload_requested').length).toBeGreaterThanOrEqual(20);
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 30_000);
+  }, 45_000);
 });
