@@ -3,15 +3,12 @@
 // from /proc for the runtime process only) at concurrency 1, 16 and 64. Traffic stays on 127.0.0.1 and every
 // loop is bounded. Run: `npm run build && npm run bench:mcp` (the runtime runs from dist/, as in production).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { openSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPayload } from '../cli/bundle/build-payload.js';
-import { signBundle } from '../cli/bundle/sign-bundle.js';
 import { mintCredential } from '../cli/keys/mint-credential.js';
-import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
-import { GET_RECORD_CALL, getRecordTool } from './support/bench-tool.js';
+import { GET_RECORD_CALL, writeBenchBundle } from './support/bench-tool.js';
 import { approveSignIn } from '../test/fixtures/oauth-helpers.js';
 import { cpuTimes, DURATION_MS, freePort, hasWrk, load, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
 
@@ -43,25 +40,10 @@ try {
   children.push(upstream);
   const upstreamPort = await waitForPort(upstream);
 
-  const key = mintCredential('api_key');
   const clientSecret = mintCredential('client_secret');
-  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
-  const config = {
-    version: 1 as const,
-    projects: [
-      {
-        id: 'bench',
-        environment: 'development' as const,
-        integrations: [
-          { id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] },
-          { id: 'connector', kind: 'oauth' as const, client_id: 'bench-connector', client_secret_sha256: clientSecret.sha256, redirect_uris: ['https://client.example/cb'] as [string] },
-        ],
-        tools: [getRecordTool(upstreamPort)],
-      },
-    ],
-  };
-  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
-  writeFileSync(join(dir, 'pub.pem'), publicPem);
+  const { apiKey } = await writeBenchBundle(dir, upstreamPort, [
+    { id: 'connector', kind: 'oauth', client_id: 'bench-connector', client_secret_sha256: clientSecret.sha256, redirect_uris: ['https://client.example/cb'] },
+  ]);
   const runtimePort = await freePort();
   // warn: per-call access logs are off so the table measures the gateway, not the log pipe.
   const runtime = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/runtime/main.js', '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(runtimePort), '--log-level', 'warn', '--allow-development'], {
@@ -77,7 +59,7 @@ try {
   const mcpHeaders = {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
-    authorization: `Bearer ${key.secret}`,
+    authorization: `Bearer ${apiKey}`,
     'mcp-protocol-version': '2025-06-18',
     'content-length': String(Buffer.byteLength(callBody)),
   };

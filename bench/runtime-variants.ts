@@ -5,14 +5,10 @@
 // Run: `npm run build && npm run bench:variants` (optionally BENCH_BASE_DIR=/path/to/other/checkout).
 // Traffic stays on 127.0.0.1; every loop is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildPayload } from '../cli/bundle/build-payload.js';
-import { signBundle } from '../cli/bundle/sign-bundle.js';
-import { mintCredential } from '../cli/keys/mint-credential.js';
-import { generatePemKeyPair } from '../test/fixtures/bundle-fixtures.js';
-import { GET_RECORD_CALL, getRecordTool } from './support/bench-tool.js';
+import { GET_RECORD_CALL, writeBenchBundle } from './support/bench-tool.js';
 import { cpuTimes, DURATION_MS, freePort, hasWrk, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -45,24 +41,10 @@ try {
   const upstream = spawn(process.execPath, ['bench/support/upstream-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(upstream);
   const upstreamPort = await waitForPort(upstream);
-  const key = mintCredential('api_key');
-  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
-  const config = {
-    version: 1 as const,
-    projects: [
-      {
-        id: 'bench',
-        environment: 'development' as const,
-        integrations: [{ id: 'load', kind: 'api_key' as const, api_keys: [{ sha256: key.sha256 }] }],
-        tools: [getRecordTool(upstreamPort)],
-      },
-    ],
-  };
-  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
-  writeFileSync(join(dir, 'pub.pem'), publicPem);
+  const { apiKey } = await writeBenchBundle(dir, upstreamPort);
 
   const body = GET_RECORD_CALL;
-  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key.secret}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${apiKey}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
   const useWrk = hasWrk() && process.env.BENCH_LOADGEN !== 'node';
   const measure = (port: number): Promise<Cell> => (useWrk ? Promise.resolve(loadWrk(port, '/mcp', headers, body, CONCURRENCY, dir)) : loadNode(port, '/mcp', headers, body, CONCURRENCY));
 

@@ -138,6 +138,16 @@ describe('schema messages name what they are about', () => {
     expect(loaded.diagnostics.map((d) => d.message)).toEqual(['tool "get_item" (project demo): http_method must be "GET" or "POST" or "PUT" or "PATCH" or "DELETE", not "GETT"']);
   });
 
+  it('TNG103 for a log_arguments redact entry that is not a JSON pointer, with a hint; TNG100 for an unknown key in it', async () => {
+    const bad = await load(oneToolConfig('        log_arguments: {redact: [card/number]}\n'));
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['TNG103']);
+    expect(bad.diagnostics[0]!.hint).toContain('JSON pointer');
+    const unknown = await load(oneToolConfig('        log_arguments: {redact: [], everything: true}\n'));
+    expect(unknown.diagnostics.map((d) => d.code)).toEqual(['TNG100']);
+    const good = await load(oneToolConfig('        log_arguments: {redact: [/card/number, /a~1b]}\n'));
+    expect(good.diagnostics).toEqual([]);
+  });
+
   it('falls back to the path where a tool has no usable name', async () => {
     const loaded = await load(oneToolConfig('', { method: 'GETT' }).replace('name: get_item', 'name: 42'));
     expect(loaded.diagnostics.map((d) => d.message)).toContain('project "demo": tools[0].http_method must be "GET" or "POST" or "PUT" or "PATCH" or "DELETE", not "GETT"');

@@ -62,6 +62,7 @@ describe('W3C trace context, parsed as a receiver must', () => {
     [`00-${TRACE}-${PARENT}`, false],
     ['garbage', false],
     [`00-${TRACE}-${PARENT}-01\r\nX-Evil: 1`, false],
+    [`01-${TRACE}-${PARENT}-01-${'a'.repeat(300)}`, false], // oversized: ignored, not parsed
   ])('%s → valid %s', (header, valid) => {
     expect(parseTraceContext(header, undefined) !== undefined).toBe(valid);
   });

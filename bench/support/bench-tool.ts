@@ -1,5 +1,12 @@
 // The one tool every MCP benchmark calls: a GET with a path parameter, a query parameter, validated input and a
 // validated JSON result, against bench/support/upstream-server.mjs.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPayload } from '../../cli/bundle/build-payload.js';
+import { signBundle } from '../../cli/bundle/sign-bundle.js';
+import { mintCredential } from '../../cli/keys/mint-credential.js';
+import type { Integration, TengineConfig } from '../../schemas/config-types.js';
+import { generatePemKeyPair } from '../../test/fixtures/bundle-fixtures.js';
 
 /** The benchmark's `get_record` tool, calling the loopback upstream on `upstreamPort`. */
 export function getRecordTool(upstreamPort: number) {
@@ -17,3 +24,26 @@ export function getRecordTool(upstreamPort: number) {
 
 /** The JSON-RPC body of one call of it. */
 export const GET_RECORD_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
+
+/**
+ * Writes `bundle.json` and `pub.pem` into `dir`: one development project `bench` with the `get_record` tool, an API
+ * key integration `load` whose key is returned, and `extraIntegrations` (the OAuth bench adds its client).
+ */
+export async function writeBenchBundle(dir: string, upstreamPort: number, extraIntegrations: Integration[] = []): Promise<{ apiKey: string }> {
+  const key = mintCredential('api_key');
+  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
+  const config: TengineConfig = {
+    version: 1,
+    projects: [
+      {
+        id: 'bench',
+        environment: 'development',
+        integrations: [{ id: 'load', kind: 'api_key', api_keys: [{ sha256: key.sha256 }] }, ...extraIntegrations],
+        tools: [getRecordTool(upstreamPort)],
+      },
+    ],
+  };
+  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
+  writeFileSync(join(dir, 'pub.pem'), publicPem);
+  return { apiKey: key.secret };
+}

@@ -227,6 +227,7 @@ function subjectText(s: Subject, what: string): string {
 function patternHint(path: string): string | undefined {
   if (/\/sha256$|client_secret_sha256$/.test(path)) return 'use the 64 lower-case hex digits printed by `tengine keys`';
   if (/\/id$/.test(path)) return 'ids use lower-case letters, digits, _ and -, starting with a letter or digit (at most 63)';
+  if (/\/log_arguments\/redact\/\d+$/.test(path)) return 'write a JSON pointer into the arguments, starting with /: `/card/number` (escape / in a key as ~1, ~ as ~0)';
   if (/^\/env_allowlist\/\d+$/.test(path)) return 'write the variable name itself (letters, digits and _, not starting with a digit): env_allowlist is read as written, without ${env:} references';
   return undefined;
 }
