@@ -1,4 +1,4 @@
-import type { CallerIdentity, ExecuteTrace } from '../execute/types.js';
+import type { CallerIdentity, CompiledTool, ExecuteTrace } from '../execute/types.js';
 import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-errors.js';
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -186,6 +186,12 @@ async function callToolUnaudited(params: Record<string, unknown>, ctx: DispatchC
   }
   // Opted in by the tool's config (log_arguments): masked and bounded, and only for calls that reach this point.
   if (trace && tool.logArguments) Object.assign(trace.fields, tool.logArguments(args));
+  return chargeAndExecute(tool, args, ctx);
+}
+
+/** Charges the call against the limits that apply and, when admitted, executes it upstream. */
+async function chargeAndExecute(tool: CompiledTool, args: unknown, ctx: DispatchContext): Promise<ToolResult> {
+  const trace = ctx.trace;
   if (tool.limits.length > 0 && ctx.store) {
     const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, ctx.log);
     if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
