@@ -1,3 +1,4 @@
+import { checkLimitChecks, pickQuotaWindow } from './limit-checks.js';
 import { parseWatermark, type Store, StoreUnavailableError } from './store.js';
 import { checkTtl } from './ttl.js';
 
@@ -24,6 +25,8 @@ interface Entry {
 }
 
 const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
+// A quota window's count outlives the window by this much (as on Redis), so a late charge never reopens it at 0.
+const QUOTA_GRACE_MS = 60_000;
 // The integer syntax Redis INCR accepts (no sign on zero, no leading zeros, no spaces).
 const INTEGER = /^(0|-?[1-9][0-9]*)$/;
 
@@ -120,6 +123,41 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       // (over a value that was not a count of this window) opens a new one.
       if (count === 1) entry.expiresAt = t + window;
       return { count, remainingMs: entry.expiresAt - t };
+    },
+    async chargeLimits(checks) {
+      checkLimitChecks(checks);
+      open('chargeLimits');
+      const t = now();
+      // Decide every check first and commit only when all conform, as the Redis script does.
+      const commits: (() => void)[] = [];
+      let refused = -1;
+      let wait = 0;
+      for (const [i, c] of checks.entries()) {
+        if (c.kind === 'rate') {
+          const stored = Number(live(c.key)?.value);
+          const tat = Number.isFinite(stored) && stored > t ? stored : t;
+          const allowedAt = tat - (c.burst - 1) * c.intervalMs;
+          if (t < allowedAt) {
+            if (allowedAt - t > wait) [refused, wait] = [i, allowedAt - t];
+            continue;
+          }
+          const next = tat + c.intervalMs;
+          commits.push(() => entries.set(c.key, { value: String(next), expiresAt: next }));
+        } else {
+          const w = pickQuotaWindow(c.windows, t);
+          const entry = live(w.key);
+          const count = entry === undefined ? 0 : Number(entry.value) || 0;
+          if (count + 1 > c.limit) {
+            const left = Math.max(w.endMs - t, 1);
+            if (left > wait) [refused, wait] = [i, left];
+            continue;
+          }
+          commits.push(() => entries.set(w.key, { value: String(count + 1), expiresAt: Math.max(w.endMs, t + 1) + QUOTA_GRACE_MS }));
+        }
+      }
+      if (refused >= 0) return { admitted: false, refused, retryAfterMs: Math.ceil(wait) };
+      for (const commit of commits) commit();
+      return { admitted: true };
     },
     async advance(key, value, label, ttlMs) {
       const ttl = checkTtl(ttlMs);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { checkLimitChecks } from './limit-checks.js';
 import { createMemoryStore } from './memory-store.js';
 import { newConnection, type RedisConnection } from './redis-connection.js';
 import { describeEndpoints, type RedisEndpoints, redisEndpointsFromEnv, RedisSettingsError } from './redis-endpoints.js';
@@ -70,6 +71,55 @@ const ADVANCE_SCRIPT =
   "if cur then local sp = string.find(cur, ' ', 1, true) local cv = tonumber(sp and string.sub(cur, 1, sp - 1) or cur) " +
   "if cv and cv >= v then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return cur end end " +
   "local nv = ARGV[1] .. ' ' .. ARGV[2] redis.call('SET', KEYS[1], nv, 'PX', ARGV[3]) return nv";
+// All limits of one call, atomically, on Redis' clock (TIME; scripts are replicated by effects since Redis 5, so a
+// non-deterministic command is allowed). ARGV[1] is the number of checks, then per check 'r', interval, burst
+// (one key: the GCRA arrival time) or 'q', limit, start1, end1, start2, end2 (two keys: the proposed windows). Every
+// check is decided before anything is written, so a refused call charges nothing; the reply is {1} or
+// {0, refusing check (1-based), wait in ms}. Stored times keep three decimals: tostring would cut them to 14 digits.
+const LIMITS_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local n = tonumber(ARGV[1])
+local a, k = 2, 1
+local sets, incrs = {}, {}
+local refused, wait = 0, 0
+for i = 1, n do
+  if ARGV[a] == 'r' then
+    local interval, burst = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local key = KEYS[k]
+    a, k = a + 3, k + 1
+    local tat = tonumber(redis.call('GET', key) or '') or now
+    if tat < now then tat = now end
+    local at = tat - (burst - 1) * interval
+    if now < at then
+      if at - now > wait then refused, wait = i, at - now end
+    else
+      sets[#sets + 1] = {key, tat + interval}
+    end
+  else
+    local limit = tonumber(ARGV[a + 1])
+    local key, e = KEYS[k], tonumber(ARGV[a + 3])
+    local s2, e2 = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+    if not (now >= tonumber(ARGV[a + 2]) and now < e) and now >= s2 and now < e2 then key, e = KEYS[k + 1], e2 end
+    a, k = a + 6, k + 2
+    local count = tonumber(redis.call('GET', key) or '') or 0
+    if count + 1 > limit then
+      local left = math.max(e - now, 1)
+      if left > wait then refused, wait = i, left end
+    else
+      incrs[#incrs + 1] = {key, math.max(e, now + 1)}
+    end
+  end
+end
+if refused > 0 then return {0, refused, math.ceil(wait)} end
+for _, s in ipairs(sets) do
+  redis.call('SET', s[1], string.format('%.3f', s[2]), 'PX', math.max(1, math.ceil(s[2] - now)))
+end
+for _, q in ipairs(incrs) do
+  redis.call('INCR', q[1])
+  redis.call('PEXPIRE', q[1], math.ceil(q[2] - now) + ${60_000})
+end
+return {1}`;
 // GETDEL for servers older than 6.2.
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
@@ -350,18 +400,27 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
    * EVALSHA, falling back to EVAL when the script cache is empty (first use, or after a Redis restart); `via` sends
    * each (fail-fast by default).
    */
-  async function script<T>(op: string, source: string, key: string, args: string[], via: (args: string[], key?: string) => Promise<T> = send): Promise<T> {
+  async function script<T>(
+    op: string,
+    source: string,
+    key: string | readonly string[],
+    args: string[],
+    via: (args: string[], key?: string) => Promise<T> = send,
+  ): Promise<T> {
     let sha = shas.get(source);
     if (sha === undefined) {
       sha = createHash('sha1').update(source).digest('hex');
       shas.set(source, sha);
     }
+    // Several keys share a hash tag (the caller's contract), so the first routes the script on a cluster.
+    const keys = typeof key === 'string' ? [key] : key;
+    const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await via(['EVALSHA', sha, '1', key, ...args], key);
+      return await via(['EVALSHA', sha, ...tail], keys[0]);
     } catch (err) {
       if (!(isReply(err) && replyCode(err as Error) === 'NOSCRIPT')) throw fail(op, err);
     }
-    return run<T>(op, ['EVAL', source, '1', key, ...args], key, via);
+    return run<T>(op, ['EVAL', source, ...tail], keys[0], via);
   }
 
   const store: Store = {
@@ -420,6 +479,26 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
         sendCounter(args, prefix + key, since),
       );
       return { count: Number(reply[0]), remainingMs: Math.max(1, Number(reply[1])) };
+    },
+    async chargeLimits(checks) {
+      checkLimitChecks(checks);
+      const since = performance.now();
+      const keys: string[] = [];
+      const args: string[] = [String(checks.length)];
+      for (const c of checks) {
+        if (c.kind === 'rate') {
+          keys.push(prefix + c.key);
+          args.push('r', String(c.intervalMs), String(c.burst));
+        } else {
+          const [w1, w2] = c.windows;
+          keys.push(prefix + w1.key, prefix + w2.key);
+          args.push('q', String(c.limit), String(w1.startMs), String(w1.endMs), String(w2.startMs), String(w2.endMs));
+        }
+      }
+      // A usage count: a slow reply is awaited while the connection lives (see sendCounter), never taken for an outage.
+      const reply = await script<number[]>('chargeLimits', LIMITS_SCRIPT, keys, args, (a) => sendCounter(a, keys[0]!, since));
+      if (Number(reply[0]) === 1) return { admitted: true };
+      return { admitted: false, refused: Number(reply[1]) - 1, retryAfterMs: Math.max(1, Number(reply[2])) };
     },
     async advance(key, value, label, ttlMs) {
       const ttl = checkTtl(ttlMs);

@@ -164,6 +164,77 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(later.remainingMs).toBeGreaterThan(5_000);
     });
 
+    it('chargeLimits (GCRA): `burst` calls pass back to back, the next is refused with the wait until it conforms', async () => {
+      const tag = `{${key('gcra')}}`;
+      const check = { kind: 'rate' as const, key: `${tag}:r`, intervalMs: 1000, burst: 3 };
+      for (let i = 0; i < 3; i++) expect(await store.chargeLimits([check])).toEqual({ admitted: true });
+      const refused = await store.chargeLimits([check]);
+      expect(refused).toMatchObject({ admitted: false, refused: 0 });
+      if (refused.admitted) throw new Error('admitted');
+      expect(refused.retryAfterMs).toBeGreaterThan(800);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
+      // A fast sustained rate refills within milliseconds: a call after one interval conforms again.
+      const fast = { kind: 'rate' as const, key: `${tag}:fast`, intervalMs: 40, burst: 1 };
+      expect(await store.chargeLimits([fast])).toEqual({ admitted: true });
+      expect((await store.chargeLimits([fast])).admitted).toBe(false);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await store.chargeLimits([fast])).toEqual({ admitted: true });
+    });
+
+    it('chargeLimits is all or nothing: a call refused by one limit charges none of the others', async () => {
+      const tag = `{${key('atomic')}}`;
+      const rate = { kind: 'rate' as const, key: `${tag}:r`, intervalMs: 60_000, burst: 5 };
+      const now = Date.now();
+      const day = { key: `${tag}:q:today`, startMs: now - 3_600_000, endMs: now + 3_600_000 };
+      const next = { key: `${tag}:q:next`, startMs: now + 3_600_000, endMs: now + 7_200_000 };
+      const quota = { kind: 'quota' as const, limit: 2, windows: [day, next] as const };
+      expect(await store.chargeLimits([rate, quota])).toEqual({ admitted: true });
+      expect(await store.chargeLimits([rate, quota])).toEqual({ admitted: true });
+      const refused = await store.chargeLimits([rate, quota]);
+      expect(refused).toMatchObject({ admitted: false, refused: 1 });
+      if (refused.admitted) throw new Error('admitted');
+      expect(refused.retryAfterMs).toBeGreaterThan(3_500_000); // until the window's end
+      expect(await store.get(day.key)).toBe('2');
+      // The refused call took nothing from the rate limit: 5 - 2 = 3 remain.
+      for (let i = 0; i < 3; i++) expect(await store.chargeLimits([rate])).toEqual({ admitted: true });
+      expect((await store.chargeLimits([rate])).admitted).toBe(false);
+    });
+
+    it('chargeLimits is atomic: 200 concurrent calls against a quota of 50 admit exactly 50', async () => {
+      const tag = `{${key('quota-race')}}`;
+      const now = Date.now();
+      const quota = {
+        kind: 'quota' as const,
+        limit: 50,
+        windows: [{ key: `${tag}:a`, startMs: now - 60_000, endMs: now + 60_000 }, { key: `${tag}:b`, startMs: now + 60_000, endMs: now + 120_000 }] as const,
+      };
+      const verdicts = await Promise.all(Array.from({ length: 200 }, () => store.chargeLimits([quota])));
+      expect(verdicts.filter((v) => v.admitted)).toHaveLength(50);
+      expect(await store.get(`${tag}:a`)).toBe('50');
+    });
+
+    it('chargeLimits counts a quota in the proposed window that holds the store\'s time (clock skew at an edge)', async () => {
+      const tag = `{${key('quota-edge')}}`;
+      const now = Date.now();
+      // A caller whose clock ran ahead proposes tomorrow first; the store's time is still in today.
+      const tomorrow = { key: `${tag}:tomorrow`, startMs: now + 30_000, endMs: now + 90_000 };
+      const today = { key: `${tag}:today`, startMs: now - 30_000, endMs: now + 30_000 };
+      expect(await store.chargeLimits([{ kind: 'quota', limit: 1, windows: [tomorrow, today] }])).toEqual({ admitted: true });
+      expect(await store.get(today.key)).toBe('1');
+      expect(await store.get(tomorrow.key)).toBeUndefined();
+    });
+
+    it('chargeLimits names the refusing check with the longest wait, and rejects checks no store can apply', async () => {
+      const tag = `{${key('longest')}}`;
+      const short = { kind: 'rate' as const, key: `${tag}:s`, intervalMs: 1000, burst: 1 };
+      const long = { kind: 'rate' as const, key: `${tag}:l`, intervalMs: 30_000, burst: 1 };
+      expect(await store.chargeLimits([short, long])).toEqual({ admitted: true });
+      expect(await store.chargeLimits([short, long])).toMatchObject({ admitted: false, refused: 1 });
+      await expect(store.chargeLimits([])).rejects.toBeInstanceOf(RangeError);
+      await expect(store.chargeLimits([{ ...short, burst: 0 }])).rejects.toBeInstanceOf(RangeError);
+      await expect(store.chargeLimits([short, short])).rejects.toBeInstanceOf(RangeError);
+    });
+
     it('advance raises a watermark and never lowers it; the stored label goes with the highest value', async () => {
       const k = key('mark');
       expect(await store.advance(k, 100, 'sha256:a', 60_000)).toEqual({ value: 100, label: 'sha256:a' });

@@ -27,6 +27,14 @@ export interface Store {
    */
   countInWindow(key: string, windowMs: number): Promise<WindowCount>;
   /**
+   * Checks every limit of one call against the store's own clock and charges them all, or none: when any refuses,
+   * nothing is charged and the verdict names the refusing check with the longest wait (retrying sooner is pointless).
+   * One round trip, atomic (one script on Redis). Rate checks are GCRA; quota checks count in the calendar window
+   * that holds the store's time, of the two the caller proposes. Keys must be distinct, and on Redis Cluster all keys
+   * of one call must share a hash tag (`{…}`), as the usage module's keys do.
+   */
+  chargeLimits(checks: readonly LimitCheck[]): Promise<LimitVerdict>;
+  /**
    * Raises a watermark atomically: when `value` is above the stored one (or none is stored) it stores `value` with
    * `label`; either way it returns the pair stored afterwards and restarts its expiry of `ttlMs`. Instances booting
    * at the same moment can never lower it (the basis of bundle rollback protection).
@@ -49,6 +57,46 @@ export interface WindowCount {
   /** Milliseconds until the window ends, by the store's clock (> 0). */
   remainingMs: number;
 }
+
+/**
+ * A rate limit as the store checks it, GCRA (the generic cell rate algorithm): the key holds the theoretical arrival
+ * time (TAT) of the next call at the sustained rate. A call at `now` conforms when `now >= TAT - (burst - 1) ×
+ * intervalMs`, and then moves the TAT to `max(TAT, now) + intervalMs`. So `burst` calls may come back to back, and
+ * over any span of length L at most `burst + L / intervalMs` calls conform: no double burst at a window edge.
+ */
+export interface RateCheck {
+  kind: 'rate';
+  key: string;
+  /** Milliseconds between calls at the sustained rate: the limit's window divided by its limit (> 0). */
+  intervalMs: number;
+  /** Calls that may arrive at once (an integer ≥ 1). */
+  burst: number;
+}
+
+/** One calendar window of a quota (a day or a month in some time zone), as epoch milliseconds. */
+export interface QuotaWindow {
+  key: string;
+  startMs: number;
+  /** Exclusive end; the key expires shortly after it. */
+  endMs: number;
+}
+
+/**
+ * A quota: at most `limit` calls per calendar window. The caller proposes the window holding its own clock and the
+ * nearer of its neighbours; the store charges the one that holds the store's time, so instances whose clocks are
+ * skewed (by less than half a window) still count into one window at its edge.
+ */
+export interface QuotaCheck {
+  kind: 'quota';
+  limit: number;
+  windows: readonly [QuotaWindow, QuotaWindow];
+}
+
+/** One limit of a call. */
+export type LimitCheck = RateCheck | QuotaCheck;
+
+/** What `chargeLimits` decided: all charged, or none and which check refused (index into the checks) and for how long. */
+export type LimitVerdict = { admitted: true } | { admitted: false; refused: number; retryAfterMs: number };
 
 /** A stored watermark: the highest value seen and the label it was stored with. */
 export interface Watermark {
