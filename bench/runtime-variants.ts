@@ -16,6 +16,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
 interface Variant {
   name: string;
+  /** The bundle file in the run's directory (default bundle.json). */
+  bundle?: string;
   /** Checkout whose dist/runtime/main.js runs. */
   root: string;
   args: string[];
@@ -31,6 +33,17 @@ for (const entry of (process.env.BENCH_DIRS ?? '').split(',').filter(Boolean)) {
   variants.push({ name: label, root: resolve(dirPath), args: ['--log-level', 'warn'], env: {} });
 }
 variants.push({ name: 'this checkout, log level warn, no metrics listener', root: here, args: ['--log-level', 'warn'], env: {} });
+// What usage limits cost (BENCH_LIMITS=1): the same tool with a limit that never refuses, counted in memory and in
+// Redis (the shared 127.0.0.1:6379 unless BENCH_REDIS_URL; keys under a prefix unique to the run, expiring on their
+// own), against the same store without the limit.
+const limitsRedis = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const limitsPrefix = `tengine-bench-${process.pid}-${Date.now()}:`;
+if (process.env.BENCH_LIMITS === '1') {
+  const redisEnv = { TENGINE_REDIS_URL: limitsRedis, TENGINE_REDIS_KEY_PREFIX: limitsPrefix };
+  variants.push({ name: 'this checkout, memory store, limit per member', root: here, bundle: 'bundle-limited.json', args: ['--log-level', 'warn'], env: {} });
+  variants.push({ name: 'this checkout, Redis store, no limit', root: here, args: ['--log-level', 'warn'], env: redisEnv });
+  variants.push({ name: 'this checkout, Redis store, limit per member (one chargeLimits per call)', root: here, bundle: 'bundle-limited.json', args: ['--log-level', 'warn'], env: redisEnv });
+}
 if (process.env.BENCH_OBSERVABILITY !== '0') {
   variants.push({ name: 'this checkout, audit logs at info + metrics listener', root: here, args: ['--log-level', 'info'], env: { TENGINE_METRICS_PORT: '0' } });
 }
@@ -41,7 +54,12 @@ try {
   const upstream = spawn(process.execPath, ['bench/support/upstream-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(upstream);
   const upstreamPort = await waitForPort(upstream);
-  const { apiKey } = await writeBenchBundle(dir, upstreamPort);
+  const keys = await writeBenchBundle(dir, upstreamPort);
+  const { apiKey } = keys;
+  if (variants.some((v) => v.bundle === 'bundle-limited.json')) {
+    // The same key (a fresh key would not match the other bundle): re-sign with the limit added, reusing the key pair.
+    await writeBenchBundle(dir, upstreamPort, [], { file: 'bundle-limited.json', toolExtra: { usage_limits: [{ limit: 1_000_000_000, window: '1s', per: 'member' }] }, reuse: keys });
+  }
 
   const body = GET_RECORD_CALL;
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${apiKey}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
@@ -52,7 +70,7 @@ try {
   for (const v of variants) {
     const port = await freePort();
     // The runtime's logs go to a file, as a log shipper would read them, not to this terminal.
-    const child = spawn(process.execPath, [join(v.root, 'dist/runtime/main.js'), '--bundle', join(dir, 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(port), '--allow-development', ...v.args], {
+    const child = spawn(process.execPath, [join(v.root, 'dist/runtime/main.js'), '--bundle', join(dir, v.bundle ?? 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(port), '--allow-development', ...v.args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '', TENGINE_DRAIN_DELAY: '0', ...v.env },
     });

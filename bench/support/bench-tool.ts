@@ -25,13 +25,26 @@ export function getRecordTool(upstreamPort: number) {
 /** The JSON-RPC body of one call of it. */
 export const GET_RECORD_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_record', arguments: { id: 'rec_123', expand: 'owner' } } });
 
+/** The API key and signing key pair of a bench bundle, to sign a variant of it with the same ones. */
+export interface BenchBundleKeys {
+  apiKey: string;
+  key: { secret: string; sha256: string };
+  pair: { privatePem: string; publicPem: string };
+}
+
 /**
  * Writes `bundle.json` and `pub.pem` into `dir`: one development project `bench` with the `get_record` tool, an API
- * key integration `load` whose key is returned, and `extraIntegrations` (the OAuth bench adds its client).
+ * key integration `load` whose key is returned, and `extraIntegrations` (the OAuth bench adds its client); `opts` names
+ * another file and adds properties to the tool (the limits bench adds `usage_limits`).
  */
-export async function writeBenchBundle(dir: string, upstreamPort: number, extraIntegrations: Integration[] = []): Promise<{ apiKey: string }> {
-  const key = mintCredential('api_key');
-  const { privatePem, publicPem } = generatePemKeyPair('ed25519');
+export async function writeBenchBundle(
+  dir: string,
+  upstreamPort: number,
+  extraIntegrations: Integration[] = [],
+  opts: { file?: string; toolExtra?: Record<string, unknown>; reuse?: BenchBundleKeys } = {},
+): Promise<BenchBundleKeys> {
+  const key = opts.reuse?.key ?? mintCredential('api_key');
+  const { privatePem, publicPem } = opts.reuse?.pair ?? generatePemKeyPair('ed25519');
   const config: TengineConfig = {
     version: 1,
     projects: [
@@ -39,11 +52,11 @@ export async function writeBenchBundle(dir: string, upstreamPort: number, extraI
         id: 'bench',
         environment: 'development',
         integrations: [{ id: 'load', kind: 'api_key', api_keys: [{ sha256: key.sha256 }] }, ...extraIntegrations],
-        tools: [getRecordTool(upstreamPort)],
+        tools: [{ ...getRecordTool(upstreamPort), ...opts.toolExtra }],
       },
     ],
   };
-  writeFileSync(join(dir, 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
+  writeFileSync(join(dir, opts.file ?? 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
   writeFileSync(join(dir, 'pub.pem'), publicPem);
-  return { apiKey: key.secret };
+  return { apiKey: key.secret, key, pair: { privatePem, publicPem } };
 }
