@@ -10,7 +10,7 @@ import { StoreUnavailableError, type Store } from '../store/store.js';
 
 /** How long a result is kept when neither the tool nor its project says (`window`). */
 export const DEFAULT_IDEMPOTENCY_WINDOW = '60s';
-/** Longest `window` `tengine validate` accepts (TNG245): results are customer data held in the store. */
+/** Longest `window` `tengine validate` accepts (TNG227): results are customer data held in the store. */
 export const MAX_IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 /** Largest result kept when neither the tool nor its project says (`max_result_bytes`). */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
