@@ -34,13 +34,17 @@ export interface CompiledIdempotency {
 }
 
 /**
- * Merges the tool's `idempotency` over its project's, field by field, and applies the defaults: on for POST, PUT,
- * PATCH and DELETE tools not annotated `idempotentHint: true`, off for GET and idempotent tools (safe to repeat).
+ * Whether a tool's retries are de-duplicated: its own `enabled`, else its project's, else on for POST, PUT, PATCH
+ * and DELETE tools not annotated `idempotentHint: true`, off for GET and idempotent tools (safe to repeat).
  */
+export function idempotencyEnabled(tool: Pick<Tool, 'http_method' | 'annotations' | 'idempotency'>, projectDefault: Idempotency | undefined): boolean {
+  return tool.idempotency?.enabled ?? projectDefault?.enabled ?? (tool.http_method !== 'GET' && tool.annotations?.idempotentHint !== true);
+}
+
+/** Merges the tool's `idempotency` over its project's, field by field, with the defaults; undefined when off. */
 export function compileIdempotency(tool: Tool, projectDefault: Idempotency | undefined, timeoutMs: number): CompiledIdempotency | undefined {
+  if (!idempotencyEnabled(tool, projectDefault)) return undefined;
   const own = tool.idempotency;
-  const enabled = own?.enabled ?? projectDefault?.enabled ?? (tool.http_method !== 'GET' && tool.annotations?.idempotentHint !== true);
-  if (!enabled) return undefined;
   return {
     windowMs: Math.min(MAX_IDEMPOTENCY_WINDOW_MS, parseDuration(own?.window ?? projectDefault?.window ?? DEFAULT_IDEMPOTENCY_WINDOW)),
     maxResultBytes: own?.max_result_bytes ?? projectDefault?.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,

@@ -1,5 +1,5 @@
 import { parseDuration } from '../../../schemas/duration.js';
-import { MAX_IDEMPOTENCY_WINDOW_MS } from '../../../runtime/usage/idempotency.js';
+import { idempotencyEnabled, MAX_IDEMPOTENCY_WINDOW_MS } from '../../../runtime/usage/idempotency.js';
 import { eachProject, eachTool, isObject, type RuleContext } from './context.js';
 
 /** Shortest window: a retry comes after the client has noticed a failure, which takes longer than this. */
@@ -18,14 +18,13 @@ export function checkIdempotency(ctx: RuleContext): void {
     const own = tool.idempotency;
     if (!isObject(own) || !ctx.isClean(at)) continue;
     checkWindow(ctx, own, at);
-    const projectEnabled = isObject(project.idempotency) ? project.idempotency.enabled : undefined;
-    const enabled = own.enabled ?? projectEnabled ?? (tool.http_method !== 'GET' && !(isObject(tool.annotations) && tool.annotations.idempotentHint === true));
-    if (enabled) continue;
+    const projectDefault = isObject(project.idempotency) ? project.idempotency : undefined;
+    if (idempotencyEnabled(tool, projectDefault)) continue;
     const unused = (['window', 'max_result_bytes'] as const).filter((k) => own[k] !== undefined);
     if (unused.length === 0) continue;
     const why =
       own.enabled === false ? 'it sets enabled: false'
-      : projectEnabled === false ? "its project's idempotency sets enabled: false"
+      : projectDefault?.enabled === false ? "its project's idempotency sets enabled: false"
       : tool.http_method === 'GET' ? 'GET tools are safe to repeat and not de-duplicated unless enabled: true'
       : 'it is annotated idempotentHint: true, so its retries are not de-duplicated unless enabled: true';
     ctx.report('TNG238', `tool "${String(tool.name).slice(0, 64)}" sets idempotency ${unused.join(' and ')}, which has no effect: ${why}`, `${at}/${unused[0]}`, { key: true });
