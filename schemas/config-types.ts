@@ -154,6 +154,7 @@ assertion_keys?: AssertionKey[]
  * MCP client connections: API-key integrations and OAuth integrations.
  */
 integrations?: Integration[]
+idempotency?: Idempotency
 /**
  * Limits on tool calls that apply to every tool in the project.
  */
@@ -273,6 +274,23 @@ redirect_uris: [string, ...(string)[]]
  * Scope ceiling this client may be granted; must be scopes of the project.
  */
 scopes?: string[]
+}
+/**
+ * Project default of idempotent retries for its tools; a tool's own `idempotency` overrides it field by field (docs/usage.md#idempotent-retries).
+ */
+export interface Idempotency {
+/**
+ * De-duplicate retries of the tool. Default: true for POST, PUT, PATCH and DELETE tools whose annotations do not say `idempotentHint: true`; false for GET tools and tools marked idempotent, which are safe to repeat (set true to cache them anyway).
+ */
+enabled?: boolean
+/**
+ * How long a result is kept and retries are answered from it, from the end of the first call (default `60s`, at most `24h`).
+ */
+window?: string
+/**
+ * Largest result (bytes of its JSON) that is kept; a larger one is returned but not kept, so its retries call the upstream again (default 65536).
+ */
+max_result_bytes?: number
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -416,6 +434,7 @@ log_arguments?: {
  */
 redact: string[]
 }
+idempotency?: Idempotency1
 /**
  * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
  */
@@ -455,6 +474,43 @@ export interface StringMap {
  */
 export interface StringMap1 {
 [k: string]: (string | number | boolean) | undefined
+}
+/**
+ * Idempotent retries of this tool: a retry with the same arguments by the same caller within the window gets the first result without a second upstream call (docs/usage.md#idempotent-retries). Overrides the project's `idempotency` field by field.
+ */
+export interface Idempotency1 {
+/**
+ * De-duplicate retries of the tool. Default: true for POST, PUT, PATCH and DELETE tools whose annotations do not say `idempotentHint: true`; false for GET tools and tools marked idempotent, which are safe to repeat (set true to cache them anyway).
+ */
+enabled?: boolean
+/**
+ * How long a result is kept and retries are answered from it, from the end of the first call (default `60s`, at most `24h`).
+ */
+window?: string
+/**
+ * Largest result (bytes of its JSON) that is kept; a larger one is returned but not kept, so its retries call the upstream again (default 65536).
+ */
+max_result_bytes?: number
+}
+/**
+ * Idempotent retries: within `window`, a repeated call of a tool with the same arguments by the same caller (or with the same client idempotency key in `_meta["tengine.dev/idempotency_key"]`) is answered with the first call's result instead of calling the upstream again; concurrent duplicates wait for the first. Only successful results of at most `max_result_bytes` are kept, and only for the window.
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "idempotency".
+ */
+export interface Idempotency2 {
+/**
+ * De-duplicate retries of the tool. Default: true for POST, PUT, PATCH and DELETE tools whose annotations do not say `idempotentHint: true`; false for GET tools and tools marked idempotent, which are safe to repeat (set true to cache them anyway).
+ */
+enabled?: boolean
+/**
+ * How long a result is kept and retries are answered from it, from the end of the first call (default `60s`, at most `24h`).
+ */
+window?: string
+/**
+ * Largest result (bytes of its JSON) that is kept; a larger one is returned but not kept, so its retries call the upstream again (default 65536).
+ */
+max_result_bytes?: number
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema

@@ -227,3 +227,25 @@ describe('OAuth integration rules', () => {
     expect((await loadDir(dir)).diagnostics).toEqual([]);
   });
 });
+
+describe('idempotency rules (docs/usage.md#idempotent-retries)', () => {
+  it('TNG227 at an idempotency window outside 1s–24h, on a tool and on a project default; 1s and 24h pass', async () => {
+    const dir = path.join(generatedDir, 'idempotency-window');
+    await mkdir(dir, { recursive: true });
+    const yaml = (projectWindow: string, toolWindow: string) =>
+      `version: 1\nprojects:\n  - id: demo\n    idempotency:\n      window: ${projectWindow}\n    tools:\n      - name: create_order\n        description: Creates an order.\n        input_schema: {type: object, properties: {}}\n        base_url: https://api.example.com\n        http_method: POST\n        endpoint_path: /orders\n        idempotency:\n          window: ${toolWindow}\n`;
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('25h', '500ms'));
+    const loaded = await loadDir(dir);
+    expect(positions(loaded.diagnostics)).toEqual(['TNG227 tengine.config.yaml:5:15', 'TNG227 tengine.config.yaml:14:19']);
+    expect(loaded.diagnostics.map((d) => d.hint)).toEqual([expect.stringMatching(/from 1s to 24h/), expect.stringMatching(/from 1s to 24h/)]);
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('24h', '1s'));
+    expect((await loadDir(dir)).diagnostics).toEqual([]);
+  });
+
+  it('a zero or negative window is refused by the schema (TNG103), not reaching the rule', async () => {
+    const dir = path.join(generatedDir, 'idempotency-zero');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'tengine.config.yaml'), 'version: 1\nprojects:\n  - id: demo\n    idempotency:\n      window: 0s\n      max_result_bytes: 0\n');
+    expect(positions((await loadDir(dir)).diagnostics).map((p) => p.split(' ')[0])).toEqual(['TNG103', 'TNG103']);
+  });
+});

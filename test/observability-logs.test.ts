@@ -46,7 +46,8 @@ beforeAll(async () => {
           tools: [
             tool('echo', { auth_strategy: 'static_bearer', auth_secret_env: 'ECHO_BEARER' }),
             tool('fails'),
-            tool('limited', { usage_limits: [{ limit: 1, window: '1h' }] }),
+            // idempotency off: the second, identical call must reach the limit rather than replay the first.
+            tool('limited', { usage_limits: [{ limit: 1, window: '1h' }], idempotency: { enabled: false } }),
             tool('for_members', { require_member: true }),
             tool('logged', {
               input_schema: { type: 'object', properties: { q: { type: 'string' }, card: { type: 'object' }, password: { type: 'string' }, items: { type: 'array' } } },

@@ -113,7 +113,8 @@ function tool(name: string, fields: Partial<Tool>): Tool {
   };
 }
 
-const MEMBER_TOOL: Partial<Tool> = { body_template: { note: '{note}' }, require_member: true, inject_member_identity: { id: true, email: true, roles: true }, identity_token: true };
+// Not de-duplicated (idempotency off): these tests repeat one call, unaltered and then rewritten, and each must reach the upstream.
+const MEMBER_TOOL: Partial<Tool> = { body_template: { note: '{note}' }, require_member: true, inject_member_identity: { id: true, email: true, roles: true }, identity_token: true, idempotency: { enabled: false } };
 
 beforeAll(async () => {
   verifyTengineSignature = await importDocNodeVerifier();

@@ -1,5 +1,5 @@
 import type { ApiKeyHash, AssertionKey, Integration, Project, RuntimeSettings } from '../../schemas/config-types.js';
-import { diffList, diffUsageLimits, textChange, whole } from './diff-tool.js';
+import { diffJson, diffList, diffUsageLimits, textChange, whole } from './diff-tool.js';
 import type { FieldChange, PlanChange } from './types.js';
 import { maskHash, publicKeyFingerprint, same } from './values.js';
 
@@ -49,6 +49,7 @@ export function projectFields(before: Project | undefined, after: Project | unde
   out.push(...diffList('scopes', [...sb.keys()], [...sa.keys()]));
   for (const [n, d] of sa) if (sb.has(n) && sb.get(n) !== d) out.push(whole('scopes', sb.get(n), d, `/${n}/description`));
   out.push(...diffUsageLimits('usage_limits', before?.usage_limits ?? [], after?.usage_limits ?? []));
+  out.push(...diffJson('idempotency', before?.idempotency, after?.idempotency, ''));
   return out;
 }
 

@@ -36,6 +36,7 @@ const TOOL_FIELD_ORDER = [
   'retry',
   'usage_limits',
   'log_arguments',
+  'idempotency',
 ] as const;
 
 /** A tool with the schema defaults filled in, so an omitted field and its default compare equal. */
@@ -84,6 +85,7 @@ function diffToolField(f: string, b: unknown, a: unknown): FieldChange[] {
     case 'headers_template':
     case 'inject_member_identity':
     case 'retry':
+    case 'idempotency':
       return diffFlat(f, b, a);
     case 'body_template':
       return diffJson(f, b, a, '');

@@ -32,6 +32,7 @@ export const RULES = {
   REDIRECT_URI_REMOVED: { severity: 'breaking', summary: 'An OAuth redirect URI was removed: clients using it fail to sign in.' },
   SCOPE_CEILING_NARROWED: { severity: 'breaking', summary: 'An OAuth scope ceiling lost a scope: clients can no longer be granted it.' },
   PUBLIC_URL_CHANGED: { severity: 'breaking', summary: 'runtime.public_url changed or was removed: OAuth metadata, audiences and client configs change.' },
+  IDEMPOTENCY_OFF: { severity: 'breaking', summary: "A tool's retries are no longer de-duplicated (idempotency turned off): a client's retry calls the upstream again and repeats its side effects." },
   SIGNATURE_UPGRADED: { severity: 'breaking', summary: 'A tool moves from the tng2 to the tng3 HMAC signature: an upstream verifier that only knows tng2 refuses every call.' },
 
   // Security: changes a security reviewer must look at.
@@ -78,6 +79,7 @@ export const RULES = {
   TIMEOUT_CHANGED: { severity: 'benign', summary: 'A tool timeout changed.' },
   RETRY_CHANGED: { severity: 'benign', summary: 'A tool retry policy changed.' },
   ARGUMENTS_LOG_REDUCED: { severity: 'benign', summary: 'A tool logs fewer argument values (log_arguments turned off, or more values redacted).' },
+  IDEMPOTENCY_CHANGED: { severity: 'benign', summary: 'Idempotent retries changed: turned on, or another window or result cap.' },
   RESPONSE_LIMIT_CHANGED: { severity: 'benign', summary: 'A tool max_response_bytes changed.' },
   USAGE_LIMIT_TIGHTENED: { severity: 'benign', summary: 'A usage limit was added or lowered.' },
   DEPRECATION_CHANGED: { severity: 'benign', summary: 'A tool was marked deprecated, or its deprecation changed or was lifted.' },

@@ -31,11 +31,25 @@ export function projectRules(c: PlanChange): RuleHit[] {
   }
   return c.fields.flatMap((f): RuleHit[] => {
     if (f.field === 'usage_limits') return limitRules(f);
+    if (f.field === 'idempotency') return [projectIdempotencyRule(f)];
     if (f === dev) return [ruleHit('ENVIRONMENT_DEVELOPMENT', 'environment production → development: allows loopback http upstreams and member sessions without a signed assertion', f)];
     if (f.field === 'allow_private_networks' && f.after === false) return [ruleHit('PROJECT_CHANGED', 'allow_private_networks true → false: tools whose host resolves to a private address now fail with UPSTREAM_ADDRESS_BLOCKED', f)];
     if (f === privateNets) return [ruleHit('PRIVATE_NETWORKS_ALLOWED', "allow_private_networks false → true: the project's tools may now call private addresses (internal APIs, and anything else on the runtime's network)", f)];
     return [ruleHit('PROJECT_CHANGED', `${f.field}${f.pointer} ${f.kind}`, f)];
   });
+}
+
+/**
+ * The project's idempotency default: `enabled: false` turns de-duplication off for every tool that does not turn
+ * it on itself (breaking, as for one tool); anything else changes the window, the cap or turns it on.
+ */
+function projectIdempotencyRule(f: FieldChange): RuleHit {
+  const enabledAfter = f.pointer === '/enabled' ? f.after : (f.after as { enabled?: unknown } | undefined)?.enabled;
+  const enabledBefore = f.pointer === '/enabled' ? f.before : (f.before as { enabled?: unknown } | undefined)?.enabled;
+  if (enabledAfter === false && enabledBefore !== false) {
+    return ruleHit('IDEMPOTENCY_OFF', "the project's default turns idempotent retries off: retries of its tools that do not enable them themselves call the upstream again", f);
+  }
+  return ruleHit('IDEMPOTENCY_CHANGED', `project default idempotency${f.pointer}: ${compact(f.before)} → ${compact(f.after)}`, f);
 }
 
 /** Rules for an integration added, removed or changed. */

@@ -1,4 +1,5 @@
-import type { Tool } from '../../schemas/config-types.js';
+import type { Idempotency, Tool } from '../../schemas/config-types.js';
+import { DEFAULT_IDEMPOTENCY_WINDOW, DEFAULT_MAX_RESULT_BYTES, idempotencyEnabled } from '../../runtime/usage/idempotency.js';
 import { normalizeTool, signsLegacy } from './diff-tool.js';
 import { ruleHit } from './rule-catalogue.js';
 import { limitRules } from './rules-access.js';
@@ -11,8 +12,14 @@ const AUTH_RANK: Record<string, number> = { none: 0, static_bearer: 1, hmac_sign
 /** Member variables a template can send upstream; a new one exposes more of the member to the upstream. */
 const MEMBER_VARIABLE = /(?<!\{)\{(member_id|member_email|member_roles)\}(?!\})/g;
 
+/** The project `idempotency` defaults on both sides of a plan, which a tool's own settings override. */
+export interface IdempotencyDefaults {
+  before?: Idempotency;
+  after?: Idempotency;
+}
+
 /** Rules for a tool change; `before`/`after` are the tool's two versions (one is absent for add and remove). */
-export function toolRules(c: PlanChange, before: Tool | undefined, after: Tool | undefined, today: string): RuleHit[] {
+export function toolRules(c: PlanChange, before: Tool | undefined, after: Tool | undefined, today: string, defaults: IdempotencyDefaults = {}): RuleHit[] {
   if (c.action === 'add' && after) return addedToolRules(after);
   if (c.action === 'remove' && before) return removedToolRules(before, today);
   const hits: RuleHit[] = [];
@@ -25,8 +32,28 @@ export function toolRules(c: PlanChange, before: Tool | undefined, after: Tool |
     }
     const added = memberVariables(after).filter((v) => !memberVariables(before).includes(v));
     if (added.length) hits.push(ruleHit('MEMBER_IDENTITY_EXPOSED', `templates now send ${added.map((v) => `{${v}}`).join(', ')} upstream`));
+    const idem = idempotencyRule(before, after, defaults, c.fields.find((f) => f.field === 'idempotency'));
+    if (idem) hits.push(idem);
   }
   return hits;
+}
+
+/**
+ * Idempotent retries, judged by their effect rather than by the field: a change of http_method or of the
+ * idempotentHint annotation can turn them on or off as surely as `idempotency.enabled`. Off is breaking: a client's
+ * retry that used to be answered from the first result now repeats the upstream call and its side effects.
+ */
+function idempotencyRule(before: Tool, after: Tool, defaults: IdempotencyDefaults, field: FieldChange | undefined): RuleHit | undefined {
+  const was = idempotencyEnabled(before, defaults.before);
+  const is = idempotencyEnabled(after, defaults.after);
+  const settings = (t: Tool, d: Idempotency | undefined) =>
+    `window ${t.idempotency?.window ?? d?.window ?? DEFAULT_IDEMPOTENCY_WINDOW}, results up to ${t.idempotency?.max_result_bytes ?? d?.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES} bytes`;
+  if (was && !is) return ruleHit('IDEMPOTENCY_OFF', "retries are no longer de-duplicated: a client's retry calls the upstream again and repeats its side effects", field);
+  if (!was && is) return ruleHit('IDEMPOTENCY_CHANGED', `retries are now de-duplicated: a repeated call with the same arguments by the same caller gets the first result (${settings(after, defaults.after)})`, field);
+  if (!field) return undefined;
+  if (!is) return ruleHit('IDEMPOTENCY_CHANGED', `idempotency${field.pointer} ${field.kind} (no effect: retries of this tool are not de-duplicated)`, field);
+  const [b, a] = [settings(before, defaults.before), settings(after, defaults.after)];
+  return ruleHit('IDEMPOTENCY_CHANGED', b === a ? `idempotency${field.pointer} ${field.kind} (same effect: ${a})` : `${b} → ${a}`, field);
 }
 
 function addedToolRules(t: Tool): RuleHit[] {
@@ -139,6 +166,8 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
       return [ruleHit('RESPONSE_LIMIT_CHANGED', `max_response_bytes: ${v}`, f)];
     case 'log_arguments':
       return [argumentLogRule(f)];
+    case 'idempotency':
+      return []; // judged once per tool, by effect (idempotencyRule)
     case 'retry':
       return [ruleHit('RETRY_CHANGED', `retry ${f.pointer.slice(1)}: ${v}`, f)];
     case 'usage_limits':

@@ -17,15 +17,17 @@ export interface RuleContext {
 
 /** Attaches the matching rules to every change (pure; the same input gives the same hits in the same order). */
 export function classifyChanges(changes: PlanChange[], ctx: RuleContext): ClassifiedChange[] {
+  const projectOf = (config: TengineConfig, project: string | null) => config.projects?.find((p) => p.id === project);
   const tool = (config: TengineConfig, project: string | null, name: string | null): Tool | undefined =>
-    name === null ? undefined : config.projects?.find((p) => p.id === project)?.tools?.find((t) => t.name === name);
+    name === null ? undefined : projectOf(config, project)?.tools?.find((t) => t.name === name);
   return changes.map((c) => {
     let hits: RuleHit[];
     switch (c.subject) {
       case 'tool': {
         const before = c.action === 'add' ? undefined : tool(ctx.before, c.project, c.previous_name ?? c.name);
         const after = c.action === 'remove' ? undefined : tool(ctx.after, c.project, c.name);
-        hits = toolRules(c, before, after, ctx.today);
+        const defaults = { before: projectOf(ctx.before, c.project)?.idempotency, after: projectOf(ctx.after, c.project)?.idempotency };
+        hits = toolRules(c, before, after, ctx.today, defaults);
         break;
       }
       case 'project':

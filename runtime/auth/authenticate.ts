@@ -103,7 +103,7 @@ export function authenticate(authorization: string | undefined, model: RuntimeMo
     if (!client || client.projectId !== g.projectId || client.integrationId !== g.integrationId) {
       return refuse('revoked', 'Access token is no longer valid: its integration was removed', `the OAuth client "${g.clientId.slice(0, 128)}" is not in the bundle this runtime serves`);
     }
-    const caller: CallerIdentity = { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes), ceiling: client.scopes };
+    const caller: CallerIdentity = { kind: 'oauth', projectId: g.projectId, integrationId: g.integrationId, scopes: cutToCeiling(g.scopes, client.scopes), ceiling: client.scopes, family: g.family };
     if (g.member) caller.member = g.member;
     return { ok: true, caller, family: g.family };
   }

@@ -1,5 +1,6 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
+import { compileIdempotency } from '../usage/idempotency.js';
 import { compileLimits } from '../usage/usage-limits.js';
 import { compileArgumentLog } from './argument-log.js';
 import { mapUpstreamResponse } from './map-result.js';
@@ -45,6 +46,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   // Looked up once here, not per call: the breaker, budget and cap of the origin, shared with its other tools.
   const guard = ctx.upstreams.forOrigin(origin, projectId);
   const retryDeps: RetryDeps = { now: () => ctx.now(), ...(ctx.random ? { random: ctx.random } : {}) };
+  const idempotency = compileIdempotency(tool, ctx.projectIdempotency, timeoutMs);
 
   async function run(args: unknown, caller: CallerIdentity, opts: ExecuteOptions | undefined, requestId: string): Promise<ToolResult> {
     const startedAt = ctx.now();
@@ -99,6 +101,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     scopes: Object.freeze([...(tool.scopes ?? [])]),
     limits: compileLimits(tool.usage_limits, tool.name),
     definition: definitionOf(tool),
+    ...(idempotency ? { idempotency } : {}),
     ...(tool.log_arguments ? { logArguments: compileArgumentLog(tool.log_arguments.redact) } : {}),
     async execute(args, caller, opts) {
       let requestId = '';

@@ -27,6 +27,10 @@ export const TOOL_ERRORS = {
   UPSTREAM_OVERLOADED: { status: 503, text: 'Upstream temporarily unavailable' },
   /** The upstream host resolved to an address the project may not call (loopback, link-local, metadata, private). */
   UPSTREAM_ADDRESS_BLOCKED: { status: 500, text: 'Tool execution failed' },
+  /** An idempotency key of the client came back with other arguments than its first use: refused, never served the old result. */
+  IDEMPOTENCY_KEY_REUSED: { status: 422, text: 'Idempotency key reused with different arguments' },
+  /** The store of idempotent results cannot be read while the client asked for at-most-once (its own key), or an identical call outlived its claim. */
+  IDEMPOTENCY_UNAVAILABLE: { status: 503, text: 'Idempotent retry could not be guaranteed' },
   INTERNAL_ERROR: { status: 500, text: 'Tool execution failed' },
   /** The MCP client went away (its abort signal fired) before the upstream answered; 499 as in "client closed request". */
   CANCELLED: { status: 499, text: 'Tool call cancelled' },

@@ -12,6 +12,8 @@ export interface CallerIdentity {
   scopes?: string[];
   /** An OAuth caller's integration ceiling: what signing in again could grant (the scope challenge names no more). */
   ceiling?: readonly string[];
+  /** An OAuth caller's refresh-token family: one sign-in, whose idempotent results are its own (not a credential). */
+  family?: string;
 }
 
 /** The MCP tool description served by `tools/list`. */
@@ -53,6 +55,8 @@ export interface CompiledTool {
   /** The tool's own `usage_limits` plus its project's, compiled at load. */
   limits: readonly import('../usage/usage-limits.js').CompiledLimit[];
   definition: McpToolDefinition;
+  /** Idempotent retries (tool `idempotency` over the project's, defaults applied); absent when off. */
+  idempotency?: import('../usage/idempotency.js').CompiledIdempotency;
   /** `log_arguments`: the arguments as the audit line may show them (absent: argument values are never logged). */
   logArguments?: (args: unknown) => import('./argument-log.js').LoggedArguments;
   /** Validates arguments, renders the request, calls the upstream and maps the result. Never throws. */
@@ -84,6 +88,8 @@ export interface CompileToolContext {
   newRequestId(): string;
   /** Signs the `X-Tengine-Identity` token of tools with `identity_token: true` (absent: such tools fail the call). */
   signIdentity?: (claims: Record<string, unknown>) => string;
+  /** The project's `idempotency` default, which the tool's own overrides field by field. */
+  projectIdempotency?: import('../../schemas/config-types.js').Idempotency;
 }
 
 /** Compiles JSON Schemas into validators, once per distinct schema. */

@@ -155,7 +155,7 @@ function compileProject(project: Project, secrets: ToolSecrets, compileTool: Com
   for (const tool of project.tools ?? []) {
     let compiled: CompiledTool;
     try {
-      compiled = compileTool(tool, project.id, { ...ctx, secret: secrets.get(tool), addressPolicy: addressPolicyFor(project) });
+      compiled = compileTool(tool, project.id, { ...ctx, secret: secrets.get(tool), addressPolicy: addressPolicyFor(project), projectIdempotency: project.idempotency });
     } catch (e) {
       // Only reachable for a bundle `tengine validate` would have refused (e.g. built by a patched CLI).
       throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', `tool "${tool.name}" of project "${project.id}" cannot be compiled: ${(e as Error).message}`, BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates every tool');

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
+import { idempotentCall } from '../usage/idempotency.js';
 import { chargeUsage } from '../usage/usage-limits.js';
 import type { RequestTrace } from '../observability/request-trace.js';
 import { UNKNOWN_LABEL } from '../observability/metrics.js';
@@ -186,6 +187,8 @@ async function callToolUnaudited(params: Record<string, unknown>, ctx: DispatchC
   }
   // Opted in by the tool's config (log_arguments): masked and bounded, and only for calls that reach this point.
   if (trace && tool.logArguments) Object.assign(trace.fields, tool.logArguments(args));
+  // Idempotent tools only: every other call takes the plain path, with nothing hashed or looked up.
+  if (tool.idempotency && ctx.store) return idempotentCall(tool, args, params._meta, { ...ctx, store: ctx.store }, () => chargeAndExecute(tool, args, ctx));
   return chargeAndExecute(tool, args, ctx);
 }
 

@@ -1,5 +1,6 @@
 import type { RuleContext } from './context.js';
 import { checkAssertionKeys } from './assertion-key-rules.js';
+import { checkIdempotency } from './idempotency-rules.js';
 import { checkIdentities } from './identity-rules.js';
 import { checkLimits } from './limit-rules.js';
 import { checkOAuthIntegrations } from './oauth-rules.js';
@@ -26,4 +27,5 @@ export function runRules(ctx: RuleContext): void {
   checkOAuthIntegrations(ctx);
   checkRuntimeSettings(ctx);
   checkLimits(ctx);
+  checkIdempotency(ctx);
 }
