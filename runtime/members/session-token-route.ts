@@ -44,7 +44,7 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
         c.header('Retry-After', String(verdict.retryAfterSeconds));
         if (verdict.code === 'RATE_LIMIT_EXCEEDED') {
           const trace = traceOf(c);
-          if (trace) trace.fields.limit_scope = verdict.scope;
+          if (trace) Object.assign(trace.fields, { limit_scope: verdict.scope }, auth.ok ? { project: auth.caller.projectId, integration: auth.caller.integrationId } : {});
           return fail(c, 429, `Rate limit exceeded: ${verdict.detail}`, 'RATE_LIMIT_EXCEEDED');
         }
         return fail(c, 503, 'Session store unavailable, retry shortly', 'STORE_UNAVAILABLE');
