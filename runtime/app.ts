@@ -18,6 +18,7 @@ import type { Log } from './observability/logger.js';
 import type { RuntimeMetrics } from './observability/metrics.js';
 import { traceMiddleware, traceOf } from './observability/hono-trace.js';
 import { metricsHandler } from './observability/metrics-route.js';
+import { EndpointLimiter } from './usage/endpoint-limits.js';
 
 /**
  * The answer to an OAuth client registration attempt. Generic on purpose (not every client forwards the header it
@@ -155,6 +156,8 @@ export function createApp(deps: AppDeps): Hono {
     app.get(path, (c) => c.json(resourceMetadata, 200, PUBLIC));
   }
 
+  // Per-client and per-IP limits of the session-token exchange and the OAuth endpoints (runtime.endpoint_limits).
+  const limiter = new EndpointLimiter(deps.model.http.endpointLimits, deps.model.http.clientAddress, deps.store, deps.log, deps.now ?? Date.now);
   // Member session-token exchange (compatible path), authenticated by a project API key.
   app.post(
     '/api/v1/mcp/session-token',
@@ -167,12 +170,12 @@ export function createApp(deps: AppDeps): Hono {
         return c.json({ detail: 'Request body too large', code: 'REQUEST_TOO_LARGE' }, 413, { Connection: 'close' });
       },
     }),
-    sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log }),
+    sessionTokenHandler({ model: deps.model, store: deps.store, now: deps.now ?? Date.now, log: deps.log, limiter }),
   );
   // The OAuth authorization server, when the bundle has `kind: oauth` integrations.
   registerOAuthRoutes(
     app,
-    { model: deps.model, store: deps.store, clients: new ClientDirectory(deps.model.oauthClients, deps.store, deps.now ?? Date.now), base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}) },
+    { model: deps.model, store: deps.store, clients: new ClientDirectory(deps.model.oauthClients, deps.store, deps.now ?? Date.now), base, resource: `${base}/mcp`, now: deps.now ?? Date.now, ...(deps.log ? { log: deps.log } : {}), limiter },
     PUBLIC,
   );
   // The runtime's public token keys, so customers can verify session and identity tokens themselves.

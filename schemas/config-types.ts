@@ -4,6 +4,24 @@
 
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "endpointRate".
+ */
+export type EndpointRate = ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
  * via the `definition` "integration".
  */
 export type Integration = (ApiKeyIntegration | OAuthIntegration)
@@ -122,6 +140,60 @@ open_for?: string
 half_open_probes?: number
 }
 }
+/**
+ * Per-client and per-IP rate limits (GCRA, shared by every instance through the store) on the session-token exchange and the OAuth endpoints; a request over one is answered 429 with `Retry-After` before any signature is verified or grant is read (docs/usage.md). Each limit is `{limit, window, burst}` or `off`; an omitted one keeps its default.
+ */
+endpoint_limits?: {
+/**
+ * `POST /api/v1/mcp/session-token`. Per client: the integration whose API key authenticated the exchange. Defaults: per client 100 per 1s, burst 500; per IP 100 per 1s, burst 500.
+ */
+session_token?: {
+per_client?: EndpointRate
+per_ip?: EndpointRate
+}
+/**
+ * The OAuth token endpoint. Per client: a confidential client that authenticated with its secret (public clients, whose id anyone may send, are limited per IP only). Defaults: per client 50 per 1s, burst 200; per IP 20 per 1s, burst 100.
+ */
+token?: {
+per_client?: EndpointRate
+per_ip?: EndpointRate
+}
+/**
+ * The OAuth revocation endpoint (RFC 7009); per client as for `token`. Defaults: per client 20 per 1s, burst 100; per IP 10 per 1s, burst 50.
+ */
+revoke?: {
+per_client?: EndpointRate
+per_ip?: EndpointRate
+}
+/**
+ * Dynamic client registration (RFC 7591): each registration stores a client, so it gets the tightest limit. Default per IP: 20 per 1m, burst 20.
+ */
+register?: {
+per_ip?: EndpointRate
+}
+/**
+ * The authorization endpoint and the consent form's answer (browser pages). Per IP only: its client_id is not authenticated, so a per-client limit would let anyone lock a client's users out. Default per IP: 5 per 1s, burst 50.
+ */
+authorize?: {
+per_ip?: EndpointRate
+}
+/**
+ * The member login callback and the page after it (browser pages). Default per IP: 5 per 1s, burst 50.
+ */
+login_callback?: {
+per_ip?: EndpointRate
+}
+}
+/**
+ * Addresses or CIDR ranges (`10.0.0.0/8`, `2001:db8::/32`) of the reverse proxies and load balancers in front of the runtime. Only when the connection comes from one of them is the client address read from `forwarded_header`, as its right-most address not in this list; otherwise the connection's own address is the client's, and forwarding headers are ignored (they are the client's to forge). Default: none.
+ * 
+ * @maxItems 256
+ */
+trusted_proxies?: string[]
+/**
+ * The header the `trusted_proxies` write the client address to: `x-forwarded-for` (default) or RFC 7239 `forwarded` (its `for=` parameters). Only this one is read: a header your proxies do not write holds whatever the client sent.
+ */
+forwarded_header?: ("x-forwarded-for" | "forwarded")
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema

@@ -73,6 +73,9 @@ export const DIAGNOSTIC_CODES = {
   TNG237: { title: 'one-dynamic-registration', severity: 'error', hint: 'enable dynamic_registration on one oauth integration only; serve another project\'s registrations from a runtime of its own' },
   TNG234: { title: 'unknown-format', severity: 'warning', hint: 'use a format the runtime checks (date-time, email, uri, uuid, ... see docs/config.md); an unknown format is not checked at all' },
   TNG238: { title: 'idempotency-settings-unused', severity: 'warning', hint: 'remove window and max_result_bytes, or set idempotency.enabled: true on the tool if its retries should be de-duplicated' },
+  TNG250: { title: 'endpoint-limit-out-of-range', severity: 'error', hint: 'give runtime.endpoint_limits a window from 1s to 1d and at most 1000 requests per second (docs/usage.md)' },
+  TNG251: { title: 'trusted-proxy-invalid', severity: 'error', hint: 'write each trusted proxy as an IP address or CIDR range, such as 10.0.0.0/8 or 2001:db8::/32' },
+  TNG252: { title: 'trusted-proxy-everyone', severity: 'warning', hint: 'list only the addresses of your own proxies and load balancers: a client the list covers may send any client address it likes' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -17,6 +17,9 @@ const RUNTIME_DEFAULTS: Required<Omit<RuntimeSettings, 'public_url'>> = {
   access_token_ttl: '1h',
   refresh_token_ttl: '30d',
   upstreams: { max_concurrent: 256, max_queued: 256, retry_budget_percent: 20, circuit_breaker: { failure_threshold: 5, open_for: '30s', half_open_probes: 1 } },
+  endpoint_limits: {},
+  trusted_proxies: [],
+  forwarded_header: 'x-forwarded-for',
 };
 
 /** Changes of the runtime settings: one change listing every setting that differs. */

@@ -11,6 +11,8 @@ import { createUpstreamGuards, type UpstreamSettings } from '../execute/upstream
 import { BOOT_EXIT } from './boot-exit-codes.js';
 import type { AccessTokens } from '../oauth/access-tokens.js';
 import { oauthClientsOf, type OAuthClient } from '../oauth/clients.js';
+import { compileEndpointLimits, type EndpointLimitSettings } from '../usage/endpoint-limits.js';
+import { compileClientAddressPolicy, type ClientAddressPolicy } from '../usage/client-address.js';
 
 /** An integration as the auth step needs it. */
 export interface RuntimeIntegration {
@@ -41,6 +43,10 @@ export interface HttpSettings {
   allowedHosts: readonly string[];
   pageSize: number;
   maxRequestBytes: number;
+  /** `runtime.endpoint_limits` with defaults: per-client and per-IP limits of the session-token and OAuth endpoints. */
+  endpointLimits: EndpointLimitSettings;
+  /** `runtime.trusted_proxies` and `forwarded_header`: how a request's client address is found. */
+  clientAddress: ClientAddressPolicy;
 }
 
 /** A customer's assertion key, parsed once; its `alg` is the only algorithm accepted for it. */
@@ -144,6 +150,8 @@ export function buildRuntimeModel(
       allowedHosts: runtime.allowed_hosts ?? [],
       pageSize: runtime.page_size ?? 100,
       maxRequestBytes: runtime.max_request_bytes ?? 1024 * 1024,
+      endpointLimits: compileEndpointLimits(runtime.endpoint_limits),
+      clientAddress: clientAddressPolicy(runtime),
     },
   };
 }
@@ -165,6 +173,13 @@ function compileProject(project: Project, secrets: ToolSecrets, compileTool: Com
     if (compiled.enabled) listed.push(compiled.definition);
   }
   return { id: project.id, environment: project.environment ?? 'production', tools, listed };
+}
+
+function clientAddressPolicy(runtime: RuntimeSettings): ClientAddressPolicy {
+  const policy = compileClientAddressPolicy(runtime.trusted_proxies, runtime.forwarded_header);
+  // Only reachable for a bundle `tengine validate` would have refused (TNG251).
+  if (!policy) throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', 'runtime.trusted_proxies holds an entry that is not an address or CIDR range', BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates the config');
+  return policy;
 }
 
 /** `runtime.upstreams` with defaults applied and durations in ms (the bundle normally carries the defaults already). */

@@ -7,6 +7,7 @@ import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ASSERTION_CLOCK_TOLERANCE_S, isMemberId, verifyAssertion } from './verify-assertion.js';
 import type { Member } from './session-tokens.js';
 import type { VerifiedAssertion } from './verify-assertion.js';
+import type { EndpointLimiter } from '../usage/endpoint-limits.js';
 
 /** What the exchange needs. */
 export interface SessionTokenDeps {
@@ -14,6 +15,8 @@ export interface SessionTokenDeps {
   store: Store;
   now: () => number;
   log?: (entry: Record<string, unknown>) => void;
+  /** Per-client and per-IP limits (`runtime.endpoint_limits.session_token`); none in tests of the exchange alone. */
+  limiter?: EndpointLimiter;
 }
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
@@ -32,6 +35,21 @@ export function sessionTokenHandler(deps: SessionTokenDeps) {
   };
   return async (c: Context) => {
     const auth = authenticate(c.req.header('authorization'), deps.model);
+    // Counted after the key is looked up (a hash and a map lookup) and before the body is read or an assertion
+    // verified: per integration once the key matched, per address always, so wrong keys count against their sender.
+    if (deps.limiter) {
+      const client = auth.ok && auth.caller.kind === 'api_key' ? `${auth.caller.projectId}/${auth.caller.integrationId}` : undefined;
+      const verdict = await deps.limiter.chargeRequest(c, 'session_token', client);
+      if (!verdict.ok) {
+        c.header('Retry-After', String(verdict.retryAfterSeconds));
+        if (verdict.code === 'RATE_LIMIT_EXCEEDED') {
+          const trace = traceOf(c);
+          if (trace) Object.assign(trace.fields, { limit_scope: verdict.scope }, auth.ok ? { project: auth.caller.projectId, integration: auth.caller.integrationId } : {});
+          return fail(c, 429, `Rate limit exceeded: ${verdict.detail}`, 'RATE_LIMIT_EXCEEDED');
+        }
+        return fail(c, 503, 'Session store unavailable, retry shortly', 'STORE_UNAVAILABLE');
+      }
+    }
     // Only a project API key may mint sessions: a member token presented here is not a key.
     if (!auth.ok || auth.caller.kind !== 'api_key') {
       // The body keeps the compatible catalogue's text; the challenge says what is wrong (RFC 6750 §3).

@@ -1,6 +1,7 @@
 import type { RuntimeModel } from '../load/runtime-model.js';
 import type { Store } from '../store/store.js';
 import type { ClientDirectory } from './clients.js';
+import type { EndpointLimiter } from '../usage/endpoint-limits.js';
 
 /** What the OAuth endpoints need. */
 export interface OAuthDeps {
@@ -15,4 +16,6 @@ export interface OAuthDeps {
   /** Wall clock in milliseconds. */
   now: () => number;
   log?: (entry: Record<string, unknown>) => void;
+  /** Per-client and per-IP limits (`runtime.endpoint_limits`); none in tests of an endpoint alone. */
+  limiter?: EndpointLimiter;
 }

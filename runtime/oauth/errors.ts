@@ -47,3 +47,24 @@ export class OAuthError extends Error {
 
 /** Headers every OAuth JSON answer carries: tokens and errors alike must never be cached (RFC 6749 §5.1). */
 export const NO_STORE_HEADERS = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+
+/**
+ * A request refused by an endpoint limit (429) or because the limits' store is overloaded (503), with how long to
+ * wait (`Retry-After`). RFC 6749 registers no code for rate limiting, so the body carries the nearest one,
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1: "unable to handle the request due to a temporary overloading"),
+ * and the status and `Retry-After` say the rest (RFC 6585 §4); the audit line's code is the stable `auditCode`.
+ */
+export class OAuthLimitError extends OAuthError {
+  constructor(
+    description: string,
+    private readonly httpStatus: 429 | 503,
+    readonly retryAfterSeconds: number,
+    readonly auditCode: 'RATE_LIMIT_EXCEEDED' | 'STORE_UNAVAILABLE',
+  ) {
+    super('temporarily_unavailable', description);
+  }
+
+  override get status(): number {
+    return this.httpStatus;
+  }
+}

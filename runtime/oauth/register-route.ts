@@ -2,7 +2,8 @@ import { logOf } from '../observability/hono-trace.js';
 import type { Context } from 'hono';
 import { isSendableIdentity } from '../members/verify-assertion.js';
 import type { OAuthDeps } from './deps.js';
-import { NO_STORE_HEADERS, OAuthError } from './errors.js';
+import { NO_STORE_HEADERS, OAuthError, OAuthLimitError } from './errors.js';
+import { chargeEndpoint } from './endpoint-limit.js';
 import { MAX_REDIRECT_URI_LENGTH, parseScope } from './policy.js';
 import { MAX_OAUTH_PARAMS_BYTES } from './request-params.js';
 
@@ -20,6 +21,8 @@ const MAX_REDIRECT_URIS = 10;
 export function registerHandler(deps: OAuthDeps) {
   return async (c: Context): Promise<Response> => {
     try {
+      // Per address, before anything is read: each registration stores a client for weeks.
+      await chargeEndpoint(c, deps, 'register');
       const registrar = deps.clients.registrar;
       if (!registrar?.registration) throw new OAuthError('invalid_request', 'dynamic client registration is not enabled on this server');
       const meta = await readJson(c.req.raw);
@@ -57,8 +60,9 @@ export function registerHandler(deps: OAuthDeps) {
       );
     } catch (e) {
       const err = e instanceof OAuthError ? e : new OAuthError('temporarily_unavailable', 'the registration cannot be stored right now; try again');
-      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'register', error: err.code, detail: err.description });
-      return c.json(err.body(), err.status as 400, { ...NO_STORE_HEADERS, 'Access-Control-Allow-Origin': '*' });
+      const limited = err instanceof OAuthLimitError ? err : undefined;
+      logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint: 'register', error: err.code, ...(limited ? { code: limited.auditCode } : {}), detail: err.description });
+      return c.json(err.body(), err.status as 400, { ...NO_STORE_HEADERS, 'Access-Control-Allow-Origin': '*', ...(limited ? { 'Retry-After': String(limited.retryAfterSeconds) } : {}) });
     }
   };
 }

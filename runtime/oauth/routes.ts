@@ -9,6 +9,7 @@ import type { OAuthDeps } from './deps.js';
 import { authorizationServerMetadata, OAUTH_PATHS, servesOAuth } from './metadata.js';
 import { revokeHandler, tokenHandler } from './token-route.js';
 import { registerHandler } from './register-route.js';
+import { limitedPageHandler } from './endpoint-limit.js';
 
 /**
  * Mounts the authorization server when the bundle holds OAuth clients: RFC 8414 metadata (also at the OpenID
@@ -25,13 +26,14 @@ export function registerOAuthRoutes(app: Hono, deps: OAuthDeps, publicHeaders: R
   const tooLarge = `the request body is larger than ${MAX_OAUTH_PARAMS_BYTES} bytes`;
   const pageLimit = bodyLimit({ maxSize: MAX_OAUTH_PARAMS_BYTES, onError: (c) => c.body(renderErrorPage('invalid_request', tooLarge), 413, { ...pageHeaders(), Connection: 'close' }) });
   const jsonLimit = bodyLimit({ maxSize: MAX_OAUTH_PARAMS_BYTES, onError: (c) => c.json({ error: 'invalid_request', error_description: tooLarge }, 413, { ...NO_STORE_HEADERS, 'Access-Control-Allow-Origin': '*', Connection: 'close' }) });
-  app.get(OAUTH_PATHS.authorize, authorizeHandler(deps));
-  app.post(OAUTH_PATHS.authorize, pageLimit, consentHandler(deps));
+  // The browser pages are limited per address before any parameter is looked at (runtime.endpoint_limits).
+  app.get(OAUTH_PATHS.authorize, limitedPageHandler(deps, 'authorize', 'authorize', authorizeHandler(deps)));
+  app.post(OAUTH_PATHS.authorize, pageLimit, limitedPageHandler(deps, 'authorize', 'authorize', consentHandler(deps)));
   // The customer's login page may come back by a redirect (GET) or an auto-submitted form (POST).
-  const login = loginCallbackHandler(deps);
+  const login = limitedPageHandler(deps, 'login_callback', 'login-callback', loginCallbackHandler(deps));
   app.get(OAUTH_PATHS.loginCallback, login);
   app.post(OAUTH_PATHS.loginCallback, pageLimit, login);
-  app.get(OAUTH_PATHS.loginContinue, loginContinueHandler(deps));
+  app.get(OAUTH_PATHS.loginContinue, limitedPageHandler(deps, 'login_callback', 'login-continue', loginContinueHandler(deps)));
   // Browser-based clients (the Inspector's web UI) call these from their own origin. No cookies are involved (the
   // client authenticates in the request itself), so any origin may; the consent page's routes get no CORS at all.
   const cors = { 'Access-Control-Allow-Origin': '*' };

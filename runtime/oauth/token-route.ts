@@ -1,8 +1,9 @@
 import { logOf, traceOf } from '../observability/hono-trace.js';
 import type { Context } from 'hono';
-import { authenticateClient, ClientAuthError, type AuthenticatedClient } from './client-auth.js';
+import { ClientAuthError, type AuthenticatedClient } from './client-auth.js';
+import { authenticateLimitedClient } from './endpoint-limit.js';
 import type { OAuthDeps } from './deps.js';
-import { NO_STORE_HEADERS, OAuthError } from './errors.js';
+import { NO_STORE_HEADERS, OAuthError, OAuthLimitError } from './errors.js';
 import { issueRefreshToken, redeemCode, revokeFamily, revokeRefreshToken, rotateRefreshToken, REFRESH_TOKEN_PREFIX, type GrantRecord } from './grants.js';
 import { cutToCeiling, parseScope, verifyPkce } from './policy.js';
 import { readForm } from './request-params.js';
@@ -16,8 +17,10 @@ function refusal(c: Context, deps: OAuthDeps, endpoint: string, e: unknown, clie
     e = new OAuthError('temporarily_unavailable', 'the authorization server cannot complete the request right now; try again');
   }
   const err = e as OAuthError;
-  logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint, client_id: clientId, error: err.code, detail: err.description });
+  const limited = err instanceof OAuthLimitError ? err : undefined;
+  logOf(c, deps.log)?.({ level: 'info', event: 'oauth_refused', endpoint, client_id: clientId, error: err.code, ...(limited ? { code: limited.auditCode } : {}), detail: err.description });
   const headers: Record<string, string> = { ...NO_STORE_HEADERS };
+  if (limited) headers['Retry-After'] = String(limited.retryAfterSeconds);
   if (err instanceof ClientAuthError && err.basic) headers['WWW-Authenticate'] = 'Basic realm="tengine", charset="UTF-8"';
   // invalid_client is 401 only when the client tried the Authorization header (RFC 6749 §5.2); otherwise 400.
   const status = err.code === 'invalid_client' && !(err instanceof ClientAuthError && err.basic) ? 400 : err.status;
@@ -48,7 +51,7 @@ export function tokenHandler(deps: OAuthDeps) {
       // Client text, bounded; metrics label only the grants the server implements.
       const trace = traceOf(c);
       if (trace && form.grant_type !== undefined) trace.fields.grant_type = form.grant_type.slice(0, 64);
-      const { client } = await authenticateClient(c.req.header('authorization'), form, (id) => deps.clients.resolve(id));
+      const { client } = await authenticateLimitedClient(c, deps, 'token', form);
       clientId = client.clientId;
       const now = deps.now();
       if (form.grant_type === 'authorization_code') {
@@ -96,7 +99,7 @@ export function revokeHandler(deps: OAuthDeps) {
     let authenticated: AuthenticatedClient | undefined;
     try {
       const form = await readForm(c.req.raw);
-      authenticated = await authenticateClient(c.req.header('authorization'), form, (id) => deps.clients.resolve(id));
+      authenticated = await authenticateLimitedClient(c, deps, 'revoke', form);
       const client = authenticated.client;
       if (form.token === undefined) throw new OAuthError('invalid_request', 'token is missing');
       const now = deps.now();

@@ -5,6 +5,7 @@ import { checkIdentities } from './identity-rules.js';
 import { checkLimits } from './limit-rules.js';
 import { checkOAuthIntegrations } from './oauth-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
+import { checkEndpointLimits } from './endpoint-limit-rules.js';
 import { checkScopes } from './scope-rules.js';
 import { checkSecrets } from './secret-rules.js';
 import { checkSignatureVersions } from './signature-rules.js';
@@ -26,6 +27,7 @@ export function runRules(ctx: RuleContext): void {
   checkScopes(ctx);
   checkOAuthIntegrations(ctx);
   checkRuntimeSettings(ctx);
+  checkEndpointLimits(ctx);
   checkLimits(ctx);
   checkIdempotency(ctx);
 }
