@@ -17,6 +17,7 @@ const RUNTIME_DEFAULTS: Required<Omit<RuntimeSettings, 'public_url'>> = {
   access_token_ttl: '1h',
   refresh_token_ttl: '30d',
   upstreams: { max_concurrent: 256, max_queued: 256, retry_budget_percent: 20, circuit_breaker: { failure_threshold: 5, open_for: '30s', half_open_probes: 1 } },
+  usage_records: { enabled: true, hourly_retention: '14d', daily_retention: '400d' },
 };
 
 /** Changes of the runtime settings: one change listing every setting that differs. */
