@@ -70,7 +70,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   let drain: Drain | undefined;
   const lifecycle = { draining: () => drain?.draining() ?? false };
   // One per process, across reloads: a reload neither loses nor needs to flush what the old generation recorded.
-  const usage = new UsageRecorder({ store: servingStore, settings: usageRecordSettings(first.config.runtime), ...(log ? { log } : {}) });
+  const usage = new UsageRecorder({ store: servingStore, settings: usageRecordSettings(first.config.runtime), ...(log ? { log } : {}), ...opts.usageRecords });
 
   /** The listener serving one loaded bundle, and what to close when it is retired. */
   const generationOf = (loaded: LoadedBundle, base: string): Generation => {

@@ -85,7 +85,7 @@ function bar(r: UsageRow, max: number, red: (s: string) => string): string {
   const errorCells = Math.round((r.errors / r.calls) * (eighths / 8));
   const full = '█'.repeat(Math.floor(eighths / 8)) + BLOCKS[eighths % 8]!;
   const ok = full.slice(0, Math.max(0, full.length - errorCells));
-  return ok + red(full.slice(ok.length));
+  return ok.length === full.length ? ok : ok + red(full.slice(ok.length));
 }
 
 /** The row's calls over the range as a sparkline of at most BAR_WIDTH cells (adjacent buckets summed). */
