@@ -33,6 +33,9 @@ interface Row {
   bytesUp: number;
 }
 
+/** Rows of one hour: project → integration → tool → member (`''` for none) → row. */
+type HourRows = Map<string, Map<string, Map<string, Map<string, Row>>>>;
+
 /** Counter increments waiting to be written to one hash, and when that hash expires. */
 interface PendingWrite {
   fields: Map<string, number>;
@@ -61,7 +64,8 @@ export class UsageRecorder {
   private readonly maxRows: number;
   private readonly maxPendingFields: number;
   private readonly log: ((entry: Record<string, unknown>) => void) | undefined;
-  private rows = new Map<number, Map<string, Row>>();
+  // Nested maps rather than one map on a joined key: no string is built per call, and each lookup hashes a short id.
+  private rows = new Map<number, HourRows>();
   private rowCount = 0;
   private readonly pending = new Map<string, PendingWrite>();
   private pendingFields = 0;
@@ -87,26 +91,24 @@ export class UsageRecorder {
 
   /**
    * Counts one tools/call of a bundle tool. `code` is `OK` or the tool error code; `upstreamMs` is present when the
-   * call reached the upstream. Hot path: one Map lookup (and a row on a caller's first call in the hour).
+   * call reached the upstream. Hot path: a few Map lookups, no allocation but a caller's first row in the hour.
    */
   record(project: string, integration: string, member: string | undefined, tool: string, code: string, upstreamMs: number | undefined, requestBytes: number, upstreamBytes: number): void {
     if (this.closed) return;
     const hour = Math.floor(this.now() / HOUR_MS);
-    let rows = this.rows.get(hour);
-    if (rows === undefined) this.rows.set(hour, (rows = new Map()));
-    const id = `${project}\n${integration}\n${tool}\n${member ?? ''}`;
-    let row = rows.get(id);
+    let hourRows = this.rows.get(hour);
+    if (hourRows === undefined) this.rows.set(hour, (hourRows = new Map()));
+    const members = child(child(child(hourRows, project), integration), tool);
+    let row = members.get(member ?? '');
     if (row === undefined) {
       if (this.rowCount >= this.maxRows) {
         // Full: the call is still counted, in the project's overflow row, without its integration, tool and member.
         this.overflowCalls++;
-        integration = tool = OVERFLOW;
-        member = undefined;
-        const overflowId = `${project}\n${OVERFLOW}\n${OVERFLOW}\n`;
-        row = rows.get(overflowId);
-        if (row === undefined) rows.set(overflowId, (row = newRow(project, integration, tool, member, hour)));
+        const overflow = child(child(child(hourRows, project), OVERFLOW), OVERFLOW);
+        row = overflow.get('');
+        if (row === undefined) overflow.set('', (row = newRow(project, OVERFLOW, OVERFLOW, undefined, hour)));
       } else {
-        rows.set(id, (row = newRow(project, integration, tool, member, hour)));
+        members.set(member ?? '', (row = newRow(project, integration, tool, member, hour)));
         this.rowCount++;
       }
     }
@@ -175,11 +177,17 @@ export class UsageRecorder {
   private moveRowsToPending(): void {
     if (this.rowCount === 0 && this.rows.size === 0) return;
     const { hourlyRetentionMs, dailyRetentionMs } = this.settings;
-    for (const rows of this.rows.values()) {
-      for (const row of rows.values()) {
-        const start = row.hour * HOUR_MS;
-        this.addRow(row, 'h', bucketStart('h', start), hourlyRetentionMs);
-        this.addRow(row, 'd', bucketStart('d', start), dailyRetentionMs);
+    for (const hourRows of this.rows.values()) {
+      for (const integrations of hourRows.values()) {
+        for (const tools of integrations.values()) {
+          for (const members of tools.values()) {
+            for (const row of members.values()) {
+              const start = row.hour * HOUR_MS;
+              this.addRow(row, 'h', bucketStart('h', start), hourlyRetentionMs);
+              this.addRow(row, 'd', bucketStart('d', start), dailyRetentionMs);
+            }
+          }
+        }
       }
     }
     this.rows = new Map();
@@ -255,6 +263,13 @@ export class UsageRecorder {
     this.lastLog[what] = now;
     this.log?.(entry);
   }
+}
+
+/** The map under `key`, created when absent. */
+function child<V>(parent: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let map = parent.get(key);
+  if (map === undefined) parent.set(key, (map = new Map()));
+  return map;
 }
 
 function newRow(project: string, integration: string, tool: string, member: string | undefined, hour: number): Row {
