@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
+import { createMemoryStore } from '../runtime/store/memory-store.js';
 import { createRedisStore } from '../runtime/store/redis-store.js';
 import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
@@ -240,6 +241,17 @@ describe.skipIf(skip)('usage records on Redis and `tengine usage`', () => {
     await r.close();
     const store = await createRedisStore({ url: REDIS_URL, keyPrefix: off });
     stores.push(store);
+    expect(await store.keysWithPrefix('usage:rec:', 10)).toEqual([]);
+  });
+
+  it('a runtime on the in-memory store records nothing (no other process could read it)', async () => {
+    const store = createMemoryStore();
+    stores.push(store);
+    const d = await deploy(twoProjectConfig(upstream.url));
+    const r = await startRuntime({ bundle: d.bundle, bundlePublicKeys: [d.publicPem], host: '127.0.0.1', port: 0, env: {}, store, allowDevelopment: true, usageRecords: { now: () => clock.t, flushIntervalMs: 50 } });
+    runtimes.push(r);
+    expect(await call(await connect(r, d.apiKeys['alpha/backend']!), 'a_one', 2)).toEqual(['OK', 'OK']);
+    await r.close();
     expect(await store.keysWithPrefix('usage:rec:', 10)).toEqual([]);
   });
 

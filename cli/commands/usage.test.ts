@@ -38,7 +38,7 @@ describe('tengine usage: bad input and a missing store', () => {
     ['an unknown action', ['usage', 'purge', '--project', 'a'], 'BAD_ARGUMENT', /hint: the only action is erase/],
     ['erase without --member', ['usage', 'erase', '--project', 'a'], 'BAD_ARGUMENT', /hint: name the member/],
     ['erase with --tool', ['usage', 'erase', '--project', 'a', '--member', 'm', '--tool', 't'], 'BAD_ARGUMENT', /hint: run tengine usage erase/],
-    ['no Redis configured', ['usage', '--project', 'a'], 'STORE_REQUIRED', /embedded \(in-memory\) store keeps its records inside its own process/],
+    ['no Redis configured', ['usage', '--project', 'a'], 'STORE_REQUIRED', /embedded \(in-memory\) store is one process whose memory nothing else can read/],
     ['erase with no Redis configured', ['usage', 'erase', '--project', 'a', '--member', 'm'], 'STORE_REQUIRED', /hint: set TENGINE_REDIS_URL/],
   ];
   for (const [name, argv, code, hint] of cases) {

@@ -52,7 +52,7 @@ export function registerUsageCommand(program: Command, io: CliIo): void {
 
 const STORE_NEED = {
   message: "usage records live in the runtimes' shared Redis store, and no Redis is configured",
-  hint: 'set TENGINE_REDIS_URL (and TENGINE_REDIS_KEY_PREFIX if the runtimes use one) to the store the runtimes use; a runtime on the embedded (in-memory) store keeps its records inside its own process, where nothing else can read them',
+  hint: 'set TENGINE_REDIS_URL (and TENGINE_REDIS_KEY_PREFIX if the runtimes use one) to the store the runtimes use; a runtime on the embedded (in-memory) store is one process whose memory nothing else can read, so it keeps no usage records',
 };
 
 function requireProject(project: string | undefined): string {
