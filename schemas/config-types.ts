@@ -131,7 +131,7 @@ usage_records?: {
  */
 enabled?: boolean
 /**
- * How long an hourly bucket is kept after it ends; 1h–400d (TNG227) and at most `daily_retention` (TNG250).
+ * How long an hourly bucket is kept after it ends; 1h–400d (TNG227) and at most `daily_retention` (TNG253).
  */
 hourly_retention?: string
 /**

@@ -72,7 +72,7 @@ export const DIAGNOSTIC_CODES = {
   TNG236: { title: 'login-without-assertion-keys', severity: 'error', hint: 'add the public key your login page signs member assertions with under the project\'s assertion_keys' },
   TNG237: { title: 'one-dynamic-registration', severity: 'error', hint: 'enable dynamic_registration on one oauth integration only; serve another project\'s registrations from a runtime of its own' },
   TNG234: { title: 'unknown-format', severity: 'warning', hint: 'use a format the runtime checks (date-time, email, uri, uuid, ... see docs/config.md); an unknown format is not checked at all' },
-  TNG250: { title: 'usage-retention-order', severity: 'error', hint: 'keep hourly usage records no longer than daily ones (runtime.usage_records)' },
+  TNG253: { title: 'usage-retention-order', severity: 'error', hint: 'keep hourly usage records no longer than daily ones (runtime.usage_records)' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

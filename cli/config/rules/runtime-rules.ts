@@ -34,7 +34,7 @@ export function checkRuntimeSettings(ctx: RuleContext): void {
   checkUsageRetention(ctx, runtime.usage_records);
 }
 
-/** Hourly usage records are kept no longer than daily ones, which summarise the same calls (TNG250). */
+/** Hourly usage records are kept no longer than daily ones, which summarise the same calls (TNG253). */
 function checkUsageRetention(ctx: RuleContext, records: unknown): void {
   if (!isObject(records)) return;
   const { hourly_retention: hourly, daily_retention: daily } = records;
@@ -50,7 +50,7 @@ function checkUsageRetention(ctx: RuleContext, records: unknown): void {
     return; // the schema reports malformed durations
   }
   if (hourlyMs > dailyMs) {
-    ctx.report('TNG250', `runtime.usage_records.hourly_retention ${hourly} is longer than daily_retention ${daily}`, pointer, {
+    ctx.report('TNG253', `runtime.usage_records.hourly_retention ${hourly} is longer than daily_retention ${daily}`, pointer, {
       hint: 'keep hourly buckets no longer than daily ones: lower hourly_retention or raise daily_retention',
     });
   }
