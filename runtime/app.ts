@@ -8,6 +8,7 @@ import { mcpPostHandler, type McpHandlerDeps } from './mcp/mcp-route.js';
 import { RPC, rpcError } from './mcp/protocol.js';
 import { sessionTokenHandler } from './members/session-token-route.js';
 import type { Store } from './store/store.js';
+import type { UsageRecorder } from './usage/usage-recorder.js';
 import { adminSurfaceHandler } from './admin/surface-route.js';
 import { oauthScopes, protectedResourceMetadata, servesOAuth } from './oauth/metadata.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
@@ -60,6 +61,8 @@ export interface AppDeps {
   metricsOnMainPort?: boolean;
   /** The process's shutdown state: `/readyz` answers 503 while draining. */
   lifecycle?: { draining(): boolean };
+  /** Usage records of tools/call, one recorder per process (absent: off). */
+  usage?: UsageRecorder;
 }
 
 /** The MCP handler's dependencies derived from the app's (shared by the Hono route and the native fast path). */
@@ -77,6 +80,7 @@ export function mcpHandlerDeps(deps: AppDeps): McpHandlerDeps {
     hosts: hostPolicyOf(deps),
     log: deps.log,
     store: deps.store,
+    ...(deps.usage ? { usage: deps.usage } : {}),
   };
 }
 

@@ -64,6 +64,8 @@ export interface RuntimeOptions {
    * else whose production projects call a loopback upstream).
    */
   upstream?: Pick<import('./execute/http-client.js').UpstreamClientOptions, 'lookup' | 'policyOverride'>;
+  /** Programmatic only: the clock of usage records' buckets and their write interval (tests pin both). */
+  usageRecords?: Pick<import('./usage/usage-recorder.js').UsageRecorderOptions, 'now' | 'flushIntervalMs'>;
 }
 
 /** A runtime that is listening. */

@@ -32,6 +32,8 @@ import { describeEndpoints, type RedisEndpoints } from './store/redis-endpoints.
 import { StoreUnavailableError, type Store } from './store/store.js';
 import { bundleLoaded, createRuntimeMetrics, reloadResult } from './observability/metrics.js';
 import { instrumentStore } from './observability/instrumented-store.js';
+import { usageRecordSettings } from './usage/record-settings.js';
+import { UsageRecorder } from './usage/usage-recorder.js';
 import { listenMetrics } from './observability/metrics-listener.js';
 
 export { RuntimeBootError, type RunningRuntime, type RuntimeOptions } from './boot-types.js';
@@ -67,12 +69,17 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   const publicUrlConfigured = opts.publicUrl !== undefined || first.model.http.publicUrl !== undefined;
   let drain: Drain | undefined;
   const lifecycle = { draining: () => drain?.draining() ?? false };
+  // One per process, across reloads: a reload neither loses nor needs to flush what the old generation recorded. None
+  // on the in-memory store, where records would only fill this process's memory: no other process could read them.
+  const usage = store.kind !== 'redis' ? undefined : new UsageRecorder({ store: servingStore, settings: usageRecordSettings(first.config.runtime), ...(log ? { log } : {}), ...opts.usageRecords });
 
   /** The listener serving one loaded bundle, and what to close when it is retired. */
   const generationOf = (loaded: LoadedBundle, base: string): Generation => {
     const model = loaded.serving(tokenKeys.keySet, base, Date.now);
     const admin = { config: loaded.config, ...(opts.adminToken ? { tokenSha256: createHash('sha256').update(opts.adminToken).digest() } : {}) };
-    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle, metrics, metricsOnMainPort: metricsServer === undefined };
+    const records = usageRecordSettings(loaded.config.runtime);
+    usage?.configure(records);
+    const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle, metrics, metricsOnMainPort: metricsServer === undefined, ...(usage && records.enabled ? { usage } : {}) };
     return {
       digest: model.bundleDigest,
       listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics }),
@@ -107,6 +114,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       return generations.listener;
     });
   } catch (e) {
+    await usage?.close();
     await Promise.all([closeStore(), first.close(), metricsServer && new Promise((r) => metricsServer!.close(r))]);
     throw e;
   }
@@ -148,7 +156,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   let closed: Promise<void> | undefined;
   const finish = () => (closed ??= (async () => {
     watcher?.close();
-    await live.releaseAll();
+    // After the drain (no call in flight) and before the store closes: the last second of usage records is written.
+    await Promise.all([live.releaseAll(), usage?.close()]);
     await Promise.all([closeStore(), metricsServer && new Promise((r) => { metricsServer!.closeAllConnections(); metricsServer!.close(r); })]);
     log?.flush?.();
   })());

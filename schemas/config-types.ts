@@ -194,6 +194,23 @@ trusted_proxies?: string[]
  * The header the `trusted_proxies` write the client address to: `x-forwarded-for` (default) or RFC 7239 `forwarded` (its `for=` parameters). Only this one is read: a header your proxies do not write holds whatever the client sent.
  */
 forwarded_header?: ("x-forwarded-for" | "forwarded")
+/**
+ * Usage records: calls, errors by code, upstream latency and bytes per project, integration, member and tool, in hourly and daily UTC buckets in the store, read with `tengine usage` (docs/usage.md, Usage records). Each runtime instance writes them about once a second.
+ */
+usage_records?: {
+/**
+ * Keep usage records. `false`: nothing is recorded (records already written stay until they expire).
+ */
+enabled?: boolean
+/**
+ * How long an hourly bucket is kept after it ends; 1h–400d (TNG227) and at most `daily_retention` (TNG253).
+ */
+hourly_retention?: string
+/**
+ * How long a daily bucket is kept after it ends; 1d–3660d (TNG227).
+ */
+daily_retention?: string
+}
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema

@@ -76,6 +76,7 @@ export const DIAGNOSTIC_CODES = {
   TNG250: { title: 'endpoint-limit-out-of-range', severity: 'error', hint: 'give runtime.endpoint_limits a window from 1s to 1d and at most 1000 requests per second (docs/usage.md)' },
   TNG251: { title: 'trusted-proxy-invalid', severity: 'error', hint: 'write each trusted proxy as an IP address or CIDR range, such as 10.0.0.0/8 or 2001:db8::/32' },
   TNG252: { title: 'trusted-proxy-everyone', severity: 'warning', hint: 'list only the addresses of your own proxies and load balancers: a client the list covers may send any client address it likes' },
+  TNG253: { title: 'usage-retention-order', severity: 'error', hint: 'keep hourly usage records no longer than daily ones (runtime.usage_records)' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -249,3 +249,20 @@ describe('idempotency rules (docs/usage.md#idempotent-retries)', () => {
     expect(positions((await loadDir(dir)).diagnostics).map((p) => p.split(' ')[0])).toEqual(['TNG103', 'TNG103']);
   });
 });
+
+describe('usage record retention (runtime.usage_records)', () => {
+  it('TNG103 with a duration hint for a zero or negative retention; TNG253 when hourly outlives daily; defaults pass', async () => {
+    const dir = path.join(generatedDir, 'usage-retention');
+    await mkdir(dir, { recursive: true });
+    const yaml = (records: string) => `version: 1\nruntime:\n  usage_records:\n${records}projects:\n  - id: demo\n`;
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('    hourly_retention: 0d\n    daily_retention: -3d\n'));
+    const zero = (await loadDir(dir)).diagnostics;
+    expect(positions(zero)).toEqual(['TNG103 tengine.config.yaml:4:23', 'TNG103 tengine.config.yaml:5:22']);
+    for (const d of zero) expect(d.hint).toMatch(/^write a positive duration/);
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('    hourly_retention: 500d\n'));
+    // 500d is past the hourly range (TNG227) and past the default daily retention of 400d (TNG253).
+    expect(positions((await loadDir(dir)).diagnostics)).toEqual(['TNG227 tengine.config.yaml:4:23', 'TNG253 tengine.config.yaml:4:23']);
+    await writeFile(path.join(dir, 'tengine.config.yaml'), yaml('    enabled: false\n    hourly_retention: 2d\n    daily_retention: 2d\n'));
+    expect((await loadDir(dir)).diagnostics).toEqual([]);
+  });
+});

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { listConnections, revokeConnections, type Connection, type ConnectionFilter } from '../../runtime/oauth/connections.js';
-import { createStoreFromEnv, RedisSettingsError } from '../../runtime/store/redis-store.js';
 import type { Store } from '../../runtime/store/store.js';
 import { CliError, type CliIo } from '../io.js';
 import { assertResourceId } from '../keys/mint-credential.js';
+import { withSharedStore } from '../store/shared-store.js';
 
 type Format = 'human' | 'json';
 interface Options {
@@ -59,22 +59,11 @@ function filterOf(opts: Options): ConnectionFilter {
 }
 
 /** Runs `fn` on the runtimes' shared store; refuses the in-memory one, which no other process can see. */
-async function withStore(io: CliIo, fn: (store: Store) => Promise<void>): Promise<void> {
-  let store: Store;
-  try {
-    store = await createStoreFromEnv(io.env);
-  } catch (e) {
-    if (e instanceof RedisSettingsError) throw new CliError('USAGE', e.message, e.hint);
-    throw new CliError('STORE_UNAVAILABLE', `cannot reach the Redis store: ${(e as Error).message}`, 'check TENGINE_REDIS_URL / REDIS_URL (or TENGINE_REDIS_CLUSTER_NODES, TENGINE_REDIS_SENTINELS) and that Redis is reachable from here');
-  }
-  try {
-    if (store.kind === 'memory') {
-      throw new CliError('STORE_REQUIRED', 'connections live in the runtimes\' shared Redis store, and no Redis is configured', 'set TENGINE_REDIS_URL (and TENGINE_REDIS_KEY_PREFIX if the runtimes use one) to the store the runtimes use; a runtime on the embedded store keeps its connections to itself');
-    }
-    await fn(store);
-  } finally {
-    await store.close();
-  }
+function withStore(io: CliIo, fn: (store: Store) => Promise<void>): Promise<void> {
+  return withSharedStore(io, {
+    message: 'connections live in the runtimes\' shared Redis store, and no Redis is configured',
+    hint: 'set TENGINE_REDIS_URL (and TENGINE_REDIS_KEY_PREFIX if the runtimes use one) to the store the runtimes use; a runtime on the embedded store keeps its connections to itself',
+  }, fn);
 }
 
 function renderList(found: readonly Connection[]): string {

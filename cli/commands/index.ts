@@ -8,6 +8,7 @@ import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
 import { registerSecretCommand } from './secret.js';
+import { registerUsageCommand } from './usage.js';
 import { registerValidateCommand } from './validate.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -23,4 +24,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerDevCommand(program, io);
   registerConnectCommand(program, io);
   registerConnectionsCommand(program, io);
+  registerUsageCommand(program, io);
 }

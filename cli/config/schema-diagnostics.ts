@@ -228,6 +228,7 @@ function patternHint(path: string): string | undefined {
   if (/\/sha256$|client_secret_sha256$/.test(path)) return 'use the 64 lower-case hex digits printed by `tengine keys`';
   if (/\/id$/.test(path)) return 'ids use lower-case letters, digits, _ and -, starting with a letter or digit (at most 63)';
   if (/\/log_arguments\/redact\/\d+$/.test(path)) return 'write a JSON pointer into the arguments, starting with /: `/card/number` (escape / in a key as ~1, ~ as ~0)';
+  if (/^\/runtime\/usage_records\/(hourly|daily)_retention$/.test(path)) return 'write a positive duration, a whole number above 0 and a unit: 14d, 36h (to keep no records, set enabled: false)';
   if (/^\/env_allowlist\/\d+$/.test(path)) return 'write the variable name itself (letters, digits and _, not starting with a digit): env_allowlist is read as written, without ${env:} references';
   return undefined;
 }

@@ -88,7 +88,10 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     );
     if (opts?.report) {
       opts.report.upstream_ms = Math.round((performance.now() - sentAt) * 10) / 10;
-      if (response.ok) opts.report.upstream_status = response.status;
+      if (response.ok) {
+        opts.report.upstream_status = response.status;
+        opts.report.upstream_bytes = response.body.byteLength;
+      }
     }
     return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }

@@ -33,7 +33,7 @@ export interface ExecuteOptions {
   /** The HTTP request's id, sent upstream as `X-Tengine-Request-Id` (absent: a fresh one per call). */
   requestId?: string;
   /** Receives what the upstream answered, for the audit line and metrics (written once per call, never read back). */
-  report?: { upstream_status?: number; upstream_ms?: number };
+  report?: { upstream_status?: number; upstream_ms?: number; upstream_bytes?: number };
   /** The caller's W3C trace context and the request's span context, carried to the upstream call. */
   traceContext?: ExecuteTrace;
 }

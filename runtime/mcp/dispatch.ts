@@ -9,6 +9,7 @@ import { idempotentCall } from '../usage/idempotency.js';
 import { chargeUsage } from '../usage/usage-limits.js';
 import type { RequestTrace } from '../observability/request-trace.js';
 import { UNKNOWN_LABEL } from '../observability/metrics.js';
+import type { UsageRecorder } from '../usage/usage-recorder.js';
 
 /** The server's version as reported in `initialize`. */
 export const SERVER_VERSION = '0.1.0';
@@ -27,6 +28,8 @@ export interface DispatchContext {
   log?: (entry: Record<string, unknown>) => void;
   /** The request's id (sent upstream, returned in tool errors) and audit record; absent in unit tests of dispatch. */
   trace?: RequestTrace;
+  /** Usage records of tools/call (absent: records are off, or unit tests of other gates). */
+  usage?: UsageRecorder;
 }
 
 /** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
@@ -154,6 +157,15 @@ async function callTool(params: Record<string, unknown>, ctx: DispatchContext): 
     if (meta?.upstream_status !== undefined) trace.fields.upstream_status ??= meta.upstream_status;
     // Refusals before execution (unknown tool, missing member, limits) carry the request id too.
     if (meta && (meta as Record<string, unknown>).request_id === undefined) (meta as Record<string, unknown>).request_id = trace.id;
+  }
+  // Usage records (docs/usage.md): tools of the caller's project only (refusals included), so a name the client
+  // made up never becomes a row; mcp_whoami is not a tool of the bundle.
+  const usage = ctx.usage;
+  if (usage !== undefined && typeof params.name === 'string' && projectOf(ctx)?.tools.has(params.name)) {
+    const caller = ctx.caller;
+    const code = result.isError ? ((result._meta?.[ERROR_META_KEY] as { code?: string } | undefined)?.code ?? 'INTERNAL_ERROR') : 'OK';
+    const f = trace?.fields;
+    usage.record(caller.projectId, caller.integrationId, caller.member?.id, params.name, code, f?.upstream_ms, trace?.bytesIn ?? 0, f?.upstream_bytes ?? 0);
   }
   return result;
 }

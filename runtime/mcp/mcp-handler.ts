@@ -8,6 +8,7 @@ import type { HostPolicy } from './host-policy.js';
 import { dispatch, type DispatchContext, type DispatchOutcome } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import type { Store } from '../store/store.js';
+import type { UsageRecorder } from '../usage/usage-recorder.js';
 import { requestLog, type RequestTrace } from '../observability/request-trace.js';
 
 /** What the MCP endpoint needs from the app. */
@@ -25,6 +26,8 @@ export interface McpHandlerDeps {
   hosts?: HostPolicy;
   /** Counters for usage limits (their windows run on the store's clock). */
   store?: Store;
+  /** Usage records of tools/call (absent: off). */
+  usage?: UsageRecorder;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -152,7 +155,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     } catch {
       return fail(400, RPC.ParseError, 'Parse error: the body is not valid JSON', 'PARSE_ERROR');
     }
-    const ctx: DispatchContext = { model: deps.model, caller: auth.caller, signal: req.signal, log: requestLog(req.trace, deps.log), store: deps.store };
+    const ctx: DispatchContext = { model: deps.model, caller: auth.caller, signal: req.signal, log: requestLog(req.trace, deps.log), store: deps.store, usage: deps.usage };
     if (req.trace) ctx.trace = req.trace;
     if (incoming) ctx.traceContext = { incoming };
     const outcome = tracing ? await tracedDispatch(message, ctx, parent!) : await dispatch(message, ctx);

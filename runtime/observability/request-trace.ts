@@ -29,6 +29,8 @@ export interface AuditFields {
   code?: string;
   upstream_status?: number;
   upstream_ms?: number;
+  /** Bytes of the upstream's response body (a call that got one). */
+  upstream_bytes?: number;
   client_id?: string;
   grant_type?: string;
   endpoint?: string;

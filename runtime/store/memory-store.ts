@@ -1,6 +1,6 @@
 import { checkLimitChecks, pickQuotaWindow } from './limit-checks.js';
 import { parseWatermark, type Store, StoreUnavailableError } from './store.js';
-import { checkTtl } from './ttl.js';
+import { checkAmount, checkTtl } from './ttl.js';
 
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
@@ -22,6 +22,8 @@ export interface MemoryStore extends Store {
 interface Entry {
   value: string;
   expiresAt: number;
+  /** Present for a hash (usage records); `value` is then unused. */
+  fields?: Map<string, string>;
 }
 
 const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
@@ -55,6 +57,20 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     if (closed) throw new StoreUnavailableError(`memory store ${op} failed: store is closed`);
   }
 
+  /** The live string at `key`; like Redis (WRONGTYPE), a hash is not one. */
+  function scalar(op: string, key: string): Entry | undefined {
+    const entry = live(key);
+    if (entry?.fields !== undefined) throw new StoreUnavailableError(`memory store ${op} failed: the key holds a hash`);
+    return entry;
+  }
+
+  /** The live hash at `key`, or undefined when absent; like Redis (WRONGTYPE), a string is not one. */
+  function hash(op: string, key: string): Map<string, string> | undefined {
+    const entry = live(key);
+    if (entry !== undefined && entry.fields === undefined) throw new StoreUnavailableError(`memory store ${op} failed: the key does not hold a hash`);
+    return entry?.fields;
+  }
+
   function sweep(): void {
     const t = now();
     for (const [key, entry] of entries) {
@@ -79,7 +95,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     },
     async get(key) {
       open('get');
-      return live(key)?.value;
+      return scalar('get', key)?.value;
     },
     async set(key, value, ttlMs) {
       const ttl = checkTtl(ttlMs);
@@ -95,7 +111,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     },
     async take(key) {
       open('take');
-      const entry = live(key);
+      const entry = scalar('take', key);
       if (entry === undefined) return undefined;
       entries.delete(key);
       return entry.value;
@@ -108,7 +124,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
       const window = checkTtl(windowMs);
       open('countInWindow');
       const t = now();
-      const entry = live(key);
+      const entry = scalar('countInWindow', key);
       if (entry === undefined) {
         entries.set(key, { value: '1', expiresAt: t + window });
         return { count: 1, remainingMs: window };
@@ -162,11 +178,43 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     async advance(key, value, label, ttlMs) {
       const ttl = checkTtl(ttlMs);
       open('advance');
-      const entry = live(key);
+      const entry = scalar('advance', key);
       const current = entry === undefined ? undefined : parseWatermark(entry.value);
       const stored = current !== undefined && current.value >= value ? current : { value, label };
       entries.set(key, { value: `${stored.value} ${stored.label}`, expiresAt: now() + ttl });
       return stored;
+    },
+    async incrementFields(key, increments, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      open('incrementFields');
+      const amounts = Object.entries(increments).map(([field, amount]) => [field, checkAmount(amount)] as const);
+      if (amounts.length === 0) return;
+      let fields = hash('incrementFields', key);
+      // Checked before any change, as HINCRBY refuses a non-integer field: nothing is half applied.
+      for (const [field] of amounts) {
+        const held = fields?.get(field);
+        if (held !== undefined && !INTEGER.test(held)) throw new StoreUnavailableError('memory store incrementFields failed: hash value is not an integer');
+      }
+      if (fields === undefined) {
+        fields = new Map();
+        entries.set(key, { value: '', expiresAt: 0, fields });
+      }
+      for (const [field, amount] of amounts) fields.set(field, String(Number(fields.get(field) ?? '0') + amount));
+      entries.get(key)!.expiresAt = now() + ttl;
+    },
+    async readFields(key) {
+      open('readFields');
+      return Object.fromEntries(hash('readFields', key) ?? []);
+    },
+    async deleteFields(key, names) {
+      open('deleteFields');
+      const fields = hash('deleteFields', key);
+      if (fields === undefined) return 0;
+      let n = 0;
+      for (const name of new Set(names)) if (fields.delete(name)) n++;
+      // Like Redis, a hash without fields does not exist.
+      if (fields.size === 0) entries.delete(key);
+      return n;
     },
     async inspect() {
       open('inspect');

@@ -18,7 +18,7 @@ import {
   replyCode,
 } from './redis-errors.js';
 import { parseWatermark, type Store, type StoreFacts, StoreUnavailableError } from './store.js';
-import { checkTtl } from './ttl.js';
+import { checkAmount, checkTtl } from './ttl.js';
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -120,6 +120,11 @@ for _, q in ipairs(incrs) do
   redis.call('PEXPIRE', q[1], math.ceil(q[2] - now) + ${60_000})
 end
 return {1}`;
+// Counter fields of one hash and its expiry in one atomic round trip: ARGV[1] is the TTL, then field/amount pairs
+// (integers: HINCRBY is exact where HINCRBYFLOAT would drift).
+const INCREMENT_FIELDS_SCRIPT =
+  "for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end " +
+  "redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 1";
 // GETDEL for servers older than 6.2.
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
@@ -505,6 +510,24 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       if (!Number.isFinite(value)) throw new RangeError(`watermark must be a finite number, got ${String(value)}`);
       const stored = await script<string>('advance', ADVANCE_SCRIPT, prefix + key, [String(value), label, String(ttl)]);
       return parseWatermark(String(stored)) ?? { value, label };
+    },
+    async incrementFields(key, increments, ttlMs) {
+      const ttl = checkTtl(ttlMs);
+      const args = [String(ttl)];
+      for (const [field, amount] of Object.entries(increments)) args.push(field, String(checkAmount(amount)));
+      if (args.length === 1) return;
+      await script('incrementFields', INCREMENT_FIELDS_SCRIPT, prefix + key, args);
+    },
+    async readFields(key) {
+      const reply = await run<string[] | Record<string, string>>('readFields', ['HGETALL', prefix + key], prefix + key);
+      if (!Array.isArray(reply)) return { ...reply };
+      const out: Record<string, string> = {};
+      for (let i = 0; i + 1 < reply.length; i += 2) out[reply[i]!] = reply[i + 1]!;
+      return out;
+    },
+    async deleteFields(key, fields) {
+      if (fields.length === 0) return 0;
+      return Number(await run<number>('deleteFields', ['HDEL', prefix + key, ...fields], prefix + key));
     },
     async inspect() {
       // Managed services often rename or forbid CONFIG: that is reported, not fatal (the caller decides).

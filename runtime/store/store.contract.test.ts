@@ -250,6 +250,68 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await store.advance(k, 0, 'probe', 60_000)).toEqual({ value: 30, label: 'v30' });
     });
 
+    it('incrementFields is atomic: 40 concurrent writes of three fields leave exact sums (usage records)', async () => {
+      const k = key('hash');
+      await Promise.all(Array.from({ length: 40 }, (_, i) => store.incrementFields(k, { calls: 1, 'us total': 1000 + i, 'e:UPSTREAM_HTTP_ERROR': i % 2 }, 60_000)));
+      expect(await store.readFields(k)).toEqual({ calls: '40', 'us total': String(40 * 1000 + (39 * 40) / 2), 'e:UPSTREAM_HTTP_ERROR': '20' });
+      await store.incrementFields(k, { calls: -3 }, 60_000);
+      expect((await store.readFields(k)).calls).toBe('37');
+    });
+
+    it('incrementFields restarts the hash expiry on every write; the hash is gone once it passes', async () => {
+      const k = key('hash-ttl');
+      // 2 × 300 ms apart under a 500 ms TTL: alive at 600 ms only because the second write restarted the expiry.
+      await store.incrementFields(k, { c: 1 }, 500);
+      await new Promise((r) => setTimeout(r, 300));
+      await store.incrementFields(k, { c: 1 }, 500);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await store.readFields(k)).toEqual({ c: '2' });
+      await eventually(async () => Object.keys(await store.readFields(k)).length === 0, 2000);
+      expect(await store.keysWithPrefix(k, 10)).toEqual([]);
+    });
+
+    it('readFields of an absent hash is {}; field names keep spaces, colons and unicode byte for byte', async () => {
+      expect(await store.readFields(key('no-hash'))).toEqual({});
+      const k = key('hash-names');
+      const names = ['backend a_one c user 42', 'backend a_one c ünï 日本 🚀 : {x}', 'backend a_one c '];
+      await store.incrementFields(k, Object.fromEntries(names.map((n, i) => [n, i + 1])), 60_000);
+      expect(await store.readFields(k)).toEqual(Object.fromEntries(names.map((n, i) => [n, String(i + 1)])));
+      expect(await store.keysWithPrefix(k, 10)).toEqual([k]);
+    });
+
+    it('deleteFields removes the named fields and counts those that existed; the hash goes with its last field', async () => {
+      const k = key('hash-del');
+      await store.incrementFields(k, { a: 1, b: 2, c: 3 }, 60_000);
+      expect(await store.deleteFields(k, ['a', 'missing', 'a'])).toBe(1);
+      expect(await store.readFields(k)).toEqual({ b: '2', c: '3' });
+      expect(await store.deleteFields(k, [])).toBe(0);
+      expect(await store.deleteFields(k, ['b', 'c'])).toBe(2);
+      expect(await store.readFields(k)).toEqual({});
+      expect(await store.keysWithPrefix(k, 10)).toEqual([]);
+      expect(await store.deleteFields(key('never'), ['a'])).toBe(0);
+    });
+
+    it('incrementFields rejects a fractional or unsafe amount and a bad TTL (programmer errors, RangeError)', async () => {
+      const k = key('hash-bad');
+      await expect(store.incrementFields(k, { a: 1.5 }, 60_000)).rejects.toBeInstanceOf(RangeError);
+      await expect(store.incrementFields(k, { a: Number.MAX_SAFE_INTEGER + 2 }, 60_000)).rejects.toBeInstanceOf(RangeError);
+      await expect(store.incrementFields(k, { a: 1 }, 0)).rejects.toBeInstanceOf(RangeError);
+      expect(await store.readFields(k)).toEqual({});
+    });
+
+    it('hash operations on a string key and string operations on a hash fail as the store failing, with no key or value in the message', async () => {
+      const s = key('wrong-type-secretvalue');
+      await store.set(s, 'secretvalue', 60_000);
+      const err = await store.incrementFields(s, { a: 1 }, 60_000).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreUnavailableError);
+      expect((err as Error).message).not.toContain('secretvalue');
+      await expect(store.readFields(s)).rejects.toBeInstanceOf(StoreUnavailableError);
+      const h = key('wrong-type-hash');
+      await store.incrementFields(h, { a: 1 }, 60_000);
+      await expect(store.get(h)).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(await store.get(s)).toBe('secretvalue');
+    });
+
     it('inspect answers without failing (memory: nothing to report; redis: its eviction settings or why not)', async () => {
       const facts = await store.inspect();
       if (kind === 'memory') expect(facts).toEqual({});

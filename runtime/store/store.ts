@@ -40,6 +40,16 @@ export interface Store {
    * at the same moment can never lower it (the basis of bundle rollback protection).
    */
   advance(key: string, value: number, label: string, ttlMs: number): Promise<Watermark>;
+  /**
+   * Adds each of `increments` (field → amount, integer or not) to the counter fields of the hash at `key`, creating
+   * the hash and fields as needed, and restarts the hash's expiry of `ttlMs`, atomically and in one round trip (the
+   * basis of usage records: many counters of one bucket in one write).
+   */
+  incrementFields(key: string, increments: Readonly<Record<string, number>>, ttlMs: number): Promise<void>;
+  /** Every field of the hash at `key` with its value ({} when absent or expired). Operator reads only (`tengine usage`). */
+  readFields(key: string): Promise<Record<string, string>>;
+  /** Deletes these fields of the hash at `key` (the hash goes when none is left); returns how many existed. */
+  deleteFields(key: string, fields: readonly string[]): Promise<number>;
   /** Facts about the backing server an operator must know at boot (Redis eviction settings); none for memory. */
   inspect(): Promise<StoreFacts>;
   /** Checks that the store answers (readiness). */

@@ -9,3 +9,12 @@ export function checkTtl(ttlMs: number): number {
   }
   return Math.ceil(ttlMs);
 }
+
+/**
+ * Checks a counter increment: a safe integer (Redis `HINCRBY` takes 64-bit integers; a fraction would be refused by
+ * Redis and silently kept by memory). A bad amount is a programmer error, so it throws a RangeError.
+ */
+export function checkAmount(amount: number): number {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`store increment must be a safe integer, got ${String(amount)}`);
+  return amount;
+}

@@ -1,0 +1,30 @@
+import { createStoreFromEnv, RedisSettingsError } from '../../runtime/store/redis-store.js';
+import type { Store } from '../../runtime/store/store.js';
+import { CliError, type CliIo } from '../io.js';
+
+/** Why a command needs the runtimes' shared store: the message and hint of its STORE_REQUIRED error. */
+export interface SharedStoreNeed {
+  message: string;
+  hint: string;
+}
+
+/**
+ * Runs `fn` on the runtimes' shared store, named by the same variables as the runtime's (TENGINE_REDIS_URL, ...), and
+ * closes it. Refuses the in-memory store, which no other process can see (STORE_REQUIRED); an unreachable Redis is
+ * STORE_UNAVAILABLE and settings that cannot work are USAGE.
+ */
+export async function withSharedStore<T>(io: CliIo, need: SharedStoreNeed, fn: (store: Store) => Promise<T>): Promise<T> {
+  let store: Store;
+  try {
+    store = await createStoreFromEnv(io.env);
+  } catch (e) {
+    if (e instanceof RedisSettingsError) throw new CliError('USAGE', e.message, e.hint);
+    throw new CliError('STORE_UNAVAILABLE', `cannot reach the Redis store: ${(e as Error).message}`, 'check TENGINE_REDIS_URL / REDIS_URL (or TENGINE_REDIS_CLUSTER_NODES, TENGINE_REDIS_SENTINELS) and that Redis is reachable from here');
+  }
+  try {
+    if (store.kind === 'memory') throw new CliError('STORE_REQUIRED', need.message, need.hint);
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
