@@ -1,6 +1,5 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
-import { compileLimits } from '../usage/usage-limits.js';
 import { compileArgumentLog } from './argument-log.js';
 import { mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
@@ -97,7 +96,6 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     enabled: tool.is_enabled ?? true,
     requireMember: tool.require_member ?? false,
     scopes: Object.freeze([...(tool.scopes ?? [])]),
-    limits: compileLimits(tool.usage_limits, tool.name),
     definition: definitionOf(tool),
     ...(tool.log_arguments ? { logArguments: compileArgumentLog(tool.log_arguments.redact) } : {}),
     async execute(args, caller, opts) {
