@@ -10,6 +10,7 @@ import { checkSignatureVersions } from './signature-rules.js';
 import { checkTemplates } from './template-rules.js';
 import { checkToolSchemas } from './tool-schema-rules.js';
 import { checkUrls } from './url-rules.js';
+import { checkUsageLimits } from './usage-limit-rules.js';
 
 export type { RuleContext };
 
@@ -26,4 +27,5 @@ export function runRules(ctx: RuleContext): void {
   checkOAuthIntegrations(ctx);
   checkRuntimeSettings(ctx);
   checkLimits(ctx);
+  checkUsageLimits(ctx);
 }
