@@ -171,7 +171,7 @@ on_store_unavailable?: ("fail_open" | "fail_closed")
  */
 expected_instances?: number
 /**
- * IANA time zone of the calendar windows of quotas (`Europe/Berlin`): days, weeks and months start at local midnight (TNG242 for an unknown zone).
+ * IANA time zone of the calendar windows of quotas (`Europe/Berlin`): days, weeks and months start at local midnight (TNG243 for an unknown zone).
  */
 time_zone?: string
 }
@@ -241,7 +241,7 @@ name?: string
 created_at?: string
 }
 /**
- * One limit on tool calls: a rate (`window`, GCRA with a `burst`) or a calendar quota (`quota`); exactly one of the two (TNG238). A call must pass every limit that applies to it (docs/usage.md#limits).
+ * One limit on tool calls: a rate (`window`, GCRA with a `burst`) or a calendar quota (`quota`); exactly one of the two (TNG239). A call must pass every limit that applies to it (docs/usage.md#limits).
  * 
  * This interface was referenced by `TengineConfig`'s JSON-Schema
  * via the `definition` "usageLimit".
@@ -256,11 +256,11 @@ name?: string
  */
 limit: number
 /**
- * A rate limit: `limit` calls per this duration, from 1s to 24h (`10s`, `1m`, `1h`), enforced with GCRA: calls are spread at one per window/limit, with up to `burst` at once. Longer periods are quotas (TNG243).
+ * A rate limit: `limit` calls per this duration, from 1s to 24h (`10s`, `1m`, `1h`), enforced with GCRA: calls are spread at one per window/limit, with up to `burst` at once. Longer periods are quotas (TNG244).
  */
 window?: string
 /**
- * A rate limit: calls that may arrive at once after a quiet spell (default: `limit`, so the whole window's allowance). At most `limit` (TNG239).
+ * A rate limit: calls that may arrive at once after a quiet spell (default: `limit`, so the whole window's allowance). At most `limit` (TNG240).
  */
 burst?: number
 /**

@@ -72,12 +72,12 @@ export const DIAGNOSTIC_CODES = {
   TNG236: { title: 'login-without-assertion-keys', severity: 'error', hint: 'add the public key your login page signs member assertions with under the project\'s assertion_keys' },
   TNG237: { title: 'one-dynamic-registration', severity: 'error', hint: 'enable dynamic_registration on one oauth integration only; serve another project\'s registrations from a runtime of its own' },
   TNG234: { title: 'unknown-format', severity: 'warning', hint: 'use a format the runtime checks (date-time, email, uri, uuid, ... see docs/config.md); an unknown format is not checked at all' },
-  TNG238: { title: 'usage-limit-shape', severity: 'error', hint: 'give each usage limit exactly one of `window` (a rate, e.g. `{limit: 10, window: 1m}`) and `quota` (`{limit: 1000, quota: day}`), at most 8 per list (docs/usage.md#limits)' },
-  TNG239: { title: 'burst-over-limit', severity: 'error', hint: 'a burst is how many of the window\'s calls may come at once: set it to at most `limit`, or raise `limit`' },
-  TNG240: { title: 'duplicate-usage-limit', severity: 'error', hint: 'keep one limit per window (or quota period) and `per` in each list' },
-  TNG241: { title: 'unreachable-usage-limit', severity: 'warning', hint: 'remove the limit that never refuses, or loosen the stricter one if this one was meant to bind' },
-  TNG242: { title: 'unknown-time-zone', severity: 'error', hint: 'use an IANA time zone name such as `UTC`, `Europe/Berlin` or `America/New_York`' },
-  TNG243: { title: 'usage-window-out-of-range', severity: 'error', hint: 'a rate window is 1s to 24h; for a limit per day, week or month use `quota: day | week | month`' },
+  TNG239: { title: 'usage-limit-shape', severity: 'error', hint: 'give each usage limit exactly one of `window` (a rate, e.g. `{limit: 10, window: 1m}`) and `quota` (`{limit: 1000, quota: day}`), at most 8 per list (docs/usage.md#limits)' },
+  TNG240: { title: 'burst-over-limit', severity: 'error', hint: 'a burst is how many of the window\'s calls may come at once: set it to at most `limit`, or raise `limit`' },
+  TNG241: { title: 'duplicate-usage-limit', severity: 'error', hint: 'keep one limit per window (or quota period) and `per` in each list' },
+  TNG242: { title: 'unreachable-usage-limit', severity: 'warning', hint: 'remove the limit that never refuses, or loosen the stricter one if this one was meant to bind' },
+  TNG243: { title: 'unknown-time-zone', severity: 'error', hint: 'use an IANA time zone name such as `UTC`, `Europe/Berlin` or `America/New_York`' },
+  TNG244: { title: 'usage-window-out-of-range', severity: 'error', hint: 'a rate window is 1s to 24h; for a limit per day, week or month use `quota: day | week | month`' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -15,7 +15,7 @@ export interface CalendarSpan {
   next: CalendarWindow;
 }
 
-/** True when `zone` is an IANA time zone this runtime's Intl knows (what `tengine validate` checks, TNG242). */
+/** True when `zone` is an IANA time zone this runtime's Intl knows (what `tengine validate` checks, TNG243). */
 export function isKnownTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });

@@ -80,7 +80,7 @@ export function compileProjectLimits(project: Project, now: () => number): Proje
     const heads = new Set<string>();
     for (const l of limits ?? []) {
       const t = compileLimit(l, { projectId: project.id, level, owner, instances, calendar });
-      // Exact duplicates are refused by `tengine validate` (TNG240); a bundle built without it still must not send
+      // Exact duplicates are refused by `tengine validate` (TNG241); a bundle built without it still must not send
       // the store one key twice.
       const id = t.head + (t.rate?.tail ?? t.meta.quota);
       if (heads.has(id)) continue;
@@ -142,7 +142,7 @@ export function compileLimit(l: UsageLimit, ctx: CompileContext): LimitTemplate 
       quota: { limit: l.limit, localLimit: Math.max(1, Math.floor(l.limit / ctx.instances)), calendar: ctx.calendar(l.quota) },
     };
   }
-  // Validation requires exactly one of window and quota (TNG238); a bundle without either has a window of 1 s.
+  // Validation requires exactly one of window and quota (TNG239); a bundle without either has a window of 1 s.
   const window = l.window ?? '1s';
   const windowMs = parseDuration(window);
   const burst = Math.min(l.burst ?? l.limit, l.limit);

@@ -97,7 +97,7 @@ describe('compiled limits: keys and shares', () => {
     expect(quota!.quota).toMatchObject({ limit: 100, localLimit: 33 });
   });
 
-  it('an exact duplicate in one list (refused by tengine validate, TNG240) is compiled once', () => {
+  it('an exact duplicate in one list (refused by tengine validate, TNG241) is compiled once', () => {
     const compiled = compileProjectLimits(project(), now);
     expect(compiled.tool('get', [{ limit: 5, window: '1m' }, { limit: 5, window: '60s' }])).toHaveLength(1);
   });

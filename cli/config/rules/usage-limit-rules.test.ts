@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/fixtures/bundle-fixtures.js';
 import { allCodesKnown, loadDir, oneToolConfig, writeTree } from '../../../test/fixtures/config-files.js';
 
-// One fixture per code lives in test/fixtures/invalid/TNG238..TNG243; these cover the cases around them.
+// One fixture per code lives in test/fixtures/invalid/TNG239..TNG244; these cover the cases around them.
 describe('usage limit diagnostics (docs/config.md §7, docs/usage.md#limits)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -39,24 +39,24 @@ describe('usage limit diagnostics (docs/config.md §7, docs/usage.md#limits)', (
     // Per member at the project does not cover per integration on the tool (an integration has many members).
     expect(await diagnose(['usage_limits:', '  - { limit: 1, window: 1m, per: member }'], ['        usage_limits:', '          - { limit: 100, window: 1m, per: integration }'])).toEqual([]);
     const covered = await diagnose(['usage_limits:', '  - { limit: 1, window: 1m, per: integration }'], ['        usage_limits:', '          - { limit: 100, window: 1m, per: member }']);
-    expect(covered.map((x) => [x.code, x.severity])).toEqual([['TNG241', 'warning']]);
+    expect(covered.map((x) => [x.code, x.severity])).toEqual([['TNG242', 'warning']]);
     expect(covered[0]!.message).toContain('usage_limits.0 (1 per 1m, per integration)');
     // A looser project limit, or a larger burst, leaves the tool's limit reachable.
     expect(await diagnose(['usage_limits:', '  - { limit: 60, window: 1m, burst: 60, per: project }'], ['        usage_limits:', '          - { limit: 60, window: 1m, burst: 5 }'])).toEqual([]);
   });
 
   it('a quota the rate of the same list keeps below its limit is unreachable; a reachable one is not reported', async () => {
-    expect((await diagnose(['usage_limits:', '  - { limit: 1, window: 1h, per: member }', '  - { limit: 25, quota: day, per: member }'])).map((x) => x.code)).toEqual(['TNG241']);
+    expect((await diagnose(['usage_limits:', '  - { limit: 1, window: 1h, per: member }', '  - { limit: 25, quota: day, per: member }'])).map((x) => x.code)).toEqual(['TNG242']);
     expect(await diagnose(['usage_limits:', '  - { limit: 1, window: 1h, per: member }', '  - { limit: 20, quota: day, per: member }'])).toEqual([]);
   });
 
   it('on an integration, per: project counts that integration\'s calls: a second limit per integration of the same window is a duplicate', async () => {
     const d = await diagnose(['integrations:', '  - id: backend', '    kind: api_key', '    usage_limits:', '      - { limit: 10, window: 1m, per: project }', '      - { limit: 20, window: 1m, per: integration }']);
-    expect(d.map((x) => x.code)).toEqual(['TNG240']);
+    expect(d.map((x) => x.code)).toEqual(['TNG241']);
   });
 
   it('more than 8 limits in one list', async () => {
     const many = Array.from({ length: 9 }, (_, i) => `  - { limit: ${i + 1}, window: ${i + 1}m, per: project }`);
-    expect((await diagnose(['usage_limits:', ...many])).map((x) => x.code)).toEqual(['TNG238']);
+    expect((await diagnose(['usage_limits:', ...many])).map((x) => x.code)).toEqual(['TNG239']);
   });
 });

@@ -25,15 +25,15 @@ interface Checked {
 }
 
 /**
- * Usage limits that cannot mean what they say: a rate and a quota at once or neither (TNG238), a burst above the
- * limit (TNG239), the same limit twice in one list (TNG240), a limit another one always refuses first (TNG241,
- * warning), an unknown time zone (TNG242), a rate window outside 1s..24h (TNG243).
+ * Usage limits that cannot mean what they say: a rate and a quota at once or neither (TNG239), a burst above the
+ * limit (TNG240), the same limit twice in one list (TNG241), a limit another one always refuses first (TNG242,
+ * warning), an unknown time zone (TNG243), a rate window outside 1s..24h (TNG244).
  */
 export function checkUsageLimits(ctx: RuleContext): void {
   for (const { project, pointer } of eachProject(ctx)) {
     const policy = project.usage_policy;
     if (isObject(policy) && typeof policy.time_zone === 'string' && ctx.isClean(`${pointer}/usage_policy/time_zone`) && !isKnownTimeZone(policy.time_zone)) {
-      ctx.report('TNG242', `usage_policy.time_zone "${policy.time_zone.slice(0, 64)}" is not an IANA time zone this runtime knows`, `${pointer}/usage_policy/time_zone`);
+      ctx.report('TNG243', `usage_policy.time_zone "${policy.time_zone.slice(0, 64)}" is not an IANA time zone this runtime knows`, `${pointer}/usage_policy/time_zone`);
     }
     const projectLimits = checkList(ctx, project.usage_limits, `${pointer}/usage_limits`);
     for (const [ii, integ] of entriesOf(project.integrations)) {
@@ -46,7 +46,7 @@ export function checkUsageLimits(ctx: RuleContext): void {
       for (const t of own) {
         const stricter = projectLimits.find((p) => BREADTH[p.per] >= BREADTH[t.per] && covers(p, t));
         if (stricter) {
-          ctx.report('TNG241', `this limit never refuses a call: the project limit at ${stricter.pointer.slice(pointer.length + 1).replaceAll('/', '.')} (${describe(stricter)}) is stricter and counts at least the same calls`, t.pointer);
+          ctx.report('TNG242', `this limit never refuses a call: the project limit at ${stricter.pointer.slice(pointer.length + 1).replaceAll('/', '.')} (${describe(stricter)}) is stricter and counts at least the same calls`, t.pointer);
         }
       }
     }
@@ -59,7 +59,7 @@ function checkList(ctx: RuleContext, list: unknown, at: string, onIntegration = 
   let count = 0;
   for (const [i, entry] of entriesOf(list)) {
     if (++count === MAX_LIMITS_PER_LIST + 1) {
-      ctx.report('TNG238', `more than ${MAX_LIMITS_PER_LIST} usage limits in one list`, `${at}/${i}`, { hint: `keep at most ${MAX_LIMITS_PER_LIST} limits per project, integration and tool; merge limits that count the same calls` });
+      ctx.report('TNG239', `more than ${MAX_LIMITS_PER_LIST} usage limits in one list`, `${at}/${i}`, { hint: `keep at most ${MAX_LIMITS_PER_LIST} limits per project, integration and tool; merge limits that count the same calls` });
     }
     if (!isObject(entry)) continue;
     const pointer = `${at}/${i}`;
@@ -67,13 +67,13 @@ function checkList(ctx: RuleContext, list: unknown, at: string, onIntegration = 
     const hasWindow = entry.window !== undefined;
     const hasQuota = entry.quota !== undefined;
     if (hasWindow === hasQuota) {
-      ctx.report('TNG238', hasWindow ? 'a usage limit with both `window` (a rate) and `quota` (a calendar quota)' : 'a usage limit with neither `window` nor `quota`', pointer, {
+      ctx.report('TNG239', hasWindow ? 'a usage limit with both `window` (a rate) and `quota` (a calendar quota)' : 'a usage limit with neither `window` nor `quota`', pointer, {
         hint: 'write two limits for a rate and a quota: `{limit: 10, window: 1m}` spreads calls over time, `{limit: 1000, quota: day}` caps each calendar day',
       });
       continue;
     }
     if (hasQuota && entry.burst !== undefined) {
-      ctx.report('TNG238', 'a quota with a `burst`: a burst belongs to a rate (`window`)', `${pointer}/burst`, { key: true, hint: 'remove `burst`, or make the limit a rate with `window`' });
+      ctx.report('TNG239', 'a quota with a `burst`: a burst belongs to a rate (`window`)', `${pointer}/burst`, { key: true, hint: 'remove `burst`, or make the limit a rate with `window`' });
       continue;
     }
     const limit = entry.limit as number;
@@ -86,14 +86,14 @@ function checkList(ctx: RuleContext, list: unknown, at: string, onIntegration = 
     const window = entry.window as string;
     const windowMs = parseDuration(window);
     if (windowMs < MIN_WINDOW_MS || windowMs > MAX_WINDOW_MS) {
-      ctx.report('TNG243', `rate window ${window} is outside 1s–24h`, `${pointer}/window`, {
+      ctx.report('TNG244', `rate window ${window} is outside 1s–24h`, `${pointer}/window`, {
         hint: windowMs > MAX_WINDOW_MS ? 'for a limit per day, week or month use a calendar quota: `quota: day | week | month`' : 'use a window of at least 1s (`{limit: 10, window: 1s}` rather than `{limit: 1, window: 100ms}`)',
       });
       continue;
     }
     const burst = typeof entry.burst === 'number' ? entry.burst : limit;
     if (burst > limit) {
-      ctx.report('TNG239', `burst ${burst} is above the limit ${limit}: at most ${limit} calls per ${window} can ever pass`, `${pointer}/burst`, {
+      ctx.report('TNG240', `burst ${burst} is above the limit ${limit}: at most ${limit} calls per ${window} can ever pass`, `${pointer}/burst`, {
         hint: `set burst to at most ${limit}, or raise limit: a burst is how many of the window's ${limit} calls may come at once`,
       });
       continue;
@@ -104,7 +104,7 @@ function checkList(ctx: RuleContext, list: unknown, at: string, onIntegration = 
   for (const [i, a] of out.entries()) {
     const twin = out.slice(0, i).find((b) => b.per === a.per && (a.rate ? b.rate?.windowMs === a.rate.windowMs : b.quota?.period === a.quota!.period));
     if (twin) {
-      ctx.report('TNG240', `a second limit per ${a.per} ${a.rate ? `per ${a.rate.window}` : `per ${a.quota!.period}`} in this list`, a.pointer, {
+      ctx.report('TNG241', `a second limit per ${a.per} ${a.rate ? `per ${a.rate.window}` : `per ${a.quota!.period}`} in this list`, a.pointer, {
         hint: 'keep one limit per window (or quota period) and per; they would share one counter',
       });
     }
@@ -113,7 +113,7 @@ function checkList(ctx: RuleContext, list: unknown, at: string, onIntegration = 
   for (const q of out) {
     if (!q.quota) continue;
     const rate = out.find((r) => r.rate && BREADTH[r.per] >= BREADTH[q.per] && r.rate.burst + Math.floor((SHORTEST_PERIOD_MS[q.quota!.period] * r.rate.limit) / r.rate.windowMs) <= q.quota!.limit);
-    if (rate) ctx.report('TNG241', `this quota never refuses a call: the rate ${describe(rate)} admits fewer than ${q.quota.limit} calls per ${q.quota.period}`, q.pointer);
+    if (rate) ctx.report('TNG242', `this quota never refuses a call: the rate ${describe(rate)} admits fewer than ${q.quota.limit} calls per ${q.quota.period}`, q.pointer);
   }
   return out;
 }
