@@ -245,9 +245,26 @@ assertion_keys?: AssertionKey[]
 integrations?: Integration[]
 idempotency?: Idempotency
 /**
- * Limits on tool calls that apply to every tool in the project.
+ * Limits on all of the project's tool calls together (each call must also pass its integration's and its tool's limits).
  */
 usage_limits?: UsageLimit[]
+/**
+ * How this project's usage limits behave when the shared store (Redis) cannot be reached, and the time zone of its quotas (docs/usage.md#when-the-store-is-down).
+ */
+usage_policy?: {
+/**
+ * During a store outage: `fail_open` admits calls within a local per-instance limiter (each limit divided by `expected_instances`); `fail_closed` refuses calls that have a limit with USAGE_CHECK_UNAVAILABLE. An overloaded store refuses either way.
+ */
+on_store_unavailable?: ("fail_open" | "fail_closed")
+/**
+ * Runtime instances expected to serve this project: during an outage each instance admits its share, the limit divided by this number.
+ */
+expected_instances?: number
+/**
+ * IANA time zone of the calendar windows of quotas (`Europe/Berlin`): days, weeks and months start at local midnight (TNG243 for an unknown zone).
+ */
+time_zone?: string
+}
 tools?: Tool[]
 }
 /**
@@ -293,6 +310,10 @@ description?: string
  * SHA-256 hashes of the `tengine_` keys of this integration (`tengine keys api-key` prints them).
  */
 api_keys?: ApiKeyHash[]
+/**
+ * Limits on the calls made through this integration (on top of the project's and the tool's).
+ */
+usage_limits?: UsageLimit[]
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -308,6 +329,38 @@ name?: string
  * Informational creation date.
  */
 created_at?: string
+}
+/**
+ * One limit on tool calls: a rate (`window`, GCRA with a `burst`) or a calendar quota (`quota`); exactly one of the two (TNG239). A call must pass every limit that applies to it (docs/usage.md#limits).
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "usageLimit".
+ */
+export interface UsageLimit {
+/**
+ * A label shown in refusals and logs (`reads per member`); by default the refusal describes the limit.
+ */
+name?: string
+/**
+ * Calls allowed per `window` (a rate) or per calendar `quota` period.
+ */
+limit: number
+/**
+ * A rate limit: `limit` calls per this duration, from 1s to 24h (`10s`, `1m`, `1h`), enforced with GCRA: calls are spread at one per window/limit, with up to `burst` at once. Longer periods are quotas (TNG244).
+ */
+window?: string
+/**
+ * A rate limit: calls that may arrive at once after a quiet spell (default: `limit`, so the whole window's allowance). At most `limit` (TNG240).
+ */
+burst?: number
+/**
+ * A quota: `limit` calls per calendar day, ISO week (from Monday) or calendar month in the project's `usage_policy.time_zone`; the count starts over at each calendar boundary.
+ */
+quota?: ("day" | "week" | "month")
+/**
+ * Whose calls are counted together: the whole project, each integration, or each member (`member` falls back to the integration for callers without a member). On an integration's limits, `project` counts that integration's calls together, like `integration`.
+ */
+per?: ("project" | "integration" | "member")
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -363,6 +416,10 @@ redirect_uris: [string, ...(string)[]]
  * Scope ceiling this client may be granted; must be scopes of the project.
  */
 scopes?: string[]
+/**
+ * Limits on the calls made through this integration (on top of the project's and the tool's).
+ */
+usage_limits?: UsageLimit[]
 }
 /**
  * Project default of idempotent retries for its tools; a tool's own `idempotency` overrides it field by field (docs/usage.md#idempotent-retries).
@@ -380,24 +437,6 @@ window?: string
  * Largest result (bytes of its JSON) that is kept; a larger one is returned but not kept, so its retries call the upstream again (default 65536).
  */
 max_result_bytes?: number
-}
-/**
- * This interface was referenced by `TengineConfig`'s JSON-Schema
- * via the `definition` "usageLimit".
- */
-export interface UsageLimit {
-/**
- * Calls allowed per window.
- */
-limit: number
-/**
- * Fixed window length.
- */
-window: string
-/**
- * Whose calls are counted together. `member` falls back to the integration for callers without a member.
- */
-per?: ("project" | "integration" | "member")
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -537,6 +576,9 @@ max_attempts?: number
  */
 non_idempotent?: boolean
 }
+/**
+ * Limits on this tool's calls (on top of its project's and the caller's integration's).
+ */
 usage_limits?: UsageLimit[]
 }
 /**

@@ -77,6 +77,12 @@ export const DIAGNOSTIC_CODES = {
   TNG251: { title: 'trusted-proxy-invalid', severity: 'error', hint: 'write each trusted proxy as an IP address or CIDR range, such as 10.0.0.0/8 or 2001:db8::/32' },
   TNG252: { title: 'trusted-proxy-everyone', severity: 'warning', hint: 'list only the addresses of your own proxies and load balancers: a client the list covers may send any client address it likes' },
   TNG253: { title: 'usage-retention-order', severity: 'error', hint: 'keep hourly usage records no longer than daily ones (runtime.usage_records)' },
+  TNG239: { title: 'usage-limit-shape', severity: 'error', hint: 'give each usage limit exactly one of `window` (a rate, e.g. `{limit: 10, window: 1m}`) and `quota` (`{limit: 1000, quota: day}`), at most 8 per list (docs/usage.md#limits)' },
+  TNG240: { title: 'burst-over-limit', severity: 'error', hint: 'a burst is how many of the window\'s calls may come at once: set it to at most `limit`, or raise `limit`' },
+  TNG241: { title: 'duplicate-usage-limit', severity: 'error', hint: 'keep one limit per window (or quota period) and `per` in each list' },
+  TNG242: { title: 'unreachable-usage-limit', severity: 'warning', hint: 'remove the limit that never refuses, or loosen the stricter one if this one was meant to bind' },
+  TNG243: { title: 'unknown-time-zone', severity: 'error', hint: 'use an IANA time zone name such as `UTC`, `Europe/Berlin` or `America/New_York`' },
+  TNG244: { title: 'usage-window-out-of-range', severity: 'error', hint: 'a rate window is 1s to 24h; for a limit per day, week or month use `quota: day | week | month`' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

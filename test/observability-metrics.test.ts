@@ -97,7 +97,7 @@ describe('issue 10 §4: /metrics on its own listener (--metrics-port), scraped d
     expect(sampleValue(page, 'tengine_upstream_in_flight', { project: 'alpha', origin })).toBe(0);
     expect(sampleValue(page, 'tengine_upstream_queued', { project: 'alpha', origin })).toBe(0);
     // The usage limit counts on the store: its operations are timed.
-    expect(sampleValue(page, 'tengine_store_duration_seconds_count', { op: 'countInWindow' })).toBeGreaterThanOrEqual(2);
+    expect(sampleValue(page, 'tengine_store_duration_seconds_count', { op: 'chargeLimits' })).toBeGreaterThanOrEqual(2);
     // The served bundle and the default process metrics.
     expect(sampleValue(page, 'tengine_bundle_info', { digest: separate.runtime.bundleDigest, format_version: '1', created_at: '2026-01-01T00:00:00Z' })).toBe(1);
     expect(page.types.get('process_cpu_user_seconds_total')).toBe('counter');

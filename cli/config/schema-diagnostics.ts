@@ -187,10 +187,11 @@ function convert(e: ErrorObject, locate: Locate, what: string, name: NameSubject
       const p = (e.params as { pattern: string }).pattern;
       return diagnostic('TNG103', `${field} ${JSON.stringify(String(e.data).slice(0, 80))} does not match ${p}`, locate(path), patternHint(path) ?? `the value must match the pattern ${p}`);
     }
-    case 'minLength':
-    case 'maxLength':
     case 'minimum':
     case 'maximum':
+      return diagnostic('TNG103', `${field} ${e.message ?? 'is invalid'}`, locate(path), rangeHint(e, path));
+    case 'minLength':
+    case 'maxLength':
     case 'minItems':
     case 'maxItems':
     case 'format':
@@ -204,6 +205,16 @@ function convert(e: ErrorObject, locate: Locate, what: string, name: NameSubject
     default:
       return diagnostic('TNG104', `${field} ${e.message ?? 'is invalid'}`, locate(path));
   }
+}
+
+/** The hint for a number out of range: the allowed range, and for a usage limit of 0 what to do instead. */
+function rangeHint(e: ErrorObject, path: string): string {
+  const schema = e.parentSchema as { minimum?: number; maximum?: number } | undefined;
+  const range = schema?.minimum !== undefined && schema.maximum !== undefined ? `from ${schema.minimum} to ${schema.maximum}` : schema?.minimum !== undefined ? `of at least ${schema.minimum}` : `of at most ${schema?.maximum}`;
+  if (/\/usage_limits\/\d+\/(limit|burst)$/.test(path) && e.keyword === 'minimum') {
+    return `use a whole number ${range}: a limit of 0 would refuse every call (to turn a tool off, set is_enabled: false)`;
+  }
+  return `use a number ${range}`;
 }
 
 /**

@@ -54,6 +54,8 @@ export function projectFields(before: Project | undefined, after: Project | unde
   for (const [n, d] of sa) if (sb.has(n) && sb.get(n) !== d) out.push(whole('scopes', sb.get(n), d, `/${n}/description`));
   out.push(...diffUsageLimits('usage_limits', before?.usage_limits ?? [], after?.usage_limits ?? []));
   out.push(...diffJson('idempotency', before?.idempotency, after?.idempotency, ''));
+  // Shown for a new project only when set, like allow_private_networks.
+  if (!same(before?.usage_policy ?? {}, after?.usage_policy ?? {}) && after !== undefined) out.push(whole('usage_policy', before?.usage_policy, after.usage_policy));
   return out;
 }
 
@@ -83,6 +85,7 @@ function integrationFields(b: Integration | undefined, a: Integration): FieldCha
   const out: FieldChange[] = [];
   if (b === undefined) out.push(whole('kind', undefined, a.kind));
   for (const f of ['name', 'description'] as const) if (!same(b?.[f], a[f])) out.push(whole(f, b?.[f], a[f]));
+  out.push(...diffUsageLimits('usage_limits', b?.usage_limits ?? [], a.usage_limits ?? []));
   if (a.kind !== 'oauth') return out;
   const ob = b?.kind === 'oauth' ? b : undefined;
   if (ob?.client_id !== a.client_id) out.push(whole('client_id', ob?.client_id, a.client_id));

@@ -147,14 +147,19 @@ export function diffList(field: string, b: readonly string[], a: readonly string
 }
 
 /**
- * Usage limit changes. Limits are matched by `per` and `window`; a limit left over on each side with the same
- * `per` is a change of window (compared by rate); anything else is added or removed. `keyword` is the `per`.
+ * Usage limit changes. Limits are matched by `per` and `window` (or `quota` period); a limit left over on each side
+ * with the same `per` is a change of window (compared by rate); anything else is added or removed. A change of
+ * `burst` alone is a change too. `keyword` is the `per`.
  */
 export function diffUsageLimits(field: string, before: UsageLimit[], after: UsageLimit[]): FieldChange[] {
-  const norm = (l: UsageLimit) => ({ limit: l.limit, window: l.window, per: l.per ?? 'member' });
+  // The burst defaults to the limit, so `{limit: 10, window: 1m}` and `{..., burst: 10}` are the same limit.
+  const norm = (l: UsageLimit) =>
+    l.quota !== undefined
+      ? { limit: l.limit, quota: l.quota, per: l.per ?? 'member' }
+      : { limit: l.limit, window: l.window, ...(l.burst !== undefined && l.burst !== l.limit ? { burst: l.burst } : {}), per: l.per ?? 'member' };
   const b = before.map(norm);
   const a = after.map(norm);
-  const key = (l: ReturnType<typeof norm>) => `${l.per} ${l.window}`;
+  const key = (l: ReturnType<typeof norm>) => `${l.per} ${'quota' in l ? `quota ${l.quota}` : (durationMs(l.window) ?? l.window)}`;
   const out: FieldChange[] = [];
   const leftB: typeof b = [];
   const leftA = [...a];
@@ -165,7 +170,7 @@ export function diffUsageLimits(field: string, before: UsageLimit[], after: Usag
       continue;
     }
     const [la] = leftA.splice(i, 1);
-    if (la!.limit !== lb.limit) out.push({ field, pointer: '', kind: 'changed', keyword: lb.per, before: lb, after: la });
+    if (!same(la, lb)) out.push({ field, pointer: '', kind: 'changed', keyword: lb.per, before: lb, after: la });
   }
   for (const lb of leftB) {
     const i = leftA.findIndex((la) => la.per === lb.per);
@@ -180,11 +185,20 @@ export function diffUsageLimits(field: string, before: UsageLimit[], after: Usag
   return out;
 }
 
-/** Calls per millisecond a limit allows, to compare limits with different windows. */
+// Nominal lengths of quota periods, to compare a quota with a rate or another period.
+const PERIOD_MS: Record<string, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+
+/** Calls per millisecond a limit allows (a quota over its nominal period), to compare limits with different windows. */
 export function limitRate(l: unknown): number {
   if (!isObject(l)) return Infinity;
-  const ms = durationMs(l.window);
+  const ms = typeof l.quota === 'string' ? PERIOD_MS[l.quota] : durationMs(l.window);
   return typeof l.limit === 'number' && ms ? l.limit / ms : Infinity;
+}
+
+/** Calls a limit admits at once: its burst (default: the limit); a quota's whole limit. */
+export function limitBurst(l: unknown): number {
+  if (!isObject(l)) return Infinity;
+  return typeof l.burst === 'number' ? l.burst : typeof l.limit === 'number' ? l.limit : Infinity;
 }
 
 /** The fields shown for a tool that is added: what a reviewer needs to judge it, not every default. */

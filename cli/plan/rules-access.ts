@@ -1,4 +1,4 @@
-import { limitRate } from './diff-tool.js';
+import { limitBurst, limitRate } from './diff-tool.js';
 import { ruleHit } from './rule-catalogue.js';
 import type { FieldChange, PlanChange, RuleHit } from './types.js';
 import { compact, durationMs, isObject } from './values.js';
@@ -6,16 +6,38 @@ import { compact, durationMs, isObject } from './values.js';
 const TTL_SETTINGS = new Set(['member_session_ttl', 'access_token_ttl', 'refresh_token_ttl']);
 
 function limitText(l: unknown): string {
-  return isObject(l) ? `${String(l.limit)} per ${String(l.window)} per ${String(l.per)}` : compact(l);
+  if (!isObject(l)) return compact(l);
+  const period = typeof l.quota === 'string' ? `${l.quota} (quota)` : `${String(l.window)}${typeof l.burst === 'number' ? ` burst ${l.burst}` : ''}`;
+  return `${String(l.limit)} per ${period} per ${String(l.per)}`;
 }
 
-/** Rules for a usage limit change (of a tool or a project), compared by calls per unit of time. */
+/**
+ * Rules for a usage limit change (of a tool, an integration or a project), compared by calls per unit of time and
+ * by burst: a new or lower limit may refuse callers that passed before; a removed or higher one protects less.
+ */
 export function limitRules(f: FieldChange): RuleHit[] {
-  if (f.kind === 'added') return [ruleHit('USAGE_LIMIT_TIGHTENED', `new limit ${limitText(f.after)}`, f)];
+  if (f.kind === 'added') return [ruleHit('USAGE_LIMIT_TIGHTENED', `new limit ${limitText(f.after)}: callers over it are refused`, f)];
   if (f.kind === 'removed') return [ruleHit('USAGE_LIMIT_REMOVED', `limit ${limitText(f.before)} removed`, f)];
-  const raised = limitRate(f.after) > limitRate(f.before);
+  const raised = limitRate(f.after) > limitRate(f.before) || limitBurst(f.after) > limitBurst(f.before);
+  const lowered = limitRate(f.after) < limitRate(f.before) || limitBurst(f.after) < limitBurst(f.before);
   const text = `${limitText(f.before)} → ${limitText(f.after)}`;
-  return [raised ? ruleHit('USAGE_LIMIT_RAISED', `limit raised: ${text}`, f) : ruleHit('USAGE_LIMIT_TIGHTENED', `limit lowered: ${text}`, f)];
+  if (raised) return [ruleHit('USAGE_LIMIT_RAISED', `limit raised: ${text}`, f)];
+  return [ruleHit('USAGE_LIMIT_TIGHTENED', `${lowered ? 'limit lowered' : 'limit restated (same rate and burst)'}: ${text}`, f)];
+}
+
+/** Rules for a change of `usage_policy`: fail_open during a store outage admits calls no shared counter sees. */
+function policyRules(f: FieldChange): RuleHit[] {
+  const b = isObject(f.before) ? f.before : {};
+  const a = isObject(f.after) ? f.after : {};
+  const mode = (p: Record<string, unknown>) => (p.on_store_unavailable ?? 'fail_open') as string;
+  const instances = (p: Record<string, unknown>) => (typeof p.expected_instances === 'number' ? p.expected_instances : 2);
+  if (mode(a) === 'fail_open' && mode(b) !== 'fail_open') {
+    return [ruleHit('USAGE_POLICY_FAIL_OPEN', 'on_store_unavailable fail_closed → fail_open: during a store outage each instance admits calls on its own counters', f)];
+  }
+  if (mode(a) === 'fail_open' && instances(a) < instances(b)) {
+    return [ruleHit('USAGE_POLICY_FAIL_OPEN', `expected_instances ${instances(b)} → ${instances(a)}: during a store outage each instance admits a larger share of every limit`, f)];
+  }
+  return [ruleHit('PROJECT_CHANGED', `usage_policy ${compact(f.before)} → ${compact(f.after)}`, f)];
 }
 
 /** Rules for a project added, removed or changed (its own fields; tools and keys are changes of their own). */
@@ -32,6 +54,7 @@ export function projectRules(c: PlanChange): RuleHit[] {
   return c.fields.flatMap((f): RuleHit[] => {
     if (f.field === 'usage_limits') return limitRules(f);
     if (f.field === 'idempotency') return [projectIdempotencyRule(f)];
+    if (f.field === 'usage_policy') return policyRules(f);
     if (f === dev) return [ruleHit('ENVIRONMENT_DEVELOPMENT', 'environment production → development: allows loopback http upstreams and member sessions without a signed assertion', f)];
     if (f.field === 'allow_private_networks' && f.after === false) return [ruleHit('PROJECT_CHANGED', 'allow_private_networks true → false: tools whose host resolves to a private address now fail with UPSTREAM_ADDRESS_BLOCKED', f)];
     if (f === privateNets) return [ruleHit('PRIVATE_NETWORKS_ALLOWED', "allow_private_networks false → true: the project's tools may now call private addresses (internal APIs, and anything else on the runtime's network)", f)];
@@ -91,6 +114,8 @@ export function integrationRules(c: PlanChange): RuleHit[] {
         return f.kind === 'added'
           ? [ruleHit('SCOPE_CEILING_WIDENED', `the client may now be granted ${String(f.after)}`, f)]
           : [ruleHit('SCOPE_CEILING_NARROWED', `the client can no longer be granted ${String(f.before)}`, f)];
+      case 'usage_limits':
+        return limitRules(f);
       default:
         return [ruleHit('INTEGRATION_CHANGED', `${f.field} ${f.kind}`, f)];
     }

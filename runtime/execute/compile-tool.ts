@@ -1,7 +1,6 @@
 import type { Tool } from '../../schemas/config-types.js';
 import { parseDuration } from '../../schemas/duration.js';
 import { compileIdempotency } from '../usage/idempotency.js';
-import { compileLimits } from '../usage/usage-limits.js';
 import { compileArgumentLog } from './argument-log.js';
 import { mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
@@ -102,7 +101,6 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     enabled: tool.is_enabled ?? true,
     requireMember: tool.require_member ?? false,
     scopes: Object.freeze([...(tool.scopes ?? [])]),
-    limits: compileLimits(tool.usage_limits, tool.name),
     definition: definitionOf(tool),
     ...(idempotency ? { idempotency } : {}),
     ...(tool.log_arguments ? { logArguments: compileArgumentLog(tool.log_arguments.redact) } : {}),

@@ -19,7 +19,9 @@ export const TOOL_ERRORS = {
   UPSTREAM_UNREACHABLE: { status: 500, text: 'Tool execution failed' },
   UPSTREAM_TIMEOUT: { status: 500, text: 'Tool execution timed out' },
   USAGE_LIMIT_EXCEEDED: { status: 429, text: 'Usage limit exceeded' },
-  /** The usage counter could not be read in time while the store was answering (overload): refused rather than guessed. */
+  /** A calendar quota (`usage_limits` with `quota`) is used up until its window ends. */
+  USAGE_QUOTA_EXCEEDED: { status: 429, text: 'Usage quota exceeded' },
+  /** The usage limits could not be checked: the store is overloaded, or down under `on_store_unavailable: fail_closed`. */
   USAGE_CHECK_UNAVAILABLE: { status: 503, text: 'Usage limit could not be checked' },
   /** The origin's circuit breaker is open after repeated failures: the call was not sent. */
   UPSTREAM_CIRCUIT_OPEN: { status: 503, text: 'Upstream temporarily unavailable' },
@@ -60,6 +62,8 @@ export interface ToolErrorDetails {
   retry_after_seconds?: number;
   /** The failure is returned as is: a retry was due but the origin's retry budget, breaker or cap did not allow it. */
   retry_skipped?: 'retry_budget' | 'circuit_open' | 'overloaded';
+  /** USAGE_LIMIT_EXCEEDED / USAGE_QUOTA_EXCEEDED: the limit that refused the call. */
+  limit?: Readonly<import('../usage/compile-limits.js').LimitMeta>;
   /** INSUFFICIENT_SCOPE: the scopes the tool needs that the grant lacks. */
   missing_scopes?: string[];
   /** Argument validation problems: JSON pointer and message. */

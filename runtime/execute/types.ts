@@ -52,8 +52,8 @@ export interface CompiledTool {
   enabled: boolean;
   requireMember: boolean;
   scopes: readonly string[];
-  /** The tool's own `usage_limits` plus its project's, compiled at load. */
-  limits: readonly import('../usage/usage-limits.js').CompiledLimit[];
+  /** The project's, integrations' and tool's own `usage_limits`, compiled at load; absent when none applies. */
+  limits?: import('../usage/compile-limits.js').ToolLimits;
   definition: McpToolDefinition;
   /** Idempotent retries (tool `idempotency` over the project's, defaults applied); absent when off. */
   idempotency?: import('../usage/idempotency.js').CompiledIdempotency;

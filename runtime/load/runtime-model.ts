@@ -6,7 +6,7 @@ import type { BundlePayload, Project, RuntimeSettings, Tool } from '../../schema
 import type { CompiledTool, CompileTool, CompileToolContext, McpToolDefinition } from '../execute/types.js';
 import { parseDuration } from '../execute/compile-tool.js';
 import { RuntimeBootError } from '../boot-types.js';
-import { compileLimits } from '../usage/usage-limits.js';
+import { compileProjectLimits } from '../usage/compile-limits.js';
 import { createUpstreamGuards, type UpstreamSettings } from '../execute/upstream-guard.js';
 import { BOOT_EXIT } from './boot-exit-codes.js';
 import type { AccessTokens } from '../oauth/access-tokens.js';
@@ -159,7 +159,7 @@ export function buildRuntimeModel(
 function compileProject(project: Project, secrets: ToolSecrets, compileTool: CompileTool, ctx: Omit<CompileToolContext, 'secret' | 'addressPolicy'>): RuntimeProject {
   const tools = new Map<string, CompiledTool>();
   const listed: McpToolDefinition[] = [];
-  const projectLimits = compileLimits(project.usage_limits);
+  const limits = compileProjectLimits(project, ctx.now);
   for (const tool of project.tools ?? []) {
     let compiled: CompiledTool;
     try {
@@ -168,7 +168,8 @@ function compileProject(project: Project, secrets: ToolSecrets, compileTool: Com
       // Only reachable for a bundle `tengine validate` would have refused (e.g. built by a patched CLI).
       throw new RuntimeBootError('BUNDLE_PAYLOAD_INVALID', `tool "${tool.name}" of project "${project.id}" cannot be compiled: ${(e as Error).message}`, BOOT_EXIT.BUNDLE_PAYLOAD_INVALID, 'rebuild the bundle with `tengine build`, which validates every tool');
     }
-    if (projectLimits.length > 0) compiled = { ...compiled, limits: [...projectLimits, ...compiled.limits] };
+    const toolLimits = limits.forTool(limits.tool(tool.name, tool.usage_limits));
+    if (toolLimits !== undefined) compiled = { ...compiled, limits: toolLimits };
     tools.set(tool.name, compiled);
     if (compiled.enabled) listed.push(compiled.definition);
   }

@@ -6,7 +6,7 @@ import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIO
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
 import { idempotentCall } from '../usage/idempotency.js';
-import { chargeUsage } from '../usage/usage-limits.js';
+import { chargeLimits } from '../usage/usage-limits.js';
 import type { RequestTrace } from '../observability/request-trace.js';
 import { UNKNOWN_LABEL } from '../observability/metrics.js';
 import type { UsageRecorder } from '../usage/usage-recorder.js';
@@ -207,9 +207,9 @@ async function callToolUnaudited(params: Record<string, unknown>, ctx: DispatchC
 /** Charges the call against the limits that apply and, when admitted, executes it upstream. */
 async function chargeAndExecute(tool: CompiledTool, args: unknown, ctx: DispatchContext): Promise<ToolResult> {
   const trace = ctx.trace;
-  if (tool.limits.length > 0 && ctx.store) {
-    const usage = await chargeUsage(tool.limits, ctx.caller, ctx.store, ctx.log);
-    if (!usage.ok) return toolError(usage.code, { detail: usage.detail, retry_after_seconds: usage.retryAfterSeconds });
+  if (tool.limits !== undefined && ctx.store) {
+    const refused = await chargeLimits(tool.limits, ctx.caller, ctx.store, ctx.log);
+    if (refused !== undefined) return refused;
   }
   return tool.execute(args, ctx.caller, {
     signal: ctx.signal,

@@ -57,7 +57,7 @@ export interface RuntimeMetrics {
 }
 
 /** Tool outcome codes that mean a limiter refused the call (usage limits, the origin's cap or breaker). */
-const LIMITER_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_CHECK_UNAVAILABLE', 'UPSTREAM_OVERLOADED', 'UPSTREAM_CIRCUIT_OPEN']);
+const LIMITER_CODES: ReadonlySet<string> = new Set(['USAGE_LIMIT_EXCEEDED', 'USAGE_QUOTA_EXCEEDED', 'USAGE_CHECK_UNAVAILABLE', 'UPSTREAM_OVERLOADED', 'UPSTREAM_CIRCUIT_OPEN']);
 
 // Tool calls span a fast local answer (validation errors) to a 30 s upstream: 5 ms .. 30 s.
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -102,7 +102,7 @@ export function inSpanSync<T>(name: string, parent: Context | undefined, fn: (sp
 }
 
 /** The store operations worth a span: each is one round trip to Redis. */
-const TRACED_STORE_OPS = ['get', 'set', 'setIfAbsent', 'take', 'delete', 'keysWithPrefix', 'countInWindow', 'chargeLimits', 'advance', 'incrementFields', 'readFields', 'deleteFields', 'ping'] as const;
+const TRACED_STORE_OPS = ['get', 'set', 'setIfAbsent', 'take', 'delete', 'keysWithPrefix', 'chargeLimits', 'advance', 'incrementFields', 'readFields', 'deleteFields', 'ping'] as const;
 
 /**
  * The store with a client span around each round trip (`store <op>`, with the store kind; never keys or values,

@@ -36,24 +36,15 @@ describe('memory store with an injected clock', () => {
     expect(await s.get('k')).toBeUndefined();
   });
 
-  it('countInWindow runs on the store\'s clock: the first count fixes the window end, the next window starts at 1', async () => {
+  it('chargeLimits runs on the store\'s clock: a GCRA key refuses until its interval has passed by that clock', async () => {
     const s = make();
-    expect(await s.countInWindow('n', 1000)).toEqual({ count: 1, remainingMs: 1000 });
+    const rate = { kind: 'rate' as const, key: 'n', intervalMs: 1000, burst: 1 };
+    expect(await s.chargeLimits([rate])).toEqual({ admitted: true });
+    expect(await s.chargeLimits([rate])).toEqual({ admitted: false, refused: 0, retryAfterMs: 1000 });
     t += 600;
-    expect(await s.countInWindow('n', 5000)).toEqual({ count: 2, remainingMs: 400 });
+    expect(await s.chargeLimits([rate])).toEqual({ admitted: false, refused: 0, retryAfterMs: 400 });
     t += 400;
-    expect(await s.get('n')).toBeUndefined();
-    expect(await s.countInWindow('n', 5000)).toEqual({ count: 1, remainingMs: 5000 });
-    t += 4999;
-    expect(await s.get('n')).toBe('1');
-  });
-
-  it('countInWindow of a non-integer value fails like Redis INCR, without echoing the value', async () => {
-    const s = make();
-    await s.set('k', 'secret-ish', 1000);
-    const err = await s.countInWindow('k', 1000).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(StoreUnavailableError);
-    expect((err as Error).message).not.toContain('secret-ish');
+    expect(await s.chargeLimits([rate])).toEqual({ admitted: true });
   });
 
   it('expired entries are dropped on access and by sweep(): memory is bounded by live keys', async () => {

@@ -29,14 +29,14 @@ interface Entry {
 const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 // A quota window's count outlives the window by this much (as on Redis), so a late charge never reopens it at 0.
 const QUOTA_GRACE_MS = 60_000;
-// The integer syntax Redis INCR accepts (no sign on zero, no leading zeros, no spaces).
+// The integer syntax Redis HINCRBY accepts in a field it adds to (no sign on zero, no leading zeros, no spaces).
 const INTEGER = /^(0|-?[1-9][0-9]*)$/;
 
 /**
  * A store for a single runtime instance, with the Redis store's semantics: TTLs in milliseconds, a key is gone from
  * the moment its TTL has elapsed (lazy expiry on access), and a periodic unref'd sweep bounds memory by the number
  * of live keys. Every operation runs synchronously inside its promise, which is what makes take, setIfAbsent and
- * countInWindow atomic here, as their Redis counterparts are on the server.
+ * chargeLimits atomic here, as their Redis counterparts are on the server.
  */
 export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   const now = opts.now ?? Date.now;
@@ -119,26 +119,6 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
     async delete(key) {
       open('delete');
       entries.delete(key);
-    },
-    async countInWindow(key, windowMs) {
-      const window = checkTtl(windowMs);
-      open('countInWindow');
-      const t = now();
-      const entry = scalar('countInWindow', key);
-      if (entry === undefined) {
-        entries.set(key, { value: '1', expiresAt: t + window });
-        return { count: 1, remainingMs: window };
-      }
-      // Same failure as Redis INCR on a non-counter (ERR value is not an integer); the value is not echoed.
-      if (!INTEGER.test(entry.value)) {
-        throw new StoreUnavailableError('memory store countInWindow failed: value is not an integer');
-      }
-      const count = Number(entry.value) + 1;
-      entry.value = String(count);
-      // The window's end is fixed by the count that opened it; like the Redis script, only a count that lands on 1
-      // (over a value that was not a count of this window) opens a new one.
-      if (count === 1) entry.expiresAt = t + window;
-      return { count, remainingMs: entry.expiresAt - t };
     },
     async chargeLimits(checks) {
       checkLimitChecks(checks);

@@ -1,7 +1,8 @@
 // Redis Cluster runs a script or a multi-key command only when all its keys hash to one slot (else CROSSSLOT).
-// Tengine's rule (docs/storage.md "Redis topologies"): every command and script touches exactly one key, so no key
-// needs a hash tag and key names stay as documented. This test keeps the rule from eroding: a new multi-key script,
-// transaction or command in the store fails here, pointing at the docs, before it fails on a customer's cluster.
+// Tengine's rule (docs/storage.md "Redis topologies"): every command and script touches exactly one key, except the
+// usage-limit script (chargeLimits), whose keys the caller puts under one hash tag (`lim:{<project>}:…`, tested in
+// runtime/usage/usage-limits.test.ts). This test keeps the rule from eroding: a new multi-key script, transaction or
+// command in the store fails here, pointing at the docs, before it fails on a customer's cluster.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,13 +24,15 @@ describe('every Redis operation touches one key (Redis Cluster: no CROSSSLOT, no
     expect(new Set(keys)).toEqual(new Set(['1']));
   });
 
-  it('EVAL and EVALSHA declare one key, and the cluster routes them by it', () => {
-    const calls = [...STORE.matchAll(/\['(EVAL|EVALSHA)', (\w+), '(\d+)', (\w+)/g)];
+  it('EVAL and EVALSHA declare their keys, and the cluster routes them by the first; only chargeLimits passes several', () => {
+    const calls = [...STORE.matchAll(/\['(EVAL|EVALSHA)', (\w+), \.\.\.tail\]/g)];
     expect(calls.map((m) => m[1]).sort()).toEqual(['EVAL', 'EVALSHA']);
-    for (const m of calls) {
-      expect(m[3], `${m[1]} numkeys`).toBe('1');
-      expect(m[4]).toBe('key');
-    }
+    expect(STORE).toContain('const tail = [String(keys.length), ...keys, ...args];');
+    // Every script call but chargeLimits' passes one key (a string); chargeLimits passes its list of keys.
+    const scriptCalls = [...STORE.matchAll(/script<[^>]+>\('(\w+)', (\w+), ([^,]+),/g)].map((m) => `${m[1]} ${m[3]}`);
+    expect(scriptCalls.length).toBeGreaterThan(1);
+    for (const c of scriptCalls) expect(c === 'chargeLimits keys' || !c.endsWith(' keys'), c).toBe(true);
+    expect(scriptCalls).toContain('chargeLimits keys');
   });
 
   it('no transaction or multi-key command is sent, and only the store modules talk to Redis', () => {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inCI, redisServerInstalled, sparePort, startRedisServer, type TestRedisServer } from '../../test/fixtures/redis-server.js';
 import { createRedisStore, createStoreFromEnv, type RedisStoreOptions } from './redis-store.js';
-import { type Store, StoreUnavailableError } from './store.js';
+import { type LimitVerdict, type Store, StoreUnavailableError } from './store.js';
 
 const TIMEOUT = 200;
 const MARGIN = 250; // scheduling slack on a loaded CI machine
@@ -60,7 +60,11 @@ const failFastOps = (s: Store) => [
   () => s.delete('d'),
   () => s.ping(),
 ];
-const allOps = (s: Store) => [...failFastOps(s), () => s.countInWindow('e', 1000)];
+/** One usage charge as the limiter sends it: a rate with room for `burst` calls at once, then one a minute. */
+const charge = (s: Store, key: string, burst = 1_000_000) => s.chargeLimits([{ kind: 'rate', key, intervalMs: 60_000, burst }]);
+const allOps = (s: Store) => [...failFastOps(s), () => charge(s, 'e')];
+/** How many settled charges were admitted. */
+const admittedOf = (results: PromiseSettledResult<LimitVerdict>[]) => results.filter((r) => r.status === 'fulfilled' && r.value.admitted).length;
 
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
@@ -83,7 +87,7 @@ describe.skipIf(skip)('Redis faults', () => {
       main = await store(srv.url, { stallResetMs: 60_000 });
       small = await store(srv.url, { stallResetMs: 60_000, maxPendingCommands: 20 });
       watched = await store(srv.url, { commandTimeoutMs: 100, stallResetMs: 400, connectTimeoutMs: 300, onError: (m) => errors.push(m) });
-      await main.countInWindow('e', 1000); // loads the script, so a stalled EVALSHA is what is awaited below
+      await charge(main, 'e'); // loads the script, so a stalled EVALSHA is what is awaited below
     });
 
     it('fails every kind of command but usage counts within commandTimeoutMs instead of hanging', async () => {
@@ -155,12 +159,12 @@ describe.skipIf(skip)('Redis faults', () => {
     });
 
     /** Pauses the server, starts `n` counts on `key`, resumes after `pauseMs`; returns the settled results. */
-    async function countsAcrossPause(s: Store, key: string, n: number, pauseMs: number) {
-      await s.countInWindow(`${key}:warm`, 60_000); // loads the script, so the paused command is the EVALSHA itself
+    async function countsAcrossPause(s: Store, key: string, n: number, pauseMs: number, burst: number) {
+      await charge(s, `${key}:warm`); // loads the script, so the paused command is the EVALSHA itself
       srv.pause();
-      let results: PromiseSettledResult<{ count: number; remainingMs: number }>[];
+      let results: PromiseSettledResult<LimitVerdict>[];
       try {
-        const counting = Promise.allSettled(Array.from({ length: n }, () => s.countInWindow(key, 60_000)));
+        const counting = Promise.allSettled(Array.from({ length: n }, () => charge(s, key, burst)));
         await new Promise((r) => setTimeout(r, pauseMs));
         srv.resume();
         results = await counting;
@@ -170,12 +174,11 @@ describe.skipIf(skip)('Redis faults', () => {
       return results;
     }
 
-    it('a reply later than commandTimeoutMs (server paused 500 ms) is awaited: every count lands, exactly 1..n', async () => {
+    it('a reply later than commandTimeoutMs (server paused 500 ms) is awaited: every charge lands, exactly the burst admitted', async () => {
       const s = await store(srv.url); // commandTimeoutMs 200: the pause is 2.5 deadlines long
-      const results = await countsAcrossPause(s, 'slow', 150, 500);
+      const results = await countsAcrossPause(s, 'slow', 150, 500, 100);
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-      const counts = results.map((r) => (r as PromiseFulfilledResult<{ count: number }>).value.count).sort((a, b) => a - b);
-      expect(counts).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+      expect(admittedOf(results)).toBe(100);
       // Meanwhile other commands kept their fail-fast deadline.
       srv.pause();
       try {
@@ -185,20 +188,19 @@ describe.skipIf(skip)('Redis faults', () => {
       }
     });
 
-    it('counts beyond maxPendingCommands wait in the local queue instead of failing with "queue full": exactly 1..n', async () => {
+    it('counts beyond maxPendingCommands wait in the local queue instead of failing with "queue full": exactly the burst', async () => {
       const s = await store(srv.url, { maxPendingCommands: 20 });
-      const results = await countsAcrossPause(s, 'queued', 200, 300);
+      const results = await countsAcrossPause(s, 'queued', 200, 300, 150);
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-      const counts = results.map((r) => (r as PromiseFulfilledResult<{ count: number }>).value.count).sort((a, b) => a - b);
-      expect(counts).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(admittedOf(results)).toBe(150);
     });
 
     it('counts hold at most 90 % of the slots, so a burst of them never starves other commands', async () => {
       const s = await store(srv.url, { maxPendingCommands: 20 });
-      await s.countInWindow('share:warm', 60_000);
+      await charge(s, 'share:warm');
       srv.pause();
       try {
-        const counting = Promise.allSettled(Array.from({ length: 50 }, () => s.countInWindow('share', 60_000)));
+        const counting = Promise.allSettled(Array.from({ length: 50 }, () => charge(s, 'share')));
         const guard = s.setIfAbsent('jti', '1', 60_000); // one of the 2 slots counts leave free
         await new Promise((r) => setTimeout(r, 50));
         srv.resume();
@@ -211,19 +213,18 @@ describe.skipIf(skip)('Redis faults', () => {
 
     it('with the local queue full too, a count fails at once as an overload (never as an outage)', async () => {
       const s = await store(srv.url, { maxPendingCommands: 10, maxQueuedCounters: 5 });
-      await s.countInWindow('full:warm', 60_000);
+      await charge(s, 'full:warm');
       srv.pause();
       try {
-        const held = Array.from({ length: 14 }, () => s.countInWindow('full', 60_000)); // 9 slots (90 %) + 5 queued
+        const held = Array.from({ length: 14 }, () => charge(s, 'full', 10)); // 9 slots (90 %) + 5 queued
         const start = performance.now();
-        const err = await s.countInWindow('full', 60_000).then(() => undefined, (e: unknown) => e as StoreUnavailableError);
+        const err = await charge(s, 'full', 10).then(() => undefined, (e: unknown) => e as StoreUnavailableError);
         expect(performance.now() - start).toBeLessThan(AT_ONCE);
         expect(err).toBeInstanceOf(StoreUnavailableError);
         expect(err?.failure).toBe('overload');
-        expect(err?.message).toBe('redis countInWindow failed: more than 5 usage counts waiting for a slot (overloaded)');
+        expect(err?.message).toBe('redis chargeLimits failed: more than 5 usage counts waiting for a slot (overloaded)');
         srv.resume();
-        const counts = (await Promise.all(held)).map((r) => r.count).sort((a, b) => a - b);
-        expect(counts).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+        expect(admittedOf(await Promise.allSettled(held))).toBe(10); // all 14 answered: the burst of 10 admitted
       } finally {
         srv.resume();
       }
@@ -231,14 +232,14 @@ describe.skipIf(skip)('Redis faults', () => {
 
     it('the wait is bounded: past counterTimeoutMs a count fails as an overload', async () => {
       const s = await store(srv.url, { counterTimeoutMs: 300, stallResetMs: 60_000 });
-      await s.countInWindow('bound:warm', 60_000);
+      await charge(s, 'bound:warm');
       srv.pause();
       try {
         const start = performance.now();
-        const err = await s.countInWindow('bound', 60_000).then(() => undefined, (e: unknown) => e as StoreUnavailableError);
+        const err = await charge(s, 'bound').then(() => undefined, (e: unknown) => e as StoreUnavailableError);
         expect(performance.now() - start).toBeGreaterThanOrEqual(295);
         expect(err?.failure).toBe('overload');
-        expect(err?.message).toBe('redis countInWindow failed: no reply within 300 ms while Redis kept answering (overloaded)');
+        expect(err?.message).toBe('redis chargeLimits failed: no reply within 300 ms while Redis kept answering (overloaded)');
       } finally {
         srv.resume();
       }
@@ -247,10 +248,10 @@ describe.skipIf(skip)('Redis faults', () => {
     it('a frozen server: the stall detection replaces the connection and the waiting counts fail as an outage', async () => {
       const errors: string[] = [];
       const s = await store(srv.url, { commandTimeoutMs: 100, stallResetMs: 400, connectTimeoutMs: 300, onError: (m) => errors.push(m) });
-      await s.countInWindow('frozen:warm', 60_000);
+      await charge(s, 'frozen:warm');
       srv.pause();
       try {
-        const results = await Promise.allSettled(Array.from({ length: 30 }, () => s.countInWindow('frozen', 60_000)));
+        const results = await Promise.allSettled(Array.from({ length: 30 }, () => charge(s, 'frozen')));
         for (const r of results) {
           expect(r.status).toBe('rejected');
           expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
@@ -261,15 +262,15 @@ describe.skipIf(skip)('Redis faults', () => {
         srv.resume();
       }
       await eventuallyWorks(s, 3000);
-      expect((await s.countInWindow('frozen:after', 60_000)).count).toBe(1);
+      expect(await charge(s, 'frozen:after')).toEqual({ admitted: true });
     });
 
     it('close() fails the counts still waiting for a slot with StoreUnavailableError', async () => {
       const s = await store(srv.url, { maxPendingCommands: 2 });
-      await s.countInWindow('closing:warm', 60_000);
+      await charge(s, 'closing:warm');
       srv.pause();
       try {
-        const counting = Promise.allSettled(Array.from({ length: 5 }, () => s.countInWindow('closing', 60_000)));
+        const counting = Promise.allSettled(Array.from({ length: 5 }, () => charge(s, 'closing')));
         await s.close();
         for (const r of await counting) {
           expect(r.status).toBe('rejected');
@@ -288,7 +289,7 @@ describe.skipIf(skip)('Redis faults', () => {
       srv = await server();
       main = await store(srv.url);
       await main.set('k', 'v', 60_000);
-      expect((await main.countInWindow('n', 60_000)).count).toBe(1);
+      expect(await charge(main, 'n', 1)).toEqual({ admitted: true });
     });
 
     it('fails fast once the server is gone (offline commands are rejected, never queued)', async () => {
@@ -304,8 +305,8 @@ describe.skipIf(skip)('Redis faults', () => {
       await srv.restart();
       await eventuallyWorks(main, 3000);
       expect(await main.get('k')).toBeUndefined(); // a fresh server without persistence
-      expect((await main.countInWindow('n', 60_000)).count).toBe(1); // EVALSHA → NOSCRIPT → EVAL
-      expect((await main.countInWindow('n', 60_000)).count).toBe(2);
+      expect(await charge(main, 'n', 1)).toEqual({ admitted: true }); // EVALSHA → NOSCRIPT → EVAL; a fresh limiter
+      expect(await charge(main, 'n', 1)).toMatchObject({ admitted: false, refused: 0 });
     });
   });
 

@@ -34,7 +34,7 @@ export interface RedisStoreOptions {
    */
   commandTimeoutMs?: number;
   /**
-   * Bound on one usage count (`countInWindow`), which waits for a free command slot and then for its reply as long
+   * Bound on one usage count (`chargeLimits`), which waits for a free command slot and then for its reply as long
    * as the connection is alive: a slow reply is not an outage. Past the bound it fails as an overload (default
    * max(10 000, stallResetMs + 2 × commandTimeoutMs), so a frozen Redis is found by the stall detection first).
    */
@@ -56,14 +56,9 @@ export interface RedisStoreOptions {
   onError?: (message: string) => void;
 }
 
-// Every script touches exactly one key (KEYS[1]) and no command names two keys, so each runs on the node owning its
-// key's slot on Redis Cluster and needs no hash tag (docs/storage.md, Redis topologies).
-// A fixed window on Redis' own clock: the count that opens it (INCR lands on 1) sets its expiry, later counts keep
-// it, and PTTL is the time left; a counter found without an expiry gets one, so no window can last forever. Atomic
-// because a script runs without interleaving.
-const WINDOW_SCRIPT =
-  "local n = redis.call('INCR', KEYS[1]) local left = redis.call('PTTL', KEYS[1]) " +
-  "if n == 1 or left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) end return {n, left}";
+// Every script but LIMITS_SCRIPT touches exactly one key (KEYS[1]) and no command names two keys, so each runs on
+// the node owning its key's slot on Redis Cluster; LIMITS_SCRIPT's keys share one hash tag, the caller's contract
+// (docs/storage.md, Redis topologies).
 // Raise-only watermark stored as "<value> <label>": a lower or equal value keeps what is stored (only the expiry is
 // restarted), so concurrent boots cannot lower it.
 const ADVANCE_SCRIPT =
@@ -476,14 +471,6 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     },
     async delete(key) {
       await run('delete', ['DEL', prefix + key], prefix + key);
-    },
-    async countInWindow(key, windowMs) {
-      const window = checkTtl(windowMs);
-      const since = performance.now();
-      const reply = await script<[number, number]>('countInWindow', WINDOW_SCRIPT, prefix + key, [String(window)], (args) =>
-        sendCounter(args, prefix + key, since),
-      );
-      return { count: Number(reply[0]), remainingMs: Math.max(1, Number(reply[1])) };
     },
     async chargeLimits(checks) {
       checkLimitChecks(checks);

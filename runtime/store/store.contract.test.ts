@@ -86,7 +86,6 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       for (const ttl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
         await expect(store.set(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
         await expect(store.setIfAbsent(key('bad-ttl'), 'v', ttl)).rejects.toBeInstanceOf(RangeError);
-        await expect(store.countInWindow(key('bad-ttl'), ttl)).rejects.toBeInstanceOf(RangeError);
       }
     });
 
@@ -125,43 +124,6 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       await store.set(k, 'v', 60);
       await eventually(async () => (await store.get(k)) === undefined, 2000);
       expect(await store.take(k)).toBeUndefined();
-    });
-
-    it('countInWindow is atomic: 300 concurrent counts return 1..300 and leave 300 (usage limits are exact)', async () => {
-      const k = key('incr');
-      const results = await Promise.all(Array.from({ length: 300 }, () => store.countInWindow(k, 60_000)));
-      expect(results.map((r) => r.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
-      for (const r of results) {
-        expect(r.remainingMs).toBeGreaterThan(0);
-        expect(r.remainingMs).toBeLessThanOrEqual(60_000);
-      }
-      expect(await store.get(k)).toBe('300');
-    });
-
-    it('countInWindow: the first count opens a fixed window that later counts never extend; then it starts at 1', async () => {
-      const k = key('window');
-      const first = await store.countInWindow(k, 150);
-      expect(first.count).toBe(1);
-      expect(first.remainingMs).toBeLessThanOrEqual(150);
-      const second = await store.countInWindow(k, 60_000); // a later, longer window must not extend this one
-      expect(second.count).toBe(2);
-      expect(second.remainingMs).toBeLessThanOrEqual(first.remainingMs);
-      expect((await store.countInWindow(k, 60_000)).count).toBe(3);
-      await eventually(async () => (await store.get(k)) === undefined, 2000);
-      const next = await store.countInWindow(k, 60_000);
-      expect(next.count).toBe(1);
-      expect(next.remainingMs).toBeGreaterThan(50_000); // the new window is the new length, measured from now
-      expect(next.remainingMs).toBeLessThanOrEqual(60_000);
-    });
-
-    it('countInWindow reports the time left in the window, which shrinks as the window runs', async () => {
-      const k = key('left');
-      const first = await store.countInWindow(k, 10_000);
-      await new Promise((r) => setTimeout(r, 120));
-      const later = await store.countInWindow(k, 10_000);
-      expect(later.count).toBe(2);
-      expect(later.remainingMs).toBeLessThanOrEqual(first.remainingMs - 100);
-      expect(later.remainingMs).toBeGreaterThan(5_000);
     });
 
     it('chargeLimits (GCRA): `burst` calls pass back to back, the next is refused with the wait until it conforms', async () => {
@@ -356,8 +318,9 @@ function describeStoreContract(name: string, kind: Store['kind'], make: MakeStor
       expect(await b.get(k)).toBeUndefined();
       expect(await b.take(k)).toBeUndefined();
       expect(await b.setIfAbsent(k, 'from-b', 60_000)).toBe(true);
-      expect((await b.countInWindow(k + ':n', 60_000)).count).toBe(1);
-      expect((await a.countInWindow(k + ':n', 60_000)).count).toBe(1);
+      const once = { kind: 'rate' as const, key: `{${k}}:n`, intervalMs: 60_000, burst: 1 };
+      expect(await b.chargeLimits([once])).toEqual({ admitted: true });
+      expect(await a.chargeLimits([once])).toEqual({ admitted: true });
       expect(await a.take(k)).toBe('from-a');
       expect(await b.get(k)).toBe('from-b');
     });
@@ -417,47 +380,41 @@ describe.skipIf(skipRedis)('Redis store', () => {
       await two.set(k + ':code', 'c', 60_000);
       expect(await one.take(k + ':code')).toBe('c');
       expect(await two.take(k + ':code')).toBeUndefined();
-      const counts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).countInWindow(k + ':n', 60_000)));
-      expect(counts.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      const rate = { kind: 'rate' as const, key: `{${k}}:n`, intervalMs: 60_000, burst: 30 };
+      const verdicts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? one : two).chargeLimits([rate])));
+      expect(verdicts.filter((v) => v.admitted)).toHaveLength(30);
     });
 
     it('stores under keyPrefix + logical key with a millisecond TTL on every key', async () => {
       const [one] = stores as [Store];
       const k = key('layout');
       await one.set(k, 'v', 30_000);
-      await one.countInWindow(k + ':n', 20_000);
+      await one.chargeLimits([{ kind: 'rate', key: k + ':n', intervalMs: 20_000, burst: 1 }]);
       expect(await raw.sendCommand(['GET', prefix + k])).toBe('v');
       expect(await raw.sendCommand(['EXISTS', k])).toBe(0);
       const ttl = Number(await raw.sendCommand(['PTTL', prefix + k]));
       expect(ttl).toBeGreaterThan(25_000);
       expect(ttl).toBeLessThanOrEqual(30_000);
-      const windowTtl = Number(await raw.sendCommand(['PTTL', prefix + k + ':n']));
-      expect(windowTtl).toBeGreaterThan(15_000);
-      expect(windowTtl).toBeLessThanOrEqual(20_000);
+      // A GCRA key lives until its arrival time: one interval after a call on an idle key.
+      const rateTtl = Number(await raw.sendCommand(['PTTL', prefix + k + ':n']));
+      expect(rateTtl).toBeGreaterThan(15_000);
+      expect(rateTtl).toBeLessThanOrEqual(20_000);
     });
 
-    it('a counter found without an expiry gets one (no usage window can last forever)', async () => {
-      const [one] = stores as [Store];
-      const k = key('no-ttl');
-      await raw.sendCommand(['SET', prefix + k, '41']);
-      const counted = await one.countInWindow(k, 20_000);
-      expect(counted).toEqual({ count: 42, remainingMs: 20_000 });
-      const ttl = Number(await raw.sendCommand(['PTTL', prefix + k]));
-      expect(ttl).toBeGreaterThan(15_000);
-      expect(ttl).toBeLessThanOrEqual(20_000);
-    });
-
-    it('an error never carries the key or the value (a count on a non-counter)', async () => {
+    it('an error never carries the key or the value (a quota charged on a key holding text)', async () => {
       const [one] = stores as [Store];
       const k = key('secret-key-name');
       await one.set(k, 'value-that-must-not-leak', 60_000);
-      const err = await one.countInWindow(k, 60_000).then(() => undefined, (e: unknown) => e);
+      // INCR on a non-integer is an error reply; the script runs it only after every check passed.
+      const now = Date.now();
+      const quota = { kind: 'quota' as const, limit: 10, windows: [{ key: k, startMs: now - 60_000, endMs: now + 60_000 }, { key: k + ':next', startMs: now + 60_000, endMs: now + 120_000 }] as const };
+      const err = await one.chargeLimits([quota]).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(StoreUnavailableError);
       const message = (err as StoreUnavailableError).message;
       expect((err as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
       expect(message).not.toContain('value-that-must-not-leak');
       expect(message).not.toContain('secret-key-name');
-      expect(message).toMatch(/^redis countInWindow failed: Redis replied ERR/);
+      expect(message).toMatch(/^redis chargeLimits failed: Redis replied ERR/);
       expect((err as StoreUnavailableError).failure).toBe('outage');
     });
   });
@@ -507,8 +464,9 @@ describe.skipIf(!topologiesInstalled && !inCI())('Redis Cluster and Sentinel sto
     const make = () => createRedisStore({ endpoints: { mode: 'cluster', nodes: cluster!.urls }, keyPrefix: `${RUN_PREFIX}shared:` });
     const [one, two] = [await make(), await make()];
     try {
-      const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).countInWindow(`usage:p:x:*:${60_000}`, 60_000)));
-      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      const rate = { kind: 'rate' as const, key: 'lim:{p}:project:*:project:p:r60000', intervalMs: 60_000, burst: 25 };
+      const verdicts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one : two).chargeLimits([rate])));
+      expect(verdicts.filter((v) => v.admitted)).toHaveLength(25);
       expect(await one.setIfAbsent('jti:abc', '1', 60_000)).toBe(true);
       expect(await two.setIfAbsent('jti:abc', '1', 60_000)).toBe(false);
       await one.set('oauth:code:zz', 'grant', 60_000);

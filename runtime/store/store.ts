@@ -21,12 +21,6 @@ export interface Store {
    */
   keysWithPrefix(prefix: string, limit: number): Promise<string[]>;
   /**
-   * Counts one event in the fixed window held at `key`, atomically: the first count opens a window of `windowMs` on
-   * the store's own clock (never the caller's, so instances with skewed clocks share one window), later counts keep
-   * its end. Returns the count in the window and the time left in it.
-   */
-  countInWindow(key: string, windowMs: number): Promise<WindowCount>;
-  /**
    * Checks every limit of one call against the store's own clock and charges them all, or none: when any refuses,
    * nothing is charged and the verdict names the refusing check with the longest wait (retrying sooner is pointless).
    * One round trip, atomic (one script on Redis). Rate checks are GCRA; quota checks count in the calendar window
@@ -58,14 +52,6 @@ export interface Store {
   close(): Promise<void>;
   /** `memory` or `redis`, for logs and /readyz. */
   readonly kind: 'memory' | 'redis';
-}
-
-/** A fixed-window counter just after a count. */
-export interface WindowCount {
-  /** Events counted in the current window, this one included (1 for the event that opened it). */
-  count: number;
-  /** Milliseconds until the window ends, by the store's clock (> 0). */
-  remainingMs: number;
 }
 
 /**

@@ -1,99 +1,137 @@
-import type { UsageLimit } from '../../schemas/config-types.js';
-import { parseDuration } from '../../schemas/duration.js';
 import type { CallerIdentity } from '../execute/types.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import { toolError, type ToolResult } from '../execute/tool-errors.js';
+import { createMemoryStore, type MemoryStore } from '../store/memory-store.js';
+import { type LimitCheck, type LimitVerdict, type Store, StoreUnavailableError } from '../store/store.js';
+import { proposedWindows } from './calendar.js';
+import type { LimitTemplate, ToolLimits } from './compile-limits.js';
+import { subjectOf } from './limit-subject.js';
 
-/** A limit compiled at bundle load: window in ms and what it counts. */
-export interface CompiledLimit {
-  limit: number;
-  windowMs: number;
-  per: 'project' | 'integration' | 'member';
-  /** Set for a tool's own limit (its calls only); undefined for a project limit (all tools together). */
-  tool?: string;
-}
-
-/** Compiles `usage_limits` entries once, when the bundle loads. */
-export function compileLimits(limits: UsageLimit[] | undefined, tool?: string): CompiledLimit[] {
-  return (limits ?? []).map((l) => ({ limit: l.limit, windowMs: parseDuration(l.window), per: l.per ?? 'member', ...(tool ? { tool } : {}) }));
-}
-
-/** Seconds a caller refused for an overloaded store is told to wait: a burst drains within about that. */
+/** Seconds a caller refused for an unavailable or overloaded store is told to wait: a burst drains within about that. */
 export const OVERLOAD_RETRY_SECONDS = 1;
+/**
+ * After an outage failure, calls skip the store for this long (local limiter or refusal) and the next one tries it
+ * again: during an outage calls do not each wait on a dead store, and the runtime is back on the shared counts within
+ * about this long of the store's return.
+ */
+export const STORE_PROBE_INTERVAL_MS = 1000;
+/** `usage_store_unavailable` and `usage_store_overloaded` are logged at most once per this long per project. */
+export const STORE_WARNING_INTERVAL_MS = 10_000;
 
-/** Outcome of charging one call against its limits; a refusal carries the tool error to answer with. */
-export type UsageDecision =
-  | { ok: true }
-  | { ok: false; code: 'USAGE_LIMIT_EXCEEDED'; limit: CompiledLimit; retryAfterSeconds: number; detail: string }
-  | { ok: false; code: 'USAGE_CHECK_UNAVAILABLE'; retryAfterSeconds: number; detail: string };
+/** What to do while the store is down (`usage_policy.on_store_unavailable`). */
+export type OutagePolicy = 'fail_open' | 'fail_closed';
+
+/** A project's outage state, shared by its tools: whether the store is known down, and the local fallback. */
+export interface LimitGuard {
+  readonly projectId: string;
+  readonly policy: OutagePolicy;
+  readonly now: () => number;
+  /** Until when calls skip the store (0: the store is believed up). */
+  downUntil: number;
+  /** Counters of the fail_open fallback; created at the first outage, kept for the bundle's lifetime. */
+  local?: MemoryStore;
+  lastOutageLog: number;
+  lastOverloadLog: number;
+}
+
+/** A project's outage state at bundle load (nothing is allocated for the fallback until an outage). */
+export function createLimitGuard(opts: { projectId: string; policy: OutagePolicy; now: () => number }): LimitGuard {
+  return { ...opts, downUntil: 0, lastOutageLog: -Infinity, lastOverloadLog: -Infinity };
+}
 
 /**
- * Counts one call against every limit that applies (the project's and the tool's) in fixed windows held in the
- * store, so all instances share the counts; each window runs on the store's clock, never this instance's, so
- * instances with skewed clocks cannot open separate windows. A call over any limit is refused; the windows it was
- * counted in are not refunded (a refused call still spent a request).
+ * Charges one call against every limit that applies (the project's, the caller's integration's and the tool's) in
+ * one store round trip, all or nothing: undefined when admitted, else the tool error to answer with, naming the limit
+ * that refused. A refused call consumes nothing.
  *
- * When a count cannot be had, what happens depends on why. An overloaded store (reachable and answering, but too
- * busy to take or answer the count in its bound) refuses the call with USAGE_CHECK_UNAVAILABLE: overload is exactly
- * when a limit matters, so a call is never admitted unchecked while the store answers. A store outage (no live
- * connection, an error reply) allows the call and logs `usage_store_unavailable`: limits protect upstreams from
- * overuse, and an outage of the store should not stop every tool (docs/storage.md, "Failure behaviour").
+ * When the store cannot answer, what happens depends on why. An overloaded store (reachable, answering, but too busy
+ * for this count within its bound) refuses with USAGE_CHECK_UNAVAILABLE under either policy: overload is exactly when
+ * limits matter, and a call is never admitted unchecked while the store answers. An outage (no live connection, an
+ * error reply) follows the project's policy: `fail_open` charges a local per-instance limiter at 1/expected_instances
+ * of each limit, `fail_closed` refuses with USAGE_CHECK_UNAVAILABLE. For STORE_PROBE_INTERVAL_MS after an outage
+ * failure calls go straight to that policy; the next call then tries the store again.
  */
-export async function chargeUsage(
-  limits: readonly CompiledLimit[],
-  caller: CallerIdentity,
-  store: Store,
-  log?: (entry: Record<string, unknown>) => void,
-): Promise<UsageDecision> {
-  if (limits.length === 0) return { ok: true };
-  const counted = await Promise.allSettled(limits.map((l) => store.countInWindow(windowKey(l, caller), l.windowMs)));
-  let overload: StoreUnavailableError | undefined;
-  let outage: StoreUnavailableError | undefined;
-  for (const [i, result] of counted.entries()) {
-    const l = limits[i]!;
-    if (result.status === 'fulfilled') {
-      if (result.value.count <= l.limit) continue;
-      const retryAfterSeconds = Math.max(1, Math.ceil(result.value.remainingMs / 1000));
-      return { ok: false, code: 'USAGE_LIMIT_EXCEEDED', limit: l, retryAfterSeconds, detail: `${describeLimit(l)}; retry in ${retryAfterSeconds} s` };
+export async function chargeLimits(limits: ToolLimits, caller: CallerIdentity, store: Store, log?: (entry: Record<string, unknown>) => void): Promise<ToolResult | undefined> {
+  const integration = limits.byIntegration?.get(caller.integrationId);
+  const common = limits.common;
+  const n = common.length + (integration?.length ?? 0);
+  if (n === 0) return undefined;
+  const guard = limits.guard;
+  const now = guard.now();
+  const templates = integration === undefined ? common : [...common, ...integration];
+  const checks = new Array<LimitCheck>(n);
+  for (let i = 0; i < n; i++) checks[i] = sharedCheck(templates[i]!, caller, now);
+  let verdict: LimitVerdict;
+  if (now < guard.downUntil) {
+    const local = whileDown(guard, templates, checks);
+    if (local === undefined) return unavailable('the usage counters are unavailable');
+    verdict = await local;
+  } else {
+    try {
+      verdict = await store.chargeLimits(checks);
+      if (guard.downUntil !== 0) {
+        guard.downUntil = 0;
+        guard.local?.sweep();
+        log?.({ level: 'info', event: 'usage_store_recovered', project: guard.projectId });
+      }
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableError)) throw e;
+      if (e.failure === 'overload') {
+        if (now - guard.lastOverloadLog >= STORE_WARNING_INTERVAL_MS) {
+          guard.lastOverloadLog = now;
+          log?.({ level: 'warn', event: 'usage_store_overloaded', project: guard.projectId, message: e.message });
+        }
+        return unavailable('the usage counters are overloaded');
+      }
+      guard.downUntil = now + STORE_PROBE_INTERVAL_MS;
+      if (now - guard.lastOutageLog >= STORE_WARNING_INTERVAL_MS) {
+        guard.lastOutageLog = now;
+        log?.({ level: 'warn', event: 'usage_store_unavailable', project: guard.projectId, policy: guard.policy, message: e.message });
+      }
+      const local = whileDown(guard, templates, checks);
+      if (local === undefined) return unavailable('the usage counters are unavailable');
+      verdict = await local;
     }
-    const e: unknown = result.reason;
-    if (!(e instanceof StoreUnavailableError)) throw e;
-    if (e.failure === 'overload') overload ??= e;
-    else outage ??= e;
   }
-  if (overload !== undefined) {
-    log?.({ level: 'warn', event: 'usage_store_overloaded', message: overload.message });
-    return {
-      ok: false,
-      code: 'USAGE_CHECK_UNAVAILABLE',
-      retryAfterSeconds: OVERLOAD_RETRY_SECONDS,
-      detail: `the usage counters are overloaded; retry in ${OVERLOAD_RETRY_SECONDS} s`,
-    };
-  }
-  if (outage !== undefined) log?.({ level: 'warn', event: 'usage_store_unavailable', message: outage.message });
-  return { ok: true };
+  return verdict.admitted ? undefined : refusal(templates[verdict.refused]!, verdict.retryAfterMs);
 }
 
-/** The counter of one limit for one caller: one key per subject, tool and window length, with no window start in it. */
-function windowKey(l: CompiledLimit, caller: CallerIdentity): string {
-  return `usage:${subjectKey(l, caller)}:${l.tool ?? '*'}:${l.windowMs}`;
+/** The check of one limit for one caller against the shared store. */
+function sharedCheck(t: LimitTemplate, caller: CallerIdentity, now: number): LimitCheck {
+  const key = t.head + subjectOf(t.per, caller);
+  if (t.rate !== undefined) return { kind: 'rate', key: key + t.rate.tail, intervalMs: t.rate.intervalMs, burst: t.rate.burst };
+  const [own, neighbour] = proposedWindows(t.quota!.calendar(now), now);
+  return {
+    kind: 'quota',
+    limit: t.quota!.limit,
+    windows: [
+      { key: `${key}:${own.label}`, startMs: own.startMs, endMs: own.endMs },
+      { key: `${key}:${neighbour.label}`, startMs: neighbour.startMs, endMs: neighbour.endMs },
+    ],
+  };
 }
 
-function subjectKey(l: CompiledLimit, c: CallerIdentity): string {
-  if (l.per === 'project') return `p:${c.projectId}`;
-  if (l.per === 'member' && c.member) return `m:${c.projectId}/${c.member.id}`;
-  // `member` without a member session falls back to the integration, as documented.
-  return `i:${c.projectId}/${c.integrationId}`;
+/** fail_open: the same checks on this instance's counters at its share of each limit; fail_closed: undefined. */
+function whileDown(guard: LimitGuard, templates: readonly LimitTemplate[], checks: LimitCheck[]): Promise<LimitVerdict> | undefined {
+  if (guard.policy === 'fail_closed') return undefined;
+  // No sweep timer: one per bundle generation would outlive it; expired counters are dropped when the store returns.
+  guard.local ??= createMemoryStore({ now: guard.now, sweepIntervalMs: 0 });
+  const local = checks.map((c, i): LimitCheck => {
+    const t = templates[i]!;
+    return c.kind === 'rate' ? { ...c, intervalMs: t.rate!.localIntervalMs, burst: t.rate!.localBurst } : { ...c, limit: t.quota!.localLimit };
+  });
+  return guard.local.chargeLimits(local);
 }
 
-/** Human description of a limit, for the error the model sees. */
-export function describeLimit(l: CompiledLimit): string {
-  const who = l.per === 'project' ? 'this project' : l.per === 'integration' ? 'this integration' : 'this member';
-  return `${l.limit} call${l.limit === 1 ? '' : 's'} per ${formatWindow(l.windowMs)} for ${who}${l.tool ? ` on ${l.tool}` : ''}`;
+function unavailable(why: string): ToolResult {
+  return toolError('USAGE_CHECK_UNAVAILABLE', { detail: `${why}; retry after ${OVERLOAD_RETRY_SECONDS} s`, retry_after_seconds: OVERLOAD_RETRY_SECONDS });
 }
 
-function formatWindow(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
+/** The tool error of a refusal: which limit, and when a retry can pass (the store's wait, rounded up to seconds). */
+function refusal(t: LimitTemplate, retryAfterMs: number): ToolResult {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return toolError(t.quota !== undefined ? 'USAGE_QUOTA_EXCEEDED' : 'USAGE_LIMIT_EXCEEDED', {
+    detail: `${t.description}; retry after ${seconds} s`,
+    retry_after_seconds: seconds,
+    limit: t.meta,
+  });
 }

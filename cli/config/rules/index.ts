@@ -12,6 +12,7 @@ import { checkSignatureVersions } from './signature-rules.js';
 import { checkTemplates } from './template-rules.js';
 import { checkToolSchemas } from './tool-schema-rules.js';
 import { checkUrls } from './url-rules.js';
+import { checkUsageLimits } from './usage-limit-rules.js';
 
 export type { RuleContext };
 
@@ -30,4 +31,5 @@ export function runRules(ctx: RuleContext): void {
   checkEndpointLimits(ctx);
   checkLimits(ctx);
   checkIdempotency(ctx);
+  checkUsageLimits(ctx);
 }
