@@ -67,15 +67,20 @@ const ADVANCE_SCRIPT =
   "if cv and cv >= v then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return cur end end " +
   "local nv = ARGV[1] .. ' ' .. ARGV[2] redis.call('SET', KEYS[1], nv, 'PX', ARGV[3]) return nv";
 // All limits of one call, atomically, on Redis' clock (TIME; scripts are replicated by effects since Redis 5, so a
-// non-deterministic command is allowed). ARGV[1] is the number of checks, then per check 'r', interval, burst
-// (one key: the GCRA arrival time) or 'q', limit, start1, end1, start2, end2 (two keys: the proposed windows). Every
-// check is decided before anything is written, so a refused call charges nothing; the reply is {1} or
-// {0, refusing check (1-based), wait in ms}. Stored times keep three decimals: tostring would cut them to 14 digits.
+// non-deterministic command is allowed). ARGV[1] is the deadline (Redis epoch ms, 0 for none), ARGV[2] the number of
+// checks, then per check 'r', interval, burst (one key: the GCRA arrival time) or 'q', limit, start1, end1, start2,
+// end2 (two keys: the proposed windows). A script run after its deadline charges nothing and answers {2, now}: the
+// caller has given up on it by then (a paused or stalled Redis runs the commands queued in its socket when it
+// resumes), so a call the caller refused or admitted locally is never charged late. Every check is decided before
+// anything is written, so a refused call charges nothing; the reply is {1, now} or {0, refusing check (1-based),
+// wait in ms, now}. Stored times keep three decimals: tostring would cut them to 14 digits.
 const LIMITS_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local n = tonumber(ARGV[1])
-local a, k = 2, 1
+local deadline = tonumber(ARGV[1])
+if deadline > 0 and now > deadline then return {2, math.floor(now)} end
+local n = tonumber(ARGV[2])
+local a, k = 3, 1
 local sets, incrs = {}, {}
 local refused, wait = 0, 0
 for i = 1, n do
@@ -106,7 +111,7 @@ for i = 1, n do
     end
   end
 end
-if refused > 0 then return {0, refused, math.ceil(wait)} end
+if refused > 0 then return {0, refused, math.ceil(wait), math.floor(now)} end
 for _, s in ipairs(sets) do
   redis.call('SET', s[1], string.format('%.3f', s[2]), 'PX', math.max(1, math.ceil(s[2] - now)))
 end
@@ -114,7 +119,7 @@ for _, q in ipairs(incrs) do
   redis.call('INCR', q[1])
   redis.call('PEXPIRE', q[1], math.ceil(q[2] - now) + ${60_000})
 end
-return {1}`;
+return {1, math.floor(now)}`;
 // Counter fields of one hash and its expiry in one atomic round trip: ARGV[1] is the TTL, then field/amount pairs
 // (integers: HINCRBY is exact where HINCRBYFLOAT would drift).
 const INCREMENT_FIELDS_SCRIPT =
@@ -124,6 +129,11 @@ const INCREMENT_FIELDS_SCRIPT =
 const TAKE_SCRIPT = "local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v";
 
 type Client = RedisConnection;
+
+// How long a best estimate of Redis' clock offset is kept before a newer, lower one may replace it.
+const OFFSET_REFRESH_MS = 60_000;
+// Slack for the charge deadline: the stall detection's timers can fire a little before their nominal time.
+const DEADLINE_MARGIN_MS = 100;
 
 /** A usage count waiting for a command slot. */
 interface Waiter {
@@ -241,6 +251,34 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     if (closed || client !== current || client.isReady || notReadySince === undefined) return;
     if (now - notReadySince < stallResetMs + connectTimeoutMs) return;
     replace(client, `not connected for ${Math.round(now - notReadySince)} ms`);
+  }
+
+  // Redis' clock as seen from here: its epoch milliseconds minus performance.now(), from the TIME of each charge's
+  // reply. A reply is read after the script ran, so every sample is at most the true offset; the largest recent one
+  // is the closest and still never ahead (a deadline computed with it is never later than meant).
+  let redisOffset: number | undefined;
+  let offsetSampledAt = 0;
+  function observeRedisClock(redisNowMs: number): void {
+    if (!Number.isFinite(redisNowMs) || redisNowMs <= 0) return;
+    const t = performance.now();
+    const sample = redisNowMs - t;
+    // A fresh sample replaces an old maximum, so a clock stepped back on the Redis host is followed within a minute.
+    if (redisOffset === undefined || sample > redisOffset || t - offsetSampledAt > OFFSET_REFRESH_MS) {
+      redisOffset = sample;
+      offsetSampledAt = t;
+    }
+  }
+
+  /**
+   * The Redis time after which a charge sent now must not be applied: the earliest moment this instance may give up
+   * waiting for its reply, either its whole bound (`counterTimeoutMs` since `since`) or the connection's replacement
+   * by the stall detection (`stallResetMs` after Redis last missed a deadline, or after now if it has not). 0 (none)
+   * until Redis' clock is known.
+   */
+  function chargeDeadline(since: number): number {
+    if (redisOffset === undefined) return 0;
+    const giveUp = Math.min(since + counterTimeoutMs, (unansweredSince ?? performance.now()) + stallResetMs);
+    return Math.floor(giveUp - DEADLINE_MARGIN_MS + redisOffset);
   }
 
   const closedError = () => new StoreUnavailableError('redis store is closed');
@@ -476,7 +514,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       checkLimitChecks(checks);
       const since = performance.now();
       const keys: string[] = [];
-      const args: string[] = [String(checks.length)];
+      const args: string[] = [String(chargeDeadline(since)), String(checks.length)];
       for (const c of checks) {
         if (c.kind === 'rate') {
           keys.push(prefix + c.key);
@@ -489,7 +527,10 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       }
       // A usage count: a slow reply is awaited while the connection lives (see sendCounter), never taken for an outage.
       const reply = await script<number[]>('chargeLimits', LIMITS_SCRIPT, keys, args, (a) => sendCounter(a, keys[0]!, since));
-      if (Number(reply[0]) === 1) return { admitted: true };
+      const verdict = Number(reply[0]);
+      observeRedisClock(Number(reply[verdict === 0 ? 3 : 1]));
+      if (verdict === 1) return { admitted: true };
+      if (verdict === 2) throw new StoreUnavailableError('redis chargeLimits failed: Redis ran the charge after its deadline and charged nothing', 'overload');
       return { admitted: false, refused: Number(reply[1]) - 1, retryAfterMs: Math.max(1, Number(reply[2])) };
     },
     async advance(key, value, label, ttlMs) {
@@ -553,6 +594,14 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
     await store.close();
     const why = err instanceof Error ? err.message.replace(/^redis ping failed: /, '') : 'PING failed';
     throw new StoreUnavailableError(`Redis at ${where} is unusable: ${why}`);
+  }
+  // Redis' clock before the first charge, so that one has a deadline too. Optional: an ACL without TIME (or a proxy
+  // that refuses it) leaves it to the first charge's reply.
+  try {
+    const [seconds, micros] = await send<[string, string]>(['TIME']);
+    observeRedisClock(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+  } catch {
+    // Not fatal: see above.
   }
   return store;
 }
