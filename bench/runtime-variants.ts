@@ -43,6 +43,10 @@ if (process.env.BENCH_LIMITS === '1') {
   variants.push({ name: 'this checkout, memory store, limit per member', root: here, bundle: 'bundle-limited.json', args: ['--log-level', 'warn'], env: {} });
   variants.push({ name: 'this checkout, Redis store, no limit', root: here, args: ['--log-level', 'warn'], env: redisEnv });
   variants.push({ name: 'this checkout, Redis store, limit per member (one chargeLimits per call)', root: here, bundle: 'bundle-limited.json', args: ['--log-level', 'warn'], env: redisEnv });
+  // The same limit through the base checkout's limiter (a `{limit, window, per}` limit is valid in both).
+  if (process.env.BENCH_BASE_DIR) {
+    variants.push({ name: `base (${process.env.BENCH_BASE_LABEL ?? process.env.BENCH_BASE_DIR}), Redis store, limit per member`, root: resolve(process.env.BENCH_BASE_DIR), bundle: 'bundle-limited.json', args: ['--log-level', 'warn'], env: redisEnv });
+  }
 }
 if (process.env.BENCH_OBSERVABILITY !== '0') {
   variants.push({ name: 'this checkout, audit logs at info + metrics listener', root: here, args: ['--log-level', 'info'], env: { TENGINE_METRICS_PORT: '0' } });
