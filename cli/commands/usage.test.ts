@@ -3,7 +3,8 @@
 // formats are checked on real data in test/usage-records.test.ts; here the CSV and table escaping of customer text,
 // and reads and erasure on a Redis Cluster (the buckets of one project spread over every master).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inCI, redisServerInstalled } from '../../test/fixtures/redis-server.js';
+import { randomUUID } from 'node:crypto';
+import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled } from '../../test/fixtures/redis-server.js';
 import { startRedisCluster, type TestRedisCluster } from '../../test/fixtures/redis-topologies.js';
 import { createRedisStore } from '../../runtime/store/redis-store.js';
 import type { Store } from '../../runtime/store/store.js';
@@ -64,6 +65,39 @@ describe('tengine usage: bad input and a missing store', () => {
     expect(r.err).toMatch(/^error STORE_UNAVAILABLE: cannot reach the Redis store/);
     expect(r.err).toMatch(/hint: check TENGINE_REDIS_URL/);
   });
+});
+
+// A store that fails after it connected (a key under the prefix that is not a usage hash, a Redis that goes away
+// mid-read) is the store's failure, not a bug in tengine: STORE_UNAVAILABLE with a hint, like an unreachable one.
+const SHARED_REDIS = process.env.TENGINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sharedProbe = await probeRedis(SHARED_REDIS);
+describe.skipIf(sharedProbe !== undefined && !inCI())('tengine usage: a store failing after it connected', () => {
+  const prefix = `tengine-test:usage-cli:${randomUUID()}:`;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    if (sharedProbe !== undefined) throw new Error(`Redis at ${SHARED_REDIS} is unreachable and CI is set: ${sharedProbe}`);
+    store = await createRedisStore({ url: SHARED_REDIS, keyPrefix: prefix });
+    // Today's daily bucket of project a holds a string: HGETALL answers WRONGTYPE, HDEL too.
+    await store.set('usage:rec:a:d:20261207', 'not a hash', 60_000);
+  });
+  afterAll(async () => {
+    await store?.close();
+    if (sharedProbe === undefined) await deleteKeysWithPrefix(SHARED_REDIS, prefix);
+  });
+
+  for (const [name, argv] of [
+    ['usage', ['usage', '--project', 'a', '--since', '1d', '--now', '2026-12-07T10:00:00Z']],
+    ['usage erase', ['usage', 'erase', '--project', 'a', '--member', 'm']],
+  ] as const) {
+    it(`${name}: STORE_UNAVAILABLE with the store's reason and a hint, exit 1, nothing on stdout`, async () => {
+      const r = await cli([...argv], { TENGINE_REDIS_URL: SHARED_REDIS, TENGINE_REDIS_KEY_PREFIX: prefix });
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/^error STORE_UNAVAILABLE: .*WRONGTYPE/);
+      expect(r.err).toMatch(/hint: /);
+      expect(r.err).not.toMatch(/TNG_INTERNAL|a bug in tengine/);
+    });
+  }
 });
 
 describe('usage output escapes customer text', () => {

@@ -1,5 +1,5 @@
 import { createStoreFromEnv, RedisSettingsError } from '../../runtime/store/redis-store.js';
-import type { Store } from '../../runtime/store/store.js';
+import { StoreUnavailableError, type Store } from '../../runtime/store/store.js';
 import { CliError, type CliIo } from '../io.js';
 
 /** Why a command needs the runtimes' shared store: the message and hint of its STORE_REQUIRED error. */
@@ -11,7 +11,7 @@ export interface SharedStoreNeed {
 /**
  * Runs `fn` on the runtimes' shared store, named by the same variables as the runtime's (TENGINE_REDIS_URL, ...), and
  * closes it. Refuses the in-memory store, which no other process can see (STORE_REQUIRED); an unreachable Redis is
- * STORE_UNAVAILABLE and settings that cannot work are USAGE.
+ * STORE_UNAVAILABLE, and so is a store that fails once connected; settings that cannot work are USAGE.
  */
 export async function withSharedStore<T>(io: CliIo, need: SharedStoreNeed, fn: (store: Store) => Promise<T>): Promise<T> {
   let store: Store;
@@ -24,6 +24,13 @@ export async function withSharedStore<T>(io: CliIo, need: SharedStoreNeed, fn: (
   try {
     if (store.kind === 'memory') throw new CliError('STORE_REQUIRED', need.message, need.hint);
     return await fn(store);
+  } catch (e) {
+    // The store failed after it connected (it went away, timed out, or a key under the prefix holds something else):
+    // the store's failure, with its reason, not a bug in tengine.
+    if (e instanceof StoreUnavailableError) {
+      throw new CliError('STORE_UNAVAILABLE', `the Redis store failed: ${e.message}`, 'retry when Redis answers again; if it keeps failing, check that TENGINE_REDIS_KEY_PREFIX is the runtimes\' own prefix (a key under it holding another type of value answers WRONGTYPE)');
+    }
+    throw e;
   } finally {
     await store.close();
   }

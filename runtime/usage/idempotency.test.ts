@@ -79,6 +79,24 @@ describe('idempotentCall on the memory store (claims, waiting, release)', () => 
     expect(await store.keysWithPrefix('idem:', 10)).toEqual([]);
   });
 
+  it('a member through another integration, or with other roles or email, is another caller: never served the result', async () => {
+    store = createMemoryStore();
+    const t: IdempotentTool = { name: 't', idempotency: { windowMs: 60_000, maxResultBytes: 1000, pendingMs: 60_000 } };
+    const alice = (integrationId: string, roles: string[], email = 'a@example.com'): CallerIdentity => ({ kind: 'member', projectId: 'p', integrationId, member: { id: 'alice', email, roles } });
+    let runs = 0;
+    const call = (caller: CallerIdentity) => idempotentCall(t, { a: 1 }, { 'tengine.dev/idempotency_key': 'k1' }, { caller, store }, async () => ok(++runs));
+    expect((await call(alice('partner', ['admin']))).structuredContent).toEqual({ n: 1 });
+    // The upstream sees the integration and the roles (X-Tengine-Identity): an admin's result is not a viewer's.
+    expect((await call(alice('partner', ['viewer']))).structuredContent).toEqual({ n: 2 });
+    expect((await call(alice('web', ['admin']))).structuredContent).toEqual({ n: 3 });
+    expect((await call(alice('partner', ['admin'], 'b@example.com'))).structuredContent).toEqual({ n: 4 });
+    // The same member, integration, email and roles: a replay of the first call.
+    const again = await call(alice('partner', ['admin']));
+    expect(again.structuredContent).toEqual({ n: 1 });
+    expect(again._meta?.['tengine.dev/replay']).toBeDefined();
+    expect(runs).toBe(4);
+  });
+
   it('a kept result is keyed by hashes only: no argument value, tool name or client key in the key', async () => {
     store = createMemoryStore();
     const t: IdempotentTool = { name: 'secret_tool_name', idempotency: { windowMs: 60_000, maxResultBytes: 1000, pendingMs: 60_000 } };

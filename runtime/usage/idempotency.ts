@@ -191,11 +191,14 @@ function storeKey(caller: CallerIdentity, toolName: string, what: string): strin
 }
 
 /**
- * Whose results are shared: a member's own (however they connect), else one OAuth sign-in's (its refresh family),
- * else the integration's (an API key acts for one backend).
+ * Whose results are shared: a member's own, else one OAuth sign-in's (its refresh family), else the integration's
+ * (an API key acts for one backend). A member's results are shared only by calls the upstream would see as the same
+ * caller: the integration, email and roles reach it (X-Tengine-Identity, template variables) and may decide what it
+ * answers, so a call through another integration, or after the member's roles changed, is another call.
  */
 function subjectOf(c: CallerIdentity): string {
-  if (c.member) return `m\0${c.member.id}`;
+  const m = c.member;
+  if (m) return `m\0${JSON.stringify([c.integrationId, m.id, m.email ?? null, m.roles ?? null])}`;
   if (c.family !== undefined) return `f\0${c.family}`;
   return `i\0${c.integrationId}`;
 }

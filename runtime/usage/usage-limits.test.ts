@@ -219,6 +219,25 @@ describe('chargeLimits when the store is down (usage_policy.on_store_unavailable
     expect(logs.at(-1)).toEqual({ level: 'info', event: 'usage_store_recovered', project: 'p' });
   });
 
+  it('fail_open over a long outage: the local counters of members gone quiet are dropped, so memory follows the live ones', async () => {
+    let t = Date.UTC(2026, 11, 7, 10);
+    const clock = () => t;
+    const { store, state } = failing(clock);
+    const limits = limitsOf(project({ policy: { expected_instances: 1 } }), clock, [{ limit: 1, window: '1s' }]);
+    state.down = 'outage';
+    // 2000 distinct members, one call each, over 20 s of the outage: each local counter is spent 1 s after its call.
+    for (let i = 0; i < 2000; i++) {
+      expect(await chargeLimits(limits, { ...alice, member: { id: `m${i}` } }, store)).toBeUndefined();
+      t += 10;
+    }
+    t += 60_000; // the outage goes on; only alice calls now
+    for (let i = 0; i < 3; i++) {
+      await chargeLimits(limits, alice, store);
+      t += 1000;
+    }
+    expect(limits.guard.local!.size()).toBeLessThan(10);
+  });
+
   it('fail_closed: USAGE_CHECK_UNAVAILABLE (503, retry after 1 s) without waiting on the store for the probe interval', async () => {
     let t = Date.UTC(2026, 11, 7, 10);
     const clock = () => t;

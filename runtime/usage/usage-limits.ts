@@ -16,6 +16,12 @@ export const OVERLOAD_RETRY_SECONDS = 1;
 export const STORE_PROBE_INTERVAL_MS = 1000;
 /** `usage_store_unavailable` and `usage_store_overloaded` are logged at most once per this long per project. */
 export const STORE_WARNING_INTERVAL_MS = 10_000;
+/**
+ * During an outage the fail_open counters are swept at most once per this long, by the calls themselves (no timer:
+ * one per bundle generation would outlive it), so a long outage holds the counters of recent callers, not of every
+ * member that called since it began.
+ */
+export const LOCAL_SWEEP_INTERVAL_MS = 30_000;
 
 /** What to do while the store is down (`usage_policy.on_store_unavailable`). */
 export type OutagePolicy = 'fail_open' | 'fail_closed';
@@ -29,13 +35,15 @@ export interface LimitGuard {
   downUntil: number;
   /** Counters of the fail_open fallback; created at the first outage, kept for the bundle's lifetime. */
   local?: MemoryStore;
+  /** When the fail_open counters were last swept (expired ones dropped). */
+  lastLocalSweep: number;
   lastOutageLog: number;
   lastOverloadLog: number;
 }
 
 /** A project's outage state at bundle load (nothing is allocated for the fallback until an outage). */
 export function createLimitGuard(opts: { projectId: string; policy: OutagePolicy; now: () => number }): LimitGuard {
-  return { ...opts, downUntil: 0, lastOutageLog: -Infinity, lastOverloadLog: -Infinity };
+  return { ...opts, downUntil: 0, lastLocalSweep: -Infinity, lastOutageLog: -Infinity, lastOverloadLog: -Infinity };
 }
 
 /**
@@ -62,7 +70,7 @@ export async function chargeLimits(limits: ToolLimits, caller: CallerIdentity, s
   for (let i = 0; i < n; i++) checks[i] = sharedCheck(templates[i]!, caller, now);
   let verdict: LimitVerdict;
   if (now < guard.downUntil) {
-    const local = whileDown(guard, templates, checks);
+    const local = whileDown(guard, templates, checks, now);
     if (local === undefined) return unavailable('the usage counters are unavailable');
     verdict = await local;
   } else {
@@ -87,7 +95,7 @@ export async function chargeLimits(limits: ToolLimits, caller: CallerIdentity, s
         guard.lastOutageLog = now;
         log?.({ level: 'warn', event: 'usage_store_unavailable', project: guard.projectId, policy: guard.policy, message: e.message });
       }
-      const local = whileDown(guard, templates, checks);
+      const local = whileDown(guard, templates, checks, now);
       if (local === undefined) return unavailable('the usage counters are unavailable');
       verdict = await local;
     }
@@ -111,10 +119,14 @@ function sharedCheck(t: LimitTemplate, caller: CallerIdentity, now: number): Lim
 }
 
 /** fail_open: the same checks on this instance's counters at its share of each limit; fail_closed: undefined. */
-function whileDown(guard: LimitGuard, templates: readonly LimitTemplate[], checks: LimitCheck[]): Promise<LimitVerdict> | undefined {
+function whileDown(guard: LimitGuard, templates: readonly LimitTemplate[], checks: LimitCheck[], now: number): Promise<LimitVerdict> | undefined {
   if (guard.policy === 'fail_closed') return undefined;
-  // No sweep timer: one per bundle generation would outlive it; expired counters are dropped when the store returns.
+  // No sweep timer (see LOCAL_SWEEP_INTERVAL_MS); expired counters are also dropped when the store returns.
   guard.local ??= createMemoryStore({ now: guard.now, sweepIntervalMs: 0 });
+  if (now - guard.lastLocalSweep >= LOCAL_SWEEP_INTERVAL_MS) {
+    guard.lastLocalSweep = now;
+    guard.local.sweep();
+  }
   const local = checks.map((c, i): LimitCheck => {
     const t = templates[i]!;
     return c.kind === 'rate' ? { ...c, intervalMs: t.rate!.localIntervalMs, burst: t.rate!.localBurst } : { ...c, limit: t.quota!.localLimit };

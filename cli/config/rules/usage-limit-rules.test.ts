@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/fixtures/bundle-fixtures.js';
 import { allCodesKnown, loadDir, oneToolConfig, writeTree } from '../../../test/fixtures/config-files.js';
@@ -19,6 +20,16 @@ describe('usage limit diagnostics (docs/config.md §7, docs/usage.md#limits)', (
     expect(allCodesKnown(diagnostics)).toBe(true);
     return diagnostics.map((d) => ({ code: d.code, severity: d.severity, message: d.message, hint: d.hint }));
   }
+
+  it('every usage limit the docs show (usage.md, config.md) is one tengine validate accepts', async () => {
+    const shown: string[] = [];
+    for (const doc of ['docs/usage.md', 'docs/config.md']) {
+      const text = await readFile(new URL(`../../../${doc}`, import.meta.url), 'utf8');
+      for (const m of text.matchAll(/^ *- (\{ (?:name: [\w-]+, )?limit: [^}]*\})/gm)) shown.push(m[1]!);
+    }
+    expect(shown.length).toBeGreaterThanOrEqual(8);
+    for (const limit of shown) expect([limit, await diagnose(['usage_limits:', `  - ${limit}`])]).toEqual([limit, []]);
+  });
 
   it('zero and negative values are schema errors with a code and a hint that says what to do', async () => {
     const d = await diagnose(['usage_limits:', '  - { limit: 0, window: 1m }', '  - { limit: 5, window: 1m, burst: -1, per: project }', 'usage_policy:', '  expected_instances: 0']);
