@@ -4,12 +4,12 @@
 // `off`, a burst across two instances sharing the Redis on 6379 (own key prefix, deleted afterwards; never flushed),
 // and a private redis-server killed by pid: limits go on per instance while authentication still refuses.
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import { createRedisStore } from '../runtime/store/redis-store.js';
 import type { Store } from '../runtime/store/store.js';
+import { httpCall, type HttpAnswer } from './fixtures/http-call.js';
 import { assertionKeyConfig, generateAssertionKey, mintAssertion } from './fixtures/member-fixtures.js';
 import { inCI, probeRedis, redisServerInstalled, startRedisServer, type TestRedisServer } from './fixtures/redis-server.js';
 import { startRedisInstances, type RedisInstances } from './fixtures/redis-instances.js';
@@ -49,25 +49,12 @@ function config(runtime: TengineConfig['runtime']): TengineConfig {
   };
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
+type Answer = HttpAnswer;
 
 /** One request over a fresh connection from the loopback source address `from`. */
 function send(base: string, path: string, opts: { from: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
-  const u = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: u.port, path: `${u.pathname}${u.search}`, method: opts.method ?? 'POST', localAddress: opts.from, headers: { connection: 'close', ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
+  const { from, ...rest } = opts;
+  return httpCall(new URL(path, base).href, { method: 'POST', ...rest, localAddress: from });
 }
 
 const exchange = (base: string, from: string, key: string, body: unknown = {}, headers: Record<string, string> = {}) =>

@@ -13,7 +13,7 @@ import type { Store } from '../runtime/store/store.js';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { assertionKeyConfig, generateAssertionKey, generateRuntimeKeys, mintAssertion, type TestAssertionKey } from './fixtures/member-fixtures.js';
 import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled, startRedisServer, type TestRedisServer } from './fixtures/redis-server.js';
-import { inProcessApp, LOOPBACK_UPSTREAMS_IN_PRODUCTION, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
+import { inProcessApp, LOOPBACK_UPSTREAMS_IN_PRODUCTION, loopbackTool, startUpstream, type TestUpstream } from './fixtures/runtime-harness.js';
 
 const REDIS_URL = process.env.TENGINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_PREFIX = `tengine-test:usage-faults:${randomUUID()}:`;
@@ -30,15 +30,7 @@ interface Outcome {
 
 /** One production project with a member tool and two API-key tools, one per outage policy (two projects). */
 function faultConfig(upstreamUrl: string, key: TestAssertionKey): TengineConfig {
-  const tool = (name: string, extra: Record<string, unknown> = {}) => ({
-    name,
-    description: `Tool ${name}`,
-    input_schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    base_url: upstreamUrl,
-    http_method: 'GET' as const,
-    endpoint_path: `/${name}/{id}`,
-    ...extra,
-  });
+  const tool = (name: string, extra: Record<string, unknown> = {}) => loopbackTool(upstreamUrl, name, extra);
   return {
     version: 1,
     projects: [
