@@ -12,6 +12,8 @@ import {
   renderParameterQuery,
 } from './render-parameters.js';
 import { RenderError } from './render-url.js';
+import { compileTool } from './compile-tool.js';
+import { API_KEY_CALLER, errorOf, sendJson, testContext, testTool, useUpstream } from './test-support.js';
 
 type Param = NonNullable<Tool['parameters']>[number];
 
@@ -291,5 +293,59 @@ describe('body', () => {
     expect(() => renderBodyArgument(form, { body: 'x' })).toThrow(/"\/body" must be an object/);
     expect(() => renderBodyArgument(form, { body: { a: { b: 1 } } })).toThrow(/"\/body\/a" must be/);
     expect(() => renderBodyArgument(form, { body: { a: [[1]] } })).toThrow(RenderError);
+  });
+});
+
+describe('through compileTool against a loopback upstream', () => {
+  const shared = useUpstream((_req, res) => sendJson(res, 200, { ok: true }));
+  const input = { type: 'object', properties: { id: { type: 'string' }, q: { type: 'string' }, body: {} }, additionalProperties: true };
+
+  async function call(fields: Partial<Tool>, args: unknown) {
+    const tool = compileTool(testTool(shared.up.origin, { input_schema: input, ...fields }), 'acme', testContext(shared.client));
+    const result = await tool.execute(args, API_KEY_CALLER);
+    return { error: errorOf(result), req: shared.up.received.at(-1) };
+  }
+
+  it('a missing path value the input_schema did not require is INVALID_ARGUMENTS at its pointer; nothing is sent', async () => {
+    const { error, req } = await call({ endpoint_path: '/items/{item-id}', parameters: [{ name: 'item-id', in: 'path', argument: ['id'] }] }, {});
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENTS', status: 400, errors: [{ path: '/id', message: 'is missing and the path needs it (path parameter "item-id")' }] });
+    expect(req).toBeUndefined();
+  });
+
+  it('a missing required query value is INVALID_ARGUMENTS too', async () => {
+    const { error, req } = await call({ parameters: [{ name: 'q', in: 'query', argument: ['q'], required: true }] }, {});
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENTS', errors: [{ path: '/q' }] });
+    expect(req).toBeUndefined();
+  });
+
+  it('`body` without `parameters` keeps endpoint_path a template; a JSON body of any type is sent once', async () => {
+    const { error, req } = await call({ http_method: 'PUT', endpoint_path: '/items/{id}', body: { argument: ['body'] } }, { id: 'a b', body: ['x', 1] });
+    expect(error).toBeUndefined();
+    expect(req?.url).toBe('/items/a%20b');
+    expect(req?.body.toString('utf8')).toBe('["x",1]');
+    expect(req?.headers['content-type']).toBe('application/json');
+  });
+
+  it('a headers_template Content-Type overrides the form default (the template wins, as for JSON)', async () => {
+    const { req } = await call({ http_method: 'POST', body: { argument: ['body'], content_type: 'application/x-www-form-urlencoded' }, headers_template: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' } }, { body: { a: 'é' } });
+    expect(req?.headers['content-type']).toBe('application/x-www-form-urlencoded; charset=utf-8');
+    expect(req?.body.toString('latin1')).toBe('a=%C3%A9');
+  });
+
+  it('a form body that is not an object is ARGUMENT_NOT_RENDERABLE', async () => {
+    const { error, req } = await call({ http_method: 'POST', body: { argument: ['body'], content_type: 'application/x-www-form-urlencoded' } }, { body: 'x' });
+    expect(error).toMatchObject({ code: 'ARGUMENT_NOT_RENDERABLE', status: 400 });
+    expect(req).toBeUndefined();
+  });
+
+  it('a header parameter named Authorization or X-Tengine-Member-Id never reaches the upstream', async () => {
+    const { error, req } = await call(
+      { parameters: [{ name: 'Authorization', in: 'header', argument: ['q'] }, { name: 'X-Tengine-Member-Id', in: 'header', argument: ['id'] }, { name: 'Host', in: 'header', argument: ['id'] }] },
+      { q: 'Bearer forged', id: 'mem_forged' },
+    );
+    expect(error).toBeUndefined();
+    expect(req?.headers.authorization).toBeUndefined();
+    expect(req?.headers['x-tengine-member-id']).toBeUndefined();
+    expect(req?.headers.host).toBe(new URL(shared.up.origin).host);
   });
 });
