@@ -490,6 +490,60 @@ body_template?: {
 [k: string]: unknown | undefined
 }
 /**
+ * OpenAPI-style request mapping (docs/openapi.md#request-mapping-from-parameters): each entry sends one argument value as a path, query, header or cookie parameter, serialized by the OpenAPI `style`/`explode` rules. With `parameters`, a `{name}` in `endpoint_path` names a path parameter (any characters but `{`, `}` and `/`) rather than a template variable. Absent optional values are omitted.
+ * 
+ * @maxItems 256
+ */
+parameters?: {
+/**
+ * The parameter's name as the upstream expects it, sent as is: the `{name}` placeholder in `endpoint_path`, the query key, the header name or the cookie name.
+ */
+name: string
+/**
+ * Where the parameter goes.
+ */
+in: ("path" | "query" | "header" | "cookie")
+/**
+ * Where the value is in the arguments: a path of property names from the top, e.g. `[pathParams, pet-id]` or `[limit]`. Only own properties are followed.
+ * 
+ * @minItems 1
+ * @maxItems 8
+ */
+argument: [string, ...(string)[]]
+/**
+ * OpenAPI serialization style. Allowed: path `simple` (default), `label`, `matrix`; query `form` (default), `spaceDelimited`, `pipeDelimited`, `deepObject`; header `simple` (default); cookie `form` (default).
+ */
+style?: ("simple" | "label" | "matrix" | "form" | "spaceDelimited" | "pipeDelimited" | "deepObject")
+/**
+ * OpenAPI `explode`: arrays and objects as separate values (`id=1&id=2`) rather than one comma-joined value. Defaults to true for style `form`, false otherwise.
+ */
+explode?: boolean
+/**
+ * Query parameters only: keep RFC 3986 reserved characters (`:/?#[]@!$&'()*+,;=`) unencoded in the value.
+ */
+allow_reserved?: boolean
+/**
+ * The upstream needs this parameter: a call without its value is refused with INVALID_ARGUMENTS (path parameters are always required). Normally the input schema's `required` catches it first.
+ */
+required?: boolean
+}[]
+/**
+ * Request body from one argument (excludes `body_template`): its value sent as JSON, or an object's scalar properties (arrays repeated) as a form.
+ */
+body?: {
+/**
+ * Where the body is in the arguments: a path of property names, e.g. `[body]`. Absent: no body is sent.
+ * 
+ * @minItems 1
+ * @maxItems 8
+ */
+argument: [string, ...(string)[]]
+/**
+ * How the body is encoded; also sent as `Content-Type`.
+ */
+content_type?: ("application/json" | "application/x-www-form-urlencoded")
+}
+/**
  * Refuse callers without a member session.
  */
 require_member?: boolean

@@ -19,6 +19,9 @@ export async function renderTypes() {
     cwd: new URL('.', schemaDir).pathname,
     declareExternallyReferenced: true,
     unreachableDefinitions: true,
+    // Bounded arrays as `[T, ...T[]]`, not a union of every tuple length: code building them (the OpenAPI mapper)
+    // should not need casts; the schema still enforces the bound.
+    maxItems: -1,
   };
   // The bundle schema references the config schema by relative $id; resolve it to the loaded document.
   const bundleResolved = structuredClone(bundle);
