@@ -60,7 +60,11 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
     if (secretProblem) return toolError('AUTH_SECRET_UNAVAILABLE', { request_id: requestId, detail: secretProblem });
 
     const rendered = renderRequest(templates, a, caller);
-    if (!rendered.ok) return toolError('ARGUMENT_NOT_RENDERABLE', { request_id: requestId, detail: rendered.detail });
+    if (!rendered.ok) {
+      // A value the request needs is absent (input_schema's `required` normally catches it first).
+      if (rendered.missing !== undefined) return toolError('INVALID_ARGUMENTS', { request_id: requestId, errors: [{ path: rendered.missing, message: rendered.detail }] });
+      return toolError('ARGUMENT_NOT_RENDERABLE', { request_id: requestId, detail: rendered.detail });
+    }
     let headers: Record<string, string>;
     const timestamp = Math.floor(startedAt / 1000);
     try {

@@ -4,6 +4,7 @@ import { checkIdempotency } from './idempotency-rules.js';
 import { checkIdentities } from './identity-rules.js';
 import { checkLimits } from './limit-rules.js';
 import { checkOAuthIntegrations } from './oauth-rules.js';
+import { checkParameters } from './parameter-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkEndpointLimits } from './endpoint-limit-rules.js';
 import { checkScopes } from './scope-rules.js';
@@ -21,6 +22,7 @@ export function runRules(ctx: RuleContext): void {
   checkIdentities(ctx);
   checkUrls(ctx);
   checkTemplates(ctx);
+  checkParameters(ctx);
   checkSecrets(ctx);
   checkSignatureVersions(ctx);
   checkToolSchemas(ctx);

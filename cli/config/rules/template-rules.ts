@@ -68,7 +68,8 @@ export function checkTemplates(ctx: RuleContext): void {
         }
       }
     };
-    if (typeof tool.endpoint_path === 'string' && clean('endpoint_path')) check(tool.endpoint_path, `${pointer}/endpoint_path`);
+    // With `parameters`, `{…}` in the path names a path parameter (parameter-rules.ts checks it), not a placeholder.
+    if (typeof tool.endpoint_path === 'string' && clean('endpoint_path') && tool.parameters === undefined) check(tool.endpoint_path, `${pointer}/endpoint_path`);
     for (const [k, v] of Object.entries(isObject(tool.query_template) ? tool.query_template : {})) {
       const at = `${pointer}/query_template/${escapePointer(k)}`;
       if (typeof v !== 'string' || !ctx.isClean(at)) continue;
