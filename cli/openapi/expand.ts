@@ -51,7 +51,7 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
       const configAt = (p: string, key = false) => input.locator.locate(p, key);
       const path = source.document.replace(/\\/g, '/');
       if (isAbsolute(source.document) || path.split('/').includes('..')) {
-        report(diagnostic('TNG301', `document "${source.document}" must be a relative path inside ${input.display(input.rootDir) || '.'}`, configAt(`${srcPtr}/document`)));
+        report(diagnostic('TNG301', `document "${source.document}" must be a relative path inside the config directory`, configAt(`${srcPtr}/document`)));
         continue;
       }
       const abs = join(input.rootDir, path);

@@ -37,7 +37,15 @@ const SOURCE_FIELDS = ['auth_strategy', 'signature_version', 'encrypted_auth_sec
  * a stable disambiguation, then the source's defaults under and its overrides over what the document says.
  * Everything skipped or lossy is reported; nothing throws for a bad document.
  */
-export function generateTools(docs: DocumentSet, source: OpenApiSource, report: (d: Diagnostic) => void, projectScopes?: ReadonlySet<string>): Generated {
+export function generateTools(docs: DocumentSet, source: OpenApiSource, sink: (d: Diagnostic) => void, projectScopes?: ReadonlySet<string>): Generated {
+  // A shared schema is converted for every tool using it: what it causes is reported once.
+  const seen = new Set<string>();
+  const report = (d: Diagnostic) => {
+    const key = `${d.code} ${d.file} ${d.pointer} ${d.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    sink(d);
+  };
   const root: DocNode = { value: docs.root.data, file: docs.root, pointer: '' };
   const none: Generated = { tools: [], unmatchedOverrides: [] };
   if (!isObject(root.value)) {
