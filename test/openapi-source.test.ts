@@ -8,6 +8,7 @@ import { computePlan } from '../cli/plan/plan.js';
 import { runCli } from '../cli/program.js';
 import type { Tool } from '../schemas/config-types.js';
 import { tempDir } from './fixtures/bundle-fixtures.js';
+import { bigDocument } from './fixtures/openapi-document.js';
 import { allCodesKnown, loadDir, positions, writeTree } from './fixtures/config-files.js';
 
 /**
@@ -30,25 +31,6 @@ projects:
     environment: production
 ${scopes}    openapi:
 ${openapi}`;
-
-/** A generated document with `n` operations (half GET, half PUT with a body), the shape bench/openapi-build.ts uses. */
-export function bigDocument(n: number): Record<string, unknown> {
-  const paths: Record<string, unknown> = {};
-  for (let i = 0; i < n / 2; i++) {
-    paths[`/r${i}/items/{itemId}`] = {
-      parameters: [{ name: 'itemId', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { operationId: `getItem${i}`, summary: `Get item ${i}`, parameters: [{ name: 'expand', in: 'query', schema: { type: 'boolean' } }], responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Item' } } } } } },
-      put: { operationId: `putItem${i}`, requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Item' } } } }, responses: { '200': { description: 'ok' } } },
-    };
-  }
-  return {
-    openapi: '3.0.3',
-    info: { title: 'big', version: '1' },
-    servers: [{ url: 'https://api.example.com' }],
-    paths,
-    components: { schemas: { Item: { type: 'object', required: ['name'], properties: { id: { type: 'string', readOnly: true }, name: { type: 'string', nullable: true }, tags: { type: 'array', items: { type: 'string' } } } } } },
-  };
-}
 
 describe('openapi sources in the config loader', () => {
   it('the Petstore fixture validates into five tools with defaults applied and the openapi list removed', async () => {
