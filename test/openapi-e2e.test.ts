@@ -133,7 +133,7 @@ describe('OpenAPI-generated tools through the runtime (MCP SDK client)', () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).filter((n) => !n.startsWith('mcp_')).sort()).toEqual(['addNote', 'createPet', 'getPet']);
     const get = tools.find((t) => t.name === 'getPet')!;
-    expect(Object.keys(get.inputSchema.properties!)).toEqual(['pathParams', 'query', 'headers', 'cookies']);
+    expect(Object.keys(get.inputSchema.properties!).sort()).toEqual(['cookies', 'headers', 'pathParams', 'query']);
     expect(get.inputSchema.required).toEqual(['pathParams']);
     expect(get.annotations).toMatchObject({ readOnlyHint: true });
     expect(get.outputSchema).toMatchObject({ type: 'object', required: ['id', 'name'] });
