@@ -719,7 +719,7 @@ auth_secret_env?: string
 include?: OpenApiFilter
 exclude?: OpenApiFilter1
 /**
- * `grouped` (default): arguments `{pathParams, query, headers, cookies, body}` as the Enginy product does, each present only when the operation has such inputs. `flat`: parameters and the body's properties side by side (a name used twice is disambiguated and reported, TNG311).
+ * `grouped` (default): arguments `{pathParams, query, headers, cookies, body}` as the Enginy product does, each present only when the operation has such inputs. `flat`: every parameter as a top-level argument by its name, and the body as `body` (a name used twice becomes `<name>_<in>`, reported as TNG311).
  */
 input_shape?: ("grouped" | "flat")
 /**
