@@ -88,6 +88,30 @@ describe('openapi sources in the config loader', () => {
     expect(plan.changes[0]!.rules.map((r) => r.rule)).toEqual(['TOOL_REMOVED']);
   });
 
+  it('include and exclude filters, overrides by operationId and by METHOD /path, defaults under the document', async () => {
+    const d = path.join(dir, 'filters');
+    await cp(path.join(FIXTURES, 'petstore'), d, { recursive: true });
+    await writeFile(path.join(d, 'tengine.config.yaml'), root(`      - document: petstore.yaml
+        include: {tags: [pets], paths: ['/pets/**', '/pets']}
+        exclude: {methods: [DELETE]}
+        defaults: {scopes: [pets:read], annotations: {openWorldHint: true}, require_member: true}
+        overrides:
+          createPet: {name: pet_create, is_enabled: false}
+          GET /pets/{petId}: {description: One pet., annotations: {readOnlyHint: false}}
+`, '    scopes: [{name: pets:read}, {name: pets:write}]\n'));
+    const loaded = await loadDir(d);
+    expect(loaded.diagnostics.map((x) => x.code)).toEqual(['TNG306', 'TNG305']);
+    const tools = loaded.config!.projects![0]!.tools!;
+    expect(tools.map((t) => [t.name, t.is_enabled, t.require_member, t.scopes])).toEqual([
+      ['listPets', true, true, ['pets:read']],
+      ['pet_create', false, true, ['pets:write']],
+      ['showPetById', true, true, ['pets:read']],
+      ['replacePet', true, true, ['pets:write']],
+    ]);
+    expect(tools[2]!.description).toBe('One pet.');
+    expect(tools[2]!.annotations).toEqual({ openWorldHint: true, readOnlyHint: false });
+  });
+
   it('names are stable: adding an unrelated operation renames nothing, even among colliding names', async () => {
     const doc = (extra: string) => `openapi: 3.0.3\ninfo: {title: t, version: "1"}\nservers: [{url: "https://api.example.com"}]\npaths:\n  /a:\n    get: {summary: list things, responses: {"200": {description: ok}}}\n  /b:\n    get: {summary: list things, responses: {"200": {description: ok}}}\n${extra}`;
     const d = path.join(dir, 'stable');
