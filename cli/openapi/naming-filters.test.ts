@@ -94,7 +94,7 @@ describe('scopes and descriptions (docs/openapi.md §2.6, §2.7)', () => {
 
 describe('config schema', () => {
   it('the source fields copied from the tool schema (without defaults, which Ajv would apply) keep the tool enums', () => {
-    const defs = configSchema.$defs as Record<string, { properties: Record<string, { enum?: unknown[] }> }>;
+    const defs = configSchema.$defs as unknown as Record<string, { properties: Record<string, { enum?: unknown[] }> }>;
     for (const f of ['auth_strategy', 'signature_version']) expect(defs.openApiSource!.properties[f]!.enum).toEqual(defs.tool!.properties[f]!.enum);
   });
 });
