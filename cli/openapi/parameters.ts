@@ -1,3 +1,4 @@
+import { isReservedParameterHeader, isTokenName, PARAMETER_STYLES } from '../../schemas/request-parameters.js';
 import { docDiagnostic } from './document.js';
 import { SchemaConverter } from './convert-schema.js';
 import { isObject, type MapContext, type ToolMount } from './context.js';
@@ -20,17 +21,8 @@ export interface Param {
   schemaNode: DocNode;
 }
 
-/**
- * Headers a tool never takes from the model: the runtime sets them (auth, identity, framing) or they would
- * change how the request is read. OpenAPI itself says Accept, Content-Type and Authorization parameters are ignored.
- */
-const RESERVED_HEADER = /^(?:authorization|proxy-authorization|host|cookie|accept|content-.*|transfer-encoding|connection|keep-alive|upgrade|te|trailer|x-tengine-.*)$/i;
-const STYLES: Record<ParamIn, string[]> = {
-  path: ['simple', 'label', 'matrix'],
-  query: ['form', 'spaceDelimited', 'pipeDelimited', 'deepObject'],
-  header: ['simple'],
-  cookie: ['form'],
-};
+/** Styles each location allows: the runtime's own table, so a generated tool never fails TNG261. */
+const STYLES: Readonly<Record<ParamIn, readonly string[]>> = PARAMETER_STYLES;
 /** Swagger 2.0 keeps a parameter's schema keywords on the parameter itself. */
 const V2_SCHEMA_KEYS = ['type', 'format', 'items', 'enum', 'default', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems', 'multipleOf', 'x-nullable'];
 const V2_COLLECTION: Record<string, { style?: string; explode: boolean }> = {
@@ -80,8 +72,14 @@ export function collectParameters(ctx: MapContext, pathItem: DocNode, operation:
       continue;
     }
     const required = where === 'path' || p.required === true;
-    if (where === 'header' && RESERVED_HEADER.test(name)) {
+    // The runtime's own lists (schemas/request-parameters.ts), so a generated tool never fails TNG259 or TNG260;
+    // and any Content-* header, which describes the body the runtime encodes.
+    if (where === 'header' && (isReservedParameterHeader(name) || /^content-/i.test(name))) {
       ctx.report(docDiagnostic('TNG306', `header parameter "${name}" is reserved and is not offered to the model`, node.file, node.pointer));
+      continue;
+    }
+    if ((where === 'header' || where === 'cookie') && !isTokenName(name)) {
+      ctx.report(docDiagnostic('TNG306', `${where} parameter name "${name}" is not an HTTP token; it is left out`, node.file, `${node.pointer}/name`));
       continue;
     }
     if (omit.some((o) => o.in === where && (where === 'header' ? o.name.toLowerCase() === name.toLowerCase() : o.name === name))) {

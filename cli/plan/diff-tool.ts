@@ -21,6 +21,8 @@ const TOOL_FIELD_ORDER = [
   'query_template',
   'headers_template',
   'body_template',
+  'parameters',
+  'body',
   'auth_strategy',
   'signature_version',
   'encrypted_auth_secret',
@@ -89,6 +91,10 @@ function diffToolField(f: string, b: unknown, a: unknown): FieldChange[] {
       return diffFlat(f, b, a);
     case 'body_template':
       return diffJson(f, b, a, '');
+    case 'parameters':
+      return diffParameters(f, b, a);
+    case 'body':
+      return b === undefined || a === undefined ? [whole(f, b, a)] : diffFlat(f, b, a);
     case 'encrypted_auth_secret':
       // Never the value, not even masked: a JWE is opaque, and only "it changed" matters to a reviewer.
       return [{ field: f, pointer: '', kind: kindOf(b, a), before: b === undefined ? undefined : REDACTED, after: a === undefined ? undefined : REDACTED }];
@@ -125,6 +131,29 @@ function diffFlat(field: string, b: unknown, a: unknown): FieldChange[] {
   const ma = isObject(a) ? a : {};
   const keys = [...new Set([...Object.keys(mb), ...Object.keys(ma)])].sort();
   return keys.filter((k) => !same(mb[k], ma[k])).map((k) => whole(field, mb[k], ma[k], `/${pointerSegment(k)}`));
+}
+
+/**
+ * Request parameters matched by location and name (header names without case), so a reordering is no change: a
+ * parameter added, removed or changed (argument, style, explode, ...) at `/<in>/<name>`. A rename is a removal and
+ * an addition, as the upstream sees it.
+ */
+function diffParameters(field: string, b: unknown, a: unknown): FieldChange[] {
+  const byKey = (list: unknown) => {
+    const m = new Map<string, Record<string, unknown>>();
+    for (const p of Array.isArray(list) ? list : []) {
+      if (!isObject(p)) continue;
+      const name = String(p.name);
+      m.set(`/${String(p.in)}/${pointerSegment(p.in === 'header' ? name.toLowerCase() : name)}`, p);
+    }
+    return m;
+  };
+  const mb = byKey(b);
+  const ma = byKey(a);
+  const out: FieldChange[] = [];
+  for (const [k, p] of mb) if (!same(p, ma.get(k))) out.push(whole(field, p, ma.get(k), k));
+  for (const [k, p] of ma) if (!mb.has(k)) out.push(whole(field, undefined, p, k));
+  return out;
 }
 
 /** A JSON diff by pointer: objects are compared key by key, anything else as a whole. */

@@ -33,6 +33,7 @@ export const RULES = {
   SCOPE_CEILING_NARROWED: { severity: 'breaking', summary: 'An OAuth scope ceiling lost a scope: clients can no longer be granted it.' },
   PUBLIC_URL_CHANGED: { severity: 'breaking', summary: 'runtime.public_url changed or was removed: OAuth metadata, audiences and client configs change.' },
   IDEMPOTENCY_OFF: { severity: 'breaking', summary: "A tool's retries are no longer de-duplicated (idempotency turned off): a client's retry calls the upstream again and repeats its side effects." },
+  UPSTREAM_PARAMETER_REMOVED: { severity: 'breaking', summary: 'A request parameter the upstream requires (a path parameter, or required: true), or the request body, is no longer sent.' },
   SIGNATURE_UPGRADED: { severity: 'breaking', summary: 'A tool moves from the tng2 to the tng3 HMAC signature: an upstream verifier that only knows tng2 refuses every call.' },
 
   // Security: changes a security reviewer must look at.

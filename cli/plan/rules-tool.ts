@@ -5,7 +5,7 @@ import { ruleHit } from './rule-catalogue.js';
 import { limitRules } from './rules-access.js';
 import { inputSchemaRules, outputSchemaRules } from './rules-schema.js';
 import type { FieldChange, PlanChange, RuleHit } from './types.js';
-import { compact, urlHost } from './values.js';
+import { compact, pointerSegment, urlHost } from './values.js';
 
 const AUTH_RANK: Record<string, number> = { none: 0, static_bearer: 1, hmac_signature: 2 };
 
@@ -174,10 +174,34 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
       return limitRules(f);
     case 'id':
       return [ruleHit('TOOL_ID_CHANGED', `identity ${v}: later renames are followed by the new id`, f)];
+    case 'parameters':
+    case 'body':
+      return [requestMappingRule(f, all, v)];
     default:
       // http_method, endpoint_path, the templates, and any field a later schema adds.
       return [ruleHit('UPSTREAM_REQUEST_CHANGED', `${f.field}${f.pointer}: ${v}`, f)];
   }
+}
+
+/**
+ * A change of the request mapping is a change of what the upstream receives, like a template change, except that
+ * a parameter the upstream requires (a path parameter, or `required: true`) or the body no longer being sent is
+ * breaking: the upstream refuses or misreads every call. Not when the same key moves to query_template,
+ * headers_template or body_template in the same change.
+ */
+function requestMappingRule(f: FieldChange, all: FieldChange[], v: string): RuleHit {
+  const what = `${f.field}${f.pointer}: ${v}`;
+  if (f.kind !== 'removed') return ruleHit('UPSTREAM_REQUEST_CHANGED', what, f);
+  if (f.field === 'body') {
+    if (f.pointer !== '' || all.some((x) => x.field === 'body_template' && x.kind === 'added')) return ruleHit('UPSTREAM_REQUEST_CHANGED', what, f);
+    return ruleHit('UPSTREAM_PARAMETER_REMOVED', 'the request body is no longer sent: an upstream that expects one refuses or misreads every call', f);
+  }
+  const p = f.before as { name?: string; in?: string; required?: boolean };
+  if (p.in !== 'path' && p.required !== true) return ruleHit('UPSTREAM_REQUEST_CHANGED', what, f);
+  const template = p.in === 'query' ? 'query_template' : p.in === 'header' ? 'headers_template' : undefined;
+  const moved = template && all.some((x) => x.field === template && x.kind === 'added' && x.pointer.slice(1).toLowerCase() === pointerSegment(String(p.name)).toLowerCase());
+  if (moved) return ruleHit('UPSTREAM_REQUEST_CHANGED', `${what} (now sent from ${template})`, f);
+  return ruleHit('UPSTREAM_PARAMETER_REMOVED', `${p.in} parameter "${p.name}" is no longer sent, and the upstream requires it${p.in === 'path' ? ' (it is in the path)' : ''}: every call fails or reaches another resource`, f);
 }
 
 /** What tng2 leaves out, for the messages of LEGACY_SIGNATURE. */

@@ -13,7 +13,8 @@ import {
 } from './render-parameters.js';
 import { RenderError } from './render-url.js';
 import { compileTool } from './compile-tool.js';
-import { API_KEY_CALLER, errorOf, sendJson, testContext, testTool, useUpstream } from './test-support.js';
+import { createUpstreamClient } from './http-client.js';
+import { API_KEY_CALLER, errorOf, sendJson, startUpstream, testContext, testTool, useUpstream } from './test-support.js';
 
 type Param = NonNullable<Tool['parameters']>[number];
 
@@ -347,5 +348,41 @@ describe('through compileTool against a loopback upstream', () => {
     expect(req?.headers.authorization).toBeUndefined();
     expect(req?.headers['x-tengine-member-id']).toBeUndefined();
     expect(req?.headers.host).toBe(new URL(shared.up.origin).host);
+  });
+});
+
+describe('retries of a tool with parameters', () => {
+  it('a GET retried after a 503 resends the same path, query, headers and signature', async () => {
+    let n = 0;
+    const up = await startUpstream((_req, res) => sendJson(res, n++ === 0 ? 503 : 200, { n }));
+    const client = createUpstreamClient();
+    try {
+      const tool = compileTool(
+        testTool(up.origin, {
+          input_schema: { type: 'object', properties: { id: { type: 'string' }, tags: { type: 'array' }, tag: { type: 'string' } }, required: ['id'] },
+          endpoint_path: '/items/{item-id}',
+          parameters: [
+            { name: 'item-id', in: 'path', argument: ['id'] },
+            { name: 'tags', in: 'query', argument: ['tags'], explode: false },
+            { name: 'X-Tag', in: 'header', argument: ['tag'] },
+          ],
+          auth_strategy: 'hmac_signature',
+          retry: { max_attempts: 2 },
+        }),
+        'acme',
+        testContext(client, { secret: 'hmac-secret-0123456789' }),
+      );
+      const result = await tool.execute({ id: 'a b', tags: ['x', 'y,z'], tag: 't' }, API_KEY_CALLER);
+      expect(errorOf(result)).toBeUndefined();
+      expect(up.received).toHaveLength(2);
+      const [first, second] = up.received;
+      expect(first!.url).toBe('/items/a%20b?tags=x,y%2Cz');
+      expect(second!.url).toBe(first!.url);
+      expect(second!.headers['x-tag']).toBe('t');
+      expect(second!.headers['x-tengine-signature']).toBe(first!.headers['x-tengine-signature']);
+    } finally {
+      await client.close();
+      await up.close();
+    }
   });
 });
