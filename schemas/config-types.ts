@@ -266,6 +266,12 @@ expected_instances?: number
 time_zone?: string
 }
 tools?: Tool[]
+/**
+ * OpenAPI documents (3.0, 3.1 or Swagger 2.0; YAML or JSON; files inside the config directory) whose operations become tools of this project. `validate`, `plan` and `build` expand them like hand-written tools; diagnostics point at the operation in the document (docs/openapi.md).
+ * 
+ * @maxItems 64
+ */
+openapi?: OpenApiSource[]
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -481,8 +487,8 @@ http_method: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")
  * Path template starting with `/`, with `{placeholders}`.
  */
 endpoint_path: string
-query_template?: StringMap
-headers_template?: StringMap1
+query_template?: QueryTemplate
+headers_template?: HeadersTemplate
 /**
  * JSON body; a string that is exactly `{name}` takes the typed value, other strings interpolate.
  */
@@ -576,23 +582,7 @@ auth_secret_env?: string
  * Disabled tools are not listed and cannot be called.
  */
 is_enabled?: boolean
-/**
- * Marks the tool as deprecated. A tool marked deprecated whose sunset date has passed (today is on or after it) may be removed without a breaking change (`tengine plan` rule DEPRECATED_TOOL_REMOVED).
- */
-deprecated?: {
-/**
- * Date (YYYY-MM-DD) the tool was deprecated.
- */
-since?: string
-/**
- * Date (YYYY-MM-DD) from which the tool may be removed without a breaking change.
- */
-sunset: string
-/**
- * What callers should use instead.
- */
-message?: string
-}
+deprecated?: Deprecated
 /**
  * Scopes an OAuth caller must hold to see and call the tool.
  */
@@ -605,17 +595,7 @@ timeout?: string
  * Largest upstream response body; larger fails the call.
  */
 max_response_bytes?: number
-/**
- * Opt-in: the audit line of each call of this tool carries its arguments, with the values at the `redact` JSON pointers (and under any key that names a secret) replaced by "[REDACTED]", at most 2 KiB. Without it, argument values are never logged.
- */
-log_arguments?: {
-/**
- * JSON pointers into the arguments whose values are never logged, e.g. `/card/number`; `[]` logs every value except secret-named keys.
- * 
- * @maxItems 64
- */
-redact: string[]
-}
+log_arguments?: LogArguments
 idempotency?: Idempotency1
 /**
  * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
@@ -651,14 +631,42 @@ openWorldHint?: boolean
 /**
  * Query parameters; values may contain `{placeholders}`.
  */
-export interface StringMap {
+export interface QueryTemplate {
 [k: string]: (string | number | boolean) | undefined
 }
 /**
  * Request headers; values may contain `{placeholders}`.
  */
-export interface StringMap1 {
+export interface HeadersTemplate {
 [k: string]: (string | number | boolean) | undefined
+}
+/**
+ * Marks the tool as deprecated. A tool marked deprecated whose sunset date has passed (today is on or after it) may be removed without a breaking change (`tengine plan` rule DEPRECATED_TOOL_REMOVED).
+ */
+export interface Deprecated {
+/**
+ * Date (YYYY-MM-DD) the tool was deprecated.
+ */
+since?: string
+/**
+ * Date (YYYY-MM-DD) from which the tool may be removed without a breaking change.
+ */
+sunset: string
+/**
+ * What callers should use instead.
+ */
+message?: string
+}
+/**
+ * Opt-in: the audit line of each call of this tool carries its arguments, with the values at the `redact` JSON pointers (and under any key that names a secret) replaced by "[REDACTED]", at most 2 KiB. Without it, argument values are never logged.
+ */
+export interface LogArguments {
+/**
+ * JSON pointers into the arguments whose values are never logged, e.g. `/card/number`; `[]` logs every value except secret-named keys.
+ * 
+ * @maxItems 64
+ */
+redact: string[]
 }
 /**
  * Idempotent retries of this tool: a retry with the same arguments by the same caller within the window gets the first result without a second upstream call (docs/usage.md#idempotent-retries). Overrides the project's `idempotency` field by field.
@@ -676,6 +684,264 @@ window?: string
  * Largest result (bytes of its JSON) that is kept; a larger one is returned but not kept, so its retries call the upstream again (default 65536).
  */
 max_result_bytes?: number
+}
+/**
+ * One OpenAPI document and how its operations become tools.
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "openApiSource".
+ */
+export interface OpenApiSource {
+/**
+ * Path of the document relative to this config file, inside the config directory (no `..`, not absolute). Its relative-file `$ref`s must stay inside the config directory too; remote `$ref`s are refused.
+ */
+document: string
+/**
+ * Origin the generated tools call (HTTPS; the same rules as a tool's `base_url`). Default: the origin of the document's first absolute server URL (`servers[0].url`, or Swagger 2.0 `schemes`/`host`); a server path becomes a prefix of every endpoint_path.
+ */
+base_url?: string
+/**
+ * How generated tools authenticate to the API, as a tool's `auth_strategy` (`none`, `static_bearer`, `hmac_signature`).
+ */
+auth_strategy?: ("none" | "static_bearer" | "hmac_signature")
+/**
+ * Signature scheme of `hmac_signature`: `tng3` (default) also signs the project, integration and member headers; `tng2` is the older line without them, kept only for upstreams that still verify it (docs/outbound.md §4.2).
+ */
+signature_version?: ("tng3" | "tng2")
+/**
+ * The upstream secret as a JWE encrypted to the runtime key (`tengine secret encrypt`). Never plaintext.
+ */
+encrypted_auth_secret?: string
+/**
+ * Alternative to `encrypted_auth_secret`: name of an environment variable the runtime reads the secret from at boot. A variable of its own (`CRM_HMAC_SECRET`), never one of Tengine, the CI system or the host (`TENGINE_*`, `REDIS_URL`, `AWS_*`, `GITHUB_*`, ...: TNG228; the runtime refuses such a bundle with SECRET_ENV_FORBIDDEN).
+ */
+auth_secret_env?: string
+include?: OpenApiFilter
+exclude?: OpenApiFilter1
+/**
+ * `grouped` (default): arguments `{pathParams, query, headers, cookies, body}` as the Enginy product does, each present only when the operation has such inputs. `flat`: every parameter as a top-level argument by its name, and the body as `body` (a name used twice becomes `<name>_<in>`, reported as TNG311).
+ */
+input_shape?: ("grouped" | "flat")
+/**
+ * Optional parameters never offered to the model (e.g. a tracing header the upstream fills itself). A required parameter cannot be omitted (TNG306).
+ * 
+ * @maxItems 256
+ */
+omit_parameters?: {
+/**
+ * The parameter's name (case-insensitive for headers).
+ */
+name: string
+/**
+ * Where the parameter goes.
+ */
+in: ("query" | "header" | "cookie")
+}[]
+/**
+ * Prefix of every generated tool name, e.g. `crm_`, so two documents in one project cannot collide. Counts toward the 64-character limit.
+ */
+name_prefix?: string
+/**
+ * Longest tool description: summary and description are joined and cut at a word boundary with `…` (reported as TNG312).
+ */
+description_max_length?: number
+/**
+ * Tool fields applied to every generated tool; what the document says (scopes, annotations) and `overrides` take precedence.
+ */
+defaults?: {
+annotations?: ToolAnnotations
+headers_template?: HeadersTemplate
+/**
+ * Refuse callers without a member session.
+ */
+require_member?: boolean
+/**
+ * Which `X-Tengine-Member-*` headers are sent upstream.
+ */
+inject_member_identity?: {
+id?: boolean
+email?: boolean
+roles?: boolean
+}
+/**
+ * Also send `X-Tengine-Identity`: a 60-second JWT signed by the runtime (member, project, integration, tool, request id) that your API can verify with /.well-known/jwks.json instead of trusting plain headers.
+ */
+identity_token?: boolean
+/**
+ * Disabled tools are not listed and cannot be called.
+ */
+is_enabled?: boolean
+/**
+ * Scopes an OAuth caller must hold to see and call the tool.
+ */
+scopes?: string[]
+/**
+ * Overall deadline for the upstream call, retries included (default: runtime `default_timeout`).
+ */
+timeout?: string
+/**
+ * Largest upstream response body; larger fails the call.
+ */
+max_response_bytes?: number
+log_arguments?: LogArguments
+idempotency?: Idempotency1
+/**
+ * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
+ */
+retry?: {
+/**
+ * Attempts including the first: the default 2 allows at most one retry; 1 turns retries off.
+ */
+max_attempts?: number
+/**
+ * Also retry POST and PATCH (only if the upstream de-duplicates on `X-Tengine-Request-Id`).
+ */
+non_idempotent?: boolean
+}
+/**
+ * Limits on this tool's calls (on top of its project's and the caller's integration's).
+ */
+usage_limits?: UsageLimit[]
+}
+/**
+ * Per-operation tool fields, keyed by operationId or by `METHOD /path` (e.g. `GET /pets/{petId}`); they take precedence over the document and `defaults`. A key matching no operation is TNG314.
+ */
+overrides?: {
+/**
+ * Tool fields for one operation.
+ */
+[k: string]: {
+/**
+ * Name the model sees; unique within the project.
+ */
+name?: string
+/**
+ * Stable identity of the tool across renames; defaults to the name. `tengine plan` shows a tool whose name changes but whose id stays as a rename.
+ */
+id?: string
+/**
+ * Human-readable display name.
+ */
+title?: string
+/**
+ * What the tool does, for the model.
+ */
+description?: string
+annotations?: ToolAnnotations
+query_template?: QueryTemplate
+headers_template?: HeadersTemplate
+/**
+ * Refuse callers without a member session.
+ */
+require_member?: boolean
+/**
+ * Which `X-Tengine-Member-*` headers are sent upstream.
+ */
+inject_member_identity?: {
+id?: boolean
+email?: boolean
+roles?: boolean
+}
+/**
+ * Also send `X-Tengine-Identity`: a 60-second JWT signed by the runtime (member, project, integration, tool, request id) that your API can verify with /.well-known/jwks.json instead of trusting plain headers.
+ */
+identity_token?: boolean
+/**
+ * Disabled tools are not listed and cannot be called.
+ */
+is_enabled?: boolean
+deprecated?: Deprecated
+/**
+ * Scopes an OAuth caller must hold to see and call the tool.
+ */
+scopes?: string[]
+/**
+ * Overall deadline for the upstream call, retries included (default: runtime `default_timeout`).
+ */
+timeout?: string
+/**
+ * Largest upstream response body; larger fails the call.
+ */
+max_response_bytes?: number
+log_arguments?: LogArguments
+idempotency?: Idempotency1
+/**
+ * Retries of failed upstream attempts: only transient failures, within the origin's retry budget and circuit breaker (docs/outbound.md §5).
+ */
+retry?: {
+/**
+ * Attempts including the first: the default 2 allows at most one retry; 1 turns retries off.
+ */
+max_attempts?: number
+/**
+ * Also retry POST and PATCH (only if the upstream de-duplicates on `X-Tengine-Request-Id`).
+ */
+non_idempotent?: boolean
+}
+/**
+ * Limits on this tool's calls (on top of its project's and the caller's integration's).
+ */
+usage_limits?: UsageLimit[]
+} | undefined
+}
+}
+/**
+ * Only operations matching this filter become tools (default: every operation).
+ */
+export interface OpenApiFilter {
+/**
+ * Operations carrying any of these tags.
+ * 
+ * @maxItems 256
+ */
+tags?: string[]
+/**
+ * Operations with any of these operationIds.
+ * 
+ * @maxItems 4096
+ */
+operation_ids?: string[]
+/**
+ * Operations whose path matches any of these globs (`*` within a segment, `**` across segments, `{a,b}`, `?`), e.g. `/pets/**`. Braces of path templates are matched literally when written as `{petId}` in full.
+ * 
+ * @maxItems 256
+ */
+paths?: string[]
+/**
+ * Operations of these HTTP methods.
+ * 
+ * @maxItems 5
+ */
+methods?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[]
+}
+/**
+ * Operations matching this filter do not become tools (applied after `include`).
+ */
+export interface OpenApiFilter1 {
+/**
+ * Operations carrying any of these tags.
+ * 
+ * @maxItems 256
+ */
+tags?: string[]
+/**
+ * Operations with any of these operationIds.
+ * 
+ * @maxItems 4096
+ */
+operation_ids?: string[]
+/**
+ * Operations whose path matches any of these globs (`*` within a segment, `**` across segments, `{a,b}`, `?`), e.g. `/pets/**`. Braces of path templates are matched literally when written as `{petId}` in full.
+ * 
+ * @maxItems 256
+ */
+paths?: string[]
+/**
+ * Operations of these HTTP methods.
+ * 
+ * @maxItems 5
+ */
+methods?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[]
 }
 /**
  * Idempotent retries: within `window`, a repeated call of a tool with the same arguments by the same caller (or with the same client idempotency key in `_meta["tengine.dev/idempotency_key"]`) is answered with the first call's result instead of calling the upstream again; concurrent duplicates wait for the first. Only successful results of at most `max_result_bytes` are kept, and only for the window.
@@ -701,8 +967,40 @@ max_result_bytes?: number
  * This interface was referenced by `TengineConfig`'s JSON-Schema
  * via the `definition` "stringMap".
  */
-export interface StringMap2 {
+export interface StringMap {
 [k: string]: (string | number | boolean) | undefined
+}
+/**
+ * Selects operations: one that matches any of the listed values of a field matches that field; all fields given must match.
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "openApiFilter".
+ */
+export interface OpenApiFilter2 {
+/**
+ * Operations carrying any of these tags.
+ * 
+ * @maxItems 256
+ */
+tags?: string[]
+/**
+ * Operations with any of these operationIds.
+ * 
+ * @maxItems 4096
+ */
+operation_ids?: string[]
+/**
+ * Operations whose path matches any of these globs (`*` within a segment, `**` across segments, `{a,b}`, `?`), e.g. `/pets/**`. Braces of path templates are matched literally when written as `{petId}` in full.
+ * 
+ * @maxItems 256
+ */
+paths?: string[]
+/**
+ * Operations of these HTTP methods.
+ * 
+ * @maxItems 5
+ */
+methods?: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")[]
 }
 
 export type Config = TengineConfig

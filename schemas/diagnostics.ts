@@ -7,6 +7,8 @@ export interface Diagnostic {
   line: number;
   column: number;
   hint: string;
+  /** JSON pointer of the value inside `file`, where the file is not the config itself (an OpenAPI document). */
+  pointer?: string;
 }
 
 /** Severity and default hint of each diagnostic code. Codes are stable: never renumber, only add. */
@@ -91,6 +93,27 @@ export const DIAGNOSTIC_CODES = {
   TNG242: { title: 'unreachable-usage-limit', severity: 'warning', hint: 'remove the limit that never refuses, or loosen the stricter one if this one was meant to bind' },
   TNG243: { title: 'unknown-time-zone', severity: 'error', hint: 'use an IANA time zone name such as `UTC`, `Europe/Berlin` or `America/New_York`' },
   TNG244: { title: 'usage-window-out-of-range', severity: 'error', hint: 'a rate window is 1s to 24h; for a limit per day, week or month use `quota: day | week | month`' },
+  // OpenAPI sources (TNG3xx, docs/openapi.md)
+  TNG300: { title: 'openapi-invalid', severity: 'error', hint: 'the document must be OpenAPI 3.0, 3.1 or Swagger 2.0 with `paths` (docs/openapi.md)' },
+  TNG301: { title: 'openapi-path-invalid', severity: 'error', hint: 'give the document as a relative path inside the config directory (no `..`, not absolute)' },
+  TNG302: { title: 'openapi-ref-unresolved', severity: 'error', hint: 'fix the $ref: a JSON pointer into this document (#/components/schemas/Pet) or a relative file inside the config directory' },
+  TNG303: { title: 'openapi-ref-remote', severity: 'error', hint: 'remote $refs are not fetched: copy the referenced document into the config repository and refer to it by a relative path' },
+  TNG304: { title: 'openapi-ref-outside', severity: 'error', hint: 'move the referenced file into the config directory: a $ref may not leave it' },
+  TNG305: { title: 'openapi-method-skipped', severity: 'warning', hint: 'only GET, POST, PUT, PATCH and DELETE operations become tools' },
+  TNG306: { title: 'openapi-parameter-skipped', severity: 'warning', hint: 'reserved headers (Authorization, Host, Cookie, Content-*, X-Tengine-*) are set by the runtime; set them with the auth strategy or headers_template' },
+  TNG307: { title: 'openapi-body-unsupported', severity: 'warning', hint: 'only JSON (application/json, */*+json) and application/x-www-form-urlencoded bodies are mapped; exclude the operation or write its tool by hand' },
+  TNG308: { title: 'openapi-duplicate-operation-id', severity: 'error', hint: 'operationIds must be unique in a document: rename one (or override the tool name and exclude the other)' },
+  TNG309: { title: 'openapi-name-collision', severity: 'warning', hint: 'two operations give the same tool name: set x-tengine-name or an override name to choose the names yourself' },
+  TNG310: { title: 'openapi-recursive-schema', severity: 'warning', hint: 'the recursive part is kept as a $defs entry referenced with $ref: clients that do not follow $ref see it as any value' },
+  TNG311: { title: 'openapi-input-collision', severity: 'warning', hint: 'two inputs of the flat shape have one name: the later is renamed <name>_<in>; use input_shape: grouped to keep the names' },
+  TNG312: { title: 'openapi-description-trimmed', severity: 'warning', hint: 'raise description_max_length, or shorten the summary and description (or override the description)' },
+  TNG313: { title: 'openapi-scope-unknown', severity: 'error', hint: 'declare the scope in the project `scopes:` list, or override the tool scopes' },
+  TNG314: { title: 'openapi-override-unmatched', severity: 'warning', hint: 'key overrides by operationId or by `METHOD /path` as written in the document' },
+  TNG315: { title: 'openapi-no-responses', severity: 'warning', hint: 'describe the responses of the operation; without a 2xx JSON object response the tool has no output_schema' },
+  TNG316: { title: 'openapi-ignored', severity: 'warning', hint: 'webhooks and callbacks are requests the API sends, not operations a model calls; they are not mapped' },
+  TNG317: { title: 'openapi-no-base-url', severity: 'error', hint: 'set base_url on the openapi source, or give the document an absolute https server URL' },
+  TNG318: { title: 'openapi-lossy-mapping', severity: 'warning', hint: 'the document says something a tool cannot express; check the generated tool (tengine import openapi shows it) or override it' },
+  TNG319: { title: 'openapi-extension-invalid', severity: 'error', hint: 'x-tengine-name and x-tengine-description are strings, x-tengine-enabled a boolean, x-tengine-scopes a list of strings, x-tengine-annotations a mapping of MCP annotations' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */
@@ -100,11 +123,13 @@ export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 export function diagnostic(
   code: DiagnosticCode,
   message: string,
-  at: { file: string; line: number; column: number },
+  at: { file: string; line: number; column: number; pointer?: string },
   hint?: string,
 ): Diagnostic {
   const def = DIAGNOSTIC_CODES[code];
-  return { code, severity: def.severity, message, file: at.file, line: at.line, column: at.column, hint: hint ?? def.hint };
+  const d: Diagnostic = { code, severity: def.severity, message, file: at.file, line: at.line, column: at.column, hint: hint ?? def.hint };
+  if (at.pointer !== undefined) d.pointer = at.pointer;
+  return d;
 }
 
 /** Sorts diagnostics by file, line, column and code, so output is stable. */

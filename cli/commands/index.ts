@@ -4,6 +4,7 @@ import { registerBuildCommand } from './build.js';
 import { registerConnectCommand } from './connect.js';
 import { registerConnectionsCommand } from './connections.js';
 import { registerDevCommand } from './dev.js';
+import { registerImportCommand } from './import.js';
 import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
@@ -25,4 +26,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerConnectCommand(program, io);
   registerConnectionsCommand(program, io);
   registerUsageCommand(program, io);
+  registerImportCommand(program, io);
 }

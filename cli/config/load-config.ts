@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
 import type { TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
+import { expandOpenApiSources } from '../openapi/expand.js';
 import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
@@ -162,6 +163,12 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     }
   }
 
+  // OpenAPI sources become tools of their projects, located at their operations (cli/openapi/expand.ts).
+  const generated = await expandOpenApiSources({ config, rootDir, rootName: display(rootFile), rootMap: root.map, locator, display, isClean: (p) => rejected.isClean(p) });
+  diagnostics.push(...generated.diagnostics);
+  files.push(...generated.files);
+  for (const p of generated.rejected) rejected.add(p);
+
   runRules({
     config,
     report: (code: DiagnosticCode, message: string, pointer: string, o: { key?: boolean; hint?: string } = {}) =>
@@ -175,6 +182,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   delete config.include;
   delete config.$schema;
   delete config.env_allowlist;
+  for (const p of config.projects ?? []) delete p.openapi;
   return result(config);
 }
 

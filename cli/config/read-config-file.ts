@@ -5,7 +5,7 @@ import { diagnostic, type Diagnostic } from '../../schemas/diagnostics.js';
 export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Reads a config file as UTF-8 text, or explains with a diagnostic why it cannot be used. */
-export async function readConfigFile(path: string, display: string): Promise<{ text: string } | { diagnostic: Diagnostic }> {
+export async function readConfigFile(path: string, display: string, maxBytes = MAX_CONFIG_FILE_BYTES): Promise<{ text: string } | { diagnostic: Diagnostic }> {
   const at = { file: display, line: 1, column: 1 };
   let size: number;
   try {
@@ -15,8 +15,8 @@ export async function readConfigFile(path: string, display: string): Promise<{ t
   } catch (e) {
     return { diagnostic: diagnostic('TNG001', `cannot read ${display}: ${errnoText(e)}`, at) };
   }
-  if (size > MAX_CONFIG_FILE_BYTES) {
-    return { diagnostic: diagnostic('TNG004', `${display} is ${size} bytes; the limit is ${MAX_CONFIG_FILE_BYTES}`, at) };
+  if (size > maxBytes) {
+    return { diagnostic: diagnostic('TNG004', `${display} is ${size} bytes; the limit is ${maxBytes}`, at) };
   }
   let bytes: Buffer;
   try {
@@ -24,8 +24,8 @@ export async function readConfigFile(path: string, display: string): Promise<{ t
   } catch (e) {
     return { diagnostic: diagnostic('TNG001', `cannot read ${display}: ${errnoText(e)}`, at) };
   }
-  if (bytes.length > MAX_CONFIG_FILE_BYTES) {
-    return { diagnostic: diagnostic('TNG004', `${display} grew past ${MAX_CONFIG_FILE_BYTES} bytes while reading`, at) };
+  if (bytes.length > maxBytes) {
+    return { diagnostic: diagnostic('TNG004', `${display} grew past ${maxBytes} bytes while reading`, at) };
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0) return { diagnostic: diagnostic('TNG005', `${display} contains a NUL byte at offset ${nul}: it is not a text file`, at) };

@@ -18,12 +18,15 @@ export { escapePointer } from '../../schemas/json-pointer.js';
 /** A location resolved to a file, for diagnostics. */
 export interface Located extends Position {
   file: string;
+  /** The JSON pointer inside `file`, for files that are not config files (OpenAPI documents). */
+  pointer?: string;
 }
 
 interface Mount {
   file: string;
   map: FileSourceMap;
   localPrefix: string;
+  showPointer: boolean;
 }
 
 /**
@@ -34,8 +37,8 @@ export class SourceLocator {
   private readonly mounts = new Map<string, Mount>();
 
   /** Declares that the merged subtree at `mergedPrefix` came from `localPrefix` of `file`. */
-  mount(mergedPrefix: string, file: string, map: FileSourceMap, localPrefix = ''): void {
-    this.mounts.set(mergedPrefix, { file, map, localPrefix });
+  mount(mergedPrefix: string, file: string, map: FileSourceMap, localPrefix = '', opts: { showPointer?: boolean } = {}): void {
+    this.mounts.set(mergedPrefix, { file, map, localPrefix, showPointer: opts.showPointer ?? false });
   }
 
   /** The position of the value (or of its key when `preferKey`) at a merged pointer, falling back to ancestors. */
@@ -56,9 +59,9 @@ function locateIn(m: Mount, local: string, preferKey: boolean): Located {
     const loc = m.map.get(p);
     if (loc) {
       const pos = preferKey && loc.key ? loc.key : loc.value;
-      return { file: m.file, ...pos };
+      return m.showPointer ? { file: m.file, ...pos, pointer: p } : { file: m.file, ...pos };
     }
-    if (p === '' || p === m.localPrefix) return { file: m.file, line: 1, column: 1 };
+    if (p === '' || p === m.localPrefix) return m.showPointer ? { file: m.file, line: 1, column: 1, pointer: p } : { file: m.file, line: 1, column: 1 };
     p = p.slice(0, p.lastIndexOf('/'));
     preferKey = false;
   }

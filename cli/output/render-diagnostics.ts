@@ -19,13 +19,18 @@ function summary(r: ValidationReport) {
   return { errors, warnings: r.diagnostics.length - errors };
 }
 
+/** The JSON pointer of a diagnostic inside a document that is not a config file (an OpenAPI document). */
+function at(d: Diagnostic): string {
+  return d.pointer === undefined ? '' : ` (at #${d.pointer})`;
+}
+
 /** Human output: one block per diagnostic (`file:line:col`, severity, code, message, hint) and a closing line. */
 export function renderHuman(r: ValidationReport, color: boolean): string {
   const s = styler(color);
   let out = '';
   for (const d of r.diagnostics) {
     const sev = d.severity === 'error' ? s.red('error') : s.yellow('warning');
-    out += `${s.bold(`${d.file}:${d.line}:${d.column}`)}: ${sev} ${s.dim(d.code)} ${d.message}\n`;
+    out += `${s.bold(`${d.file}:${d.line}:${d.column}`)}: ${sev} ${s.dim(d.code)} ${d.message}${at(d)}\n`;
     out += `  ${s.cyan('hint:')} ${d.hint}\n`;
   }
   const { errors, warnings } = summary(r);
@@ -67,7 +72,7 @@ export function renderGithub(r: ValidationReport): string {
   let out = '';
   for (const d of r.diagnostics) {
     const title = `${d.code} ${DIAGNOSTIC_CODES[d.code].title}`;
-    out += `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(title)}::${data(`${d.message} (hint: ${d.hint})`)}\n`;
+    out += `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.column},title=${prop(title)}::${data(`${d.message}${at(d)} (hint: ${d.hint})`)}\n`;
   }
   // The closing line, as in human output, without repeating the diagnostics already emitted as annotations.
   out += renderHuman(r, false).split('\n').filter((l) => /^[✓✗] /.test(l)).join('\n') + '\n';

@@ -1,0 +1,182 @@
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Diagnostic, DiagnosticCode } from '../../schemas/diagnostics.js';
+import { escapePointer } from '../../schemas/json-pointer.js';
+import { docDiagnostic, readOpenApiFile, type OpenApiFile } from './document.js';
+
+/** A value inside one of the documents, with where it is written. */
+export interface DocNode {
+  value: unknown;
+  file: OpenApiFile;
+  pointer: string;
+}
+
+/** Why a `$ref` cannot be followed: a code for the diagnostic and the text. */
+export interface RefProblem {
+  code: Extract<DiagnosticCode, 'TNG302' | 'TNG303' | 'TNG304'>;
+  message: string;
+}
+
+/** Most files one OpenAPI source may pull in through relative `$ref`s. */
+const MAX_REF_FILES = 256;
+/** Longest chain of `$ref`s to `$ref`s followed before calling it a loop. */
+const MAX_REF_HOPS = 32;
+
+/**
+ * The root document and every file its relative `$ref`s reach (read up front, so resolution is synchronous),
+ * resolving references lazily: only what the selected operations use is ever looked at, and every resolved value
+ * keeps its file and pointer, so a diagnostic deep inside a schema still names its line. Remote references are
+ * never fetched (a build must not depend on the network), and a file outside `boundary` is never read.
+ */
+export class DocumentSet {
+  private readonly files = new Map<string, OpenApiFile | RefProblem>();
+
+  private constructor(readonly root: OpenApiFile, private readonly boundary: string, private readonly displayOf: (abs: string) => string) {
+    this.files.set(root.abs, root);
+  }
+
+  /** Reads the root's relative-file `$ref` targets (transitively); problems with them are reported where they are used. */
+  static async load(root: OpenApiFile, boundary: string, displayOf: (abs: string) => string): Promise<{ set: DocumentSet; diagnostics: Diagnostic[] }> {
+    const set = new DocumentSet(root, boundary, displayOf);
+    const diagnostics: Diagnostic[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      for (const ref of externalRefs(file.data)) {
+        const decoded = safeDecodeUri(ref);
+        if (decoded === undefined) continue;
+        const abs = resolve(dirname(file.abs), decoded);
+        if (set.files.has(abs) || !inside(abs, boundary) || set.files.size >= MAX_REF_FILES) continue;
+        const read = await readOpenApiFile(abs, displayOf(abs));
+        diagnostics.push(...read.diagnostics);
+        if (!read.file) {
+          set.files.set(abs, { code: 'TNG302', message: `$ref file ${displayOf(abs)} cannot be used (reported above)` });
+          continue;
+        }
+        set.files.set(abs, read.file);
+        queue.push(read.file);
+      }
+    }
+    return { set, diagnostics };
+  }
+
+  /** Every file read, root first. */
+  get readFiles(): OpenApiFile[] {
+    return [...this.files.values()].filter((f): f is OpenApiFile => 'abs' in f);
+  }
+
+  /**
+   * Follows `node` while it is a `{$ref}` object, to the value it finally names. `refs` lists the nodes of the
+   * chain (the `$ref` objects), for diagnostics and cycle detection by the caller.
+   */
+  deref(node: DocNode): { node: DocNode; refs: DocNode[] } | { problem: RefProblem; at: DocNode } {
+    const refs: DocNode[] = [];
+    let cur = node;
+    for (let hops = 0; isRef(cur.value); hops++) {
+      if (hops >= MAX_REF_HOPS) return { problem: { code: 'TNG302', message: `$ref chain longer than ${MAX_REF_HOPS} (a $ref loop?)` }, at: cur };
+      const next = this.target((cur.value as { $ref: string }).$ref, cur.file);
+      if ('code' in next) return { problem: next, at: { ...cur, pointer: `${cur.pointer}/$ref` } };
+      refs.push(cur);
+      cur = next;
+    }
+    return { node: cur, refs };
+  }
+
+  /** The value a `$ref` string names, resolved against the file it is written in. */
+  target(ref: string, from: OpenApiFile): DocNode | RefProblem {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(ref) || ref.startsWith('//')) {
+      return { code: 'TNG303', message: `$ref ${JSON.stringify(ref)} is remote; remote references are never fetched` };
+    }
+    const hash = ref.indexOf('#');
+    const path = hash < 0 ? ref : ref.slice(0, hash);
+    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
+    let file = from;
+    if (path !== '') {
+      const decoded = safeDecodeUri(path);
+      if (decoded === undefined) return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)} is not a valid URI reference` };
+      const abs = resolve(dirname(from.abs), decoded);
+      if (isAbsolute(decoded) || !inside(abs, this.boundary)) {
+        return { code: 'TNG304', message: `$ref ${JSON.stringify(ref)} points outside the config directory (${this.displayOf(abs)})` };
+      }
+      const f = this.files.get(abs);
+      if (!f) return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)}: file ${this.displayOf(abs)} was not read (more than ${MAX_REF_FILES} files?)` };
+      if ('code' in f) return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)}: ${f.message}` };
+      file = f;
+    }
+    let pointer: string;
+    try {
+      pointer = decodeURIComponent(fragment);
+    } catch {
+      return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)} has a malformed fragment` };
+    }
+    if (pointer !== '' && !pointer.startsWith('/')) {
+      return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)} uses an anchor; only JSON pointers (#/…) are supported` };
+    }
+    const value = at(file.data, pointer);
+    if (value === MISSING) return { code: 'TNG302', message: `$ref ${JSON.stringify(ref)} names nothing in ${file.display}` };
+    return { value, file, pointer };
+  }
+}
+
+/** True for a `{$ref: string}` object (siblings allowed: OpenAPI 3.1 keeps them, 3.0 ignores them). */
+export function isRef(v: unknown): v is { $ref: string } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { $ref?: unknown }).$ref === 'string';
+}
+
+/** The child of a node, with its pointer. */
+export function child(node: DocNode, key: string | number): DocNode {
+  const v = node.value as Record<string, unknown> | unknown[] | null;
+  const value = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key as string] : undefined;
+  return { value, file: node.file, pointer: `${node.pointer}/${escapePointer(key)}` };
+}
+
+/** Reports a reference problem at the `$ref` that caused it. */
+export function refDiagnostic(problem: RefProblem, at: DocNode): Diagnostic {
+  return docDiagnostic(problem.code, problem.message, at.file, at.pointer);
+}
+
+const MISSING = Symbol('missing');
+
+function safeDecodeUri(s: string): string | undefined {
+  try {
+    return decodeURI(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function at(data: unknown, pointer: string): unknown {
+  if (pointer === '') return data;
+  let cur = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return MISSING;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function inside(abs: string, boundary: string): boolean {
+  const rel = relative(boundary, abs);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.split(sep).includes('..');
+}
+
+/** The distinct file parts of relative `$ref`s in a document (iterative walk: documents may be deep). */
+function externalRefs(data: unknown): Set<string> {
+  const out = new Set<string>();
+  const stack = [data];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    const ref = (v as { $ref?: unknown }).$ref;
+    if (typeof ref === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(ref) && !ref.startsWith('//') && !ref.startsWith('#')) {
+      const path = ref.split('#')[0]!;
+      if (path !== '' && !path.startsWith('/')) out.add(path);
+    }
+    for (const x of Object.values(v)) stack.push(x);
+  }
+  return out;
+}
