@@ -341,3 +341,25 @@ describe('cache hints follow the bundle: a reload changes the digest that tools/
     }
   });
 });
+
+describe('Host check (DNS rebinding) on a runtime listening on 127.0.0.1 without a public URL', () => {
+  const port = () => new URL(runtime.url).port;
+
+  it.each(['127.0.0.1', 'localhost', '[::1]', 'LOCALHOST'])('Host %s:<port> is the same loopback origin: served', async (host) => {
+    const res = await httpCall(`${runtime.url}/mcp`, { method: 'POST', headers: { host: `${host}:${port()}`, authorization: `Bearer ${socketKey}`, ...modern('server/discover') }, body: JSON.stringify(req(70, 'server/discover')) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text).result.supportedVersions).toContain(V);
+  });
+
+  it.each(['evil.example', `evil.example:PORT`, '10.0.0.7'])('Host %s is refused with 421 HOST_NOT_ALLOWED before any credential or body is looked at', async (raw) => {
+    const host = raw.replace('PORT', port());
+    const before = upstream.requests.length;
+    const res = await httpCall(`${runtime.url}/mcp`, { method: 'POST', headers: { host, authorization: `Bearer ${socketKey}`, ...modern('tools/call', 'a_one') }, body: JSON.stringify(call(71, 'a_one')) });
+    expect(res.status).toBe(421);
+    expect(JSON.parse(res.text).error.data.code).toBe('HOST_NOT_ALLOWED');
+    expect(upstream.requests.length).toBe(before);
+    const api = await httpCall(`${runtime.url}/api/v1/mcp/session-token`, { method: 'POST', headers: { host, 'content-type': 'application/json' }, body: '{}' });
+    expect(api.status).toBe(421);
+    expect(JSON.parse(api.text).code).toBe('HOST_NOT_ALLOWED');
+  });
+});
