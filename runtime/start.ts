@@ -106,8 +106,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
       // out the bundle before it. Requests wait for this (503 "starting"); a refusal here serves nothing.
       await recordServedBundle(store, servedOf(first.model), opts.allowRollbackTo);
       const boot = generationOf(first, publicUrl);
-      if (hostPolicyOf({ model: first.model, store, publicUrl, publicUrlConfigured, listenHost: opts.host }).open) {
-        log?.({ level: 'warn', event: 'host_check_off', message: `listening on ${opts.host} without a public URL: /mcp answers any Host header; set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to refuse DNS-rebinding requests` });
+      if (hostPolicyOf({ model: first.model, store, publicUrl, publicUrlConfigured, listenHost: opts.host }).namesUnknown) {
+        log?.({ level: 'warn', event: 'host_names_unknown', message: `listening on ${opts.host} without a public URL: /mcp and /api/ answer only IP-address and localhost Host headers (421 HOST_NOT_ALLOWED for names); set TENGINE_PUBLIC_URL (and runtime.allowed_hosts) to serve a DNS name` });
       }
       generations = new Generations(boot);
       serving(first.model);

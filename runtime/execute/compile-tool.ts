@@ -12,6 +12,7 @@ import { inSpan, outboundTraceHeaders } from '../observability/tracing.js';
 import { findReservedArgument } from './template-values.js';
 import { toolError, type ToolResult } from './tool-errors.js';
 import type { CallerIdentity, CompiledTool, CompileTool, CompileToolContext, ExecuteOptions, ExecuteTrace, McpToolDefinition } from './types.js';
+import { DEPRECATION_META_KEY, deprecationNote } from './deprecation.js';
 
 /** Config durations (`10s`, `500ms`) in milliseconds; re-exported for the runtime's settings. */
 export { parseDuration } from '../../schemas/duration.js';
@@ -143,6 +144,11 @@ function definitionOf(tool: Tool): McpToolDefinition {
   if (title !== undefined) def.title = title;
   if (tool.output_schema) def.outputSchema = tool.output_schema as Record<string, unknown>;
   if (tool.annotations && Object.keys(tool.annotations).length > 0) def.annotations = { ...tool.annotations };
+  // Model-visible lifecycle (issue 13): the sunset is said where the model reads, and carried in _meta for clients.
+  if (tool.deprecated) {
+    def.description = `${deprecationNote(tool.deprecated)}\n\n${tool.description}`;
+    def._meta = { [DEPRECATION_META_KEY]: { ...tool.deprecated } };
+  }
   return def;
 }
 

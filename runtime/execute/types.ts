@@ -24,6 +24,8 @@ export interface McpToolDefinition {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /** Extra metadata for clients (the deprecation of a tool with a sunset). */
+  _meta?: Record<string, unknown>;
 }
 
 /** Per-call options from the MCP layer. */

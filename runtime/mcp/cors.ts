@@ -15,8 +15,8 @@ export interface CorsPolicy {
   preflightHeaders(origin: string): Record<string, string>;
 }
 
-/** Request headers MCP clients send (Streamable HTTP: Mcp-Session-Id and Last-Event-ID, though this server uses neither). */
-const ALLOW_HEADERS = 'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID';
+/** Request headers MCP clients send (Streamable HTTP: Mcp-Method and Mcp-Name from 2026-07-28; Mcp-Session-Id and Last-Event-ID before, though this server uses neither). */
+const ALLOW_HEADERS = 'Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID';
 const NONE: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**

@@ -3,6 +3,8 @@ import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-erro
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
+import type { ModernContext } from './modern-request.js';
+import { addListCacheHints, completeList, completeToolResult, discoverResult, SERVER_INFO, SERVER_INSTRUCTIONS, SERVER_VERSION } from './modern-results.js';
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
 import { idempotentCall } from '../usage/idempotency.js';
@@ -11,8 +13,7 @@ import type { RequestTrace } from '../observability/request-trace.js';
 import { UNKNOWN_LABEL } from '../observability/metrics.js';
 import type { UsageRecorder } from '../usage/usage-recorder.js';
 
-/** The server's version as reported in `initialize`. */
-export const SERVER_VERSION = '0.1.0';
+export { SERVER_VERSION };
 /** Deepest nesting accepted in tool arguments; deeper input is refused before validation or rendering. */
 export const MAX_ARGUMENT_DEPTH = 64;
 
@@ -30,6 +31,8 @@ export interface DispatchContext {
   trace?: RequestTrace;
   /** Usage records of tools/call (absent: records are off, or unit tests of other gates). */
   usage?: UsageRecorder;
+  /** Set for a request of a modern protocol version (2026-07-28), checked by `checkModernRequest`; absent: legacy. */
+  modern?: ModernContext;
 }
 
 /** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
@@ -73,8 +76,10 @@ export async function dispatch(message: unknown, ctx: DispatchContext): Promise<
     if (msg.method === 'tools/call') {
       const result = await callTool((params ?? {}) as Record<string, unknown>, ctx);
       const missing = ctx.caller.kind === 'oauth' ? missingScopesOf(result) : undefined;
-      return missing ? { status: 200, body: rpcResult(id as RpcId, result), missingScopes: missing } : ok(rpcResult(id as RpcId, result));
+      const body = rpcResult(id as RpcId, ctx.modern ? completeToolResult(result, ctx.model) : result);
+      return missing ? { status: 200, body, missingScopes: missing } : ok(body);
     }
+    if (ctx.modern) return handleModern(msg.method, id as RpcId, (params ?? {}) as Record<string, unknown>, ctx);
     return ok(await handle(msg.method, id as RpcId, (params ?? {}) as Record<string, unknown>, ctx));
   } catch (e) {
     ctx.log?.({ level: 'error', event: 'dispatch_failed', method: msg.method, error: (e as Error)?.message });
@@ -106,8 +111,27 @@ async function handle(method: string, id: RpcId, params: Record<string, unknown>
     case 'ping':
       return rpcResult(id, {});
     default:
-      return rpcError(id, { code: RPC.MethodNotFound, message: `Method not found: ${method.slice(0, 100)}`, data: { code: 'METHOD_NOT_FOUND' } });
+      return methodNotFound(id, method);
   }
+}
+
+/**
+ * The methods of 2026-07-28. `initialize` and `ping` are gone from it, and an unknown method is answered 404 with
+ * -32601 (Streamable HTTP §Protocol Version Header), which tells a modern client apart from a legacy HTTP+SSE server.
+ */
+function handleModern(method: string, id: RpcId, params: Record<string, unknown>, ctx: DispatchContext): DispatchOutcome {
+  switch (method) {
+    case 'server/discover':
+      return ok(rpcResult(id, discoverResult(ctx.model)));
+    case 'tools/list':
+      return ok(listTools(id, params, ctx));
+    default:
+      return { status: 404, body: methodNotFound(id, method) };
+  }
+}
+
+function methodNotFound(id: RpcId, method: string): string {
+  return rpcError(id, { code: RPC.MethodNotFound, message: `Method not found: ${method.slice(0, 100)}`, data: { code: 'METHOD_NOT_FOUND' } });
 }
 
 function initialize(id: RpcId, params: Record<string, unknown>): string {
@@ -116,8 +140,8 @@ function initialize(id: RpcId, params: Record<string, unknown>): string {
   return rpcResult(id, {
     protocolVersion: version,
     capabilities: { tools: { listChanged: false } },
-    serverInfo: { name: 'tengine', title: 'Tengine', version: SERVER_VERSION },
-    instructions: 'Tools call the HTTP APIs this project exposes. Call mcp_whoami to see which project and identity this connection uses.',
+    serverInfo: SERVER_INFO,
+    instructions: SERVER_INSTRUCTIONS,
   });
 }
 
@@ -138,6 +162,8 @@ function listTools(id: RpcId, params: Record<string, unknown>, ctx: DispatchCont
   const page = all.slice(offset, offset + size);
   const result: Record<string, unknown> = { tools: page };
   if (offset + size < all.length) result.nextCursor = encodeCursor(offset + size);
+  addListCacheHints(result);
+  if (ctx.modern) completeList(result, ctx.model);
   return rpcResult(id, result);
 }
 

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * The `Host` check that, with the Origin check, defeats DNS rebinding: a page on `evil.example` whose name is made to
  * resolve to the runtime's address sends `Host: evil.example`, which is none of the names the runtime is reached by.
@@ -7,8 +9,11 @@
 export interface HostPolicy {
   /** True when a request with this `Host` header value (port included or not) may be served; undefined Host is allowed. */
   allows(host: string | undefined): boolean;
-  /** True when every Host is accepted (the runtime could not know its own names); logged once at boot. */
-  readonly open: boolean;
+  /**
+   * True when the runtime could not know its own names (every interface, no public URL): only IP-address and
+   * loopback Hosts are served then, which boot reports once.
+   */
+  readonly namesUnknown: boolean;
 }
 
 /** Spellings of this machine's own loopback interface: any one of them stands for all (a development origin). */
@@ -30,20 +35,31 @@ export interface HostPolicyInput {
 
 /**
  * Builds the policy: the public URL's host plus `runtime.allowed_hosts`, compared without port and case, with the
- * loopback spellings treated as one. When no public URL was configured and the server listens on every interface,
- * no list can be known and every Host is accepted (`open`), which boot reports as a warning.
+ * loopback spellings treated as one. When no public URL was configured and the server listens on every interface, its
+ * names cannot be known: then any IP-address Host and the loopback names are served, and every other name refused.
+ * That is still safe against DNS rebinding, which needs a name the attacker controls (a page can only send
+ * `Host: 10.0.0.5` if it was itself loaded from 10.0.0.5), and keeps balancers and probes that use addresses working.
  */
 export function createHostPolicy(input: HostPolicyInput): HostPolicy {
   const names = new Set<string>();
   for (const h of input.allowedHosts) names.add(normalizeHost(h));
-  const publicHost = normalizeHost(new URL(input.publicUrl).host);
-  const open = !input.publicUrlConfigured && input.listenHost !== undefined && WILDCARD.has(input.listenHost.trim().toLowerCase());
-  if (!open) names.add(publicHost);
+  const namesUnknown = !input.publicUrlConfigured && input.listenHost !== undefined && WILDCARD.has(input.listenHost.trim().toLowerCase());
+  if (namesUnknown) for (const n of LOOPBACK_NAMES) names.add(n);
+  else names.add(normalizeHost(new URL(input.publicUrl).host));
   if ([...names].some(isLoopbackName)) for (const n of LOOPBACK_NAMES) names.add(n);
   return {
-    open,
-    allows: (host) => open || host === undefined || host === '' || names.has(normalizeHost(host)),
+    namesUnknown,
+    allows: (host) => {
+      if (host === undefined || host === '') return true;
+      const h = normalizeHost(host);
+      return names.has(h) || (namesUnknown && isIpLiteral(h));
+    },
   };
+}
+
+/** True for an IPv4 address or a bracketed IPv6 literal (a normalized host). */
+function isIpLiteral(host: string): boolean {
+  return isIP(host.startsWith('[') ? host.slice(1, -1) : host) !== 0;
 }
 
 /** A host (or `Host` header value) without port, lower-case, without a trailing dot; IPv6 literals keep brackets. */

@@ -7,6 +7,7 @@ import { createCorsPolicy } from './cors.js';
 import type { HostPolicy } from './host-policy.js';
 import { dispatch, type DispatchContext, type DispatchOutcome } from './dispatch.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
+import { checkModernRequest } from './modern-request.js';
 import type { Store } from '../store/store.js';
 import type { UsageRecorder } from '../usage/usage-recorder.js';
 import { requestLog, type RequestTrace } from '../observability/request-trace.js';
@@ -101,10 +102,7 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     const accept = req.header('accept');
     const wantsJson = accept === undefined || accept.includes(JSON_TYPE) || accept.includes('*/*') || accept.includes('application/*');
     if (post) {
-      const version = req.header('mcp-protocol-version');
-      if (version !== undefined && !isSupportedVersion(version)) {
-        return refuse(req, 400, RPC.InvalidRequest, `Unsupported MCP-Protocol-Version: ${version.slice(0, 40)}`, 'UNSUPPORTED_PROTOCOL_VERSION');
-      }
+      // An unknown MCP-Protocol-Version is refused once the body is read: its answer carries the request's id.
       const wantsSse = accept !== undefined && accept.includes('text/event-stream');
       if (!wantsJson && !wantsSse) return refuse(req, 406, RPC.InvalidRequest, 'Accept must allow application/json or text/event-stream', 'NOT_ACCEPTABLE');
       const contentType = req.header('content-type');
@@ -158,6 +156,14 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
     const ctx: DispatchContext = { model: deps.model, caller: auth.caller, signal: req.signal, log: requestLog(req.trace, deps.log), store: deps.store, usage: deps.usage };
     if (req.trace) ctx.trace = req.trace;
     if (incoming) ctx.traceContext = { incoming };
+    // --- protocol version, per request (issue 13): absent or legacy → as before; 2026-07-28 or unknown → checked here.
+    const version = req.header('mcp-protocol-version');
+    if (version !== undefined && !isSupportedVersion(version)) {
+      const checked = checkModernRequest(message, version, (name) => req.header(name));
+      if (!checked.ok) return { status: checked.status, headers: { ...JSON_HEADERS }, body: checked.body, code: checked.code };
+      if (checked.modern) ctx.modern = checked.modern;
+    }
+    // --- end protocol version
     const outcome = tracing ? await tracedDispatch(message, ctx, parent!) : await dispatch(message, ctx);
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
