@@ -102,13 +102,37 @@ export function conformanceConfig(upstreamUrl: string): TengineConfig {
           tool('test_error_handling', 'Always fails (tools-call-error)', '/error'),
           tool('test_tool_with_progress', 'Takes a while and reports progress (tools-call-with-progress)', '/slow'),
           {
+            // SEP-2243 custom headers: the client mirrors `region` into `Mcp-Param-Region`, the server checks it.
+            name: 'test_custom_headers',
+            description: 'Echoes its arguments; region is mirrored in a header (http-custom-header-server-validation)',
+            input_schema: {
+              type: 'object',
+              properties: { region: { type: 'string', 'x-mcp-header': 'Region' }, query: { type: 'string' } },
+              required: ['region', 'query'],
+            },
+            base_url: upstreamUrl,
+            http_method: 'POST',
+            endpoint_path: '/echo',
+          } as Tool,
+          {
             name: 'json_schema_2020_12_tool',
             description: 'Tool with JSON Schema 2020-12 features',
+            // The prerelease's schema (a superset of the stable one): composition, conditionals and $anchor too.
             input_schema: {
               $schema: 'https://json-schema.org/draft/2020-12/schema',
               type: 'object',
-              $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-              properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+              $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+              properties: {
+                name: { type: 'string' },
+                address: { $ref: '#/$defs/address' },
+                contactMethod: { type: 'string', enum: ['phone', 'email'] },
+                phone: { type: 'string' },
+                email: { type: 'string' },
+              },
+              allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+              if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+              then: { required: ['phone'] },
+              else: { required: ['email'] },
               additionalProperties: false,
             },
             base_url: upstreamUrl,
