@@ -30,6 +30,8 @@ export interface DispatchContext {
   trace?: RequestTrace;
   /** Usage records of tools/call (absent: records are off, or unit tests of other gates). */
   usage?: UsageRecorder;
+  /** Progress of a tools/call whose client sent a progress token (progress-stream.ts); absent otherwise. */
+  progress?: import('../execute/retry.js').RetryObserver;
 }
 
 /** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
@@ -215,6 +217,7 @@ async function chargeAndExecute(tool: CompiledTool, args: unknown, ctx: Dispatch
     signal: ctx.signal,
     ...(trace ? { requestId: trace.id, report: trace.fields } : {}),
     ...(ctx.traceContext ? { traceContext: ctx.traceContext } : {}),
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
   });
 }
 
