@@ -104,8 +104,9 @@ function config(url: string): TengineConfig {
 }
 
 let stage: SdkStage;
+const log: Record<string, unknown>[] = [];
 beforeAll(async () => {
-  stage = await startSdkStage(config, upstream);
+  stage = await startSdkStage(config, upstream, { log: (entry) => log.push(entry) });
 });
 afterAll(async () => stage?.close());
 
@@ -187,6 +188,9 @@ describe('progress (notifications/progress on the response stream)', () => {
     await client.close();
     for (let i = 0; i < 100 && !closedEarly.has('/hang'); i++) await new Promise((r) => setTimeout(r, 20));
     expect(closedEarly.has('/hang')).toBe(true);
+    // The audit line of the call says it was cancelled, not that it failed.
+    for (let i = 0; i < 100 && !log.some((e) => e.tool === 'hang'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(log.find((e) => e.tool === 'hang')).toMatchObject({ code: 'CANCELLED' });
   });
 });
 
