@@ -91,6 +91,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       policy,
       retryDeps,
       opts?.traceContext ? traceAttempts(opts.traceContext, tool.name, tool.http_method, origin) : undefined,
+      opts?.progress,
     );
     if (opts?.report) {
       opts.report.upstream_ms = Math.round((performance.now() - sentAt) * 10) / 10;
