@@ -39,6 +39,9 @@ function config(upstreamUrl: string): TengineConfig {
           loopbackTool(upstreamUrl, 'a_one'),
           loopbackTool(upstreamUrl, 'a_old', { deprecated: { since: '2026-01-01', sunset: '2026-09-30', message: 'Use a_one instead.' } }),
           loopbackTool(upstreamUrl, 'a.two'),
+          loopbackTool(upstreamUrl, 'a_region', {
+            input_schema: { type: 'object', properties: { id: { type: 'string' }, region: { type: 'string', 'x-mcp-header': 'Region' }, opts: { type: 'object', properties: { n: { type: 'integer', 'x-mcp-header': 'N' } } } }, required: ['id'] },
+          }),
         ],
       },
     ],
@@ -118,7 +121,7 @@ describe.each([
     const { status, json } = await send(req(2, 'tools/list'), modern('tools/list'));
     expect(status).toBe(200);
     const r = json.result;
-    expect(r.tools.map((t: { name: string }) => t.name)).toEqual(['mcp_whoami', 'a_one', 'a_old', 'a.two']);
+    expect(r.tools.map((t: { name: string }) => t.name)).toEqual(['mcp_whoami', 'a_one', 'a_old', 'a.two', 'a_region']);
     expect(r.resultType).toBe('complete');
     expect(Number.isInteger(r.ttlMs) && r.ttlMs >= 0).toBe(true);
     expect(r.cacheScope).toBe('private');
@@ -186,6 +189,32 @@ describe.each([
       const { status, json } = await send(call(21, 'a.two'), modern('tools/call', encoded));
       expect(status).toBe(200);
       expect(json.result.isError).toBeUndefined();
+    });
+
+    it('x-mcp-header parameters (§Custom Headers): a value in the body needs its Mcp-Param header, decoded equal; absent values need none', async () => {
+      const go = (id: number, args: unknown, extra: Record<string, string>) => send(call(id, 'a_region', args), modern('tools/call', 'a_region', extra));
+      const served = async (p: Promise<Answer>) => {
+        const a = await p;
+        expect(a.status).toBe(200);
+        expect(a.json.result.isError).toBeUndefined();
+      };
+      const refused = async (p: Promise<Answer>) => {
+        const a = await p;
+        expect(a.status).toBe(400);
+        expect(a.json.error.code).toBe(-32020);
+      };
+      await served(go(80, { id: '1' }, {}));
+      await served(go(81, { id: '1', region: 'us-west1' }, { 'Mcp-Param-Region': 'us-west1' }));
+      await served(go(82, { id: '1', region: 'Hello, 世界' }, { 'mcp-param-region': `=?base64?${Buffer.from('Hello, 世界').toString('base64')}?=` }));
+      await served(go(83, { id: '1', opts: { n: 42 } }, { 'Mcp-Param-N': '42.0' }));
+      // null needs no header: the call gets past the header check (and the schema then refuses the null).
+      const nullRegion = await go(84, { id: '1', region: null }, {});
+      expect(nullRegion.status).toBe(200);
+      expect(nullRegion.json.result._meta['tengine.dev/error'].code).toBe('INVALID_ARGUMENTS');
+      await refused(go(85, { id: '1', region: 'us-west1' }, {}));
+      await refused(go(86, { id: '1', region: 'us-west1' }, { 'Mcp-Param-Region': 'eu-west1' }));
+      await refused(go(87, { id: '1', region: 'Hello' }, { 'Mcp-Param-Region': '=?base64?SGVsbG8?=' }));
+      await refused(go(88, { id: '1', opts: { n: 42 } }, { 'Mcp-Param-N': '43' }));
     });
 
     it('a notification (no id) is accepted with 202 and no body: this revision sets no header rules for them', async () => {

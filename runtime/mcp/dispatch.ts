@@ -3,7 +3,7 @@ import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-erro
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { isSupportedVersion, RPC, rpcError, rpcResult, SUPPORTED_PROTOCOL_VERSIONS, type RpcId } from './protocol.js';
-import type { ModernContext } from './modern-request.js';
+import { checkParamHeaders, type ModernContext } from './modern-request.js';
 import { addListCacheHints, completeList, completeToolResult, discoverResult, SERVER_INFO, SERVER_INSTRUCTIONS, SERVER_VERSION } from './modern-results.js';
 import { WHOAMI_DEFINITION, WHOAMI_TOOL, whoami } from './whoami.js';
 import type { Store } from '../store/store.js';
@@ -76,6 +76,10 @@ export async function dispatch(message: unknown, ctx: DispatchContext): Promise<
   }
   try {
     if (msg.method === 'tools/call') {
+      if (ctx.modern) {
+        const refused = paramHeaderRefusal(id as RpcId, (params ?? {}) as Record<string, unknown>, ctx);
+        if (refused) return refused;
+      }
       const result = await callTool((params ?? {}) as Record<string, unknown>, ctx);
       const missing = ctx.caller.kind === 'oauth' ? missingScopesOf(result) : undefined;
       const body = rpcResult(id as RpcId, ctx.modern ? completeToolResult(result, ctx.model) : result);
@@ -87,6 +91,14 @@ export async function dispatch(message: unknown, ctx: DispatchContext): Promise<
     ctx.log?.({ level: 'error', event: 'dispatch_failed', method: msg.method, error: (e as Error)?.message });
     return ok(rpcError(id as RpcId, { code: RPC.InternalError, message: 'Internal error', data: { code: 'INTERNAL_ERROR' } }));
   }
+}
+
+/** 2026-07-28: the `Mcp-Param-*` headers of a tool whose schema mirrors arguments into headers (`x-mcp-header`). */
+function paramHeaderRefusal(id: RpcId, params: Record<string, unknown>, ctx: DispatchContext): DispatchOutcome | undefined {
+  const tool = typeof params.name === 'string' ? projectOf(ctx)?.tools.get(params.name) : undefined;
+  if (!tool || !tool.enabled) return undefined;
+  const refused = checkParamHeaders(id, tool.definition.inputSchema, params.arguments ?? {}, ctx.modern!.header);
+  return refused && !refused.ok ? { status: refused.status, body: refused.body } : undefined;
 }
 
 function ok(body: string): DispatchOutcome {

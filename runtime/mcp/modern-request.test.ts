@@ -35,7 +35,7 @@ describe('checkModernRequest: the order of the rules', () => {
     const other = { ...msg, params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': 'DRAFT-2026-v1' } } };
     expect(codeOf(checkModernRequest(other, '2026-07-28', headers({ 'mcp-method': 'tools/list' })))).toBe(-32020);
     const good = { ...msg, params: { _meta: META } };
-    expect(checkModernRequest(good, '2026-07-28', headers({ 'mcp-method': 'tools/list' }))).toEqual({ ok: true, modern: { version: '2026-07-28', clientCapabilities: {} } });
+    expect(checkModernRequest(good, '2026-07-28', headers({ 'mcp-method': 'tools/list' }))).toEqual({ ok: true, modern: { version: '2026-07-28', clientCapabilities: {}, header: expect.any(Function) } });
   });
 
   it('an unknown header version: -32022 with the list, unless the body names another version (-32020)', () => {

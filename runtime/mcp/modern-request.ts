@@ -19,6 +19,8 @@ export interface ModernContext {
   version: string;
   /** The client's capabilities for this request (nothing served today needs one; kept for the first that will). */
   clientCapabilities: Record<string, unknown>;
+  /** The request's headers, for the `Mcp-Param-*` checks of tools/call. */
+  header: (name: string) => string | undefined;
 }
 
 /** The outcome: serve the request (with its modern context, absent for a message dispatch answers on its own), or refuse it. */
@@ -81,7 +83,7 @@ export function checkModernRequest(message: unknown, version: string, header: (n
   const caps = meta[META_CLIENT_CAPABILITIES];
   if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) return invalidMeta(id, `params._meta["${META_CLIENT_CAPABILITIES}"] must be an object (empty when the client has none)`);
   if (metaVersion !== version) return mismatch(id, `MCP-Protocol-Version header "${version}" does not match _meta ${META_PROTOCOL_VERSION} "${clip(metaVersion)}"`);
-  return { ok: true, modern: { version, clientCapabilities: caps as Record<string, unknown> } };
+  return { ok: true, modern: { version, clientCapabilities: caps as Record<string, unknown>, header } };
 }
 
 /**
@@ -112,4 +114,55 @@ function invalidMeta(id: RpcId | null, detail: string): ModernCheck {
 /** Client-chosen text echoed in an error, bounded. */
 function clip(s: string): string {
   return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+}
+
+/** One `x-mcp-header` parameter of a tool: where its value is in the arguments, and its header. */
+interface ParamHeader {
+  path: readonly string[];
+  header: string;
+}
+const paramHeadersOf = new WeakMap<object, readonly ParamHeader[]>();
+
+/** The `x-mcp-header` parameters of an input schema: properties reachable through `properties` keys only (found once per schema). */
+function paramHeaders(schema: Record<string, unknown>): readonly ParamHeader[] {
+  let found = paramHeadersOf.get(schema);
+  if (found === undefined) {
+    const list: ParamHeader[] = [];
+    const walk = (node: unknown, path: string[], depth: number) => {
+      const props = typeof node === 'object' && node !== null ? (node as { properties?: unknown }).properties : undefined;
+      if (typeof props !== 'object' || props === null || depth > 32) return;
+      for (const [key, sub] of Object.entries(props)) {
+        const name = typeof sub === 'object' && sub !== null ? (sub as Record<string, unknown>)['x-mcp-header'] : undefined;
+        if (typeof name === 'string') list.push({ path: [...path, key], header: `mcp-param-${name.toLowerCase()}` });
+        walk(sub, [...path, key], depth + 1);
+      }
+    };
+    walk(schema, [], 0);
+    found = list;
+    paramHeadersOf.set(schema, found);
+  }
+  return found;
+}
+
+/**
+ * Checks the `Mcp-Param-{Name}` headers of a 2026-07-28 tools/call against the arguments (Streamable HTTP §Server
+ * Behavior for Custom Headers): a value present in the body needs its header, decoded equal to it (integers compared
+ * numerically); an absent or null value needs none. Returns the HeaderMismatch answer, or undefined. Tools whose
+ * schema has no `x-mcp-header` cost one WeakMap lookup.
+ */
+export function checkParamHeaders(id: RpcId, inputSchema: Record<string, unknown>, args: unknown, header: (name: string) => string | undefined): ModernCheck | undefined {
+  const params = paramHeaders(inputSchema);
+  for (const p of params) {
+    let value: unknown = args;
+    for (const k of p.path) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
+    if (value === undefined || value === null) continue;
+    const raw = header(p.header)?.trim();
+    const shown = `Mcp-Param-${p.header.slice('mcp-param-'.length)}`;
+    if (raw === undefined) return mismatch(id, `missing header ${shown} for the argument ${p.path.join('.')}`);
+    const decoded = decodeHeaderValue(raw);
+    if (decoded === undefined) return mismatch(id, `${shown} holds invalid characters or invalid Base64`);
+    const equal = typeof value === 'number' ? decoded.trim() !== '' && Number(decoded) === value : typeof value === 'boolean' ? decoded === String(value) : decoded === value;
+    if (!equal) return mismatch(id, `${shown} does not match the argument ${p.path.join('.')}`);
+  }
+  return undefined;
 }
