@@ -211,6 +211,10 @@ hourly_retention?: string
  */
 daily_retention?: string
 }
+/**
+ * How long a `tools/call` whose client sent `_meta.progressToken` and accepts `text/event-stream` may run before its answer turns into an event stream carrying `notifications/progress` (attempt, retry waits, elapsed time) every interval until the result (docs/http-api.md#progress); 100ms–1m (TNG227). Faster calls are answered with plain JSON.
+ */
+progress_interval?: string
 }
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
@@ -477,6 +481,7 @@ input_schema: {
 output_schema?: {
 
 }
+result?: ResultMapping
 annotations?: ToolAnnotations
 /**
  * HTTPS origin only: no path, query or fragment.
@@ -614,6 +619,46 @@ non_idempotent?: boolean
  * Limits on this tool's calls (on top of its project's and the caller's integration's).
  */
 usage_limits?: UsageLimit[]
+}
+/**
+ * How a successful upstream response becomes the MCP result (docs/http-api.md#results-by-content-type). Without it the response's Content-Type decides: JSON becomes text plus `structuredContent`, `text/*` text, `image/*` and `audio/*` image and audio blocks, other binary an embedded resource. Every field here needs a JSON body; any other body fails the call with UPSTREAM_RESULT_UNMAPPABLE.
+ */
+export interface ResultMapping {
+/**
+ * `json`: the body is plain JSON, shown as text (or `text`) plus `structuredContent`. `mcp`: the upstream itself answers an MCP `content` array, or an object with `content` and optionally `structuredContent` and `isError`; it is checked against the MCP content-block schema and passed on, so one result can mix text, images, audio, links and resources (an invalid one fails the call with UPSTREAM_CONTENT_INVALID).
+ */
+format?: ("json" | "mcp")
+/**
+ * JSON pointer (RFC 6901, e.g. `/data`) to the part of the JSON body that is the result; the rest of the body is dropped. The value found becomes `structuredContent` (a non-object as `{"result": value}`) and must match `output_schema`. A body without it fails the call with UPSTREAM_RESULT_UNMAPPABLE. Absent or `""`: the whole body.
+ */
+pointer?: string
+/**
+ * Template of the text block the model reads instead of the JSON text, e.g. `{name} is {status}`: each `{field}` is a top-level field of `structuredContent` (the result after `pointer`; `{result}` for a result that is not an object), strings as they are, other values as JSON, absent ones as nothing; `{{` and `}}` are literal braces. `structuredContent` still carries the whole result. Not with `format: mcp`.
+ */
+text?: string
+/**
+ * `resource_link` blocks added after the text, one per URL field of the JSON body (e.g. a download link), so a client can fetch or show the linked file. Not with `format: mcp`.
+ * 
+ * @maxItems 16
+ */
+resource_links?: {
+/**
+ * JSON pointer into the whole body (not the `pointer` result) to an absolute `https://` or `http://` URL string. Absent or null: no link; any other value fails the call with UPSTREAM_RESULT_UNMAPPABLE.
+ */
+pointer: string
+/**
+ * The link's `name` shown to the client and the model.
+ */
+name: string
+/**
+ * The linked file's media type (the block's `mimeType`), e.g. `application/pdf`.
+ */
+mime_type?: string
+/**
+ * What the linked file is, for the model (the block's `description`).
+ */
+description?: string
+}[]
 }
 /**
  * MCP tool annotations (hints for clients).

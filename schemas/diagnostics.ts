@@ -114,6 +114,10 @@ export const DIAGNOSTIC_CODES = {
   TNG317: { title: 'openapi-no-base-url', severity: 'error', hint: 'set base_url on the openapi source, or give the document an absolute https server URL' },
   TNG318: { title: 'openapi-lossy-mapping', severity: 'warning', hint: 'the document says something a tool cannot express; check the generated tool (tengine import openapi shows it) or override it' },
   TNG319: { title: 'openapi-extension-invalid', severity: 'error', hint: 'x-tengine-name and x-tengine-description are strings, x-tengine-enabled a boolean, x-tengine-scopes a list of strings, x-tengine-annotations a mapping of MCP annotations' },
+  // Result mappings (TNG320-TNG329, docs/config.md#result-mapping)
+  TNG320: { title: 'result-pointer-invalid', severity: 'error', hint: 'write a JSON pointer (RFC 6901): "" for the whole body, or "/" followed by property names and array indexes, e.g. /data/items/0; ~1 for "/" and ~0 for "~" inside a name' },
+  TNG321: { title: 'result-format-conflict', severity: 'error', hint: 'with format: mcp the upstream answers the content blocks itself: remove text and resource_links, or drop format: mcp' },
+  TNG322: { title: 'result-field-undeclared', severity: 'warning', hint: 'name a property output_schema declares (a field that is absent is shown as nothing), or declare the property' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -21,6 +21,7 @@ const RUNTIME_DEFAULTS: Required<Omit<RuntimeSettings, 'public_url'>> = {
   trusted_proxies: [],
   forwarded_header: 'x-forwarded-for',
   usage_records: { enabled: true, hourly_retention: '14d', daily_retention: '400d' },
+  progress_interval: '1s',
 };
 
 /** Changes of the runtime settings: one change listing every setting that differs. */

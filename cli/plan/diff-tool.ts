@@ -14,6 +14,7 @@ const TOOL_FIELD_ORDER = [
   'description',
   'input_schema',
   'output_schema',
+  'result',
   'annotations',
   'base_url',
   'http_method',
@@ -54,6 +55,8 @@ export function normalizeTool(t: Tool): Record<string, unknown> {
     scopes: t.scopes ?? [],
     retry: { max_attempts: 2, non_idempotent: false, ...t.retry },
     usage_limits: t.usage_limits ?? [],
+    // By effect: no mapping is `format: json` of the whole body, so adding `result: {text: …}` changes only the text.
+    result: { format: 'json', pointer: '', ...t.result },
   };
 }
 
@@ -88,6 +91,7 @@ function diffToolField(f: string, b: unknown, a: unknown): FieldChange[] {
     case 'inject_member_identity':
     case 'retry':
     case 'idempotency':
+    case 'result':
       return diffFlat(f, b, a);
     case 'body_template':
       return diffJson(f, b, a, '');

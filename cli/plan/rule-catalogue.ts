@@ -35,6 +35,7 @@ export const RULES = {
   IDEMPOTENCY_OFF: { severity: 'breaking', summary: "A tool's retries are no longer de-duplicated (idempotency turned off): a client's retry calls the upstream again and repeats its side effects." },
   UPSTREAM_PARAMETER_REMOVED: { severity: 'breaking', summary: 'A request parameter the upstream requires (a path parameter, or required: true), or the request body, is no longer sent.' },
   SIGNATURE_UPGRADED: { severity: 'breaking', summary: 'A tool moves from the tng2 to the tng3 HMAC signature: an upstream verifier that only knows tng2 refuses every call.' },
+  RESULT_SHAPE_CHANGED: { severity: 'breaking', summary: "A tool's result.format or result.pointer changed: the structuredContent and content blocks clients receive have another shape." },
 
   // Security: changes a security reviewer must look at.
   TOOL_ADDED: { severity: 'security', summary: 'A new enabled tool: the model can do something it could not (low priority).' },
@@ -83,6 +84,7 @@ export const RULES = {
   ARGUMENTS_LOG_REDUCED: { severity: 'benign', summary: 'A tool logs fewer argument values (log_arguments turned off, or more values redacted).' },
   IDEMPOTENCY_CHANGED: { severity: 'benign', summary: 'Idempotent retries changed: turned on, or another window or result cap.' },
   RESPONSE_LIMIT_CHANGED: { severity: 'benign', summary: 'A tool max_response_bytes changed.' },
+  RESULT_TEXT_CHANGED: { severity: 'benign', summary: "A tool's result.text template or result.resource_links changed: the model reads other text or links; structuredContent is unchanged." },
   USAGE_LIMIT_TIGHTENED: { severity: 'benign', summary: 'A usage limit was added or lowered (rate or burst): callers over it are refused.' },
   DEPRECATION_CHANGED: { severity: 'benign', summary: 'A tool was marked deprecated, or its deprecation changed or was lifted.' },
   PROJECT_ADDED: { severity: 'benign', summary: 'A new project (its tools, integrations and keys are classified on their own).' },

@@ -162,6 +162,11 @@ function fieldRules(f: FieldChange, all: FieldChange[], after: Tool | undefined,
       return [deprecationRule(f, today)];
     case 'timeout':
       return [ruleHit('TIMEOUT_CHANGED', `timeout: ${v}`, f)];
+    case 'result':
+      // format and pointer decide what structuredContent and the blocks are; text and links only what the model reads besides.
+      return f.pointer === '/format' || f.pointer === '/pointer'
+        ? [ruleHit('RESULT_SHAPE_CHANGED', `result${f.pointer}: ${v}: structuredContent and the content blocks clients receive change shape`, f)]
+        : [ruleHit('RESULT_TEXT_CHANGED', `result${f.pointer}: ${v}`, f)];
     case 'max_response_bytes':
       return [ruleHit('RESPONSE_LIMIT_CHANGED', `max_response_bytes: ${v}`, f)];
     case 'log_arguments':

@@ -6,6 +6,7 @@ import { mapUpstreamResponse } from './map-result.js';
 import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
 import { createRedactor } from './redact.js';
+import { compileResultMapping } from './result-mapping.js';
 import { compileRequestTemplates, renderRequest } from './render-request.js';
 import { sendWithRetry, type AttemptWrapper, type RetryDeps } from './retry.js';
 import { inSpan, outboundTraceHeaders } from '../observability/tracing.js';
@@ -37,6 +38,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   const origin = new URL(tool.base_url).origin;
   const timeoutMs = Math.min(MAX_TIMEOUT_MS, tool.timeout ? parseDuration(tool.timeout) : ctx.settings.defaultTimeoutMs);
   const maxResponseBytes = tool.max_response_bytes ?? ctx.settings.defaultMaxResponseBytes;
+  const result = tool.result ? compileResultMapping(tool.result) : undefined;
   // The token is signed once per call and reused by retries, so it must outlive the whole deadline.
   const identityTtlS = Math.max(IDENTITY_TOKEN_TTL_S, Math.ceil(timeoutMs / 1000) + 5);
   const strategy: AuthStrategy = tool.auth_strategy ?? 'none';
@@ -89,6 +91,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       policy,
       retryDeps,
       opts?.traceContext ? traceAttempts(opts.traceContext, tool.name, tool.http_method, origin) : undefined,
+      opts?.progress,
     );
     if (opts?.report) {
       opts.report.upstream_ms = Math.round((performance.now() - sentAt) * 10) / 10;
@@ -97,7 +100,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
         opts.report.upstream_bytes = response.body.byteLength;
       }
     }
-    return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), ...(output ? { output } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
+    return mapUpstreamResponse(response, { requestId, timeoutMs, attempts, redact, now: ctx.now(), maxResponseBytes, ...(output ? { output } : {}), ...(result ? { result } : {}), ...(retrySkipped ? { retrySkipped } : {}) });
   }
 
   return {

@@ -105,9 +105,10 @@ describe('2xx results', () => {
     expect((await get('/untyped-text')).result.content[0]!.text).toBe('plain words');
   });
 
-  it('binary is described, not dumped', async () => {
-    expect((await get('/png')).result).toEqual({ content: [{ type: 'text', text: 'binary response of 8 bytes (image/png)' }] });
-    expect((await get('/untyped-bin')).result.content[0]!.text).toBe('binary response of 3 bytes (application/octet-stream)');
+  it('an image is an image block, untyped binary an embedded resource named by the request id (docs/http-api.md#results-by-content-type)', async () => {
+    expect((await get('/png')).result).toEqual({ content: [{ type: 'image', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]).toString('base64'), mimeType: 'image/png' }] });
+    const bin = (await get('/untyped-bin')).result.content[0]!;
+    expect(bin).toEqual({ type: 'resource', resource: { uri: expect.stringMatching(/^tengine:\/\/result\/[0-9a-f-]{36}$/), mimeType: 'application/octet-stream', blob: Buffer.from([0xff, 0x00, 0xfe]).toString('base64') } });
   });
 
   it('an empty body says so, with the status', async () => {
@@ -184,7 +185,7 @@ describe('the tool secret never reaches the model, whatever the upstream does wi
   const SECRET = 'sk_live_9f3a/2b+Qx7=é';
   const redact = createRedactor(SECRET);
   const map = (status: number, type: string, body: string) =>
-    mapUpstreamResponse({ ok: true, status, headers: { 'content-type': type }, body: new Uint8Array(Buffer.from(body, 'utf8')) }, { requestId: 'r', timeoutMs: 1000, attempts: 1, redact, now: 0 });
+    mapUpstreamResponse({ ok: true, status, headers: { 'content-type': type }, body: new Uint8Array(Buffer.from(body, 'utf8')) }, { requestId: 'r', timeoutMs: 1000, attempts: 1, redact, now: 0, maxResponseBytes: 1 << 20 });
   /** Every spelling of a secret prefix of 12+ characters that would still help an attacker. */
   const leaks = (result: unknown) => {
     const text = JSON.stringify(result);
@@ -204,7 +205,7 @@ describe('the tool secret never reaches the model, whatever the upstream does wi
     const result = map(200, 'application/json', body);
     expect(leaks(result)).toEqual([]);
     expect(result.structuredContent).toEqual({ echo: 'Bearer [REDACTED]' });
-    expect(JSON.parse(result.content[0]!.text)).toEqual({ echo: 'Bearer [REDACTED]' });
+    expect(JSON.parse(result.content[0]!.text!)).toEqual({ echo: 'Bearer [REDACTED]' });
   });
 
   it('a JSON success body with the secret as \\u escapes (Python ensure_ascii, Go HTML escaping) shows [REDACTED]', () => {

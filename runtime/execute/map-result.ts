@@ -1,4 +1,6 @@
+import { binaryResult } from './binary-content.js';
 import { redactJson, redactText, type Redactor } from './redact.js';
+import { applyResultMapping, type CompiledResultMapping } from './result-mapping.js';
 import { parseRetryAfter, type RetrySkip } from './retry.js';
 import type { SchemaValidator } from './schema-compiler.js';
 import { toolError, type ToolErrorDetails, type ToolResult } from './tool-errors.js';
@@ -24,12 +26,18 @@ export interface MapResultOptions {
   now: number;
   /** Why a due retry was not made (the failure is then returned as is). */
   retrySkipped?: RetrySkip;
+  /** The tool's `result` mapping, when it declares one. */
+  result?: CompiledResultMapping;
+  /** The tool's response cap: a binary result's base64 must fit in it (binary-content.ts). */
+  maxResponseBytes: number;
 }
 
 /**
- * Turns an upstream response into the MCP result: JSON becomes `structuredContent` (objects as they are, other
- * values as `{"result": value}`, since MCP structured content is an object) plus its text; other text becomes a
- * text block; binary is described, not dumped. Failures become error results with a stable code.
+ * Turns an upstream response into the MCP result (docs/http-api.md#results-by-content-type): JSON becomes
+ * `structuredContent` (objects as they are, other values as `{"result": value}`, since MCP structured content is an
+ * object) plus its text, or goes through the tool's `result` mapping; `image/*` and `audio/*` become image and
+ * audio blocks; other text a text block; other binary an embedded resource. Failures become error results with a
+ * stable code.
  */
 export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOptions): ToolResult {
   const base: ToolErrorDetails = opts.retrySkipped ? { request_id: opts.requestId, retry_skipped: opts.retrySkipped } : { request_id: opts.requestId };
@@ -70,6 +78,15 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
     if (retryAfter !== undefined) details.retry_after_seconds = Math.ceil(retryAfter / 1000);
     return toolError('UPSTREAM_HTTP_ERROR', details);
   }
+  if (opts.result) {
+    // A mapping reads JSON fields: any other body cannot be mapped, and showing it as is would break what the mapping promises.
+    const parsed = media.json && body.length > 0 ? redactJson(decode(body, media.charset), opts.redact) : undefined;
+    if (!parsed) {
+      const what = body.length === 0 ? 'an empty body' : media.json ? 'a body that is not valid JSON' : `${media.type || 'an untyped body'}, not JSON`;
+      return toolError('UPSTREAM_RESULT_UNMAPPABLE', { ...base, upstream_status: res.status, detail: `the tool's result mapping needs a JSON body; the upstream returned ${what}` });
+    }
+    return applyResultMapping(opts.result, parsed.value, { base, status: res.status, ...(opts.output ? { output: opts.output } : {}) });
+  }
   if (media.json && body.length > 0) {
     // Not JSON despite the content type: shown as text below, unless an output schema promises structured content.
     const parsed = redactJson(decode(body, media.charset), opts.redact);
@@ -90,7 +107,9 @@ export function mapUpstreamResponse(res: UpstreamResponse, opts: MapResultOption
     return toolError('UPSTREAM_OUTPUT_INVALID', { ...base, upstream_status: res.status, detail: `the upstream returned ${what}` });
   }
   if (body.length === 0) return { content: [{ type: 'text', text: `The upstream returned HTTP ${res.status} with an empty body.` }] };
-  if (!isText(media, body)) return { content: [{ type: 'text', text: describeBinary(body.length, media.type || 'application/octet-stream') }] };
+  // Before the text check: `image/svg+xml` is text by its syntax but an image by what it is.
+  if (media.type.startsWith('image/') || media.type.startsWith('audio/')) return binaryResult(body, media.type, opts.maxResponseBytes, base);
+  if (!isText(media, body)) return binaryResult(body, media.type || 'application/octet-stream', opts.maxResponseBytes, base);
   return { content: [{ type: 'text', text: opts.redact(decode(body, media.charset)) }] };
 }
 

@@ -216,7 +216,7 @@ describe('a real upstream echoing the secret in each encoding: the model sees [R
     const result = await tool(`/ok-json/${spelling}`).execute({}, API_KEY_CALLER);
     expect(errorOf(result)).toBeUndefined();
     expect(result.structuredContent).toEqual({ debug: { authorization: REDACTED }, raw: REDACTED });
-    expect(JSON.parse(result.content[0]!.text)).toEqual(result.structuredContent);
+    expect(JSON.parse(result.content[0]!.text!)).toEqual(result.structuredContent);
     expect(seen(result)).not.toContain(FRAGMENT);
   });
 });

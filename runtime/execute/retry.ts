@@ -31,6 +31,17 @@ export interface RetryOutcome {
   retrySkipped?: RetrySkip;
 }
 
+/**
+ * Told what a call is doing, for progress notifications (runtime/mcp/progress-stream.ts): each attempt as it is
+ * sent, and each wait before a retry. Only calls whose client asked for progress have one.
+ */
+export interface RetryObserver {
+  /** Attempt `attempt` of at most `maxAttempts` is being sent. */
+  attempt(attempt: number, maxAttempts: number): void;
+  /** The attempt failed (`why`: `HTTP 503`, `unreachable`) and the next one follows in `waitMs`. */
+  retrying(failed: number, why: string, waitMs: number): void;
+}
+
 /** Backoff base and cap in ms: the first retry waits up to 100 ms, later ones up to 2 s. */
 export const BACKOFF_BASE_MS = 100;
 /** The largest backoff between two attempts, in ms. */
@@ -56,6 +67,7 @@ export async function sendWithRetry(
   policy: RetryPolicy,
   deps: RetryDeps,
   eachAttempt?: AttemptWrapper,
+  observer?: RetryObserver,
 ): Promise<RetryOutcome> {
   const mono = deps.monotonic ?? (() => performance.now());
   const random = deps.random ?? Math.random;
@@ -77,6 +89,7 @@ export async function sendWithRetry(
     }
     if (attempt === 1) guard.budget.deposit(now);
     const attemptTimeout = Math.max(1, Math.floor(deadline - now));
+    observer?.attempt(attempt, maxAttempts);
     const response = eachAttempt
       ? await eachAttempt(attempt, (headers) => client.send({ ...req, headers: { ...req.headers, ...headers }, timeoutMs: attemptTimeout }))
       : await client.send({ ...req, timeoutMs: attemptTimeout });
@@ -87,6 +100,7 @@ export async function sendWithRetry(
     const delay = retryDelay(response, attempt, random, deps.now());
     if (delay === undefined || now + delay >= deadline) return { response, attempts: attempt };
     if (!guard.budget.tryWithdraw(now)) return { response, attempts: attempt, retrySkipped: 'retry_budget' };
+    observer?.retrying(attempt, response.ok ? `HTTP ${response.status}` : response.reason, delay);
     if (!(await sleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
     now = mono();
   }

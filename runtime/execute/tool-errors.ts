@@ -1,3 +1,5 @@
+import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+
 /**
  * The tool-execution error vocabulary: every failure a model can see, with its stable machine code, the HTTP-like
  * status and the human text of the compatible catalogue. Codes are stable; never rename, only add.
@@ -16,6 +18,12 @@ export const TOOL_ERRORS = {
   UPSTREAM_REDIRECT: { status: 502, text: 'Upstream tool call failed' },
   UPSTREAM_RESPONSE_TOO_LARGE: { status: 502, text: 'Upstream tool call failed' },
   UPSTREAM_OUTPUT_INVALID: { status: 502, text: 'Upstream tool call failed' },
+  /** The tool's `result` mapping cannot be applied: the body is not JSON, `result.pointer` names nothing, a link field is not a URL. */
+  UPSTREAM_RESULT_UNMAPPABLE: { status: 502, text: 'Upstream tool call failed' },
+  /** A `format: mcp` upstream answered something that is not valid MCP content (checked against the spec's content-block schema). */
+  UPSTREAM_CONTENT_INVALID: { status: 502, text: 'Upstream tool call failed' },
+  /** A `format: mcp` upstream answered its own tool error (`isError: true`); its content blocks are passed on. */
+  UPSTREAM_TOOL_ERROR: { status: 502, text: 'Upstream tool call failed' },
   UPSTREAM_UNREACHABLE: { status: 500, text: 'Tool execution failed' },
   UPSTREAM_TIMEOUT: { status: 500, text: 'Tool execution timed out' },
   USAGE_LIMIT_EXCEEDED: { status: 429, text: 'Usage limit exceeded' },
@@ -44,9 +52,15 @@ export type ToolErrorCode = keyof typeof TOOL_ERRORS;
 /** The `_meta` key under which error results carry their machine-readable details. */
 export const ERROR_META_KEY = 'tengine.dev/error';
 
+/**
+ * One content block of a result (text, image, audio, resource_link, resource: the SDK's ContentBlock), typed loosely
+ * enough that readers of text results can read `text` without narrowing first.
+ */
+export type ToolContent = ContentBlock | { type: 'text'; text: string; [k: string]: unknown };
+
 /** An MCP `CallToolResult`, as this runtime produces it. */
 export interface ToolResult {
-  content: { type: 'text'; text: string }[];
+  content: ({ type: string; text?: string; [k: string]: unknown } & ToolContent)[];
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
   _meta?: Record<string, unknown>;

@@ -38,6 +38,8 @@ export interface ExecuteOptions {
   report?: { upstream_status?: number; upstream_ms?: number; upstream_bytes?: number };
   /** The caller's W3C trace context and the request's span context, carried to the upstream call. */
   traceContext?: ExecuteTrace;
+  /** Told of each attempt and retry wait, for progress notifications; absent unless the client asked for progress. */
+  progress?: import('./retry.js').RetryObserver;
 }
 
 /** Tracing of one call: what the client sent, and the OpenTelemetry context to parent spans on (when an SDK runs). */

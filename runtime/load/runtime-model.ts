@@ -47,6 +47,8 @@ export interface HttpSettings {
   endpointLimits: EndpointLimitSettings;
   /** `runtime.trusted_proxies` and `forwarded_header`: how a request's client address is found. */
   clientAddress: ClientAddressPolicy;
+  /** `runtime.progress_interval` in ms: when a call with a progress token turns into an event stream (absent: 1 s). */
+  progressIntervalMs?: number;
 }
 
 /** A customer's assertion key, parsed once; its `alg` is the only algorithm accepted for it. */
@@ -152,6 +154,7 @@ export function buildRuntimeModel(
       maxRequestBytes: runtime.max_request_bytes ?? 1024 * 1024,
       endpointLimits: compileEndpointLimits(runtime.endpoint_limits),
       clientAddress: clientAddressPolicy(runtime),
+      progressIntervalMs: parseDuration(runtime.progress_interval ?? '1s'),
     },
   };
 }

@@ -33,6 +33,8 @@ export interface DispatchContext {
   usage?: UsageRecorder;
   /** Set for a request of a modern protocol version (2026-07-28), checked by `checkModernRequest`; absent: legacy. */
   modern?: ModernContext;
+  /** Progress of a tools/call whose client sent a progress token (progress-stream.ts); absent otherwise. */
+  progress?: import('../execute/retry.js').RetryObserver;
 }
 
 /** An HTTP answer to one message: a JSON-RPC response body, or none (202) for notifications and responses. */
@@ -253,6 +255,7 @@ async function chargeAndExecute(tool: CompiledTool, args: unknown, ctx: Dispatch
     signal: ctx.signal,
     ...(trace ? { requestId: trace.id, report: trace.fields } : {}),
     ...(ctx.traceContext ? { traceContext: ctx.traceContext } : {}),
+    ...(ctx.progress ? { progress: ctx.progress } : {}),
   });
 }
 

@@ -6,6 +6,7 @@ import type { RuntimeModel } from '../load/runtime-model.js';
 import { createCorsPolicy } from './cors.js';
 import type { HostPolicy } from './host-policy.js';
 import { dispatch, type DispatchContext, type DispatchOutcome } from './dispatch.js';
+import { progressTokenOf, runWithProgress, type ProgressStreamBody } from './progress-stream.js';
 import { isSupportedVersion, RPC, rpcError } from './protocol.js';
 import { checkModernRequest } from './modern-request.js';
 import type { Store } from '../store/store.js';
@@ -53,12 +54,16 @@ export interface McpHttpResponse {
   body: string | null;
   /** The stable code of a refusal (`data.code` of the JSON-RPC error), for the audit line. */
   code?: string;
+  /** A call that outlived `runtime.progress_interval` (body null): the adapter sends the head, then lets this write the event stream. */
+  stream?: ProgressStreamBody;
 }
 
 const JSON_TYPE = 'application/json';
 /** The text of a refused Host, on /mcp and /api/ alike. */
 export const HOST_NOT_ALLOWED_MESSAGE = 'Host not allowed: this runtime answers only to its public URL and runtime.allowed_hosts';
 const JSON_HEADERS = { 'Content-Type': JSON_TYPE };
+// nginx buffers proxied responses unless told not to, which would hold the progress events back.
+const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' };
 
 /**
  * Handles a POST to the MCP endpoint (Streamable HTTP, stateless: no `Mcp-Session-Id` is issued or required).
@@ -164,7 +169,18 @@ export function createMcpHandler(deps: McpHandlerDeps): (req: McpHttpRequest) =>
       if (checked.modern) ctx.modern = checked.modern;
     }
     // --- end protocol version
-    const outcome = tracing ? await tracedDispatch(message, ctx, parent!) : await dispatch(message, ctx);
+    let outcome: DispatchOutcome;
+    // Progress (docs/http-api.md#progress): only a tools/call with a progress token, from a client that reads event
+    // streams, gets a timer; every other request takes the plain path below.
+    const progressToken = accept !== undefined && accept.includes('text/event-stream') ? progressTokenOf(message) : undefined;
+    if (progressToken !== undefined) {
+      const run = (c: DispatchContext) => (tracing ? tracedDispatch(message, c, parent!) : dispatch(message, c));
+      const answered = await runWithProgress(progressToken, deps.model.http.progressIntervalMs ?? 1000, (progress) => run({ ...ctx, progress }), req.signal);
+      if ('stream' in answered) return { status: 200, headers: { ...SSE_HEADERS }, body: null, stream: answered.stream };
+      outcome = answered.done;
+    } else {
+      outcome = tracing ? await tracedDispatch(message, ctx, parent!) : await dispatch(message, ctx);
+    }
     if (outcome.body === undefined) return { status: 202, headers: {}, body: null };
     const headers: Record<string, string> = wantsJson ? { ...JSON_HEADERS } : { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
     if (outcome.missingScopes) headers['WWW-Authenticate'] = scopeChallenge(auth.caller.scopes ?? [], outcome.missingScopes);

@@ -26,6 +26,7 @@ export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttp
         out.headers[REQUEST_ID_HEADER] = trace.id;
         if (out.code !== undefined) trace.fields.code ??= out.code;
         res.writeHead(out.status, out.headers);
+        if (out.stream) return streamOut(res, out.stream, trace, telemetry);
         res.end(out.body ?? undefined);
         finishTrace(trace, telemetry, out.status, out.body === null ? 0 : Buffer.byteLength(out.body));
       },
@@ -37,6 +38,26 @@ export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttp
       },
     );
   };
+}
+
+/** Writes a progress stream (progress-stream.ts) and ends the response; the audit line is written when it ends. */
+function streamOut(res: ServerResponse, stream: NonNullable<McpHttpResponse['stream']>, trace: RequestTrace, telemetry: Telemetry | undefined): Promise<void> {
+  let bytes = 0;
+  return stream((chunk) => {
+    // A client that left gets nothing more; its close already aborted the call.
+    if (res.destroyed) return;
+    bytes += Buffer.byteLength(chunk);
+    res.write(chunk);
+  }).then(
+    () => {
+      res.end();
+      finishTrace(trace, telemetry, 200, bytes);
+    },
+    () => {
+      res.destroy();
+      finishTrace(trace, telemetry, 200, bytes);
+    },
+  );
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -5,6 +5,7 @@ import { checkIdentities } from './identity-rules.js';
 import { checkLimits } from './limit-rules.js';
 import { checkOAuthIntegrations } from './oauth-rules.js';
 import { checkParameters } from './parameter-rules.js';
+import { checkResultMappings } from './result-rules.js';
 import { checkRuntimeSettings } from './runtime-rules.js';
 import { checkEndpointLimits } from './endpoint-limit-rules.js';
 import { checkScopes } from './scope-rules.js';
@@ -34,4 +35,5 @@ export function runRules(ctx: RuleContext): void {
   checkLimits(ctx);
   checkIdempotency(ctx);
   checkUsageLimits(ctx);
+  checkResultMappings(ctx);
 }

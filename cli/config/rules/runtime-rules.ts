@@ -10,6 +10,7 @@ const RANGES: { field: string; min: string; max: string; why: string }[] = [
   { field: 'upstreams.circuit_breaker.open_for', min: '100ms', max: '1h', why: 'calls to a failing upstream fail at once for this long before a probe checks it again' },
   { field: 'usage_records.hourly_retention', min: '1h', max: '400d', why: 'an hourly bucket is kept this long after it ends; shorter keeps nothing worth reading' },
   { field: 'usage_records.daily_retention', min: '1d', max: '3660d', why: 'a daily bucket is kept this long after it ends' },
+  { field: 'progress_interval', min: '100ms', max: '1m', why: 'shorter floods the client with events, longer lets idle-timeout proxies cut the stream (docs/http-api.md#progress)' },
 ];
 
 /** Runtime durations are within ranges a production gateway can use (TNG227). */
