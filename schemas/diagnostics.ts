@@ -97,7 +97,7 @@ export const DIAGNOSTIC_CODES = {
   TNG300: { title: 'openapi-invalid', severity: 'error', hint: 'the document must be OpenAPI 3.0, 3.1 or Swagger 2.0 with `paths` (docs/openapi.md)' },
   TNG301: { title: 'openapi-path-invalid', severity: 'error', hint: 'give the document as a relative path inside the config directory (no `..`, not absolute)' },
   TNG302: { title: 'openapi-ref-unresolved', severity: 'error', hint: 'fix the $ref: a JSON pointer into this document (#/components/schemas/Pet) or a relative file inside the config directory' },
-  TNG303: { title: 'openapi-ref-remote', severity: 'error', hint: 'remote $refs are not fetched: copy the referenced document into the config repository and refer to it by a relative path' },
+  TNG303: { title: 'openapi-ref-remote', severity: 'error', hint: 'remote $refs are fetched only under a prefix listed in the source\'s allow_remote_refs (docs/openapi.md); otherwise copy the referenced document into the config repository and refer to it by a relative path' },
   TNG304: { title: 'openapi-ref-outside', severity: 'error', hint: 'move the referenced file into the config directory: a $ref may not leave it' },
   TNG305: { title: 'openapi-method-skipped', severity: 'warning', hint: 'only GET, POST, PUT, PATCH and DELETE operations become tools' },
   TNG306: { title: 'openapi-parameter-skipped', severity: 'warning', hint: 'reserved headers (Authorization, Host, Cookie, Content-*, X-Tengine-*) are set by the runtime; set them with the auth strategy or headers_template' },
@@ -114,6 +114,8 @@ export const DIAGNOSTIC_CODES = {
   TNG317: { title: 'openapi-no-base-url', severity: 'error', hint: 'set base_url on the openapi source, or give the document an absolute https server URL' },
   TNG318: { title: 'openapi-lossy-mapping', severity: 'warning', hint: 'the document says something a tool cannot express; check the generated tool (tengine import openapi shows it) or override it' },
   TNG319: { title: 'openapi-extension-invalid', severity: 'error', hint: 'x-tengine-name and x-tengine-description are strings, x-tengine-enabled a boolean, x-tengine-scopes a list of strings, x-tengine-annotations a mapping of MCP annotations' },
+  TNG320: { title: 'openapi-remote-prefix-invalid', severity: 'error', hint: 'list absolute https:// URL prefixes (origin and path, e.g. https://schemas.example.com/common/) without credentials, query or fragment; http:// only for 127.0.0.1 or localhost' },
+  TNG321: { title: 'openapi-ref-fetch-failed', severity: 'error', hint: 'the remote document must answer GET with 200 and YAML or JSON within 10 s and 32 MiB, without a redirect: fix the URL or the server, or copy the document into the config repository' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

@@ -18,6 +18,8 @@ export interface OpenApiFile {
   data: unknown;
   /** SHA-256 (hex) of the file's bytes as read. */
   sha256: string;
+  /** For a document fetched through an allowed remote `$ref`: its URL (also `abs` and `display`). */
+  url?: string;
   /** Pointer → position; built on the first lookup, so a clean document never pays for it. */
   map: FileSourceMap;
 }
@@ -29,10 +31,17 @@ export interface OpenApiFile {
 export async function readOpenApiFile(abs: string, display: string): Promise<{ file?: OpenApiFile; diagnostics: Diagnostic[] }> {
   const read = await readConfigFile(abs, display, MAX_OPENAPI_FILE_BYTES);
   if ('diagnostic' in read) return { diagnostics: [read.diagnostic] };
-  const parsed = parseConfigFile(read.text, display);
+  return parseOpenApiText(read.text, abs, display);
+}
+
+/** Parses a document's text (read from a file or fetched from an allowed URL) with the same pipeline and limits. */
+export function parseOpenApiText(text: string, abs: string, display: string, url?: string): { file?: OpenApiFile; diagnostics: Diagnostic[] } {
+  const parsed = parseConfigFile(text, display);
   if (parsed.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: parsed.diagnostics };
-  const sha256 = createHash('sha256').update(read.text, 'utf8').digest('hex');
-  return { file: { abs, display, data: parsed.data, sha256, map: new LazyMap(parsed.sourceMap) }, diagnostics: parsed.diagnostics };
+  const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+  const file: OpenApiFile = { abs, display, data: parsed.data, sha256, map: new LazyMap(parsed.sourceMap) };
+  if (url !== undefined) file.url = url;
+  return { file, diagnostics: parsed.diagnostics };
 }
 
 /** The position of the value at `pointer` (or the nearest ancestor that has one), with the pointer itself. */
