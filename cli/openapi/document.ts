@@ -3,6 +3,7 @@ import { diagnostic, type Diagnostic, type DiagnosticCode } from '../../schemas/
 import { parseConfigFile } from '../config/parse-config-file.js';
 import { readConfigFile } from '../config/read-config-file.js';
 import type { FileSourceMap, Located, NodeLocation } from '../config/source-map.js';
+import { PointerPositions } from './positions.js';
 
 /**
  * Largest OpenAPI document read. Larger than a config file (4 MiB): a 10,000-operation document is about 5 MB of
@@ -20,7 +21,10 @@ export interface OpenApiFile {
   sha256: string;
   /** For a document fetched through an allowed remote `$ref`: its URL (also `abs` and `display`). */
   url?: string;
-  /** Pointer → position; built on the first lookup, so a clean document never pays for it. */
+  /**
+   * Pointer → position, computed on lookup (positions.ts: the entry a pointer lies in is parsed, not the whole
+   * document), so a clean document never pays for it and one diagnostic on a large document stays cheap.
+   */
   map: FileSourceMap;
 }
 
@@ -39,7 +43,9 @@ export function parseOpenApiText(text: string, abs: string, display: string, url
   const parsed = parseConfigFile(text, display);
   if (parsed.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: parsed.diagnostics };
   const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
-  const file: OpenApiFile = { abs, display, data: parsed.data, sha256, map: new LazyMap(parsed.sourceMap) };
+  // The precise parser built the whole map already; after the fast one, positions are found per pointer.
+  const map = parsed.parser === 'precise' ? parsed.sourceMap() : new PointerPositions(text, display, parsed.data, parsed.sourceMap);
+  const file: OpenApiFile = { abs, display, data: parsed.data, sha256, map };
   if (url !== undefined) file.url = url;
   return { file, diagnostics: parsed.diagnostics };
 }
@@ -59,19 +65,4 @@ export function locateIn(file: OpenApiFile, pointer: string, preferKey = false):
 /** A diagnostic at a pointer of a document, carrying the pointer. */
 export function docDiagnostic(code: DiagnosticCode, message: string, file: OpenApiFile, pointer: string, hint?: string): Diagnostic {
   return diagnostic(code, message, locateIn(file, pointer), hint);
-}
-
-/** A Map facade that builds the real source map on first lookup. */
-class LazyMap extends Map<string, NodeLocation> {
-  private built = false;
-  constructor(private readonly build: () => FileSourceMap) {
-    super();
-  }
-  override get(key: string) {
-    if (!this.built) {
-      this.built = true;
-      for (const [k, v] of this.build()) super.set(k, v);
-    }
-    return super.get(key);
-  }
 }
