@@ -114,8 +114,8 @@ export const DIAGNOSTIC_CODES = {
   TNG317: { title: 'openapi-no-base-url', severity: 'error', hint: 'set base_url on the openapi source, or give the document an absolute https server URL' },
   TNG318: { title: 'openapi-lossy-mapping', severity: 'warning', hint: 'the document says something a tool cannot express; check the generated tool (tengine import openapi shows it) or override it' },
   TNG319: { title: 'openapi-extension-invalid', severity: 'error', hint: 'x-tengine-name and x-tengine-description are strings, x-tengine-enabled a boolean, x-tengine-scopes a list of strings, x-tengine-annotations a mapping of MCP annotations' },
-  TNG320: { title: 'openapi-remote-prefix-invalid', severity: 'error', hint: 'list absolute https:// URL prefixes (origin and path, e.g. https://schemas.example.com/common/) without credentials, query or fragment; http:// only for 127.0.0.1 or localhost' },
-  TNG321: { title: 'openapi-ref-fetch-failed', severity: 'error', hint: 'the remote document must answer GET with 200 and YAML or JSON within 10 s and 32 MiB, without a redirect: fix the URL or the server, or copy the document into the config repository' },
+  TNG323: { title: 'openapi-remote-prefix-invalid', severity: 'error', hint: 'list absolute https:// URL prefixes (origin and path, e.g. https://schemas.example.com/common/) without credentials, query or fragment; http:// only for 127.0.0.1 or localhost' },
+  TNG324: { title: 'openapi-ref-fetch-failed', severity: 'error', hint: 'the remote document must answer GET with 200 and YAML or JSON within 10 s and 32 MiB, without a redirect: fix the URL or the server, or copy the document into the config repository' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

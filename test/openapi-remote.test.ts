@@ -153,52 +153,52 @@ describe('remote $refs under allow_remote_refs', () => {
     expect(hits).toEqual(['GET /common/escape.yaml']);
   });
 
-  it('a 404 is TNG321 at the $ref, with the status', async () => {
+  it('a 404 is TNG324 at the $ref, with the status', async () => {
     const loaded = await load('missing', [`${base}/common/`], `${base}/common/missing.yaml#/Pet`);
-    expect(positions(loaded.diagnostics)).toEqual([`TNG321 ${REF_AT}`]);
+    expect(positions(loaded.diagnostics)).toEqual([`TNG324 ${REF_AT}`]);
     expect(loaded.diagnostics[0]!.message).toContain('HTTP 404');
     expect(loaded.diagnostics[0]!.hint).toBeTruthy();
   });
 
-  it('a redirect is not followed, even to an allowed URL: TNG321', async () => {
+  it('a redirect is not followed, even to an allowed URL: TNG324', async () => {
     const loaded = await load('redirect', [`${base}/common/`], `${base}/common/moved.yaml#/Pet`);
-    expect(positions(loaded.diagnostics)).toEqual([`TNG321 ${REF_AT}`]);
+    expect(positions(loaded.diagnostics)).toEqual([`TNG324 ${REF_AT}`]);
     expect(loaded.diagnostics[0]!.message).toMatch(/302 redirecting to \/common\/pet\.yaml; redirects are not followed/);
     expect(hits).toEqual(['GET /common/moved.yaml']);
   });
 
-  it('a body that is not YAML is TNG002 in the remote document and TNG321 at the $ref', async () => {
+  it('a body that is not YAML is TNG002 in the remote document and TNG324 at the $ref', async () => {
     const loaded = await load('broken', [`${base}/common/`], `${base}/common/broken.yaml#/Pet`);
-    expect(positions(loaded.diagnostics).sort()).toEqual([`TNG002 ${base}/common/broken.yaml:2:1`, `TNG321 ${REF_AT}`].sort());
+    expect(positions(loaded.diagnostics).sort()).toEqual([`TNG002 ${base}/common/broken.yaml:2:1`, `TNG324 ${REF_AT}`].sort());
   });
 
-  it('a document over 32 MiB is TNG321, whether its length is announced or streamed', async () => {
+  it('a document over 32 MiB is TNG324, whether its length is announced or streamed', async () => {
     const declared = await load('declared-huge', [`${base}/common/`], `${base}/common/declared-huge.yaml#/Pet`);
-    expect(positions(declared.diagnostics)).toEqual([`TNG321 ${REF_AT}`]);
+    expect(positions(declared.diagnostics)).toEqual([`TNG324 ${REF_AT}`]);
     expect(declared.diagnostics[0]!.message).toContain(`is ${33 * 1024 * 1024} bytes; the limit is ${32 * 1024 * 1024}`);
     const streamed = await load('endless', [`${base}/common/`], `${base}/common/endless.yaml#/Pet`);
-    expect(positions(streamed.diagnostics)).toEqual([`TNG321 ${REF_AT}`]);
+    expect(positions(streamed.diagnostics)).toEqual([`TNG324 ${REF_AT}`]);
     expect(streamed.diagnostics[0]!.message).toContain(`sent more than ${32 * 1024 * 1024} bytes`);
   });
 
-  it('a server that does not answer within the total timeout is TNG321', async () => {
+  it('a server that does not answer within the total timeout is TNG324', async () => {
     const d = path.join(dir, 'slow');
     await writeTree(d, { 'api.yaml': doc(`${base}/common/slow.yaml#/Pet`) });
     const started = performance.now();
     const r = await importOpenApi('api.yaml', 'shop', { input_shape: 'grouped', description_max_length: 1024, allow_remote_refs: [`${base}/common/`] }, { cwd: d, remoteTimeoutMs: 300 });
     expect(performance.now() - started).toBeLessThan(5_000);
-    expect(positions(r.diagnostics)).toEqual([`TNG321 ${REF_AT}`]);
+    expect(positions(r.diagnostics)).toEqual([`TNG324 ${REF_AT}`]);
     expect(r.diagnostics[0]!.message).toContain('took longer than 300 ms');
     expect(r.text).toBeUndefined();
   });
 
-  it('invalid prefixes are TNG320 at each entry, and the source is not expanded', async () => {
+  it('invalid prefixes are TNG323 at each entry, and the source is not expanded', async () => {
     const loaded = await load('bad-prefixes', ['http://schemas.example.com/', 'ftp://127.0.0.1/x/', 'https://schemas.example.com/?v=1', 'schemas.example.com/common/', `${base}/common/`], `${base}/common/pet.yaml#/Pet`);
     expect(positions(loaded.diagnostics)).toEqual([
-      'TNG320 tengine.config.yaml:7:29',
-      'TNG320 tengine.config.yaml:7:60',
-      'TNG320 tengine.config.yaml:7:82',
-      'TNG320 tengine.config.yaml:7:118',
+      'TNG323 tengine.config.yaml:7:29',
+      'TNG323 tengine.config.yaml:7:60',
+      'TNG323 tengine.config.yaml:7:82',
+      'TNG323 tengine.config.yaml:7:118',
     ]);
     expect(hits).toEqual([]);
   });

@@ -102,7 +102,7 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
   return out;
 }
 
-/** The remote-`$ref` policy of a source, or 'invalid' after reporting each unusable prefix (TNG320) at its entry. */
+/** The remote-`$ref` policy of a source, or 'invalid' after reporting each unusable prefix (TNG323) at its entry. */
 function remotePolicy(
   list: string[] | undefined,
   at: string,
@@ -116,7 +116,7 @@ function remotePolicy(
   for (const [i, raw] of list.entries()) {
     const checked = checkRemotePrefix(raw);
     if ('problem' in checked) {
-      report(diagnostic('TNG320', `allow_remote_refs entry ${checked.problem}`, configAt(`${at}/${i}`)));
+      report(diagnostic('TNG323', `allow_remote_refs entry ${checked.problem}`, configAt(`${at}/${i}`)));
       invalid = true;
     } else prefixes.push(checked.prefix);
   }

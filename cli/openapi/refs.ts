@@ -13,7 +13,7 @@ export interface DocNode {
 
 /** Why a `$ref` cannot be followed: a code for the diagnostic and the text. */
 export interface RefProblem {
-  code: Extract<DiagnosticCode, 'TNG302' | 'TNG303' | 'TNG304' | 'TNG321'>;
+  code: Extract<DiagnosticCode, 'TNG302' | 'TNG303' | 'TNG304' | 'TNG324'>;
   message: string;
 }
 
@@ -212,15 +212,15 @@ function inside(abs: string, boundary: string): boolean {
 
 /**
  * GETs an allowed remote document (once per URL per load) and parses it like a local one. A failed GET or a body
- * that is not a usable document becomes a TNG321 problem, reported at each `$ref` that needs it.
+ * that is not a usable document becomes a TNG324 problem, reported at each `$ref` that needs it.
  */
 async function fetchDocument(url: string, remote: RemoteRefs): Promise<{ file?: OpenApiFile; problem?: RefProblem; diagnostics: Diagnostic[] }> {
   let pending = remote.cache.get(url);
   if (!pending) remote.cache.set(url, (pending = fetchRemoteText(url, remote.policy)));
   const got = await pending;
-  if ('problem' in got) return { problem: { code: 'TNG321', message: got.problem }, diagnostics: [] };
+  if ('problem' in got) return { problem: { code: 'TNG324', message: got.problem }, diagnostics: [] };
   const parsed = parseOpenApiText(got.text, url, url, url);
-  if (!parsed.file) return { problem: { code: 'TNG321', message: `${url} is not a usable YAML or JSON document (reported above)` }, diagnostics: parsed.diagnostics };
+  if (!parsed.file) return { problem: { code: 'TNG324', message: `${url} is not a usable YAML or JSON document (reported above)` }, diagnostics: parsed.diagnostics };
   return { file: parsed.file, diagnostics: parsed.diagnostics };
 }
 
