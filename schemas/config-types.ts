@@ -738,9 +738,15 @@ max_result_bytes?: number
  */
 export interface OpenApiSource {
 /**
- * Path of the document relative to this config file, inside the config directory (no `..`, not absolute). Its relative-file `$ref`s must stay inside the config directory too; remote `$ref`s are refused.
+ * Path of the document relative to this config file, inside the config directory (no `..`, not absolute). Its relative-file `$ref`s must stay inside the config directory too; remote `$ref`s are refused unless `allow_remote_refs` lists them.
  */
 document: string
+/**
+ * URL prefixes (origin and path, e.g. `https://schemas.example.com/common/`) under which remote `$ref`s are fetched when the config is loaded; `https:` only, or `http:` for 127.0.0.1 and localhost. A prefix ending in `/` covers everything below it, otherwise that URL and what lies below it. Any other remote `$ref` is TNG303. Fetched documents make a build depend on the network (docs/openapi.md).
+ * 
+ * @maxItems 32
+ */
+allow_remote_refs?: string[]
 /**
  * Origin the generated tools call (HTTPS; the same rules as a tool's `base_url`). Default: the origin of the document's first absolute server URL (`servers[0].url`, or Swagger 2.0 `schemes`/`host`); a server path becomes a prefix of every endpoint_path.
  */

@@ -97,7 +97,7 @@ export const DIAGNOSTIC_CODES = {
   TNG300: { title: 'openapi-invalid', severity: 'error', hint: 'the document must be OpenAPI 3.0, 3.1 or Swagger 2.0 with `paths` (docs/openapi.md)' },
   TNG301: { title: 'openapi-path-invalid', severity: 'error', hint: 'give the document as a relative path inside the config directory (no `..`, not absolute)' },
   TNG302: { title: 'openapi-ref-unresolved', severity: 'error', hint: 'fix the $ref: a JSON pointer into this document (#/components/schemas/Pet) or a relative file inside the config directory' },
-  TNG303: { title: 'openapi-ref-remote', severity: 'error', hint: 'remote $refs are not fetched: copy the referenced document into the config repository and refer to it by a relative path' },
+  TNG303: { title: 'openapi-ref-remote', severity: 'error', hint: 'remote $refs are fetched only under a prefix listed in the source\'s allow_remote_refs (docs/openapi.md); otherwise copy the referenced document into the config repository and refer to it by a relative path' },
   TNG304: { title: 'openapi-ref-outside', severity: 'error', hint: 'move the referenced file into the config directory: a $ref may not leave it' },
   TNG305: { title: 'openapi-method-skipped', severity: 'warning', hint: 'only GET, POST, PUT, PATCH and DELETE operations become tools' },
   TNG306: { title: 'openapi-parameter-skipped', severity: 'warning', hint: 'reserved headers (Authorization, Host, Cookie, Content-*, X-Tengine-*) are set by the runtime; set them with the auth strategy or headers_template' },
@@ -114,10 +114,13 @@ export const DIAGNOSTIC_CODES = {
   TNG317: { title: 'openapi-no-base-url', severity: 'error', hint: 'set base_url on the openapi source, or give the document an absolute https server URL' },
   TNG318: { title: 'openapi-lossy-mapping', severity: 'warning', hint: 'the document says something a tool cannot express; check the generated tool (tengine import openapi shows it) or override it' },
   TNG319: { title: 'openapi-extension-invalid', severity: 'error', hint: 'x-tengine-name and x-tengine-description are strings, x-tengine-enabled a boolean, x-tengine-scopes a list of strings, x-tengine-annotations a mapping of MCP annotations' },
-  // Result mappings (TNG320-TNG329, docs/config.md#result-mapping)
+  // Result mappings (TNG320-TNG322, docs/config.md#result-mapping)
   TNG320: { title: 'result-pointer-invalid', severity: 'error', hint: 'write a JSON pointer (RFC 6901): "" for the whole body, or "/" followed by property names and array indexes, e.g. /data/items/0; ~1 for "/" and ~0 for "~" inside a name' },
   TNG321: { title: 'result-format-conflict', severity: 'error', hint: 'with format: mcp the upstream answers the content blocks itself: remove text and resource_links, or drop format: mcp' },
   TNG322: { title: 'result-field-undeclared', severity: 'warning', hint: 'name a property output_schema declares (a field that is absent is shown as nothing), or declare the property' },
+  // OpenAPI remote references (docs/openapi.md §1.1)
+  TNG323: { title: 'openapi-remote-prefix-invalid', severity: 'error', hint: 'list absolute https:// URL prefixes (origin and path, e.g. https://schemas.example.com/common/) without credentials, query or fragment; http:// only for 127.0.0.1 or localhost' },
+  TNG324: { title: 'openapi-ref-fetch-failed', severity: 'error', hint: 'the remote document must answer GET with 200 and YAML or JSON within 10 s and 32 MiB, without a redirect: fix the URL or the server, or copy the document into the config repository' },
 } as const satisfies Record<string, { title: string; severity: 'error' | 'warning'; hint: string }>;
 
 /** A stable diagnostic code such as `TNG202`. */

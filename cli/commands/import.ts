@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
 import { importOpenApi } from '../openapi/import-openapi.js';
+import { checkRemotePrefix } from '../openapi/remote.js';
 import { renderHuman } from '../output/render-diagnostics.js';
 import { formatOption } from './validate.js';
 
@@ -18,10 +19,22 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .option('--base-url <url>', 'origin the tools call (default: the document\'s first absolute server URL)')
     .addOption(new Option('--input-shape <shape>', 'grouped {pathParams, query, headers, cookies, body} or flat arguments').choices(['grouped', 'flat']).default('grouped'))
     .option('--name-prefix <prefix>', 'prefix of every tool name')
+    .option('--allow-remote-ref <prefix>', 'fetch remote $refs under this https URL prefix (repeatable; as allow_remote_refs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(formatOption(['human', 'json']))
-    .action(async (file: string, opts: { project: string; out?: string; baseUrl?: string; inputShape: 'grouped' | 'flat'; namePrefix?: string; format: 'human' | 'json' }) => {
+    .action(async (file: string, opts: { project: string; out?: string; baseUrl?: string; inputShape: 'grouped' | 'flat'; namePrefix?: string; allowRemoteRef: string[]; format: 'human' | 'json' }) => {
       if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(opts.project)) throw new CliError('BAD_ARGUMENT', `--project "${opts.project}" is not a project id`, 'project ids are lower-case letters, digits, _ and -');
-      const source = { input_shape: opts.inputShape, description_max_length: 1024, ...(opts.baseUrl ? { base_url: opts.baseUrl } : {}), ...(opts.namePrefix ? { name_prefix: opts.namePrefix } : {}) };
+      const prefixes = opts.allowRemoteRef.map((raw) => {
+        const checked = checkRemotePrefix(raw);
+        if ('problem' in checked) throw new CliError('BAD_ARGUMENT', `--allow-remote-ref ${checked.problem}`, 'give an https:// URL prefix such as https://schemas.example.com/common/ (http:// only for 127.0.0.1 or localhost)');
+        return checked.prefix;
+      });
+      const source = {
+        input_shape: opts.inputShape,
+        description_max_length: 1024,
+        ...(opts.baseUrl ? { base_url: opts.baseUrl } : {}),
+        ...(opts.namePrefix ? { name_prefix: opts.namePrefix } : {}),
+        ...(prefixes.length > 0 ? { allow_remote_refs: prefixes } : {}),
+      };
       const r = await importOpenApi(file, opts.project, source, { cwd: io.cwd });
       const report = { valid: r.text !== undefined, root: file, files: [file], diagnostics: r.diagnostics, counts: { projects: 1, tools: r.tools.length, integrations: 0 } };
       let written: string | undefined;
@@ -40,7 +53,7 @@ export function registerImportCommand(program: Command, io: CliIo): void {
         written = join(opts.out, r.fileName);
       }
       if (opts.format === 'json') {
-        io.out(`${JSON.stringify({ format_version: 1, source: file, sha256: r.sha256 ?? null, written: written ?? null, tools: r.tools.map((t) => t.name), diagnostics: r.diagnostics }, null, 2)}\n`);
+        io.out(`${JSON.stringify({ format_version: 1, source: file, sha256: r.sha256 ?? null, remote: r.remote, written: written ?? null, tools: r.tools.map((t) => t.name), diagnostics: r.diagnostics }, null, 2)}\n`);
       } else {
         if (r.diagnostics.length > 0) io.err(renderHuman(report, io.errColor ?? false).replace(/^[✓✗] .*\n$/m, ''));
         if (r.text !== undefined && !written) io.out(r.text);

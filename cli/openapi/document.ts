@@ -3,6 +3,7 @@ import { diagnostic, type Diagnostic, type DiagnosticCode } from '../../schemas/
 import { parseConfigFile } from '../config/parse-config-file.js';
 import { readConfigFile } from '../config/read-config-file.js';
 import type { FileSourceMap, Located, NodeLocation } from '../config/source-map.js';
+import { PointerPositions } from './positions.js';
 
 /**
  * Largest OpenAPI document read. Larger than a config file (4 MiB): a 10,000-operation document is about 5 MB of
@@ -18,7 +19,12 @@ export interface OpenApiFile {
   data: unknown;
   /** SHA-256 (hex) of the file's bytes as read. */
   sha256: string;
-  /** Pointer → position; built on the first lookup, so a clean document never pays for it. */
+  /** For a document fetched through an allowed remote `$ref`: its URL (also `abs` and `display`). */
+  url?: string;
+  /**
+   * Pointer → position, computed on lookup (positions.ts: the entry a pointer lies in is parsed, not the whole
+   * document), so a clean document never pays for it and one diagnostic on a large document stays cheap.
+   */
   map: FileSourceMap;
 }
 
@@ -29,10 +35,19 @@ export interface OpenApiFile {
 export async function readOpenApiFile(abs: string, display: string): Promise<{ file?: OpenApiFile; diagnostics: Diagnostic[] }> {
   const read = await readConfigFile(abs, display, MAX_OPENAPI_FILE_BYTES);
   if ('diagnostic' in read) return { diagnostics: [read.diagnostic] };
-  const parsed = parseConfigFile(read.text, display);
+  return parseOpenApiText(read.text, abs, display);
+}
+
+/** Parses a document's text (read from a file or fetched from an allowed URL) with the same pipeline and limits. */
+export function parseOpenApiText(text: string, abs: string, display: string, url?: string): { file?: OpenApiFile; diagnostics: Diagnostic[] } {
+  const parsed = parseConfigFile(text, display);
   if (parsed.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: parsed.diagnostics };
-  const sha256 = createHash('sha256').update(read.text, 'utf8').digest('hex');
-  return { file: { abs, display, data: parsed.data, sha256, map: new LazyMap(parsed.sourceMap) }, diagnostics: parsed.diagnostics };
+  const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+  // The precise parser built the whole map already; after the fast one, positions are found per pointer.
+  const map = parsed.parser === 'precise' ? parsed.sourceMap() : new PointerPositions(text, display, parsed.data, parsed.sourceMap);
+  const file: OpenApiFile = { abs, display, data: parsed.data, sha256, map };
+  if (url !== undefined) file.url = url;
+  return { file, diagnostics: parsed.diagnostics };
 }
 
 /** The position of the value at `pointer` (or the nearest ancestor that has one), with the pointer itself. */
@@ -50,19 +65,4 @@ export function locateIn(file: OpenApiFile, pointer: string, preferKey = false):
 /** A diagnostic at a pointer of a document, carrying the pointer. */
 export function docDiagnostic(code: DiagnosticCode, message: string, file: OpenApiFile, pointer: string, hint?: string): Diagnostic {
   return diagnostic(code, message, locateIn(file, pointer), hint);
-}
-
-/** A Map facade that builds the real source map on first lookup. */
-class LazyMap extends Map<string, NodeLocation> {
-  private built = false;
-  constructor(private readonly build: () => FileSourceMap) {
-    super();
-  }
-  override get(key: string) {
-    if (!this.built) {
-      this.built = true;
-      for (const [k, v] of this.build()) super.set(k, v);
-    }
-    return super.get(key);
-  }
 }

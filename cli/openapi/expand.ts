@@ -5,9 +5,10 @@ import { diagnostic, type Diagnostic } from '../../schemas/diagnostics.js';
 import { escapePointer } from '../../schemas/json-pointer.js';
 import { configSubjects, rejectedPointers, schemaDiagnostics } from '../config/schema-diagnostics.js';
 import type { FileSourceMap, SourceLocator } from '../config/source-map.js';
-import { readOpenApiFile } from './document.js';
+import { MAX_OPENAPI_FILE_BYTES, readOpenApiFile } from './document.js';
 import { generateTools } from './generate.js';
-import { DocumentSet } from './refs.js';
+import { DocumentSet, type RemoteRefs } from './refs.js';
+import { checkRemotePrefix, REMOTE_REF_TIMEOUT_MS, type RemoteFetch } from './remote.js';
 
 let toolValidator: ValidateFunction | undefined;
 
@@ -38,6 +39,7 @@ export interface ExpandResult {
  */
 export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandResult> {
   const out: ExpandResult = { diagnostics: [], files: [], rejected: [] };
+  const fetched = new Map<string, Promise<RemoteFetch>>();
   const projects = Array.isArray(input.config.projects) ? input.config.projects : [];
   const validateTool = (toolValidator ??= tengineSchemas().compile({ $ref: `${CONFIG_SCHEMA_ID}#/$defs/tool` }));
   for (const [pi, project] of projects.entries()) {
@@ -54,6 +56,8 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
         report(diagnostic('TNG301', `document "${source.document}" must be a relative path inside the config directory`, configAt(`${srcPtr}/document`)));
         continue;
       }
+      const remote = remotePolicy(source.allow_remote_refs, `${srcPtr}/allow_remote_refs`, fetched, report, configAt);
+      if (remote === 'invalid') continue;
       const abs = join(input.rootDir, path);
       const read = await readOpenApiFile(abs, input.display(abs));
       if (read.diagnostics.length > 0 && !read.file) {
@@ -63,9 +67,10 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
       }
       out.diagnostics.push(...read.diagnostics);
       out.files.push(abs);
-      const loaded = await DocumentSet.load(read.file!, input.rootDir, input.display);
+      const loaded = await DocumentSet.load(read.file!, input.rootDir, input.display, remote);
       out.diagnostics.push(...loaded.diagnostics);
-      for (const f of loaded.set.readFiles.slice(1)) out.files.push(f.abs);
+      // Fetched documents are not files of the config directory (build metadata checks those with git).
+      for (const f of loaded.set.readFiles.slice(1)) if (f.url === undefined) out.files.push(f.abs);
       const generated = generateTools(loaded.set, source as OpenApiSource, report, scopes);
       for (const key of generated.unmatchedOverrides) {
         report(diagnostic('TNG314', `override "${key}" matches no operation of ${source.document}`, configAt(`${srcPtr}/overrides/${escapePointer(key)}`, true)));
@@ -95,4 +100,25 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
     }
   }
   return out;
+}
+
+/** The remote-`$ref` policy of a source, or 'invalid' after reporting each unusable prefix (TNG323) at its entry. */
+function remotePolicy(
+  list: string[] | undefined,
+  at: string,
+  cache: Map<string, Promise<RemoteFetch>>,
+  report: (d: Diagnostic) => void,
+  configAt: (p: string) => ReturnType<SourceLocator['locate']>,
+): RemoteRefs | undefined | 'invalid' {
+  if (!list || list.length === 0) return undefined;
+  const prefixes: string[] = [];
+  let invalid = false;
+  for (const [i, raw] of list.entries()) {
+    const checked = checkRemotePrefix(raw);
+    if ('problem' in checked) {
+      report(diagnostic('TNG323', `allow_remote_refs entry ${checked.problem}`, configAt(`${at}/${i}`)));
+      invalid = true;
+    } else prefixes.push(checked.prefix);
+  }
+  return invalid ? 'invalid' : { policy: { prefixes, timeoutMs: REMOTE_REF_TIMEOUT_MS, maxBytes: MAX_OPENAPI_FILE_BYTES }, cache };
 }
