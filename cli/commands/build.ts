@@ -10,6 +10,7 @@ import { CliError, type CliIo } from '../io.js';
 import { renderHuman, renderJson } from '../output/render-diagnostics.js';
 import { styler } from '../output/style.js';
 import { formatOption, validateConfig } from './validate.js';
+import { discoverConfig } from '../config/discover-config.js';
 
 const FORMATS = ['human', 'json'] as const;
 
@@ -32,12 +33,15 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
   program
     .command('build')
     .description('Validate a config and compile it into a signed bundle for the runtime.')
-    .argument('[path]', 'config file or directory', '.')
+    .argument('[path]', 'config file or directory (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
     .option('-k, --key <file>', 'bundle signing private key (PEM); default: $TENGINE_BUNDLE_SIGNING_KEY')
-    .option('-o, --out <file>', 'where to write the bundle', 'tengine.bundle.json')
+    .option('-o, --out <file>', 'where to write the bundle (default: $TENGINE_BUNDLE_OUT, else tengine.bundle.json)')
     .addOption(formatOption(FORMATS))
-    .action(async (path: string, opts: { key?: string; out: string; format: (typeof FORMATS)[number] }) => {
+    .action(async (pathArg: string | undefined, opts: { config?: string; key?: string; out?: string; format: (typeof FORMATS)[number] }) => {
+      const path = await discoverConfig(io, pathArg, opts.config);
       const format = opts.format;
+      const outArg = opts.out ?? (io.env.TENGINE_BUNDLE_OUT || 'tengine.bundle.json');
       const pem = await readSigningKey(io, opts.key);
       const key = await loadSigningKey(pem); // fail on a bad key before doing any work
       const { loaded, report } = await validateConfig(path, io);
@@ -49,7 +53,7 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
       const meta = await resolveBuildMetadata(loaded.rootDir, loaded.files, io.env);
       const payload = buildPayload(loaded.config, meta);
       const bytes = await signBundle(payload, pem);
-      const out = resolve(io.cwd, opts.out);
+      const out = resolve(io.cwd, outArg);
       const tmp = `${out}.${process.pid}.tmp`;
       try {
         // Write then rename, so a deploy never picks up a half-written bundle.
@@ -58,13 +62,13 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
       } catch (e) {
         await rm(tmp, { force: true }).catch(() => {});
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EISDIR') throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: it is a directory`, `name the bundle file, e.g. --out ${join(opts.out, 'tengine.bundle.json')}`);
-        const why = code === 'ENOENT' ? `the directory ${dirname(opts.out)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
-        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: ${why}`, 'create the directory first, or choose another --out');
+        if (code === 'EISDIR') throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${outArg}: it is a directory`, `name the bundle file, e.g. --out ${join(outArg, 'tengine.bundle.json')}`);
+        const why = code === 'ENOENT' ? `the directory ${dirname(outArg)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
+        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${outArg}: ${why}`, 'create the directory first, or choose another --out');
       }
       const result = {
         format_version: 1,
-        bundle: opts.out,
+        bundle: outArg,
         bytes: bytes.length,
         kid: key.kid,
         alg: key.alg,
@@ -84,7 +88,7 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
       const s = styler(io.color);
       const c = report.counts;
       io.out(
-        `${s.green('✓')} wrote ${opts.out} (${bytes.length} bytes): ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'}\n` +
+        `${s.green('✓')} wrote ${outArg} (${bytes.length} bytes): ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'}\n` +
           `  bundle digest  ${result.bundle_digest}\n` +
           `  config digest  ${payload.config_digest}\n` +
           `  signed by      ${key.alg} key ${key.kid}\n` +

@@ -16,12 +16,14 @@ import { snapshotFromGit } from '../plan/sources/git-source.js';
 import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
 import { setExitCode } from '../program.js';
 import { countConfig, formatOption } from './validate.js';
+import { discoverConfig } from '../config/discover-config.js';
 
 const FORMATS = ['human', 'json', 'markdown'] as const;
 const LEVELS = ['breaking', 'security'] as const;
 
 interface PlanFlags {
-  against: string;
+  config?: string;
+  against?: string;
   format: (typeof FORMATS)[number];
   detailedExitcode?: boolean;
   failOn?: string[];
@@ -35,18 +37,22 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
   program
     .command('plan')
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
-    .argument('[path]', 'config file or directory', '.')
-    .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL', 'git:HEAD')
+    .argument('[path]', 'config file or directory (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
+    .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL (default: $TENGINE_PLAN_AGAINST, else git:HEAD)')
     .addOption(formatOption(FORMATS))
     .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
     // Repeatable (or comma-separated) rather than variadic: a variadic option would swallow the [path] after it
     // (`tengine plan --fail-on breaking examples/crm` would read "examples/crm" as a level).
-    .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated)').argParser(collect))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated; default: $TENGINE_PLAN_FAIL_ON)').argParser(collect))
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
     .addOption(new Option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)').argParser(collect))
     .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
-    .action(async (path: string, flags: PlanFlags, cmd: Command) => {
+    .action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
+      const path = await discoverConfig(io, pathArg, flags.config);
       const format = flags.format;
+      flags.against ??= io.env.TENGINE_PLAN_AGAINST || 'git:HEAD';
+      flags.failOn ??= io.env.TENGINE_PLAN_FAIL_ON ? [io.env.TENGINE_PLAN_FAIL_ON] : undefined;
       const failOn = [...new Set((flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim())))];
       const today = flags.today ?? isoDate(new Date());
       if (!isIsoDate(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
@@ -107,7 +113,7 @@ function surface(config: TengineConfig): TengineConfig {
 
 async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: string; envAllowlist: string[] }, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
   const rootFile = working.rootFile;
-  const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against);
+  const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against ?? 'git:HEAD');
   if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
   const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
   if (kind === 'git') {

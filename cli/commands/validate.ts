@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
 import { setExitCode } from '../program.js';
+import { discoverConfig } from '../config/discover-config.js';
 
 const FORMATS = ['human', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -56,9 +57,11 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
   program
     .command('validate')
     .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
-    .argument('[path]', 'config file or directory', '.')
+    .argument('[path]', 'config file or directory (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
     .addOption(formatOption(FORMATS))
-    .action(async (path: string, opts: { format: Format }, cmd: Command) => {
+    .action(async (pathArg: string | undefined, opts: { config?: string; format: Format }, cmd: Command) => {
+      const path = await discoverConfig(io, pathArg, opts.config);
       const format = opts.format;
       const { report } = await validateConfig(path, io);
       printReport(io, report, format);
