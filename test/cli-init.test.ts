@@ -1,0 +1,104 @@
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderInitTemplates } from '../scripts/render-init-templates.mjs';
+import { memoryIo } from '../cli/io.js';
+import { INIT_EXAMPLES } from '../cli/init/init-repo.js';
+import { runCli } from '../cli/program.js';
+
+/** `tengine init` (issue 14 item 1): a ready config repository that validates and builds, never overwriting. */
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const GOLDEN = path.join(REPO, 'test/golden/init.notes.human.txt');
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+async function tmp() {
+  const d = await realpath(await mkdtemp(path.join(tmpdir(), 'tng-init-')));
+  dirs.push(d);
+  return d;
+}
+async function cli(cwd: string, args: string[]) {
+  const { io, buf } = memoryIo({ cwd, env: {} });
+  const code = await runCli(args, io);
+  return { code, ...buf };
+}
+
+describe('tengine init', () => {
+  it('cli/init/templates.ts is generated from examples/ (run node scripts/gen-init-templates.mjs after changing them)', async () => {
+    expect(await readFile(path.join(REPO, 'cli/init/templates.ts'), 'utf8')).toBe(renderInitTemplates());
+  });
+
+  it('writes the notes example by default; the output matches test/golden/init.notes.human.txt', async () => {
+    const d = await tmp();
+    const r = await cli(d, ['init', 'repo']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('');
+    if (process.env.UPDATE_GOLDEN === '1') await writeFile(GOLDEN, r.out);
+    expect(r.out).toBe(await readFile(GOLDEN, 'utf8'));
+    const root = path.join(d, 'repo');
+    const config = await readFile(path.join(root, 'tengine.config.yaml'), 'utf8');
+    expect(config.split('\n')[0]).toBe('# yaml-language-server: $schema=./node_modules/tengine-gateway/schemas/config.schema.json');
+    const ignore = await readFile(path.join(root, '.gitignore'), 'utf8');
+    for (const p of ['.tengine/', '*.bundle.json', '*.key.pem', 'node_modules/']) expect(ignore.split('\n')).toContain(p);
+    expect(await readFile(path.join(root, '.github/workflows/tengine.yml'), 'utf8')).toBe(await readFile(path.join(REPO, 'examples/ci/tengine.yml'), 'utf8'));
+    expect(JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).devDependencies['tengine-gateway']).toBeDefined();
+    expect(await readFile(path.join(root, 'README.md'), 'utf8')).toMatch(/npx tengine dev/);
+  });
+
+  for (const example of INIT_EXAMPLES) {
+    it(`--example ${example}: the config validates and builds into a signed bundle from the folder itself`, async () => {
+      const d = await tmp();
+      expect((await cli(d, ['init', '--example', example, '--format', 'json'])).code).toBe(0);
+      const v = await cli(d, ['validate', '--format', 'json']);
+      expect(v.code, v.out).toBe(0);
+      expect(JSON.parse(v.out).valid).toBe(true);
+      expect(JSON.parse(v.out).summary.errors).toBe(0);
+      expect((await cli(d, ['keys', 'generate'])).code).toBe(0);
+      const b = await cli(d, ['build', '--key', '.tengine/keys/bundle-signing.key.pem', '--format', 'json']);
+      expect(b.code, b.err + b.out).toBe(0);
+      expect(JSON.parse(b.out).bundle).toBe('tengine.bundle.json');
+      // Each fragment's modeline points at the fragment schema of the pinned package.
+      for (const f of await readdir(path.join(d, 'tools')).catch(() => [] as string[])) {
+        expect((await readFile(path.join(d, 'tools', f), 'utf8')).split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/tengine-gateway/schemas/config-fragment.schema.json');
+      }
+    });
+  }
+
+  it('--format json lists the files written', async () => {
+    const d = await tmp();
+    const r = await cli(d, ['init', 'x', '--example', 'crm', '--format', 'json']);
+    expect(JSON.parse(r.out)).toEqual({ format_version: 1, dir: 'x', example: 'crm', files: ['tengine.config.yaml', 'tools/contacts.yaml', 'tools/deals.yaml', '.gitignore', '.github/workflows/tengine.yml', 'package.json', 'README.md'] });
+  });
+
+  it('refuses a non-empty folder with INIT_DIR_NOT_EMPTY and leaves it untouched', async () => {
+    const d = await tmp();
+    await writeFile(path.join(d, 'tengine.config.yaml'), 'mine\n');
+    const r = await cli(d, ['init', '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error.code).toBe('INIT_DIR_NOT_EMPTY');
+    expect(r.err).toMatch(/^error INIT_DIR_NOT_EMPTY: \. is not empty \(tengine\.config\.yaml\)/);
+    expect(await readdir(d)).toEqual(['tengine.config.yaml']);
+    expect(await readFile(path.join(d, 'tengine.config.yaml'), 'utf8')).toBe('mine\n');
+  });
+
+  it('goes ahead when the folder holds only a fresh .git, editor settings or a licence', async () => {
+    const d = await tmp();
+    await mkdir(path.join(d, '.git'));
+    await writeFile(path.join(d, 'LICENSE'), 'licence\n');
+    await writeFile(path.join(d, '.DS_Store'), '');
+    expect((await cli(d, ['init'])).code).toBe(0);
+    expect(await readFile(path.join(d, 'LICENSE'), 'utf8')).toBe('licence\n');
+  });
+
+  it('a file in place of the folder is INIT_DIR_NOT_EMPTY; an unknown example is BAD_ARGUMENT', async () => {
+    const d = await tmp();
+    await writeFile(path.join(d, 'f'), '');
+    expect(JSON.parse((await cli(d, ['init', 'f', '--format', 'json'])).out).error.code).toBe('INIT_DIR_NOT_EMPTY');
+    const bad = await cli(d, ['init', 'n', '--example', 'shop', '--format', 'json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).error).toMatchObject({ code: 'BAD_ARGUMENT', hint: expect.stringContaining('notes') });
+  });
+});
