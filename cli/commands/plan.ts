@@ -6,7 +6,7 @@ import { redactConfig } from '../../schemas/redact-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
-import { IGNORE_FILE_NAME, isIsoDate, readIgnoreFile } from '../plan/ignore.js';
+import { IGNORE_FILE_NAME, isIsoDate, parseIgnoreFile, readIgnoreFile } from '../plan/ignore.js';
 import { computePlan, failsOn, hasChanges, isoDate } from '../plan/plan.js';
 import { renderPlanHuman } from '../plan/render-human.js';
 import { renderPlanJson } from '../plan/render-json.js';
@@ -15,6 +15,7 @@ import { snapshotFromBundle } from '../plan/sources/bundle-source.js';
 import { snapshotFromGit } from '../plan/sources/git-source.js';
 import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
 import { setExitCode } from '../program.js';
+import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 import { countConfig, formatOption } from './validate.js';
 import { discoverConfig } from '../config/discover-config.js';
 
@@ -37,7 +38,7 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
   program
     .command('plan')
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
-    .argument('[path]', 'config file or directory (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
     .option('--config <path>', 'config file or directory (the same as the path argument)')
     .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL (default: $TENGINE_PLAN_AGAINST, else git:HEAD)')
     .addOption(formatOption(FORMATS))
@@ -58,12 +59,21 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
       if (!isIsoDate(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
 
       // The working config first: a config that cannot be read never produces a plan, empty or not.
-      const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
+      assertStdinOnce([
+        ['the config', path === STDIO],
+        ['--against bundle:-', flags.against === `bundle:${STDIO}`],
+        ['--ignore-file', flags.ignoreFile === STDIO],
+        ['--bundle-key', (flags.bundleKey ?? []).includes(STDIO)],
+      ]);
+      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
       if (!after.config) return invalid(io, format, after, 'the working config');
       const before = await loadBaseline(io, flags, after, format);
 
       const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
-      const ignore = await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
+      const ignore =
+        flags.ignoreFile === STDIO
+          ? parseIgnoreFile((await io.readStdin()).toString('utf8'), '<stdin>')
+          : await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
       if (ignore.errors.length > 0) {
         const [first, ...more] = ignore.errors;
         // One problem per line: the first on the `error CODE:` line, any others indented under it.
@@ -135,10 +145,10 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: st
   }
   if (kind === 'bundle') {
     const keyPaths = flags.bundleKey?.length ? flags.bundleKey : (io.env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const keys = await Promise.all(keyPaths.map((p) => readFile(resolve(io.cwd, p), 'utf8').catch(() => {
+    const keys = await Promise.all(keyPaths.map((p) => readInput(io, p).then((b) => b.toString('utf8')).catch(() => {
       throw new CliError('KEY_FILE_UNREADABLE', `cannot read the bundle public key ${p}`, 'check the path');
     })));
-    const snap = await snapshotFromBundle(resolve(io.cwd, target), keys);
+    const snap = await snapshotFromBundle(resolve(io.cwd, target), keys, () => readInput(io, target));
     return { config: snap.config, label: `bundle:${target}`, ...(snap.verified ? {} : { note: 'the baseline bundle was not verified (pass --bundle-key to check its signature)' }) };
   }
   const snap = await snapshotFromRuntime(target, io.env.TENGINE_ADMIN_TOKEN);

@@ -33,7 +33,7 @@ export function countConfig(config: unknown) {
 
 /** Loads and checks a config, returning the report validate prints (also used by build). */
 export async function validateConfig(path: string, io: CliIo) {
-  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd });
+  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
   const report: ValidationReport = {
     valid: loaded.config !== undefined,
     root: displayPaths([loaded.rootFile], io.cwd)[0]!,
@@ -57,7 +57,7 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
   program
     .command('validate')
     .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
-    .argument('[path]', 'config file or directory (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
     .option('--config <path>', 'config file or directory (the same as the path argument)')
     .addOption(formatOption(FORMATS))
     .action(async (pathArg: string | undefined, opts: { config?: string; format: Format }, cmd: Command) => {
