@@ -16,16 +16,17 @@ import { snapshotFromGit } from '../plan/sources/git-source.js';
 import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
 import { setExitCode } from '../program.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
-import { countConfig, formatOption } from './validate.js';
+import { countConfig, defaultFormat } from './validate.js';
+import { changeLocator, renderPlanGithub } from '../plan/render-github.js';
 import { discoverConfig } from '../config/discover-config.js';
 
-const FORMATS = ['human', 'json', 'markdown'] as const;
+const FORMATS = ['human', 'json', 'markdown', 'github'] as const;
 const LEVELS = ['breaking', 'security'] as const;
 
 interface PlanFlags {
   config?: string;
   against?: string;
-  format: (typeof FORMATS)[number];
+  format?: (typeof FORMATS)[number];
   detailedExitcode?: boolean;
   failOn?: string[];
   ignoreFile?: string;
@@ -41,7 +42,7 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
     .option('--config <path>', 'config file or directory (the same as the path argument)')
     .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL (default: $TENGINE_PLAN_AGAINST, else git:HEAD)')
-    .addOption(formatOption(FORMATS))
+    .addOption(new Option('-f, --format <format>', 'output format (default: github when GITHUB_ACTIONS=true, else human)').choices(FORMATS))
     .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
     // Repeatable (or comma-separated) rather than variadic: a variadic option would swallow the [path] after it
     // (`tengine plan --fail-on breaking examples/crm` would read "examples/crm" as a level).
@@ -51,7 +52,7 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
     .action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
       const path = await discoverConfig(io, pathArg, flags.config);
-      const format = flags.format;
+      const format = flags.format ?? defaultFormat<(typeof FORMATS)[number]>(io, 'github', 'human');
       flags.against ??= io.env.TENGINE_PLAN_AGAINST || 'git:HEAD';
       flags.failOn ??= io.env.TENGINE_PLAN_FAIL_ON ? [io.env.TENGINE_PLAN_FAIL_ON] : undefined;
       const failOn = [...new Set((flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim())))];
@@ -93,7 +94,15 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         sources: { before: before.label, after: displayPaths([after.rootFile], io.cwd)[0]! },
       });
       if (before.note) io.err(`note: ${before.note}\n`);
-      io.out(format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanHuman(plan, io.color));
+      io.out(
+        format === 'json'
+          ? renderPlanJson(plan)
+          : format === 'markdown'
+            ? renderPlanMarkdown(plan)
+            : format === 'github'
+              ? renderPlanGithub(plan, changeLocator(after.config, after.locate))
+              : renderPlanHuman(plan, io.color),
+      );
       if (failOn.length > 0 && failsOn(plan, failOn)) {
         // The plan is on stdout; stderr says why the exit code is 1, so a CI log tells "refused" from "could not plan".
         const hits = failOn.map((level) => ({ level, n: plan.changes.filter((c) => c.rules.some((h) => h.severity === level && !h.accepted)).length })).filter((h) => h.n > 0);

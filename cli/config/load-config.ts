@@ -28,6 +28,8 @@ export interface LoadedConfig {
   rootDir: string;
   /** The names `${env:…}` references could read: the root file's env_allowlist without the refused entries. */
   envAllowlist: string[];
+  /** Where a pointer of the merged config was written (file as displayed, line, column): for plan annotations. */
+  locate: (pointer: string) => { file: string; line: number; column: number };
 }
 
 /** Options for loading: the environment for `${env:…}` references and the directory paths are shown relative to. */
@@ -66,7 +68,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const rejected = new RejectedFields();
   let data: unknown;
   let policy: EnvPolicy = { env: opts.env, allowed: new Set() };
-  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed] });
+  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed], locate: (p) => locator.locate(p) });
   /** Resolves one file's `${env:…}` references; returns the pointers (in that file) of the strings left unresolved. */
   const resolveEnv = (file: ParsedFile, on: SourceLocator, skip: string[] = []): Set<string> => {
     if (!file.envReferences) return new Set();
