@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { renderInitTemplates } from '../scripts/render-init-templates.mjs';
+import { startDev } from '../cli/dev/start-dev.js';
 import { memoryIo } from '../cli/io.js';
 import { INIT_EXAMPLES } from '../cli/init/init-repo.js';
 import { runCli } from '../cli/program.js';
@@ -100,5 +103,33 @@ describe('tengine init', () => {
     const bad = await cli(d, ['init', 'n', '--example', 'shop', '--format', 'json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.out).error).toMatchObject({ code: 'BAD_ARGUMENT', hint: expect.stringContaining('notes') });
+  });
+});
+
+describe('tengine dev after tengine init', () => {
+  it('in an empty folder dev refuses with CONFIG_NOT_FOUND (pointing at init) and generates no keys', async () => {
+    const d = await tmp();
+    const r = await cli(d, ['dev', '--port', '0', '--upstream-port', '0', '--format', 'json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toMatchObject({ code: 'CONFIG_NOT_FOUND', hint: expect.stringContaining('tengine init') });
+    expect(await readdir(d)).toEqual([]);
+  });
+
+  it('serves the notes example: real runtime, demo upstream, MCP SDK client', async () => {
+    const d = await tmp();
+    expect((await cli(d, ['init'])).code).toBe(0);
+    const { io } = memoryIo({ cwd: d, env: {} });
+    const session = await startDev({ port: 0, upstreamPort: 0 }, io);
+    const client = new Client({ name: 'tengine-init-test', version: '0.0.0' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(session.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${session.apiKey}` } } }));
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('list_notes');
+      const listed = await client.callTool({ name: 'list_notes', arguments: { search: '', limit: 5 } });
+      expect(listed.isError).toBeFalsy();
+    } finally {
+      await client.close().catch(() => undefined);
+      await session.close();
+    }
   });
 });

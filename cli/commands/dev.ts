@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
@@ -26,6 +28,8 @@ export function registerDevCommand(program: Command, io: CliIo): void {
     .addOption(new Option('-f, --format <format>', 'output format of the ready message').choices(['human', 'json']).default('human'))
     .action(async (pathArg: string | undefined, opts: { config?: string; port: string; upstreamPort: string; upstream: boolean; project?: string; logFormat: 'pretty' | 'json'; format: 'human' | 'json' }) => {
       const path = await discoverConfig(io, pathArg, opts.config);
+      // Before any key is generated: a folder without a config is the first-run slip `tengine init` answers.
+      await requireConfigIn(io, path);
       const session = await startDev(
         {
           path,
@@ -60,4 +64,14 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Refuses a directory without a root config with CONFIG_NOT_FOUND, pointing at `tengine init`. */
+async function requireConfigIn(io: CliIo, target: string): Promise<void> {
+  if (target === '-') throw new CliError('BAD_ARGUMENT', 'tengine dev cannot read the config from stdin', 'pass the config file or its directory');
+  const abs = resolve(io.cwd, target);
+  const isDir = await stat(abs).then((s) => s.isDirectory(), () => false);
+  if (!isDir) return; // a file path: a missing one is reported with its diagnostic by validate
+  for (const name of ['tengine.config.yaml', 'tengine.config.yml']) if (await stat(join(abs, name)).then(() => true, () => false)) return;
+  throw new CliError('CONFIG_NOT_FOUND', `no tengine.config.yaml in ${relative(io.cwd, abs) || '.'}`, 'run tengine init to create a ready config repository here, then tengine dev');
 }
