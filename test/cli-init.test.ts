@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { renderInitTemplates } from '../scripts/render-init-templates.mjs';
 import { startDev } from '../cli/dev/start-dev.js';
@@ -118,8 +119,11 @@ describe('tengine dev after tengine init', () => {
   it('serves the notes example: real runtime, demo upstream, MCP SDK client', async () => {
     const d = await tmp();
     expect((await cli(d, ['init'])).code).toBe(0);
-    const { io } = memoryIo({ cwd: d, env: {} });
-    const session = await startDev({ port: 0, upstreamPort: 0 }, io);
+    const { io, buf } = memoryIo({ cwd: d, env: {} });
+    const session = await startDev({ port: 0, upstreamPort: 0, format: 'json' }, io);
+    // The ready message is the dev output of schemas/cli-dev-output.schema.json.
+    const devSchema = new Ajv2020({ strict: true, strictRequired: false }).compile(JSON.parse(await readFile(path.join(REPO, 'schemas/cli-dev-output.schema.json'), 'utf8')));
+    expect(devSchema(JSON.parse(buf.out)), JSON.stringify(devSchema.errors)).toBe(true);
     const client = new Client({ name: 'tengine-init-test', version: '0.0.0' });
     try {
       await client.connect(new StreamableHTTPClientTransport(new URL(session.mcpUrl), { requestInit: { headers: { Authorization: `Bearer ${session.apiKey}` } } }));
