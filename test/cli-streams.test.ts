@@ -75,6 +75,7 @@ describe('streams', () => {
     ['plan', '-', '--against', 'bundle:-'],
     ['plan', '-', '--ignore-file', '-'],
     ['verify', '-', '--key', '-'],
+    ['secret', 'encrypt', '--key', '-'],
   ]) {
     it(`${args.join(' ')}: stdin given twice is STDIN_TWICE, before anything is read`, async () => {
       const r = await cli([...args, '--format', 'json'], CONFIG);
