@@ -84,4 +84,10 @@ describe('streams', () => {
       expect(r.err).toMatch(/^error STDIN_TWICE: standard input \(-\) is given for /);
     });
   }
+
+  it('import openapi - is BAD_ARGUMENT: the document\'s relative $refs need its location', async () => {
+    const r = await cli(['import', 'openapi', '-', '--project', 'p', '--format', 'json'], '{}');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toMatchObject({ code: 'BAD_ARGUMENT', hint: expect.stringContaining('$refs') });
+  });
 });

@@ -20,6 +20,8 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .option('--name-prefix <prefix>', 'prefix of every tool name')
     .addOption(formatOption(['human', 'json']))
     .action(async (file: string, opts: { project: string; out?: string; baseUrl?: string; inputShape: 'grouped' | 'flat'; namePrefix?: string; format: 'human' | 'json' }) => {
+      // The document's relative $refs resolve from its location, which stdin does not have.
+      if (file === '-') throw new CliError('BAD_ARGUMENT', 'tengine import openapi cannot read the document from stdin', 'save it to a file first: its relative $refs resolve from where it is');
       if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(opts.project)) throw new CliError('BAD_ARGUMENT', `--project "${opts.project}" is not a project id`, 'project ids are lower-case letters, digits, _ and -');
       const source = { input_shape: opts.inputShape, description_max_length: 1024, ...(opts.baseUrl ? { base_url: opts.baseUrl } : {}), ...(opts.namePrefix ? { name_prefix: opts.namePrefix } : {}) };
       const r = await importOpenApi(file, opts.project, source, { cwd: io.cwd });
