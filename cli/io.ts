@@ -33,9 +33,16 @@ export class CliError extends Error {
   }
 }
 
-/** Colour for a stream: only a terminal, and not with `NO_COLOR` set to a non-empty value (no-color.org) or TERM=dumb. */
+/**
+ * Colour for a stream. `NO_COLOR` set to a non-empty value (no-color.org) always wins; then `FORCE_COLOR`
+ * (force-color.org: non-empty turns colour on even in a pipe or a CI log, `0` or `false` turns it off); else a
+ * terminal that is not TERM=dumb. `--no-color` is applied on top by runCli.
+ */
 export function colorAllowed(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
-  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
 /**

@@ -11,13 +11,16 @@ export function createProgram(io: CliIo): Command {
     // Usage errors are printed by runCli in the `error CODE: message` + hint shape of every other error, so
     // commander's own "error: ..." line is silenced. Help and version still go through writeOut/writeErr.
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Read by runCli before parsing (the io's colour is fixed by then); declared so commander accepts it anywhere.
+    .option('--no-color', 'no ANSI colour on stdout or stderr (also NO_COLOR=1; FORCE_COLOR=1 forces it on)');
   registerCommands(program, io);
   tagUsageErrors(program);
   return program;
 }
 
-const PACKAGE_VERSION = '0.1.0';
+/** The CLI's version (`tengine --version`, SARIF's tool version). */
+export const PACKAGE_VERSION = '0.1.0';
 
 /** The commander codes that are not usage errors: help and version output end the parse with these. */
 const NOT_USAGE_ERRORS = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version', 'commander.executeSubCommandAsync']);
@@ -65,7 +68,8 @@ export function usageError(err: TaggedCommanderError): CliError {
 export async function runCli(argv: string[], rawIo: CliIo): Promise<number> {
   // Tracks whether the command wrote its result, so a JSON caller always gets exactly one document on stdout.
   let wroteOut = false;
-  const io: CliIo = { ...rawIo, out: (t) => ((wroteOut = true), rawIo.out(t)) };
+  const noColor = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--no-color');
+  const io: CliIo = { ...rawIo, out: (t) => ((wroteOut = true), rawIo.out(t)), ...(noColor ? { color: false, errColor: false } : {}) };
   const json = wantsJson(argv);
   const program = createProgram(io);
   let exitCode = 0;

@@ -60,9 +60,9 @@ describe('usage errors from the command line parser', () => {
   });
 
   it.each([
-    [['validate'], 'human, json, github'],
+    [['validate'], 'human, json, github, sarif, junit'],
     [['build'], 'human, json'],
-    [['plan'], 'human, json, markdown'],
+    [['plan'], 'human, json, markdown, github'],
     [['verify', 'b.json'], 'human, json'],
     [['connect', 'cursor'], 'human, json'],
     [['keys', 'generate'], 'human, json'],

@@ -22,6 +22,8 @@ const FORMATS = [
   { format: 'human', ext: 'txt' },
   { format: 'json', ext: 'json' },
   { format: 'github', ext: 'txt' },
+  { format: 'sarif', ext: 'sarif.json' },
+  { format: 'junit', ext: 'xml' },
 ] as const;
 
 describe('golden output of `tengine validate`', () => {

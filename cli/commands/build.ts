@@ -7,9 +7,11 @@ import { resolveBuildMetadata } from '../bundle/build-metadata.js';
 import { buildPayload } from '../bundle/build-payload.js';
 import { loadSigningKey, signBundle } from '../bundle/sign-bundle.js';
 import { CliError, type CliIo } from '../io.js';
+import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 import { renderHuman, renderJson } from '../output/render-diagnostics.js';
 import { styler } from '../output/style.js';
 import { formatOption, validateConfig } from './validate.js';
+import { discoverConfig } from '../config/discover-config.js';
 
 const FORMATS = ['human', 'json'] as const;
 
@@ -17,7 +19,7 @@ const FORMATS = ['human', 'json'] as const;
 async function readSigningKey(io: CliIo, keyPath: string | undefined): Promise<string> {
   if (keyPath) {
     try {
-      return await readFile(resolve(io.cwd, keyPath), 'utf8');
+      return (await readInput(io, keyPath)).toString('utf8');
     } catch (e) {
       throw new CliError('KEY_FILE_UNREADABLE', `cannot read the signing key ${keyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path (tengine keys generate writes .tengine/keys/bundle-signing.key.pem)');
     }
@@ -32,12 +34,19 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
   program
     .command('build')
     .description('Validate a config and compile it into a signed bundle for the runtime.')
-    .argument('[path]', 'config file or directory', '.')
-    .option('-k, --key <file>', 'bundle signing private key (PEM); default: $TENGINE_BUNDLE_SIGNING_KEY')
-    .option('-o, --out <file>', 'where to write the bundle', 'tengine.bundle.json')
+    .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
+    .option('-k, --key <file>', 'bundle signing private key (PEM), or - for stdin; default: $TENGINE_BUNDLE_SIGNING_KEY')
+    .option('-o, --out <file>', 'where to write the bundle, or - for stdout (default: $TENGINE_BUNDLE_OUT, else tengine.bundle.json)')
     .addOption(formatOption(FORMATS))
-    .action(async (path: string, opts: { key?: string; out: string; format: (typeof FORMATS)[number] }) => {
+    .action(async (pathArg: string | undefined, opts: { config?: string; key?: string; out?: string; format: (typeof FORMATS)[number] }) => {
+      const path = await discoverConfig(io, pathArg, opts.config);
       const format = opts.format;
+      const outArg = opts.out ?? (io.env.TENGINE_BUNDLE_OUT || 'tengine.bundle.json');
+      assertStdinOnce([['the config', path === STDIO], ['--key', opts.key === STDIO]]);
+      // With the bundle on stdout, the summary moves to stderr; a JSON summary would share stdout with it.
+      const toStdout = outArg === STDIO;
+      if (toStdout && format === 'json') throw new CliError('BAD_ARGUMENT', '--out - and --format json both write to stdout', 'write the bundle to a file (--out FILE) for a JSON summary, or drop --format json');
       const pem = await readSigningKey(io, opts.key);
       const key = await loadSigningKey(pem); // fail on a bad key before doing any work
       const { loaded, report } = await validateConfig(path, io);
@@ -46,25 +55,29 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         else io.err(renderHuman(report, io.errColor ?? false));
         throw new CliError('CONFIG_INVALID', `${report.root} is invalid; the bundle was not written`, `fix the problems listed above (tengine validate ${path} checks without writing anything)`);
       }
-      const meta = await resolveBuildMetadata(loaded.rootDir, loaded.files, io.env);
+      const meta = await resolveBuildMetadata(loaded.rootDir, path === STDIO ? loaded.files.slice(1) : loaded.files, io.env);
       const payload = buildPayload(loaded.config, meta);
       const bytes = await signBundle(payload, pem);
-      const out = resolve(io.cwd, opts.out);
+      const summaryOut = toStdout ? io.err : io.out;
+      if (toStdout) io.out(Buffer.from(bytes).toString('utf8'));
+      const out = resolve(io.cwd, outArg);
       const tmp = `${out}.${process.pid}.tmp`;
-      try {
-        // Write then rename, so a deploy never picks up a half-written bundle.
-        await writeFile(tmp, bytes);
-        await rename(tmp, out);
-      } catch (e) {
-        await rm(tmp, { force: true }).catch(() => {});
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EISDIR') throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: it is a directory`, `name the bundle file, e.g. --out ${join(opts.out, 'tengine.bundle.json')}`);
-        const why = code === 'ENOENT' ? `the directory ${dirname(opts.out)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
-        throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${opts.out}: ${why}`, 'create the directory first, or choose another --out');
+      if (!toStdout) {
+        try {
+          // Write then rename, so a deploy never picks up a half-written bundle.
+          await writeFile(tmp, bytes);
+          await rename(tmp, out);
+        } catch (e) {
+          await rm(tmp, { force: true }).catch(() => {});
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EISDIR') throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${outArg}: it is a directory`, `name the bundle file, e.g. --out ${join(outArg, 'tengine.bundle.json')}`);
+          const why = code === 'ENOENT' ? `the directory ${dirname(outArg)} does not exist` : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message);
+          throw new CliError('OUTPUT_UNWRITABLE', `cannot write ${outArg}: ${why}`, 'create the directory first, or choose another --out');
+        }
       }
       const result = {
         format_version: 1,
-        bundle: opts.out,
+        bundle: outArg,
         bytes: bytes.length,
         kid: key.kid,
         alg: key.alg,
@@ -81,10 +94,10 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         return;
       }
       if (report.diagnostics.length) io.err(renderHuman({ ...report, valid: true }, io.errColor ?? false).replace(/.*is valid.*\n$/, ''));
-      const s = styler(io.color);
+      const s = styler(toStdout ? (io.errColor ?? false) : io.color);
       const c = report.counts;
-      io.out(
-        `${s.green('✓')} wrote ${opts.out} (${bytes.length} bytes): ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'}\n` +
+      summaryOut(
+        `${s.green('✓')} wrote ${toStdout ? 'the bundle to stdout' : outArg} (${bytes.length} bytes): ${c.projects} project${c.projects === 1 ? '' : 's'}, ${c.tools} tool${c.tools === 1 ? '' : 's'}, ${c.integrations} integration${c.integrations === 1 ? '' : 's'}\n` +
           `  bundle digest  ${result.bundle_digest}\n` +
           `  config digest  ${payload.config_digest}\n` +
           `  signed by      ${key.alg} key ${key.kid}\n` +

@@ -9,6 +9,11 @@ import { deleteKeysWithPrefix, inCI, probeRedis, redisServerInstalled } from '..
 import { startRedisCluster, type TestRedisCluster } from '../../test/fixtures/redis-topologies.js';
 import { memoryIo } from '../io.js';
 import { runCli } from '../program.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import connectionsOutputSchema from '../../schemas/cli-connections-output.schema.json' with { type: 'json' };
+
+/** schemas/cli-connections-output.schema.json: the --format json output of list and revoke. */
+const outputSchema = new Ajv2020({ strict: true, strictRequired: false }).compile(connectionsOutputSchema);
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PREFIX = `tengine-test:connections:${randomBytes(6).toString('hex')}:`;
@@ -47,6 +52,7 @@ describe.skipIf(skip)('tengine connections', () => {
     expect(all.code).toBe(0);
     const parsed = JSON.parse(all.out) as { connections: { family: string; member: string | null; status: string }[] };
     expect(parsed.connections.map((c) => c.family).sort()).toEqual(['fam-a', 'fam-b', 'fam-c']);
+    expect(outputSchema(parsed), JSON.stringify(outputSchema.errors)).toBe(true);
     const alice = JSON.parse((await cli(['connections', 'list', '--project', 'support', '--member', 'alice', '-f', 'json'])).out) as typeof parsed;
     expect(alice.connections.map((c) => c.family)).toEqual(['fam-b']);
     const human = await cli(['connections', 'list', '--project', 'support', '--integration', 'claude']);
@@ -57,6 +63,7 @@ describe.skipIf(skip)('tengine connections', () => {
     const r = await cli(['connections', 'revoke', '--project', 'support', '--integration', 'agents', '--member', 'bob', '-f', 'json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { revoked: { family: string }[] }).revoked.map((c) => c.family)).toEqual(['fam-c']);
+    expect(outputSchema(JSON.parse(r.out)), JSON.stringify(outputSchema.errors)).toBe(true);
     expect(await store.get('oauth:family:fam-c')).toBe('revoked');
     expect(await store.get('oauth:family:fam-b')).toBe('active');
     const again = await cli(['connections', 'revoke', '--project', 'support', '--member', 'bob']);

@@ -22,6 +22,8 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .option('--allow-remote-ref <prefix>', 'fetch remote $refs under this https URL prefix (repeatable; as allow_remote_refs)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(formatOption(['human', 'json']))
     .action(async (file: string, opts: { project: string; out?: string; baseUrl?: string; inputShape: 'grouped' | 'flat'; namePrefix?: string; allowRemoteRef: string[]; format: 'human' | 'json' }) => {
+      // The document's relative $refs resolve from its location, which stdin does not have.
+      if (file === '-') throw new CliError('BAD_ARGUMENT', 'tengine import openapi cannot read the document from stdin', 'save it to a file first: its relative $refs resolve from where it is');
       if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(opts.project)) throw new CliError('BAD_ARGUMENT', `--project "${opts.project}" is not a project id`, 'project ids are lower-case letters, digits, _ and -');
       const prefixes = opts.allowRemoteRef.map((raw) => {
         const checked = checkRemotePrefix(raw);

@@ -5,6 +5,7 @@ import { registerConnectCommand } from './connect.js';
 import { registerConnectionsCommand } from './connections.js';
 import { registerDevCommand } from './dev.js';
 import { registerImportCommand } from './import.js';
+import { registerInitCommand } from './init.js';
 import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
 import { registerServeCommand } from './serve.js';
@@ -15,6 +16,7 @@ import { registerVerifyCommand } from './verify.js';
 
 /** Registers every `tengine` sub-command on the program. */
 export function registerCommands(program: Command, io: CliIo): void {
+  registerInitCommand(program, io);
   registerValidateCommand(program, io);
   registerBuildCommand(program, io);
   registerPlanCommand(program, io);

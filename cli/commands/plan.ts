@@ -6,7 +6,7 @@ import { redactConfig } from '../../schemas/redact-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
-import { IGNORE_FILE_NAME, isIsoDate, readIgnoreFile } from '../plan/ignore.js';
+import { IGNORE_FILE_NAME, isIsoDate, parseIgnoreFile, readIgnoreFile } from '../plan/ignore.js';
 import { computePlan, failsOn, hasChanges, isoDate } from '../plan/plan.js';
 import { renderPlanHuman } from '../plan/render-human.js';
 import { renderPlanJson } from '../plan/render-json.js';
@@ -15,14 +15,18 @@ import { snapshotFromBundle } from '../plan/sources/bundle-source.js';
 import { snapshotFromGit } from '../plan/sources/git-source.js';
 import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
 import { setExitCode } from '../program.js';
-import { countConfig, formatOption } from './validate.js';
+import { assertStdinOnce, readInput, STDIO } from '../streams.js';
+import { countConfig, defaultFormat } from './validate.js';
+import { changeLocator, renderPlanGithub } from '../plan/render-github.js';
+import { discoverConfig } from '../config/discover-config.js';
 
-const FORMATS = ['human', 'json', 'markdown'] as const;
+const FORMATS = ['human', 'json', 'markdown', 'github'] as const;
 const LEVELS = ['breaking', 'security'] as const;
 
 interface PlanFlags {
-  against: string;
-  format: (typeof FORMATS)[number];
+  config?: string;
+  against?: string;
+  format?: (typeof FORMATS)[number];
   detailedExitcode?: boolean;
   failOn?: string[];
   ignoreFile?: string;
@@ -35,29 +39,42 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
   program
     .command('plan')
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
-    .argument('[path]', 'config file or directory', '.')
-    .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL', 'git:HEAD')
-    .addOption(formatOption(FORMATS))
+    .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
+    .option('--against <source>', 'baseline: git:REF, bundle:FILE or runtime:URL (default: $TENGINE_PLAN_AGAINST, else git:HEAD)')
+    .addOption(new Option('-f, --format <format>', 'output format (default: github when GITHUB_ACTIONS=true, else human)').choices(FORMATS))
     .option('--detailed-exitcode', 'exit 2 when there are changes (0: none, 1: error)')
     // Repeatable (or comma-separated) rather than variadic: a variadic option would swallow the [path] after it
     // (`tengine plan --fail-on breaking examples/crm` would read "examples/crm" as a level).
-    .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated)').argParser(collect))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated; default: $TENGINE_PLAN_FAIL_ON)').argParser(collect))
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
     .addOption(new Option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)').argParser(collect))
     .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
-    .action(async (path: string, flags: PlanFlags, cmd: Command) => {
-      const format = flags.format;
+    .action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
+      const path = await discoverConfig(io, pathArg, flags.config);
+      const format = flags.format ?? defaultFormat<(typeof FORMATS)[number]>(io, 'github', 'human');
+      flags.against ??= io.env.TENGINE_PLAN_AGAINST || 'git:HEAD';
+      flags.failOn ??= io.env.TENGINE_PLAN_FAIL_ON ? [io.env.TENGINE_PLAN_FAIL_ON] : undefined;
       const failOn = [...new Set((flags.failOn ?? []).flatMap((v) => v.split(',')).map((v) => parseLevel(v.trim())))];
       const today = flags.today ?? isoDate(new Date());
       if (!isIsoDate(today)) throw new CliError('BAD_ARGUMENT', `--today "${today}" is not a YYYY-MM-DD date`, 'e.g. --today 2026-11-21');
 
       // The working config first: a config that cannot be read never produces a plan, empty or not.
-      const after = await loadConfig(path, { env: io.env, cwd: io.cwd });
+      assertStdinOnce([
+        ['the config', path === STDIO],
+        ['--against bundle:-', flags.against === `bundle:${STDIO}`],
+        ['--ignore-file', flags.ignoreFile === STDIO],
+        ['--bundle-key', (flags.bundleKey ?? []).includes(STDIO)],
+      ]);
+      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
       if (!after.config) return invalid(io, format, after, 'the working config');
       const before = await loadBaseline(io, flags, after, format);
 
       const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
-      const ignore = await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
+      const ignore =
+        flags.ignoreFile === STDIO
+          ? parseIgnoreFile((await io.readStdin()).toString('utf8'), '<stdin>')
+          : await readIgnoreFile(ignorePath, { optional: !flags.ignoreFile, display: displayPaths([ignorePath], io.cwd)[0] });
       if (ignore.errors.length > 0) {
         const [first, ...more] = ignore.errors;
         // One problem per line: the first on the `error CODE:` line, any others indented under it.
@@ -77,7 +94,15 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         sources: { before: before.label, after: displayPaths([after.rootFile], io.cwd)[0]! },
       });
       if (before.note) io.err(`note: ${before.note}\n`);
-      io.out(format === 'json' ? renderPlanJson(plan) : format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanHuman(plan, io.color));
+      io.out(
+        format === 'json'
+          ? renderPlanJson(plan)
+          : format === 'markdown'
+            ? renderPlanMarkdown(plan)
+            : format === 'github'
+              ? renderPlanGithub(plan, changeLocator(after.config, after.locate))
+              : renderPlanHuman(plan, io.color),
+      );
       if (failOn.length > 0 && failsOn(plan, failOn)) {
         // The plan is on stdout; stderr says why the exit code is 1, so a CI log tells "refused" from "could not plan".
         const hits = failOn.map((level) => ({ level, n: plan.changes.filter((c) => c.rules.some((h) => h.severity === level && !h.accepted)).length })).filter((h) => h.n > 0);
@@ -107,7 +132,7 @@ function surface(config: TengineConfig): TengineConfig {
 
 async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: string; envAllowlist: string[] }, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
   const rootFile = working.rootFile;
-  const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against);
+  const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against ?? 'git:HEAD');
   if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
   const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
   if (kind === 'git') {
@@ -129,10 +154,10 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: st
   }
   if (kind === 'bundle') {
     const keyPaths = flags.bundleKey?.length ? flags.bundleKey : (io.env.TENGINE_BUNDLE_PUBLIC_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const keys = await Promise.all(keyPaths.map((p) => readFile(resolve(io.cwd, p), 'utf8').catch(() => {
+    const keys = await Promise.all(keyPaths.map((p) => readInput(io, p).then((b) => b.toString('utf8')).catch(() => {
       throw new CliError('KEY_FILE_UNREADABLE', `cannot read the bundle public key ${p}`, 'check the path');
     })));
-    const snap = await snapshotFromBundle(resolve(io.cwd, target), keys);
+    const snap = await snapshotFromBundle(resolve(io.cwd, target), keys, () => readInput(io, target));
     return { config: snap.config, label: `bundle:${target}`, ...(snap.verified ? {} : { note: 'the baseline bundle was not verified (pass --bundle-key to check its signature)' }) };
   }
   const snap = await snapshotFromRuntime(target, io.env.TENGINE_ADMIN_TOKEN);

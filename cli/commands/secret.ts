@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
 import { encryptSecret, loadEncryptionKey, prepareSecret } from '../keys/encrypt-secret.js';
+import { assertStdinOnce, STDIO } from '../streams.js';
 
 /** Registers `tengine secret encrypt`. */
 export function registerSecretCommand(program: Command, io: CliIo): void {
@@ -13,6 +14,8 @@ export function registerSecretCommand(program: Command, io: CliIo): void {
     .option('--key <file>', 'runtime public key set (runtime-keys.pub.json); default $TENGINE_RUNTIME_PUBLIC_KEYS')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .action(async (opts: { key?: string; format: 'human' | 'json' }) => {
+      // The secret is always read from stdin, so the key cannot be.
+      assertStdinOnce([['the secret', true], ['--key', opts.key === STDIO]]);
       const keyPath = opts.key ?? io.env.TENGINE_RUNTIME_PUBLIC_KEYS;
       if (!keyPath) {
         throw new CliError('BAD_ARGUMENT', 'no runtime public key given', 'pass --key .tengine/keys/runtime-keys.pub.json or set TENGINE_RUNTIME_PUBLIC_KEYS');

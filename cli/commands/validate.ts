@@ -1,11 +1,23 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/load-config.js';
-import type { CliIo } from '../io.js';
+import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
-import { setExitCode } from '../program.js';
+import { PACKAGE_VERSION, setExitCode } from '../program.js';
+import { renderJunit } from '../output/render-junit.js';
+import { renderSarif } from '../output/render-sarif.js';
+import { discoverConfig } from '../config/discover-config.js';
 
-const FORMATS = ['human', 'json', 'github'] as const;
+const FORMATS = ['human', 'json', 'github', 'sarif', 'junit'] as const;
 type Format = (typeof FORMATS)[number];
+const FAIL_ON = ['error', 'warning'] as const;
+
+/**
+ * The format when none was given: GitHub annotations inside a GitHub Actions job (GITHUB_ACTIONS=true), so a bare
+ * `tengine validate` annotates the pull request; human text everywhere else.
+ */
+export function defaultFormat<F extends string>(io: CliIo, github: F | undefined, human: F): F {
+  return github !== undefined && io.env.GITHUB_ACTIONS === 'true' ? github : human;
+}
 
 /**
  * The `-f, --format` option every command with a result takes, with the same help text and the same usage error
@@ -32,7 +44,7 @@ export function countConfig(config: unknown) {
 
 /** Loads and checks a config, returning the report validate prints (also used by build). */
 export async function validateConfig(path: string, io: CliIo) {
-  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd });
+  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
   const report: ValidationReport = {
     valid: loaded.config !== undefined,
     root: displayPaths([loaded.rootFile], io.cwd)[0]!,
@@ -44,9 +56,11 @@ export async function validateConfig(path: string, io: CliIo) {
 }
 
 /** Writes a validation report in the chosen format. */
-export function printReport(io: CliIo, report: ValidationReport, format: Format): void {
+export function printReport(io: CliIo, report: ValidationReport, format: Format, warningsFail = false): void {
   if (format === 'json') io.out(renderJson(report));
   else if (format === 'github') io.out(renderGithub(report));
+  else if (format === 'sarif') io.out(renderSarif(report, PACKAGE_VERSION));
+  else if (format === 'junit') io.out(renderJunit(report, warningsFail));
   // Diagnostics are validate's result, so they go to stdout (for build they go to stderr).
   else io.out(renderHuman(report, io.color));
 }
@@ -56,12 +70,18 @@ export function registerValidateCommand(program: Command, io: CliIo): void {
   program
     .command('validate')
     .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
-    .argument('[path]', 'config file or directory', '.')
-    .addOption(formatOption(FORMATS))
-    .action(async (path: string, opts: { format: Format }, cmd: Command) => {
-      const format = opts.format;
+    .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
+    .option('--config <path>', 'config file or directory (the same as the path argument)')
+    .addOption(new Option('-f, --format <format>', 'output format (default: github when GITHUB_ACTIONS=true, else human)').choices(FORMATS))
+    .option('--fail-on <severity>', 'exit 1 on diagnostics of this severity or worse: error or warning (default: $TENGINE_VALIDATE_FAIL_ON, else error)')
+    .action(async (pathArg: string | undefined, opts: { config?: string; format?: Format; failOn?: string }, cmd: Command) => {
+      const failOn = opts.failOn ?? (io.env.TENGINE_VALIDATE_FAIL_ON || 'error');
+      if (!(FAIL_ON as readonly string[]).includes(failOn)) throw new CliError('BAD_ARGUMENT', `--fail-on "${failOn}" is not a severity`, `use one of: ${FAIL_ON.join(', ')}`);
+      const path = await discoverConfig(io, pathArg, opts.config);
+      const format = opts.format ?? defaultFormat<Format>(io, 'github', 'human');
       const { report } = await validateConfig(path, io);
-      printReport(io, report, format);
-      setExitCode(cmd, report.valid ? 0 : 1);
+      const warningsFail = failOn === 'warning';
+      printReport(io, report, format, warningsFail);
+      setExitCode(cmd, report.valid && !(warningsFail && report.diagnostics.length > 0) ? 0 : 1);
     });
 }

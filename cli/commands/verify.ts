@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { setExitCode } from '../program.js';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../../schemas/bundle-verify.js';
+import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 
 /** What `tengine verify` found: either the facts of a valid bundle or one error with its fix. */
 export type VerifyReport =
@@ -28,10 +29,11 @@ export function registerVerifyCommand(program: Command, io: CliIo): void {
   program
     .command('verify')
     .description('Check a bundle: signature, trusted key, format version, schema and config digest.')
-    .argument('<bundle>', 'bundle file written by `tengine build`')
+    .argument('<bundle>', 'bundle file written by `tengine build`, or - for stdin')
     .addOption(new Option('--key <file>', 'trusted public key: PEM, JWK or JWKS (repeatable); default $TENGINE_BUNDLE_PUBLIC_KEYS (comma-separated)').argParser(collect))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .action(async (bundle: string, opts: { key?: string[]; format: 'human' | 'json' }, cmd: Command) => {
+      assertStdinOnce([['the bundle', bundle === STDIO], ['--key', (opts.key ?? []).includes(STDIO)]]);
       const report = await verifyFile(io, bundle, opts.key ?? []);
       if (opts.format === 'json') io.out(`${JSON.stringify({ format_version: 1, ...report }, null, 2)}\n`);
       else if (report.valid) io.out(renderValid(report));
@@ -52,7 +54,7 @@ export async function verifyFile(io: CliIo, bundle: string, keyPaths: readonly s
   for (const p of paths) {
     let text: string;
     try {
-      text = await readFile(path.resolve(io.cwd, p), 'utf8');
+      text = (await readInput(io, p)).toString('utf8');
     } catch (e) {
       return fail('KEY_FILE_UNREADABLE', `cannot read key file ${p}: ${errText(e)}`, 'check the path to the bundle public key (bundle-signing.pub.pem)');
     }
@@ -65,7 +67,7 @@ export async function verifyFile(io: CliIo, bundle: string, keyPaths: readonly s
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path.resolve(io.cwd, bundle));
+    bytes = await readInput(io, bundle);
   } catch (e) {
     return fail('BUNDLE_UNREADABLE', `cannot read bundle ${bundle}: ${errText(e)}`, 'check the path to the bundle file');
   }

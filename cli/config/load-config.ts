@@ -7,7 +7,7 @@ import { expandOpenApiSources } from '../openapi/expand.js';
 import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
-import { readConfigFile } from './read-config-file.js';
+import { decodeConfigBytes, readConfigFile } from './read-config-file.js';
 import { resolveFileEnv } from './resolve-env.js';
 import { runRules } from './rules/index.js';
 import { configSubjects, RejectedFields, rejectedPointers, schemaDiagnostics } from './schema-diagnostics.js';
@@ -28,6 +28,8 @@ export interface LoadedConfig {
   rootDir: string;
   /** The names `${env:…}` references could read: the root file's env_allowlist without the refused entries. */
   envAllowlist: string[];
+  /** Where a pointer of the merged config was written (file as displayed, line, column): for plan annotations. */
+  locate: (pointer: string) => { file: string; line: number; column: number };
 }
 
 /** Options for loading: the environment for `${env:…}` references and the directory paths are shown relative to. */
@@ -39,7 +41,12 @@ export interface LoadOptions {
    * its git baseline with the working config's list, so the change that introduces env_allowlist plans cleanly.
    */
   extraEnvAllowlist?: readonly string[];
+  /** Reads standard input, for the target `-` (the config piped in; includes resolve from `cwd`). */
+  readStdin?: () => Promise<Buffer>;
 }
+
+/** How a config read from standard input is named in diagnostics and reports. */
+export const STDIN_DISPLAY = '<stdin>';
 
 const ROOT_NAMES = ['tengine.config.yaml', 'tengine.config.yml'];
 const MAX_INCLUDED_FILES = 5000;
@@ -50,8 +57,10 @@ const MAX_INCLUDED_FILES = 5000;
  * for user mistakes; everything wrong is a diagnostic with a stable code and a position.
  */
 export async function loadConfig(target: string, opts: LoadOptions): Promise<LoadedConfig> {
-  const display = (abs: string) => relative(opts.cwd, abs) || abs;
-  const { file: rootFile, missingInDir } = await resolveRootFile(resolve(opts.cwd, target));
+  const fromStdin = target === '-' && opts.readStdin !== undefined;
+  const stdinFile = resolve(opts.cwd, STDIN_DISPLAY);
+  const display = (abs: string) => (fromStdin && abs === stdinFile ? STDIN_DISPLAY : relative(opts.cwd, abs) || abs);
+  const { file: rootFile, missingInDir } = fromStdin ? { file: stdinFile, missingInDir: undefined } : await resolveRootFile(resolve(opts.cwd, target));
   const rootDir = dirname(rootFile);
   const diagnostics: Diagnostic[] = [];
   const files = [rootFile];
@@ -59,7 +68,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const rejected = new RejectedFields();
   let data: unknown;
   let policy: EnvPolicy = { env: opts.env, allowed: new Set() };
-  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed] });
+  const result = (config?: TengineConfig): LoadedConfig => ({ diagnostics: sortDiagnostics(diagnostics), config, data, files, rootFile, rootDir, envAllowlist: [...policy.allowed], locate: (p) => locator.locate(p) });
   /** Resolves one file's `${env:…}` references; returns the pointers (in that file) of the strings left unresolved. */
   const resolveEnv = (file: ParsedFile, on: SourceLocator, skip: string[] = []): Set<string> => {
     if (!file.envReferences) return new Set();
@@ -76,7 +85,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
     );
     return result();
   }
-  const root = await readAndParse(rootFile, display(rootFile));
+  const root = fromStdin ? parseText(decodeConfigBytes(await opts.readStdin!(), STDIN_DISPLAY), STDIN_DISPLAY) : await readAndParse(rootFile, display(rootFile));
   diagnostics.push(...root.diagnostics);
   if (root.data === undefined) return result();
   data = root.data;
@@ -231,7 +240,10 @@ interface ParsedFile {
 }
 
 async function readAndParse(abs: string, name: string): Promise<ParsedFile> {
-  const read = await readConfigFile(abs, name);
+  return parseText(await readConfigFile(abs, name), name);
+}
+
+function parseText(read: { text: string } | { diagnostic: Diagnostic }, name: string): ParsedFile {
   if ('diagnostic' in read) return { data: undefined, map: new Map(), diagnostics: [read.diagnostic], envReferences: false, aliasedReferences: new Set() };
   const parsed = parseConfigFile(read.text, name);
   // The map is built lazily: a valid file never pays for positions.

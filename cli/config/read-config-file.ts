@@ -27,6 +27,13 @@ export async function readConfigFile(path: string, display: string, maxBytes = M
   if (bytes.length > maxBytes) {
     return { diagnostic: diagnostic('TNG004', `${display} grew past ${maxBytes} bytes while reading`, at) };
   }
+  return decodeConfigBytes(bytes, display);
+}
+
+/** Checks and decodes the bytes of a config (a file, or standard input for `tengine validate -`). */
+export function decodeConfigBytes(bytes: Buffer, display: string, maxBytes = MAX_CONFIG_FILE_BYTES): { text: string } | { diagnostic: Diagnostic } {
+  const at = { file: display, line: 1, column: 1 };
+  if (bytes.length > maxBytes) return { diagnostic: diagnostic('TNG004', `${display} is ${bytes.length} bytes; the limit is ${maxBytes}`, at) };
   const nul = bytes.indexOf(0);
   if (nul >= 0) return { diagnostic: diagnostic('TNG005', `${display} contains a NUL byte at offset ${nul}: it is not a text file`, at) };
   let text: string;

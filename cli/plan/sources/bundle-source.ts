@@ -16,10 +16,10 @@ export interface BundleSnapshot {
  * Reads the config of a previously built bundle. With trusted keys the bundle is fully verified (so a plan is never
  * computed against a tampered baseline); without, the payload is only decoded, and the plan says so.
  */
-export async function snapshotFromBundle(path: string, publicKeyTexts: string[]): Promise<BundleSnapshot> {
+export async function snapshotFromBundle(path: string, publicKeyTexts: string[], read: () => Promise<Buffer> = () => readFile(path)): Promise<BundleSnapshot> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await read();
   } catch (e) {
     throw new CliError('BUNDLE_UNREADABLE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path of the bundle to compare against');
   }
