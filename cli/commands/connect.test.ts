@@ -25,10 +25,11 @@ describe('client snippets', () => {
     expect(shellWords(s.snippet)).toEqual(['claude', 'mcp', 'add', '--transport', 'http', 'tengine', URL_, '--header', `Authorization: Bearer ${KEY}`]);
   });
 
-  it('cursor: .cursor/mcp.json with mcpServers.<name>.url and headers', () => {
+  it('cursor: .cursor/mcp.json with mcpServers.<name>.url and headers, the key as ${env:TENGINE_API_KEY}', () => {
     const s = clientSnippet('cursor', target);
     expect(s.target).toBe('.cursor/mcp.json');
-    expect(JSON.parse(s.snippet)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: `Bearer ${KEY}` } } } });
+    expect(JSON.parse(s.snippet)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: 'Bearer ${env:TENGINE_API_KEY}' } } } });
+    expect(s.snippet).not.toContain(KEY);
   });
 
   it('vscode: .vscode/mcp.json with servers.<name> of type http', () => {
@@ -98,8 +99,8 @@ describe('tengine connect', () => {
 
   it('prints only the snippet on stdout, with the placeholder when no key is known', async () => {
     const { io, buf } = memoryIo({ cwd: dir });
-    expect(await runCli(['connect', 'cursor'], io)).toBe(0);
-    expect(JSON.parse(buf.out)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: `Bearer ${API_KEY_PLACEHOLDER}` } } } });
+    expect(await runCli(['connect', 'vscode'], io)).toBe(0);
+    expect(JSON.parse(buf.out)).toEqual({ servers: { tengine: { type: 'http', url: URL_, headers: { Authorization: `Bearer ${API_KEY_PLACEHOLDER}` } } } });
     expect(buf.err).toMatch(/replace <TENGINE_API_KEY>/);
   });
 
@@ -161,7 +162,7 @@ describe('tengine connect', () => {
   it('refuses an unknown client and a bad --url', async () => {
     const a = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'emacs'], a.io)).toBe(1);
-    expect(a.buf.err).toMatch(/^error BAD_ARGUMENT: .*'emacs'.*\n {2}hint: use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop\n$/);
+    expect(a.buf.err).toMatch(/^error BAD_ARGUMENT: .*'emacs'.*\n {2}hint: use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop, codex, openai-api, json\n$/);
     const b = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'cursor', '--url', 'localhost:8080'], b.io)).toBe(1);
     expect(b.buf.err).toMatch(/BAD_ARGUMENT/);
