@@ -7,7 +7,9 @@ import { registerDevCommand } from './dev.js';
 import { registerImportCommand } from './import.js';
 import { registerPlanCommand } from './plan.js';
 import { registerKeysCommand } from './keys.js';
+import { registerRenderCommand } from './render.js';
 import { registerServeCommand } from './serve.js';
+import { registerStatusCommand } from './status.js';
 import { registerSecretCommand } from './secret.js';
 import { registerUsageCommand } from './usage.js';
 import { registerValidateCommand } from './validate.js';
@@ -27,4 +29,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerConnectionsCommand(program, io);
   registerUsageCommand(program, io);
   registerImportCommand(program, io);
+  registerRenderCommand(program, io);
+  registerStatusCommand(program, io);
 }
