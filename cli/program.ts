@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { addHelpFooters } from './help-text.js';
 
 /** Builds the `tengine` commander program bound to an io; `run` returns the exit code. */
 export function createProgram(io: CliIo): Command {
@@ -13,6 +14,7 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: () => {} })
     .showSuggestionAfterError(true);
   registerCommands(program, io);
+  addHelpFooters(program);
   tagUsageErrors(program);
   return program;
 }

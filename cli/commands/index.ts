@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { registerBuildCommand } from './build.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerConnectCommand } from './connect.js';
 import { registerConnectionsCommand } from './connections.js';
 import { registerDevCommand } from './dev.js';
@@ -31,4 +32,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerImportCommand(program, io);
   registerRenderCommand(program, io);
   registerStatusCommand(program, io);
+  // Last: the script lists every command registered before it.
+  registerCompletionCommand(program, io);
 }
