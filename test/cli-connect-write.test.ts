@@ -86,7 +86,7 @@ describe('connect --write', () => {
     const home = await temp();
     await mkdir(path.join(home, '.codex'));
     const file = path.join(home, '.codex', 'config.toml');
-    const original = '# my codex config\nmodel = "gpt-5"\n\n[mcp_servers.docs]\ncommand = "npx"\nargs = [\n  "-y", # the package\n  "docs-mcp",\n]\n\n[mcp_servers.tengine]\nurl = "http://old.example.com/mcp"\nenabled = true\n';
+    const original = '# my codex config\nmodel = "gpt-5"\nnotes = \'\'\'\nmulti "line"\n\'\'\'\n\n[[profiles]]\nname = "a"\n[[profiles]]\nname = "b"\n\n[mcp_servers.docs]\ncommand = "npx"\nargs = [\n  "-y", # the package\n  "docs-mcp",\n]\n\n[mcp_servers.tengine]\nurl = "http://old.example.com/mcp"\nenabled = true\n';
     await writeFile(file, original);
     const first = await cli(['connect', 'codex', '--write', '--url', 'https://gw.example.com/mcp'], { env: { HOME: home } });
     expect(first.code, first.err).toBe(0);
@@ -122,6 +122,7 @@ describe('connect --write', () => {
       ['model = "gpt-5\n', ':1:9:'],
       ['[a]\nx = 1\n[a]\n', ':3:1:'],
       ['just words\n', ':1:6:'],
+      ['[mcp_servers]\nx = 1\nx = 2\n', ':3:1:'],
     ] as const) {
       await writeFile(file, bad);
       const r = await cli(['connect', 'codex', '--write', '--file', file]);
@@ -130,6 +131,27 @@ describe('connect --write', () => {
       expect(r.err, bad).toContain(at);
       expect(await readFile(file, 'utf8')).toBe(bad);
     }
+  });
+
+  it('a server already defined inline is CONNECT_CONFIG_CONFLICT, the file untouched', async () => {
+    const home = await temp();
+    const file = path.join(home, 'config.toml');
+    const inline = '[mcp_servers]\ntengine = { url = "https://gw.example.com/mcp" }\n';
+    await writeFile(file, inline);
+    const r = await cli(['connect', 'codex', '--write', '--file', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error CONNECT_CONFIG_CONFLICT');
+    expect(await readFile(file, 'utf8')).toBe(inline);
+  });
+
+  it('--oauth is refused for codex, openai-api and json, and with --write', async () => {
+    for (const client of ['codex', 'openai-api', 'json']) {
+      const r = await cli(['connect', client, '--oauth', 'support-cli-agents']);
+      expect(r.code, client).toBe(1);
+      expect(r.err).toContain('error BAD_ARGUMENT');
+    }
+    const w = await cli(['connect', 'cursor', '--write', '--oauth', 'support-cli-agents']);
+    expect(w.err).toContain('error BAD_ARGUMENT');
   });
 
   it('json needs --file; clients without a known file are CONNECT_WRITE_UNSUPPORTED; --file alone is BAD_ARGUMENT', async () => {

@@ -149,6 +149,9 @@ function scan(text: string): TableSpan[] {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const tables: TableSpan[] = [];
   const seen = new Set<string>();
+  // Keys given a value (`a.b = …`, under the current table), so a header naming the same path is a redefinition.
+  const values = new Set<string>();
+  let current: string[] = [];
   for (let li = 0; li < lines.length; li++) {
     const line = lines[li]!;
     const t = line.trimStart();
@@ -163,14 +166,19 @@ function scan(text: string): TableSpan[] {
       expectEnd(lines, li, col + close + open);
       const path = key.path.map((p) => JSON.stringify(p)).join('.');
       if (!array) {
-        if (seen.has(path)) throw new TomlShapeError(li + 1, col + 1, `table [${key.path.join('.')}] is defined twice`);
+        if (seen.has(path) || values.has(path)) throw new TomlShapeError(li + 1, col + 1, `table [${key.path.join('.')}] is defined twice`);
         seen.add(path);
       }
+      // Each [[array]] element is a table of its own: its keys may repeat those of the element before.
+      current = array ? [...key.path, `[${li}]`] : key.path;
       if (tables.length) tables[tables.length - 1]!.end = li;
       tables.push({ path: array ? `[]${path}` : path, header: li, end: lines.length });
       continue;
     }
     const key = readKey(t, li + 1, col + 1);
+    const full = [...current, ...key.path].map((p) => JSON.stringify(p)).join('.');
+    if (values.has(full) || seen.has(full)) throw new TomlShapeError(li + 1, col + 1, `key ${[...current, ...key.path].join('.')} is defined twice`);
+    values.add(full);
     let c = col + key.length;
     if (line[c] !== '=') throw new TomlShapeError(li + 1, c + 1, 'expected "=" after the key');
     c++;

@@ -50,6 +50,10 @@ export async function writeClientConfig(client: McpClientId, file: string, targe
       ['url', tomlString(target.url)],
       ['bearer_token_env_var', tomlString(API_KEY_ENV)],
     ]);
+    // The server may already be defined another way (`tengine = { … }` under [mcp_servers]): a table added next to
+    // it would make the file invalid for Codex, so it is refused rather than written.
+    const clash = tomlShapeError(next);
+    if (clash) throw new CliError('CONNECT_CONFIG_CONFLICT', `${file} already defines mcp_servers.${target.name} in a form --write cannot edit (${clash.message}); the file was left untouched`, `edit the entry by hand (tengine connect codex prints it), or remove it and run the command again`);
   } else {
     const entry = client === 'cursor' ? cursorConfigEntry(target.name, target.url) : genericJsonEntry(target.name, target.url);
     let doc: Record<string, unknown> = {};
