@@ -82,6 +82,28 @@ describe('connect --write', () => {
     expect((await stat(file)).mtimeMs).toBe(mtime);
   });
 
+  it('vscode: adds the server and its password input once, keeps the other inputs and servers', async () => {
+    const cwd = await temp();
+    await mkdir(path.join(cwd, '.vscode'));
+    const file = path.join(cwd, '.vscode', 'mcp.json');
+    await writeFile(file, JSON.stringify({ inputs: [{ type: 'promptString', id: 'gh', password: true }], servers: { github: { type: 'http', url: 'https://api.githubcopilot.com/mcp/' } } }));
+    const first = await cli(['connect', 'vscode', '--write', '--key', KEY], { cwd });
+    expect(first.code, first.err).toBe(0);
+    const written = await readFile(file, 'utf8');
+    expect(written).not.toContain(KEY);
+    const doc = JSON.parse(written) as { inputs: { id: string }[]; servers: Record<string, { headers?: Record<string, string> }> };
+    expect(doc.inputs.map((i) => i.id)).toEqual(['gh', 'tengine-api-key']);
+    expect(Object.keys(doc.servers)).toEqual(['github', 'tengine']);
+    expect(doc.servers.tengine!.headers).toEqual({ Authorization: 'Bearer ${input:tengine-api-key}' });
+    const second = await cli(['connect', 'vscode', '--write'], { cwd });
+    expect(second.out).toMatch(/^unchanged /);
+    expect(await readFile(file, 'utf8')).toBe(written);
+    await writeFile(file, '{"servers": []}');
+    const bad = await cli(['connect', 'vscode', '--write'], { cwd });
+    expect(bad.err).toContain('error CONNECT_CONFIG_MALFORMED');
+    expect(await readFile(file, 'utf8')).toBe('{"servers": []}');
+  });
+
   it('codex: merges into ~/.codex/config.toml keeping comments and other tables; idempotent', async () => {
     const home = await temp();
     await mkdir(path.join(home, '.codex'));

@@ -54,7 +54,7 @@ export function registerConnectCommand(program: Command, io: CliIo): void {
     .option('--name <name>', 'name the client lists the server under', DEFAULT_SERVER_NAME)
     .option('--oauth <client_id>', 'sign in with OAuth as the kind: oauth integration with this client_id, instead of an API key')
     .option('--write', `merge the entry into the client's config file (${WRITABLE_CLIENTS.join(', ')}); a second run changes nothing`)
-    .option('--file <path>', 'the config file --write merges into (default: .cursor/mcp.json for cursor, $CODEX_HOME/config.toml or ~/.codex/config.toml for codex)')
+    .option('--file <path>', 'the config file --write merges into (default: .cursor/mcp.json for cursor, .vscode/mcp.json for vscode, $CODEX_HOME/config.toml or ~/.codex/config.toml for codex)')
     .option('--check', 'connect to the runtime as a client would (initialize, tools/list, mcp_whoami) and report what it serves')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['human', 'json']).default('human'))
     .action(async (client: McpClientId, opts: { url: string; key?: string; name: string; oauth?: string; write?: boolean; file?: string; check?: boolean; format: 'human' | 'json' }) => {
@@ -85,7 +85,8 @@ export function registerConnectCommand(program: Command, io: CliIo): void {
       }
       io.out(snip.snippet.endsWith('\n') ? snip.snippet : `${snip.snippet}\n`);
       io.err(`\n${snip.title}: ${snip.target}\n`);
-      if (ENV_REFERENCE_CLIENTS.includes(client)) io.err(`key: the snippet refers to $${API_KEY_ENV}; set it to the API key in the client's environment\n`);
+      if (client === 'vscode') io.err('key: VS Code asks for it when it first starts the server (the tengine-api-key input)\n');
+      else if (ENV_REFERENCE_CLIENTS.includes(client)) io.err(`key: the snippet refers to $${API_KEY_ENV}; set it to the API key in the client's environment\n`);
       else if (source === 'dev') io.err(`key: the development key from ${file} (tengine dev)\n`);
       else if (source === 'env') io.err(`key: from $${API_KEY_ENV}\n`);
       else if (source === 'placeholder') io.err(`key: replace ${API_KEY_PLACEHOLDER} with an API key (tengine keys api-key, or run tengine dev first), or pass --key\n`);

@@ -1,16 +1,17 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { API_KEY_ENV, codexTable, cursorConfigEntry, genericJsonEntry, tomlString, type McpClientId } from '../dev/client-snippets.js';
+import { API_KEY_ENV, codexTable, cursorConfigEntry, genericJsonEntry, tomlString, vscodeConfigEntry, type McpClientId } from '../dev/client-snippets.js';
 import { CliError } from '../io.js';
 import { jsonSyntaxError, type ParsePosition } from './json-position.js';
 import { tomlShapeError, upsertTomlTable } from './toml-table.js';
 
 /** The clients `connect --write` can merge into, and the file each reads by default. */
-export const WRITABLE_CLIENTS = ['cursor', 'codex', 'json'] as const;
+export const WRITABLE_CLIENTS = ['cursor', 'vscode', 'codex', 'json'] as const;
 
 /** The default config file of a writable client, or undefined when it has none (json needs --file). */
 export function defaultClientFile(client: McpClientId, env: Record<string, string | undefined>, cwd: string): string | undefined {
   if (client === 'cursor') return path.join(cwd, '.cursor', 'mcp.json');
+  if (client === 'vscode') return path.join(cwd, '.vscode', 'mcp.json');
   if (client === 'codex') {
     const home = env.CODEX_HOME || (env.HOME ? path.join(env.HOME, '.codex') : undefined);
     return home ? path.join(home, 'config.toml') : undefined;
@@ -55,7 +56,6 @@ export async function writeClientConfig(client: McpClientId, file: string, targe
     const clash = tomlShapeError(next);
     if (clash) throw new CliError('CONNECT_CONFIG_CONFLICT', `${file} already defines mcp_servers.${target.name} in a form --write cannot edit (${clash.message}); the file was left untouched`, `edit the entry by hand (tengine connect codex prints it), or remove it and run the command again`);
   } else {
-    const entry = client === 'cursor' ? cursorConfigEntry(target.name, target.url) : genericJsonEntry(target.name, target.url);
     let doc: Record<string, unknown> = {};
     if (before !== undefined && before.trim() !== '') {
       const bad = jsonSyntaxError(before);
@@ -64,11 +64,26 @@ export async function writeClientConfig(client: McpClientId, file: string, targe
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(file, { line: 1, column: 1, message: 'the file must hold a JSON object' }, 'client config');
       doc = parsed as Record<string, unknown>;
     }
-    const servers = doc.mcpServers;
-    if (servers !== undefined && (typeof servers !== 'object' || servers === null || Array.isArray(servers))) {
-      throw new CliError('CONNECT_CONFIG_MALFORMED', `${file}: "mcpServers" is not an object; the file was left untouched`, 'make "mcpServers" an object of servers, then run the command again');
+    const objectAt = (key: string): Record<string, unknown> | undefined => {
+      const v = doc[key];
+      if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+        throw new CliError('CONNECT_CONFIG_MALFORMED', `${file}: "${key}" is not an object; the file was left untouched`, `make "${key}" an object of servers, then run the command again`);
+      }
+      return v as Record<string, unknown> | undefined;
+    };
+    let merged: Record<string, unknown>;
+    if (client === 'vscode') {
+      const entry = vscodeConfigEntry(target.name, target.url);
+      const inputs = doc.inputs;
+      if (inputs !== undefined && !Array.isArray(inputs)) throw new CliError('CONNECT_CONFIG_MALFORMED', `${file}: "inputs" is not an array; the file was left untouched`, 'make "inputs" an array, then run the command again');
+      const input = entry.inputs[0]!;
+      // The user's own input of that id (another description, say) is kept: only a missing one is added.
+      const hasInput = (inputs ?? []).some((i) => typeof i === 'object' && i !== null && (i as { id?: unknown }).id === input.id);
+      merged = { ...doc, inputs: hasInput ? inputs : [...((inputs as unknown[] | undefined) ?? []), input], servers: { ...objectAt('servers'), ...entry.servers } };
+    } else {
+      const entry = client === 'cursor' ? cursorConfigEntry(target.name, target.url) : genericJsonEntry(target.name, target.url);
+      merged = { ...doc, mcpServers: { ...objectAt('mcpServers'), ...entry.mcpServers } };
     }
-    const merged = { ...doc, mcpServers: { ...(servers as Record<string, unknown> | undefined), ...entry.mcpServers } };
     next = before !== undefined && JSON.stringify(merged) === JSON.stringify(doc) ? before : `${JSON.stringify(merged, null, 2)}\n`;
   }
   if (before === next) return { file, action: 'unchanged' };

@@ -92,11 +92,10 @@ export function clientSnippet(client: McpClientId, target: ConnectTarget): Clien
         client,
         title: 'VS Code',
         target: '.vscode/mcp.json',
-        snippet: json({ servers: { [name]: { type: 'http', url, headers: { Authorization: bearer } } } }),
-        notes: [
-          'Use the agent mode of Copilot Chat to call the tools. Merge into an existing file rather than replacing it.',
-          'If .vscode/mcp.json is committed, put the key in an input instead: "inputs": [{"type": "promptString", "id": "tengine-key", "password": true}] and "Authorization": "Bearer ${input:tengine-key}".',
-        ],
+        // VS Code's own syntax: ${input:ID} prompts once and keeps the value in its secret storage, so the file
+        // (often committed) never holds the key.
+        snippet: json(vscodeConfigEntry(name, url)),
+        notes: ['VS Code asks for the key the first time it starts the server and keeps it in its secret storage. Use the agent mode of Copilot Chat to call the tools; --write merges into the file.'],
       };
     case 'anthropic-api':
       return anthropicApi(url, key, name);
@@ -311,4 +310,15 @@ function openaiApi(url: string, name: string): ClientSnippet {
   const notes = [`The shell fills in \${${API_KEY_ENV}}: export it (and OPENAI_API_KEY) first. In an SDK, pass the same tools entry with the key read from the environment.`];
   if (isLocalUrl(url) || !url.startsWith('https://')) notes.unshift('OpenAI calls the MCP server from its cloud, so the URL must be public https: a local runtime works only through a tunnel (e.g. `cloudflared tunnel --url http://127.0.0.1:8080`).');
   return { client: 'openai-api', title: 'OpenAI API (Responses API, remote MCP tool)', target: 'run in a terminal', snippet, notes };
+}
+
+/** The id of the VS Code input that holds the key. */
+export const VSCODE_KEY_INPUT = 'tengine-api-key';
+
+/** VS Code's mcp.json: the server with the key as `${input:tengine-api-key}`, and the password input it names. */
+export function vscodeConfigEntry(name: string, url: string): { inputs: Record<string, unknown>[]; servers: Record<string, unknown> } {
+  return {
+    inputs: [{ type: 'promptString', id: VSCODE_KEY_INPUT, description: 'Tengine API key (tengine_...)', password: true }],
+    servers: { [name]: { type: 'http', url, headers: { Authorization: `Bearer \${input:${VSCODE_KEY_INPUT}}` } } },
+  };
 }
