@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { addHelpFooters } from './help-text.js';
 
 /** Builds the `tengine` commander program bound to an io; `run` returns the exit code. */
 export function createProgram(io: CliIo): Command {
@@ -15,6 +16,7 @@ export function createProgram(io: CliIo): Command {
     // Read by runCli before parsing (the io's colour is fixed by then); declared so commander accepts it anywhere.
     .option('--no-color', 'no ANSI colour on stdout or stderr (also NO_COLOR=1; FORCE_COLOR=1 forces it on)');
   registerCommands(program, io);
+  addHelpFooters(program);
   tagUsageErrors(program);
   return program;
 }

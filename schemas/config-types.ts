@@ -4,6 +4,18 @@
 
 /**
  * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "integration".
+ */
+export type Integration = (ApiKeyIntegration | OAuthIntegration)
+/**
+ * A duration: a positive integer followed by ms, s, m, h or d (for example `10s`, `15m`).
+ * 
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
+ * via the `definition` "duration".
+ */
+export type Duration = string
+/**
+ * This interface was referenced by `TengineConfig`'s JSON-Schema
  * via the `definition` "endpointRate".
  */
 export type EndpointRate = ("off" | {
@@ -20,18 +32,6 @@ window: string
  */
 burst?: number
 })
-/**
- * This interface was referenced by `TengineConfig`'s JSON-Schema
- * via the `definition` "integration".
- */
-export type Integration = (ApiKeyIntegration | OAuthIntegration)
-/**
- * A duration: a positive integer followed by ms, s, m, h or d (for example `10s`, `15m`).
- * 
- * This interface was referenced by `TengineConfig`'s JSON-Schema
- * via the `definition` "duration".
- */
-export type Duration = string
 
 /**
  * Tengine gateway configuration (tengine.config.yaml). Declares the projects, the HTTP endpoints a model may call as MCP tools, the integrations (MCP client connections and API keys) and the assertion keys that use them.
@@ -148,40 +148,184 @@ endpoint_limits?: {
  * `POST /api/v1/mcp/session-token`. Per client: the integration whose API key authenticated the exchange. Defaults: per client 100 per 1s, burst 500; per IP 100 per 1s, burst 500.
  */
 session_token?: {
-per_client?: EndpointRate
-per_ip?: EndpointRate
+/**
+ * Requests per client (the authenticated integration or OAuth client) to this endpoint: `{limit, window, burst}`.
+ */
+per_client?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 /**
  * The OAuth token endpoint. Per client: a confidential client that authenticated with its secret (public clients, whose id anyone may send, are limited per IP only). Defaults: per client 50 per 1s, burst 200; per IP 20 per 1s, burst 100.
  */
 token?: {
-per_client?: EndpointRate
-per_ip?: EndpointRate
+/**
+ * Requests per client (the authenticated integration or OAuth client) to this endpoint: `{limit, window, burst}`.
+ */
+per_client?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 /**
  * The OAuth revocation endpoint (RFC 7009); per client as for `token`. Defaults: per client 20 per 1s, burst 100; per IP 10 per 1s, burst 50.
  */
 revoke?: {
-per_client?: EndpointRate
-per_ip?: EndpointRate
+/**
+ * Requests per client (the authenticated integration or OAuth client) to this endpoint: `{limit, window, burst}`.
+ */
+per_client?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 /**
  * Dynamic client registration (RFC 7591): each registration stores a client, so it gets the tightest limit. Default per IP: 20 per 1m, burst 20.
  */
 register?: {
-per_ip?: EndpointRate
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 /**
  * The authorization endpoint and the consent form's answer (browser pages). Per IP only: its client_id is not authenticated, so a per-client limit would let anyone lock a client's users out. Default per IP: 5 per 1s, burst 50.
  */
 authorize?: {
-per_ip?: EndpointRate
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 /**
  * The member login callback and the page after it (browser pages). Default per IP: 5 per 1s, burst 50.
  */
 login_callback?: {
-per_ip?: EndpointRate
+/**
+ * Requests per client IP address to this endpoint (behind a proxy, the address from `runtime.trusted_proxies`): `{limit, window, burst}`.
+ */
+per_ip?: ("off" | {
+/**
+ * Requests per `window` at the sustained rate.
+ */
+limit: number
+/**
+ * The span `limit` is counted over: the sustained rate is one request every window / limit (1s–1d, at most 1000 per second: TNG250).
+ */
+window: string
+/**
+ * Requests that may arrive at once on top of an idle limit (default: `limit`).
+ */
+burst?: number
+})
 }
 }
 /**
@@ -225,7 +369,13 @@ export interface Project {
  * Stable project id (lower-case letters, digits, `_`, `-`). Used in assertion audiences `tengine:project:<id>`.
  */
 id: string
+/**
+ * Human-readable name of the project, shown in consent pages and tool listings.
+ */
 name?: string
+/**
+ * What the project is for; for people reading the config (not sent to MCP clients).
+ */
 description?: string
 /**
  * `development` allows loopback `http://` base URLs and the `member_external_id` session exchange.
@@ -269,6 +419,9 @@ expected_instances?: number
  */
 time_zone?: string
 }
+/**
+ * The tools this project serves, in order. Tools from `include`d files and `openapi` sources are appended.
+ */
 tools?: Tool[]
 /**
  * OpenAPI documents (3.0, 3.1 or Swagger 2.0; YAML or JSON; files inside the config directory) whose operations become tools of this project. `validate`, `plan` and `build` expand them like hand-written tools; diagnostics point at the operation in the document (docs/openapi.md).
@@ -282,7 +435,13 @@ openapi?: OpenApiSource[]
  * via the `definition` "scope".
  */
 export interface Scope {
+/**
+ * The scope as OAuth clients request it, e.g. `tickets:read` (letters, digits and `_ . : -`, at most 64).
+ */
 name: string
+/**
+ * What the scope allows, shown on the consent page.
+ */
 description?: string
 /**
  * Scopes an OAuth grant of this scope also gets (`tickets:write` implies `tickets:read`), within the client's ceiling. Each must be a scope of the project.
@@ -312,9 +471,21 @@ public_key: string
  * via the `definition` "apiKeyIntegration".
  */
 export interface ApiKeyIntegration {
+/**
+ * Id of the integration, unique in the project (lower-case letters, digits, `_` and `-`); API keys and tokens name it.
+ */
 id: string
+/**
+ * `api_key`: callers send a `tengine_` API key as a bearer token.
+ */
 kind: "api_key"
+/**
+ * Human-readable name of the integration, shown in listings and on the consent page.
+ */
 name?: string
+/**
+ * What the integration is for; for people reading the config.
+ */
 description?: string
 /**
  * SHA-256 hashes of the `tengine_` keys of this integration (`tengine keys api-key` prints them).
@@ -334,6 +505,9 @@ export interface ApiKeyHash {
  * Lower-case hex SHA-256 of the whole key, prefix included.
  */
 sha256: string
+/**
+ * A label for the key (e.g. who holds it or when it was minted), to tell keys apart when rotating.
+ */
 name?: string
 /**
  * Informational creation date.
@@ -377,9 +551,21 @@ per?: ("project" | "integration" | "member")
  * via the `definition` "oauthIntegration".
  */
 export interface OAuthIntegration {
+/**
+ * Id of the integration, unique in the project (lower-case letters, digits, `_` and `-`); API keys and tokens name it.
+ */
 id: string
+/**
+ * `oauth`: MCP clients sign in with OAuth 2.1 (authorization code with PKCE) and send access tokens.
+ */
 kind: "oauth"
+/**
+ * Human-readable name of the integration, shown in listings and on the consent page.
+ */
 name?: string
+/**
+ * What the integration is for; for people reading the config.
+ */
 description?: string
 /**
  * OAuth client id (unique across the config).
@@ -487,6 +673,9 @@ annotations?: ToolAnnotations
  * HTTPS origin only: no path, query or fragment.
  */
 base_url: string
+/**
+ * HTTP method of the upstream request.
+ */
 http_method: ("GET" | "POST" | "PUT" | "PATCH" | "DELETE")
 /**
  * Path template starting with `/`, with `{placeholders}`.
@@ -562,14 +751,26 @@ require_member?: boolean
  * Which `X-Tengine-Member-*` headers are sent upstream.
  */
 inject_member_identity?: {
+/**
+ * Send `X-Tengine-Member-Id` with the member's external id (the `sub` of the member assertion).
+ */
 id?: boolean
+/**
+ * Send `X-Tengine-Member-Email` with the member's email (when the member session has one).
+ */
 email?: boolean
+/**
+ * Send `X-Tengine-Member-Roles` with the member's roles joined with `,` (when the member has any).
+ */
 roles?: boolean
 }
 /**
  * Also send `X-Tengine-Identity`: a 60-second JWT signed by the runtime (member, project, integration, tool, request id) that your API can verify with /.well-known/jwks.json instead of trusting plain headers.
  */
 identity_token?: boolean
+/**
+ * How the runtime authenticates to the upstream: `none`; `static_bearer` (sends the tool's secret as a bearer token); `hmac_signature` (signs each request with the secret in `X-Tengine-Signature`). Anything but `none` needs one secret source: `encrypted_auth_secret` or `auth_secret_env`.
+ */
 auth_strategy?: ("none" | "static_bearer" | "hmac_signature")
 /**
  * Signature scheme of `hmac_signature`: `tng3` (default) also signs the project, integration and member headers; `tng2` is the older line without them, kept only for upstreams that still verify it (docs/outbound.md §4.2).
@@ -667,10 +868,25 @@ description?: string
  * via the `definition` "toolAnnotations".
  */
 export interface ToolAnnotations {
+/**
+ * A human-readable title of the tool for client interfaces.
+ */
 title?: string
+/**
+ * The tool does not change anything upstream. Default false.
+ */
 readOnlyHint?: boolean
+/**
+ * The tool may delete or overwrite data (meaningful when readOnlyHint is false). Default true.
+ */
 destructiveHint?: boolean
+/**
+ * Calling the tool again with the same arguments has no further effect (meaningful when readOnlyHint is false). Default false.
+ */
 idempotentHint?: boolean
+/**
+ * The tool reaches systems outside a closed domain (e.g. the web). Default true.
+ */
 openWorldHint?: boolean
 }
 /**
@@ -810,8 +1026,17 @@ require_member?: boolean
  * Which `X-Tengine-Member-*` headers are sent upstream.
  */
 inject_member_identity?: {
+/**
+ * Send `X-Tengine-Member-Id` with the member's external id (the `sub` of the member assertion).
+ */
 id?: boolean
+/**
+ * Send `X-Tengine-Member-Email` with the member's email (when the member session has one).
+ */
 email?: boolean
+/**
+ * Send `X-Tengine-Member-Roles` with the member's roles joined with `,` (when the member has any).
+ */
 roles?: boolean
 }
 /**
@@ -889,8 +1114,17 @@ require_member?: boolean
  * Which `X-Tengine-Member-*` headers are sent upstream.
  */
 inject_member_identity?: {
+/**
+ * Send `X-Tengine-Member-Id` with the member's external id (the `sub` of the member assertion).
+ */
 id?: boolean
+/**
+ * Send `X-Tengine-Member-Email` with the member's email (when the member session has one).
+ */
 email?: boolean
+/**
+ * Send `X-Tengine-Member-Roles` with the member's roles joined with `,` (when the member has any).
+ */
 roles?: boolean
 }
 /**

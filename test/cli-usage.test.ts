@@ -49,7 +49,7 @@ describe('usage errors from the command line parser', () => {
     [['keys', 'api-key', '--project', 'demo'], /required option '--integration <id>' not specified/, /run tengine keys api-key --help/],
     [['verify'], /missing required argument 'bundle'/, /run tengine verify --help/],
     [['serve', '--port'], /option '--port <port>' argument missing/, /run tengine serve --help/],
-    [['connect', 'emacs'], /'emacs' is invalid for argument 'client'/, /use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop/],
+    [['connect', 'emacs'], /'emacs' is invalid for argument 'client'/, /use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop, codex, openai-api, json/],
   ])('%j: BAD_ARGUMENT, exit 1, a hint, nothing on stdout', async (argv, message, hint) => {
     const r = await cli(argv);
     expect(r.code).toBe(1);

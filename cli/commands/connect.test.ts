@@ -25,16 +25,21 @@ describe('client snippets', () => {
     expect(shellWords(s.snippet)).toEqual(['claude', 'mcp', 'add', '--transport', 'http', 'tengine', URL_, '--header', `Authorization: Bearer ${KEY}`]);
   });
 
-  it('cursor: .cursor/mcp.json with mcpServers.<name>.url and headers', () => {
+  it('cursor: .cursor/mcp.json with mcpServers.<name>.url and headers, the key as ${env:TENGINE_API_KEY}', () => {
     const s = clientSnippet('cursor', target);
     expect(s.target).toBe('.cursor/mcp.json');
-    expect(JSON.parse(s.snippet)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: `Bearer ${KEY}` } } } });
+    expect(JSON.parse(s.snippet)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: 'Bearer ${env:TENGINE_API_KEY}' } } } });
+    expect(s.snippet).not.toContain(KEY);
   });
 
-  it('vscode: .vscode/mcp.json with servers.<name> of type http', () => {
+  it('vscode: .vscode/mcp.json with servers.<name> of type http, the key as a password input', () => {
     const s = clientSnippet('vscode', target);
     expect(s.target).toBe('.vscode/mcp.json');
-    expect(JSON.parse(s.snippet)).toEqual({ servers: { tengine: { type: 'http', url: URL_, headers: { Authorization: `Bearer ${KEY}` } } } });
+    expect(s.snippet).not.toContain(KEY);
+    expect(JSON.parse(s.snippet)).toEqual({
+      inputs: [{ type: 'promptString', id: 'tengine-api-key', description: 'Tengine API key (tengine_...)', password: true }],
+      servers: { tengine: { type: 'http', url: URL_, headers: { Authorization: 'Bearer ${input:tengine-api-key}' } } },
+    });
   });
 
   it('anthropic-api: Messages API request with mcp_servers, an mcp_toolset and the MCP connector beta header', () => {
@@ -98,8 +103,8 @@ describe('tengine connect', () => {
 
   it('prints only the snippet on stdout, with the placeholder when no key is known', async () => {
     const { io, buf } = memoryIo({ cwd: dir });
-    expect(await runCli(['connect', 'cursor'], io)).toBe(0);
-    expect(JSON.parse(buf.out)).toEqual({ mcpServers: { tengine: { url: URL_, headers: { Authorization: `Bearer ${API_KEY_PLACEHOLDER}` } } } });
+    expect(await runCli(['connect', 'claude-code'], io)).toBe(0);
+    expect(buf.out).toBe(`claude mcp add --transport http tengine ${URL_} --header "Authorization: Bearer ${API_KEY_PLACEHOLDER}"\n`);
     expect(buf.err).toMatch(/replace <TENGINE_API_KEY>/);
   });
 
@@ -107,8 +112,8 @@ describe('tengine connect', () => {
     await mkdir(path.join(dir, '.tengine/dev'), { recursive: true });
     await writeFile(path.join(dir, '.tengine/dev/api-key'), `${KEY}\n`);
     const a = memoryIo({ cwd: dir });
-    expect(await runCli(['connect', 'vscode'], a.io)).toBe(0);
-    expect(JSON.parse(a.buf.out).servers.tengine.headers.Authorization).toBe(`Bearer ${KEY}`);
+    expect(await runCli(['connect', 'claude-code'], a.io)).toBe(0);
+    expect(a.buf.out).toContain(`--header "Authorization: Bearer ${KEY}"`);
     expect(a.buf.err).toMatch(/development key from \.tengine\/dev\/api-key/);
 
     const b = memoryIo({ cwd: dir });
@@ -161,7 +166,7 @@ describe('tengine connect', () => {
   it('refuses an unknown client and a bad --url', async () => {
     const a = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'emacs'], a.io)).toBe(1);
-    expect(a.buf.err).toMatch(/^error BAD_ARGUMENT: .*'emacs'.*\n {2}hint: use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop\n$/);
+    expect(a.buf.err).toMatch(/^error BAD_ARGUMENT: .*'emacs'.*\n {2}hint: use one of: claude-code, cursor, vscode, anthropic-api, claude-desktop, codex, openai-api, json\n$/);
     const b = memoryIo({ cwd: dir });
     expect(await runCli(['connect', 'cursor', '--url', 'localhost:8080'], b.io)).toBe(1);
     expect(b.buf.err).toMatch(/BAD_ARGUMENT/);

@@ -1,5 +1,11 @@
 /** MCP clients `tengine connect` (and the `tengine dev` banner) print a ready-to-paste snippet for. */
-export const MCP_CLIENTS = ['claude-code', 'cursor', 'vscode', 'anthropic-api', 'claude-desktop'] as const;
+export const MCP_CLIENTS = ['claude-code', 'cursor', 'vscode', 'anthropic-api', 'claude-desktop', 'codex', 'openai-api', 'json'] as const;
+
+/**
+ * The environment variable the snippets of clients that can read one refer to instead of the key itself, so a
+ * config file that is committed or shared never carries the credential.
+ */
+export const API_KEY_ENV = 'TENGINE_API_KEY';
 
 /** One of MCP_CLIENTS. */
 export type McpClientId = (typeof MCP_CLIENTS)[number];
@@ -59,19 +65,37 @@ export function clientSnippet(client: McpClientId, target: ConnectTarget): Clien
         client,
         title: 'Cursor',
         target: '.cursor/mcp.json',
-        snippet: json({ mcpServers: { [name]: { url, headers: { Authorization: bearer } } } }),
-        notes: ['Use ~/.cursor/mcp.json instead to make the server available in every project. Merge into an existing file rather than replacing it.'],
+        // Cursor interpolates ${env:NAME} in url and headers, so the file never holds the key.
+        snippet: json(cursorConfigEntry(name, url)),
+        notes: [`Cursor reads the key from ${API_KEY_ENV} in its environment: export it before starting Cursor. Use ~/.cursor/mcp.json instead to make the server available in every project; --write merges into the file.`],
+      };
+    case 'codex':
+      return {
+        client,
+        title: 'Codex',
+        target: '~/.codex/config.toml',
+        snippet: codexTable(name, url),
+        notes: [`Codex sends the value of ${API_KEY_ENV} as the bearer token (bearer_token_env_var): export it before starting Codex. A trusted project can use .codex/config.toml instead; --write merges into the file.`],
+      };
+    case 'openai-api':
+      return openaiApi(url, name);
+    case 'json':
+      return {
+        client,
+        title: 'Generic MCP client (JSON)',
+        target: 'the client\'s MCP servers file',
+        snippet: json(genericJsonEntry(name, url)),
+        notes: [`\${${API_KEY_ENV}} is a reference, not the key: use your client's own syntax for environment variables if it has one, or substitute the key where the file is not shared.`],
       };
     case 'vscode':
       return {
         client,
         title: 'VS Code',
         target: '.vscode/mcp.json',
-        snippet: json({ servers: { [name]: { type: 'http', url, headers: { Authorization: bearer } } } }),
-        notes: [
-          'Use the agent mode of Copilot Chat to call the tools. Merge into an existing file rather than replacing it.',
-          'If .vscode/mcp.json is committed, put the key in an input instead: "inputs": [{"type": "promptString", "id": "tengine-key", "password": true}] and "Authorization": "Bearer ${input:tengine-key}".',
-        ],
+        // VS Code's own syntax: ${input:ID} prompts once and keeps the value in its secret storage, so the file
+        // (often committed) never holds the key.
+        snippet: json(vscodeConfigEntry(name, url)),
+        notes: ['VS Code asks for the key the first time it starts the server and keeps it in its secret storage. Use the agent mode of Copilot Chat to call the tools; --write merges into the file.'],
       };
     case 'anthropic-api':
       return anthropicApi(url, key, name);
@@ -167,6 +191,9 @@ export const OAUTH_REDIRECTS: Readonly<Partial<Record<McpClientId, readonly stri
 /** Why a client cannot sign in with a pre-registered OAuth client id, or undefined when it can. */
 export function oauthUnsupported(client: McpClientId): string | undefined {
   if (client === 'cursor') return 'Cursor takes no client id: it signs in by registering itself, which works against an integration with dynamic_registration that allows its redirect host (docs/oauth.md §6); give Cursor the URL only, or connect it with an API key (omit --oauth)';
+  if (client === 'codex') return 'Codex signs in with OAuth by itself (codex mcp login NAME, after adding the server without a key): connect it with an API key here (omit --oauth)';
+  if (client === 'openai-api') return 'the Responses API takes headers you send yourself, it does not sign in: connect with an API key (omit --oauth)';
+  if (client === 'json') return 'a generic snippet cannot sign in: connect with an API key (omit --oauth)';
   if (client === 'anthropic-api') return 'the Messages API takes an access token you obtained yourself (authorization_token), it does not sign in: pass an API key with --key (omit --oauth)';
   return undefined;
 }
@@ -243,4 +270,55 @@ function doubleQuoted(s: string): string {
 
 function singleQuoted(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `mcpServers` entry of Cursor's mcp.json: the key as Cursor's `${env:NAME}` reference. */
+export function cursorConfigEntry(name: string, url: string): { mcpServers: Record<string, unknown> } {
+  return { mcpServers: { [name]: { url, headers: { Authorization: `Bearer \${env:${API_KEY_ENV}}` } } } };
+}
+
+/** A generic `mcpServers` entry (the shape most JSON-configured clients read), the key as `${TENGINE_API_KEY}`. */
+export function genericJsonEntry(name: string, url: string): { mcpServers: Record<string, unknown> } {
+  return { mcpServers: { [name]: { type: 'http', url, headers: { Authorization: `Bearer \${${API_KEY_ENV}}` } } } };
+}
+
+/** The `[mcp_servers.<name>]` table of Codex's config.toml (a Streamable HTTP server with the key from the environment). */
+export function codexTable(name: string, url: string): string {
+  return `[mcp_servers.${tomlKey(name)}]\nurl = ${tomlString(url)}\nbearer_token_env_var = ${tomlString(API_KEY_ENV)}\n`;
+}
+
+/** A TOML bare key when the name allows it, else a basic string (server names are `[A-Za-z0-9_.-]`; a dot needs quotes). */
+export function tomlKey(name: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(name) ? name : tomlString(name);
+}
+
+/** A TOML basic string: JSON's escaping is a subset TOML accepts for the characters a URL or name holds. */
+export function tomlString(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The OpenAI Responses API remote MCP tool (`type: "mcp"`), the key sent as a header read from the shell. */
+export function openaiMcpTool(name: string, url: string): Record<string, unknown> {
+  return { type: 'mcp', server_label: name, server_url: url, headers: { Authorization: `Bearer \${${API_KEY_ENV}}` }, require_approval: 'never' };
+}
+
+function openaiApi(url: string, name: string): ClientSnippet {
+  const body = { model: 'gpt-5', input: 'What notes do I have?', tools: [openaiMcpTool(name, url)] };
+  // An unquoted here-document: the shell substitutes ${TENGINE_API_KEY} only, every other $, ` and \ is escaped.
+  const text = JSON.stringify(body, null, 2).replace(/[$`\\]/g, (c) => `\\${c}`).replace(`\\\${${API_KEY_ENV}}`, `\${${API_KEY_ENV}}`);
+  const snippet = ['curl https://api.openai.com/v1/responses \\', '  -H "Content-Type: application/json" \\', '  -H "Authorization: Bearer $OPENAI_API_KEY" \\', '  -d @- <<EOF', text, 'EOF', ''].join('\n');
+  const notes = [`The shell fills in \${${API_KEY_ENV}}: export it (and OPENAI_API_KEY) first. In an SDK, pass the same tools entry with the key read from the environment.`];
+  if (isLocalUrl(url) || !url.startsWith('https://')) notes.unshift('OpenAI calls the MCP server from its cloud, so the URL must be public https: a local runtime works only through a tunnel (e.g. `cloudflared tunnel --url http://127.0.0.1:8080`).');
+  return { client: 'openai-api', title: 'OpenAI API (Responses API, remote MCP tool)', target: 'run in a terminal', snippet, notes };
+}
+
+/** The id of the VS Code input that holds the key. */
+export const VSCODE_KEY_INPUT = 'tengine-api-key';
+
+/** VS Code's mcp.json: the server with the key as `${input:tengine-api-key}`, and the password input it names. */
+export function vscodeConfigEntry(name: string, url: string): { inputs: Record<string, unknown>[]; servers: Record<string, unknown> } {
+  return {
+    inputs: [{ type: 'promptString', id: VSCODE_KEY_INPUT, description: 'Tengine API key (tengine_...)', password: true }],
+    servers: { [name]: { type: 'http', url, headers: { Authorization: `Bearer \${input:${VSCODE_KEY_INPUT}}` } } },
+  };
 }

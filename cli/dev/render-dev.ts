@@ -1,5 +1,5 @@
 import { styler } from '../output/style.js';
-import { clientSnippet, inspectorCommand, type ClientSnippet, type McpClientId } from './client-snippets.js';
+import { API_KEY_ENV, clientSnippet, inspectorCommand, type ClientSnippet, type McpClientId } from './client-snippets.js';
 
 /** What `tengine dev` reports once the runtime listens. */
 export interface DevReady {
@@ -38,11 +38,12 @@ export function renderDevHuman(r: DevReady, color: boolean): string {
   for (const client of DEV_BANNER_CLIENTS) {
     const snip = clientSnippet(client, target);
     lines.push(`  ${s.bold(snip.title)} ${s.dim(`(${snip.target})`)}`);
+    if (client === 'cursor') lines.push(`    ${s.yellow(`reads the key from ${API_KEY_ENV}: export ${API_KEY_ENV}=$(cat ${r.apiKeyFile}) before starting Cursor`)}`);
     if (client === 'anthropic-api') lines.push(`    ${s.yellow('needs a public https URL: expose the port through a tunnel and use that URL (see tengine connect anthropic-api)')}`);
     lines.push(indent(snip.snippet.trimEnd(), '    '), '');
   }
   lines.push(`  ${s.bold('Check it from a terminal')} ${s.dim('(MCP Inspector CLI)')}`, `    ${inspectorCommand(target)}`, '');
-  lines.push(s.dim('More clients and notes: tengine connect <claude-code|cursor|vscode|anthropic-api|claude-desktop>'), '');
+  lines.push(s.dim('More clients and notes: tengine connect <claude-code|cursor|vscode|anthropic-api|claude-desktop|codex|openai-api|json>'), '');
   return `${lines.join('\n')}\n`;
 }
 
