@@ -18,6 +18,7 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly [string, string]>> 
   secret: ['printf %s "$TOKEN" | tengine secret encrypt --key .tengine/keys/runtime-keys.pub.json', 'tengine secret encrypt --key runtime-keys.pub.json -f json < token.txt'],
   'secret encrypt': ['printf %s "$TOKEN" | tengine secret encrypt --key .tengine/keys/runtime-keys.pub.json', 'tengine secret encrypt --key runtime-keys.pub.json -f json < token.txt'],
   verify: ['tengine verify tengine.bundle.json --key .tengine/keys/bundle-signing.pub.pem', 'tengine verify dist/tengine.bundle.json --key keys/bundle-signing.pub.pem -f json'],
+  init: ['tengine init my-gateway', 'tengine init gateway --example crm'],
   dev: ['tengine dev', 'tengine dev examples/crm --port 8081 --no-upstream'],
   connect: ['tengine connect cursor --write', 'TENGINE_API_KEY=tengine_… tengine connect codex --url https://mcp.example.com/mcp --write --check'],
   connections: ['tengine connections list --project support', 'tengine connections revoke --project support --member alice'],

@@ -65,7 +65,7 @@ describe('tengine completion', () => {
     expect(complete('tengine', 'keys', '')).toEqual(['generate', 'api-key', 'client-secret', 'connect-secret']);
     expect(complete('tengine', 'connect', 'co')).toEqual(['codex']);
     expect(complete('tengine', 'connect', 'cursor', '--wr')).toEqual(['--write']);
-    expect(complete('tengine', 'plan', '-f', '')).toEqual(['human', 'json', 'markdown']);
+    expect(complete('tengine', 'plan', '-f', '')).toEqual(['human', 'json', 'markdown', 'github']);
     expect(complete('tengine', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
@@ -135,6 +136,9 @@ describe('tengine status', () => {
     const same = await cli(repo, ['status', '--runtime', url, '--bundle', bundle, '-f', 'json']);
     expect(same.code, same.err).toBe(0);
     const doc = JSON.parse(same.out) as { in_sync: boolean; served_digest: string; local_digest: string; runtime_status: string };
+    // The report validates against its published schema (issue 14 item 4).
+    const statusSchema = new Ajv2020({ strict: true }).compile(JSON.parse(await readFile(path.join(ROOT, 'schemas/cli-status-output.schema.json'), 'utf8')));
+    expect(statusSchema(doc), JSON.stringify(statusSchema.errors)).toBe(true);
     expect(doc).toMatchObject({ in_sync: true, served_digest: runtime.bundleDigest, local_digest: runtime.bundleDigest, runtime_status: 'ready' });
     const drift = await cli(repo, ['status', '--runtime', url, '--bundle', other]);
     expect(drift.code, drift.err).toBe(2);
