@@ -1,5 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +7,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
+import { expectGolden } from './fixtures/golden-file.js';
+import { sparePort } from './fixtures/redis-server.js';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 
 // `tengine render` (golden output) and `tengine status` against a real runtime on loopback.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GOLDEN_DIR = path.join(ROOT, 'test/golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const CRM = path.join(ROOT, 'examples/crm');
 const ADMIN = `adm_${'s'.repeat(40)}`;
 const UPSTREAM_ENV = { CRM_HMAC_SECRET: 'test-hmac-secret', CRM_BILLING_API_TOKEN: 'test-billing-token' };
@@ -32,22 +31,8 @@ async function cli(cwd: string, args: string[], env: Record<string, string | und
   return { code, out: buf.out, err: buf.err };
 }
 
-async function golden(name: string, text: string): Promise<void> {
-  const file = path.join(GOLDEN_DIR, name);
-  if (UPDATE) {
-    await mkdir(GOLDEN_DIR, { recursive: true });
-    await writeFile(file, text);
-  }
-  expect(text).toBe(await readFile(file, 'utf8'));
-}
+const golden = expectGolden;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 afterAll(async () => {
   await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
@@ -115,7 +100,7 @@ describe('tengine status', () => {
     // Another build of the same config a moment later: another created_at, so another bundle digest.
     const env = { SOURCE_DATE_EPOCH: '1893456000' };
     expect((await cli(repo, ['build', 'gateway', '--key', key, '--out', other], env)).code).toBe(0);
-    const port = await freePort();
+    const port = await sparePort();
     url = `http://127.0.0.1:${port}`;
     runtime = await startRuntime({
       bundle: await readFile(bundle),
@@ -165,7 +150,7 @@ describe('tengine status', () => {
   });
 
   it('bad inputs: unreachable, not a URL, not a runtime, both --bundle and --config, no runtime', async () => {
-    const closed = await cli(repo, ['status', '--runtime', `http://127.0.0.1:${await freePort()}`, '--bundle', bundle]);
+    const closed = await cli(repo, ['status', '--runtime', `http://127.0.0.1:${await sparePort()}`, '--bundle', bundle]);
     expect(closed.code).toBe(1);
     expect(closed.err).toContain('error STATUS_RUNTIME_UNREACHABLE');
     const notUrl = await cli(repo, ['status', '--runtime', 'ftp://x', '--bundle', bundle]);

@@ -6,14 +6,12 @@
 // plausibility and then set to 25 ms per upstream call before the goldens are read. Also: erasing a member, records
 // switched off, and a private redis-server killed and restarted under a running runtime.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
+import { expectGolden } from './fixtures/golden-file.js';
 import { startRuntime, type RunningRuntime } from '../runtime/start.js';
 import { createMemoryStore } from '../runtime/store/memory-store.js';
 import { createRedisStore } from '../runtime/store/redis-store.js';
@@ -24,8 +22,6 @@ import { deploy, startUpstream, twoProjectConfig, type TestUpstream } from './fi
 
 const REDIS_URL = process.env.TENGINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_PREFIX = `tengine-test:usage-rec:${randomUUID()}:`;
-const GOLDEN_DIR = path.join(fileURLToPath(new URL('.', import.meta.url)), 'golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const NOW = '2026-12-07T09:30:00Z';
 
 const redisProbe = await probeRedis(REDIS_URL);
@@ -44,14 +40,7 @@ function upstreamHandler(req: import('node:http').IncomingMessage, _body: string
   res.end(JSON.stringify({ ok: true, pad: 'x'.repeat(44) })); // 64 bytes
 }
 
-async function golden(name: string, text: string): Promise<void> {
-  const file = path.join(GOLDEN_DIR, name);
-  if (UPDATE) {
-    await mkdir(GOLDEN_DIR, { recursive: true });
-    await writeFile(file, text);
-  }
-  expect(text).toBe(await readFile(file, 'utf8'));
-}
+const golden = expectGolden;
 
 describe.skipIf(skip)('usage records on Redis and `tengine usage`', () => {
   let upstream: TestUpstream;
