@@ -16,6 +16,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 
 interface Variant {
   name: string;
+  /** The minimal hand-written gateway (bench/support/floor-gateway.mjs) instead of a runtime. */
+  floor?: boolean;
   /** The bundle file in the run's directory (default bundle.json). */
   bundle?: string;
   /** Checkout whose dist/runtime/main.js runs. */
@@ -26,6 +28,8 @@ interface Variant {
 
 const here = resolve('.');
 const variants: Variant[] = [];
+// The floor (BENCH_FLOOR=1, issue 15): every figure is also given as a ratio to it.
+if (process.env.BENCH_FLOOR === '1') variants.push({ name: 'floor: minimal hand-written MCP→HTTP gateway', floor: true, root: here, args: [], env: {} });
 if (process.env.BENCH_BASE_DIR) variants.push({ name: `base (${process.env.BENCH_BASE_LABEL ?? process.env.BENCH_BASE_DIR})`, root: resolve(process.env.BENCH_BASE_DIR), args: ['--log-level', 'warn'], env: {} });
 // More built checkouts to bisect a cost: BENCH_DIRS="label=/path,label=/path".
 for (const entry of (process.env.BENCH_DIRS ?? '').split(',').filter(Boolean)) {
@@ -72,6 +76,15 @@ try {
 
   const running: { v: Variant; port: number; pid: number; logged: () => number }[] = [];
   for (const v of variants) {
+    if (v.floor) {
+      const child = spawn(process.execPath, ['bench/support/floor-gateway.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', UPSTREAM_PORT: String(upstreamPort) } });
+      children.push(child);
+      const port = await waitForPort(child);
+      const probe = await loadNode(port, '/mcp', headers, body, 8);
+      if (probe.errors > 0) throw new Error(`${v.name}: the probe tools/call failed`);
+      running.push({ v, port, pid: child.pid!, logged: () => 0 });
+      continue;
+    }
     const port = await freePort();
     // The runtime's logs go to a file, as a log shipper would read them, not to this terminal.
     const child = spawn(process.execPath, [join(v.root, 'dist/runtime/main.js'), '--bundle', join(dir, v.bundle ?? 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(port), '--allow-development', ...v.args], {
@@ -105,10 +118,12 @@ try {
   }
   console.log(`tools/call (API key, GET tool, loopback upstream), concurrency ${CONCURRENCY}, ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s, medians; load ${useWrk ? 'wrk' : 'Node http'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const base = { cpu: median(cpu[0]!), rps: median(rps[0]!) };
+  const floorAt = running.findIndex((r) => r.v.floor);
+  const floor = floorAt < 0 ? undefined : { cpu: median(cpu[floorAt]!), rps: median(rps[floorAt]!) };
   for (let i = 0; i < running.length; i++) {
     const c = median(cpu[i]!);
     const q = median(rps[i]!);
-    console.log(`  ${running[i]!.v.name}: ${q.toFixed(0)} calls/s, ${c.toFixed(0)} µs CPU/call (rounds ${cpu[i]!.map((x) => x.toFixed(0)).join(' ')}; ${(running[i]!.logged() / 1024).toFixed(0)} KiB logged); ratio to the first: CPU ${(c / base.cpu).toFixed(3)}, calls/s ${(q / base.rps).toFixed(3)}`);
+    console.log(`  ${running[i]!.v.name}: ${q.toFixed(0)} calls/s, ${c.toFixed(0)} µs CPU/call (rounds ${cpu[i]!.map((x) => x.toFixed(0)).join(' ')}; ${(running[i]!.logged() / 1024).toFixed(0)} KiB logged); ratio to the first: CPU ${(c / base.cpu).toFixed(3)}, calls/s ${(q / base.rps).toFixed(3)}${floor && i !== floorAt ? `; to the floor: CPU ${(c / floor.cpu).toFixed(2)}, calls/s ${(q / floor.rps).toFixed(2)}` : ''}`);
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
