@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { cancellableSleep } from './cancel-signal.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';
 import type { OriginGuard } from './upstream-guard.js';
 
@@ -101,7 +102,7 @@ export async function sendWithRetry(
     if (delay === undefined || now + delay >= deadline) return { response, attempts: attempt };
     if (!guard.budget.tryWithdraw(now)) return { response, attempts: attempt, retrySkipped: 'retry_budget' };
     observer?.retrying(attempt, response.ok ? `HTTP ${response.status}` : response.reason, delay);
-    if (!(await sleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
+    if (!(await cancellableSleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
     now = mono();
   }
 }
@@ -140,18 +141,3 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Waits `ms`; resolves false early when the signal aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,6 +1,7 @@
 import type { AddressPolicy } from '../../schemas/address-policy.js';
 import type { Tool } from '../../schemas/config-types.js';
 import type { ToolResult } from './tool-errors.js';
+import type { CancelSignal } from './cancel-signal.js';
 
 /** Who is calling, as established by the auth step; reserved template variables come only from here. */
 export interface CallerIdentity {
@@ -31,7 +32,7 @@ export interface McpToolDefinition {
 /** Per-call options from the MCP layer. */
 export interface ExecuteOptions {
   /** Aborted when the MCP client goes away; the upstream call is cancelled. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** The HTTP request's id, sent upstream as `X-Tengine-Request-Id` (absent: a fresh one per call). */
   requestId?: string;
   /** Receives what the upstream answered, for the audit line and metrics (written once per call, never read back). */
@@ -119,7 +120,7 @@ export interface UpstreamRequest {
   body?: Uint8Array;
   timeoutMs: number;
   maxResponseBytes: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** What came back from the upstream, or why nothing usable did. */

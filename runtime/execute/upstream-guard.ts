@@ -2,6 +2,7 @@ import { createCircuitBreaker, type BreakerOutcome, type BreakerSettings, type B
 import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import type { UpstreamFailure, UpstreamResponse } from './types.js';
 import { createUpstreamLimiter, type UpstreamLimiter } from './upstream-limiter.js';
+import type { CancelSignal } from './cancel-signal.js';
 
 /** `runtime.upstreams`, durations in ms. */
 export interface UpstreamSettings {
@@ -31,7 +32,7 @@ export interface OriginGuard {
    */
   tryAdmit(now: number): Admission | 'wait';
   /** Waits in line for a slot (at most `waitMs`), then asks the breaker again: it may have opened meanwhile. */
-  admitQueued(waitMs: number, toolTimeoutMs: number, signal: AbortSignal | undefined, mono: () => number): Promise<Admission>;
+  admitQueued(waitMs: number, toolTimeoutMs: number, signal: CancelSignal | undefined, mono: () => number): Promise<Admission>;
   /** Records an admitted attempt's outcome with the breaker and frees its slot. */
   settle(ticket: Exclude<BreakerTicket, 'refused'>, response: UpstreamResponse, now: number): void;
 }

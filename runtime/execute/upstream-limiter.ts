@@ -1,3 +1,5 @@
+import type { CancelSignal } from './cancel-signal.js';
+
 /** Why a wait for a slot ended without one. */
 export type LimiterRefusal = 'full' | 'timeout' | 'aborted';
 
@@ -13,7 +15,7 @@ export interface UpstreamLimiter {
    * Waits in line for a slot, at most `timeoutMs` and until `signal` aborts; `full` at once when `maxQueued` calls
    * already wait. Resolves `true` holding a slot, which the caller must `release`.
    */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<true | LimiterRefusal>;
+  wait(timeoutMs: number, signal?: CancelSignal): Promise<true | LimiterRefusal>;
   /** Frees a slot; the longest-waiting call gets it. */
   release(): void;
 }
@@ -21,7 +23,7 @@ export interface UpstreamLimiter {
 interface Waiter {
   resolve(v: true | LimiterRefusal): void;
   timer: NodeJS.Timeout;
-  signal: AbortSignal | undefined;
+  signal: CancelSignal | undefined;
   onAbort: () => void;
   prev: Waiter | undefined;
   next: Waiter | undefined;

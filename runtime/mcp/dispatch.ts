@@ -12,6 +12,7 @@ import { chargeLimits } from '../usage/usage-limits.js';
 import type { RequestTrace } from '../observability/request-trace.js';
 import { UNKNOWN_LABEL } from '../observability/metrics.js';
 import type { UsageRecorder } from '../usage/usage-recorder.js';
+import type { CancelSignal } from '../execute/cancel-signal.js';
 
 export { SERVER_VERSION };
 /** Deepest nesting accepted in tool arguments; deeper input is refused before validation or rendering. */
@@ -23,7 +24,7 @@ export interface DispatchContext {
   caller: CallerIdentity;
   /** Shared counters for usage limits (absent: limits are not enforced, e.g. unit tests of other gates). */
   store?: Store;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** The caller's W3C trace context (and span context, with an OpenTelemetry SDK), passed to the upstream call. */
   traceContext?: ExecuteTrace;
   log?: (entry: Record<string, unknown>) => void;

@@ -12,6 +12,7 @@ import { checkModernRequest } from './modern-request.js';
 import type { Store } from '../store/store.js';
 import type { UsageRecorder } from '../usage/usage-recorder.js';
 import { requestLog, type RequestTrace } from '../observability/request-trace.js';
+import type { CancelSignal } from '../execute/cancel-signal.js';
 
 /** What the MCP endpoint needs from the app. */
 export interface McpHandlerDeps {
@@ -40,7 +41,7 @@ export interface McpHttpRequest {
   /** The body as text; resolves to undefined when it exceeded the size limit. */
   body(): Promise<string | undefined>;
   /** Aborted when the client goes away. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** The HTTP method; absent means POST (the native fast path serves POST only). */
   method?: string;
   /** The request's id and audit record, owned by the adapter (which writes the audit line and the response header). */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { McpHttpRequest, McpHttpResponse } from './mcp-handler.js';
+import { ClientGone } from '../execute/cancel-signal.js';
 import { finishTrace, REQUEST_ID_HEADER, startTrace, type RequestTrace, type Telemetry } from '../observability/request-trace.js';
 
 /**
@@ -13,14 +14,14 @@ export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttp
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (req.method !== 'POST' || (path !== '/mcp' && path !== '/mcp/')) return fallback(req, res);
-    const controller = new AbortController();
+    const gone = new ClientGone();
     res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) gone.abort();
     });
     // The request id goes upstream, back in the response header and in tool errors, and into the one audit line.
     const trace = startTrace('mcp', telemetry);
     trace.bytesIn = Number(req.headers['content-length']) || 0;
-    handle({ header: (name) => headerValue(req, name), body: () => readBody(req, maxBodyBytes, trace), signal: controller.signal, trace }).then(
+    handle({ header: (name) => headerValue(req, name), body: () => readBody(req, maxBodyBytes, trace), signal: gone, trace }).then(
       (out) => {
         if (out.status === 413) out.headers.Connection = 'close';
         out.headers[REQUEST_ID_HEADER] = trace.id;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RetryObserver } from '../execute/retry.js';
 import type { DispatchOutcome } from './dispatch.js';
+import type { CancelSignal } from '../execute/cancel-signal.js';
 
 /** An MCP progress token: what the client put in `params._meta.progressToken`. */
 export type ProgressToken = string | number;
@@ -40,7 +41,7 @@ export async function runWithProgress(
   token: ProgressToken,
   intervalMs: number,
   run: (observer: RetryObserver) => Promise<DispatchOutcome>,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<{ done: DispatchOutcome } | { stream: ProgressStreamBody }> {
   const started = performance.now();
   let attempt = 0;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Idempotency, Tool } from '../../schemas/config-types.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import { parseDuration } from '../../schemas/duration.js';
+import { cancellableSleep, type CancelSignal } from '../execute/cancel-signal.js';
 import { toolError, type ToolResult } from '../execute/tool-errors.js';
 import type { CallerIdentity } from '../execute/types.js';
 import type { RequestTrace } from '../observability/request-trace.js';
@@ -56,7 +56,7 @@ export function compileIdempotency(tool: Tool, projectDefault: Idempotency | und
 export interface IdempotencyContext {
   caller: CallerIdentity;
   store: Store;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   log?: (entry: Record<string, unknown>) => void;
   trace?: RequestTrace;
 }
@@ -130,11 +130,8 @@ export async function idempotentCall(tool: IdempotentTool, args: unknown, meta: 
     }
     // Absent between the claim and the read: the first call ended without a result to keep; claim again at once.
     if (stored === undefined) continue;
-    try {
-      await sleep(pause, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
-    } catch {
-      // Aborted: the next turn answers CANCELLED.
-    }
+    // Aborted: the next turn answers CANCELLED.
+    await cancellableSleep(pause, ctx.signal);
     pause = Math.min(pause * 2, MAX_POLL_MS);
   }
 }
