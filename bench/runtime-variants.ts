@@ -34,7 +34,7 @@ if (process.env.BENCH_BASE_DIR) variants.push({ name: `base (${process.env.BENCH
 // More built checkouts to bisect a cost: BENCH_DIRS="label=/path,label=/path".
 for (const entry of (process.env.BENCH_DIRS ?? '').split(',').filter(Boolean)) {
   const [label, dirPath] = entry.includes('=') ? (entry.split('=', 2) as [string, string]) : [entry, entry];
-  variants.push({ name: label, root: resolve(dirPath), args: ['--log-level', 'warn'], env: {} });
+  variants.push({ name: label, root: resolve(dirPath), args: ['--log-level', process.env.BENCH_DIRS_LEVEL ?? 'warn'], env: {} });
 }
 variants.push({ name: 'this checkout, log level warn, no metrics listener', root: here, args: ['--log-level', 'warn'], env: {} });
 // What usage limits cost (BENCH_LIMITS=1): the same tool with a limit that never refuses, counted in memory and in
