@@ -57,7 +57,8 @@ export const REDACT_PATHS: readonly string[] = [
  * buffered (bufferedStderr). `flush()` writes out what is left at shutdown; pino also flushes on process exit.
  */
 export function createLogger(level: LogLevel, write?: (line: string) => void): Log {
-  const destination: DestinationStream = write ? { write } : bufferedStderr();
+  const stderr = write ? undefined : bufferedStderr();
+  const destination: DestinationStream = write ? { write } : stderr!;
   const logger = pino(
     {
       level,
@@ -69,7 +70,7 @@ export function createLogger(level: LogLevel, write?: (line: string) => void): L
     destination,
   );
   const fast = logger.isLevelEnabled('info') ? plainLineWriter(destination) : undefined;
-  return facade(logger, write ? undefined : (destination as unknown as { flushSync(): void }), fast);
+  return facade(logger, stderr, fast);
 }
 
 // Top-level names that redaction censors: an entry with one of them always goes through pino's redaction.
@@ -118,24 +119,68 @@ function plainLineWriter(destination: DestinationStream): (entry: Record<string,
   };
 }
 
+/**
+ * Bytes of log lines gathered before one write to stderr. Each write goes through libuv's thread pool and wakes the
+ * reader (a log shipper); at 4 KiB, about ten audit lines a write, the writes cost more CPU than building the lines.
+ */
+export const LOG_WRITE_BYTES = 32 * 1024;
+
 /** Flush period of the buffered stderr destination: the longest a line waits at low traffic. */
 export const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
- * stderr through sonic-boom, buffered: lines are written 4 KiB at a time, and at least every LOG_FLUSH_INTERVAL_MS.
- * A write per line (synchronous, or asynchronous through the libuv thread pool) cost more CPU than building the line.
+ * stderr, buffered: lines are gathered here and handed to sonic-boom (asynchronous writes, retried on EAGAIN, in
+ * order) about LOG_WRITE_BYTES at a time, and at least every LOG_FLUSH_INTERVAL_MS. Gathering them in sonic-boom itself
+ * (its minLength) measures the whole pending text on every line, which at this size costs more than the writes saved.
  */
-function bufferedStderr(): DestinationStream {
-  const dest = pino.destination({ dest: 2, sync: false, minLength: 4096 });
+function bufferedStderr(): DestinationStream & { flushSync(): void } {
+  const dest = pino.destination({ dest: 2, sync: false, maxWrite: 2 * LOG_WRITE_BYTES });
+  let pending: string[] = [];
+  let size = 0;
+  const handOver = (): void => {
+    if (pending.length === 0) return;
+    const chunk = pending.length === 1 ? pending[0]! : pending.join('');
+    pending = [];
+    size = 0;
+    dest.write(chunk);
+  };
   const timer = setInterval(() => {
     try {
-      dest.flush();
+      handOver();
     } catch {
       // Destroyed (shutdown) or a broken pipe: nothing more can be written anyway.
     }
   }, LOG_FLUSH_INTERVAL_MS);
   timer.unref();
-  return dest;
+  // pino flushes sonic-boom when the process exits; what is still gathered here must reach it first.
+  const handOverSafely = (): void => {
+    try {
+      handOver();
+    } catch {
+      // Already ended: nothing more can be written.
+    }
+  };
+  process.once('beforeExit', handOverSafely);
+  process.once('exit', () => {
+    handOverSafely();
+    try {
+      dest.flushSync();
+    } catch {
+      // Not yet open, or closed.
+    }
+  });
+  return {
+    write(line: string) {
+      pending.push(line);
+      // UTF-16 length: a threshold, not an exact byte count.
+      size += line.length;
+      if (size >= LOG_WRITE_BYTES) handOver();
+    },
+    flushSync() {
+      handOver();
+      dest.flushSync();
+    },
+  };
 }
 
 /** Wraps a pino logger in the `Log` façade used across runtime/ (entries carry their own `level`). */
