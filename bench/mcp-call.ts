@@ -147,7 +147,7 @@ try {
     concurrency: CONCURRENCY,
     rounds: ROUNDS,
     seconds: DURATION_MS / 1000,
-    loadgen: useWrk() ? 'wrk (1 thread)' : 'Node http client',
+    loadgen: useWrk() ? 'wrk, 1 thread' : 'Node http client',
     rows: subjects.map((s, i) => ({ key: s.key, name: s.name, throughput: summarize(tput[i]!), cpuRounds: tput[i]!.cpuUs, latency: summarize(lat[i + 1]!), logBytesPerCall: logPerCall[i]! })),
     direct: summarize(lat[0]!),
   };
