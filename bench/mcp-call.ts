@@ -48,6 +48,8 @@ async function callOnce(port: number, headers: Record<string, string>, what: str
 
 killChildrenOnExit();
 const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-mcp-'));
+// Also on an interrupt, which exits without running the finally below.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 try {
   const started = new Date();
   const loadStart = loadAverage();

@@ -61,6 +61,8 @@ if (process.env.BENCH_OBSERVABILITY !== '0') {
 
 killChildrenOnExit();
 const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-variants-'));
+// Also on an interrupt, which exits without running the finally below.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 try {
   const upstream = await startUpstream();
   const upstreamPort = upstream.port;
