@@ -150,8 +150,9 @@ try {
     rounds: ROUNDS,
     seconds: DURATION_MS / 1000,
     loadgen: useWrk() ? 'wrk, 1 thread' : 'Node http client',
-    rows: subjects.map((s, i) => ({ key: s.key, name: s.name, throughput: summarize(tput[i]!), cpuRounds: tput[i]!.cpuUs, latency: summarize(lat[i + 1]!), logBytesPerCall: logPerCall[i]! })),
+    rows: subjects.map((s, i) => ({ key: s.key, name: s.name, throughput: summarize(tput[i]!), cpuRounds: tput[i]!.cpuUs, latency: summarize(lat[i + 1]!), p99Rounds: lat[i + 1]!.p99, logBytesPerCall: logPerCall[i]! })),
     direct: summarize(lat[0]!),
+    directP99Rounds: lat[0]!.p99,
   };
   console.log(renderConsole(report));
   if (WRITE_DOCS) {

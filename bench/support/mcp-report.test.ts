@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderMarkdown, verdicts, type Report, type Row } from './mcp-report.js';
 
 const summary = (cpuUs: number, rps: number, p50: number, p99: number) => ({ cpuUs, rps, p50, p99 });
-const row = (key: Row['key'], name: string, cpuUs: number, p50: number, p99: number): Row => ({ key, name, throughput: summary(cpuUs, 1000, 0, 0), cpuRounds: [cpuUs], latency: summary(NaN, NaN, p50, p99), logBytesPerCall: 0 });
-const report = (rows: Row[]): Report => ({ date: '2026-12-07', commit: 'abc1234', node: 'v20', cpu: 'cpu, 2 cores', loadStart: '1.00 1.00 1.00', loadEnd: '1.00 1.00 1.00', concurrency: 16, rounds: 5, seconds: 4, loadgen: 'wrk, 1 thread', rows, direct: summary(NaN, NaN, 0.02, 0.1) });
+const row = (key: Row['key'], name: string, cpuUs: number, p50: number, p99: number): Row => ({ key, name, throughput: summary(cpuUs, 1000, 0, 0), cpuRounds: [cpuUs], latency: summary(NaN, NaN, p50, p99), logBytesPerCall: 0, p99Rounds: [p99] });
+const report = (rows: Row[]): Report => ({ date: '2026-12-07', commit: 'abc1234', node: 'v20', cpu: 'cpu, 2 cores', loadStart: '1.00 1.00 1.00', loadEnd: '1.00 1.00 1.00', concurrency: 16, rounds: 5, seconds: 4, loadgen: 'wrk, 1 thread', rows, direct: summary(NaN, NaN, 0.02, 0.1), directP99Rounds: [0.1] });
 
 describe('issue 15 targets', () => {
   it('judges CPU per call against the floor: API key ≤ 1.5×, member ≤ 2×, OAuth reported only', () => {

@@ -13,6 +13,8 @@ export interface Row {
   cpuRounds: number[];
   /** Medians at concurrency 1. */
   latency: Summary;
+  /** p99 ms at concurrency 1 of each round: on a loaded machine it is the scheduler's as much as the gateway's. */
+  p99Rounds: number[];
   /** Log bytes the gateway wrote per audited call (0 for the floor, which logs nothing). */
   logBytesPerCall: number;
 }
@@ -33,6 +35,7 @@ export interface Report {
   rows: Row[];
   /** The direct upstream GET at concurrency 1. */
   direct: Summary;
+  directP99Rounds: number[];
 }
 
 /** One of issue 15's targets, judged. */
@@ -104,11 +107,11 @@ export function renderConsole(r: Report): string {
     lines.push(`${name(row.name)}  ${pad(int(row.throughput.rps), 8)}  ${pad(row.throughput.cpuUs.toFixed(0), 11)}  ${pad(q.cpu.toFixed(2), 11)}  ${pad(q.rps.toFixed(2), 15)}  ${pad(row.logBytesPerCall.toFixed(0), 10)}  ${row.cpuRounds.map((x) => x.toFixed(0)).join(' ')}`);
   }
   lines.push('', `latency: concurrency 1, medians of ${r.rounds} interleaved rounds of ${r.seconds} s`);
-  lines.push(`${name('row')}  ${pad('p50 ms', 7)}  ${pad('p99 ms', 7)}  ${pad('added p50 ms', 12)}  ${pad("vs floor's added", 16)}  ${pad('p99 × floor', 11)}`);
-  lines.push(`${name('direct upstream GET')}  ${pad(r.direct.p50.toFixed(3), 7)}  ${pad(r.direct.p99.toFixed(3), 7)}`);
+  lines.push(`${name('row')}  ${pad('p50 ms', 7)}  ${pad('p99 ms', 7)}  ${pad('added p50 ms', 12)}  ${pad("vs floor's added", 16)}  ${pad('p99 × floor', 11)}  p99 ms by round`);
+  lines.push(`${name('direct upstream GET')}  ${pad(r.direct.p50.toFixed(3), 7)}  ${pad(r.direct.p99.toFixed(3), 7)}  ${' '.repeat(12 + 2 + 16 + 2 + 11)}  ${r.directP99Rounds.map((x) => x.toFixed(2)).join(' ')}`);
   for (const row of r.rows) {
     const q = ratios(r, row);
-    lines.push(`${name(row.name)}  ${pad(row.latency.p50.toFixed(3), 7)}  ${pad(row.latency.p99.toFixed(3), 7)}  ${pad(q.addedP50.toFixed(3), 12)}  ${pad(signed(q.addedOverFloor), 16)}  ${pad(q.p99.toFixed(2), 11)}`);
+    lines.push(`${name(row.name)}  ${pad(row.latency.p50.toFixed(3), 7)}  ${pad(row.latency.p99.toFixed(3), 7)}  ${pad(q.addedP50.toFixed(3), 12)}  ${pad(signed(q.addedOverFloor), 16)}  ${pad(q.p99.toFixed(2), 11)}  ${row.p99Rounds.map((x) => x.toFixed(2)).join(' ')}`);
   }
   lines.push('', 'targets (issue 15):');
   for (const v of verdicts(r)) lines.push(`  [${mark(v)}] ${v.what}: ${v.value}`);
