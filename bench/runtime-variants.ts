@@ -3,13 +3,16 @@
 // the run answers both "what does this change cost" (BENCH_BASE_DIR: a worktree of the commit before, built) and
 // "what do logs and metrics cost" (the same build with audit logging at info and a metrics listener, or not).
 // Run: `npm run build && npm run bench:variants` (optionally BENCH_BASE_DIR=/path/to/other/checkout).
-// Traffic stays on 127.0.0.1; every loop is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Traffic stays on 127.0.0.1; every loop is bounded; every child is killed on exit.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GET_RECORD_CALL, writeBenchBundle } from './support/bench-tool.js';
-import { cpuTimes, DURATION_MS, freePort, hasWrk, loadNode, loadWrk, median, waitForHttp, waitForPort, type Cell } from './support/load.js';
+import { killAll, killChildrenOnExit } from './support/children.js';
+import { interleave, summarize } from './support/interleave.js';
+import { DURATION_MS, loadNode, measureCell, useWrk } from './support/load.js';
+import { loadAverage } from './support/machine.js';
+import { startRuntime, startScriptGateway, startUpstream, type Gateway } from './support/processes.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -56,12 +59,13 @@ if (process.env.BENCH_OBSERVABILITY !== '0') {
   variants.push({ name: 'this checkout, audit logs at info + metrics listener', root: here, args: ['--log-level', 'info'], env: { TENGINE_METRICS_PORT: '0' } });
 }
 
+killChildrenOnExit();
 const dir = mkdtempSync(join(tmpdir(), 'tengine-bench-variants-'));
-const children: ChildProcess[] = [];
+// Also on an interrupt, which exits without running the finally below.
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 try {
-  const upstream = spawn(process.execPath, ['bench/support/upstream-server.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(upstream);
-  const upstreamPort = await waitForPort(upstream);
+  const upstream = await startUpstream();
+  const upstreamPort = upstream.port;
   const keys = await writeBenchBundle(dir, upstreamPort);
   const { apiKey } = keys;
   if (variants.some((v) => v.bundle === 'bundle-limited.json')) {
@@ -71,61 +75,33 @@ try {
 
   const body = GET_RECORD_CALL;
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${apiKey}`, 'mcp-protocol-version': '2025-06-18', 'content-length': String(Buffer.byteLength(body)) };
-  const useWrk = hasWrk() && process.env.BENCH_LOADGEN !== 'node';
-  const measure = (port: number): Promise<Cell> => (useWrk ? Promise.resolve(loadWrk(port, '/mcp', headers, body, CONCURRENCY, dir)) : loadNode(port, '/mcp', headers, body, CONCURRENCY));
 
-  const running: { v: Variant; port: number; pid: number; logged: () => number }[] = [];
+  const running: { v: Variant; gw: Gateway }[] = [];
   for (const v of variants) {
-    if (v.floor) {
-      const child = spawn(process.execPath, ['bench/support/floor-gateway.mjs'], { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', UPSTREAM_PORT: String(upstreamPort) } });
-      children.push(child);
-      const port = await waitForPort(child);
-      const probe = await loadNode(port, '/mcp', headers, body, 8);
-      if (probe.errors > 0) throw new Error(`${v.name}: the probe tools/call failed`);
-      running.push({ v, port, pid: child.pid!, logged: () => 0 });
-      continue;
-    }
-    const port = await freePort();
-    // The runtime's logs go to a file, as a log shipper would read them, not to this terminal.
-    const child = spawn(process.execPath, [join(v.root, 'dist/runtime/main.js'), '--bundle', join(dir, v.bundle ?? 'bundle.json'), '--bundle-public-key', join(dir, 'pub.pem'), '--port', String(port), '--allow-development', ...v.args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', TENGINE_DRAIN_DELAY: '0', ...v.env },
-    });
-    children.push(child);
-    let logged = 0;
-    child.stderr!.on('data', (d: Buffer) => (logged += d.length));
-    await waitForHttp(port);
+    // The runtime's logs go to a pipe this process drains, as a log shipper would read them, not to this terminal.
+    const gw = v.floor
+      ? await startScriptGateway('bench/support/floor-gateway.mjs', upstreamPort)
+      : await startRuntime({ root: v.root, bundle: join(dir, v.bundle ?? 'bundle.json'), publicKey: join(dir, 'pub.pem'), args: v.args, env: v.env });
     // Warm-up and a probe: a failing call makes the table meaningless.
-    const probe = await loadNode(port, '/mcp', headers, body, 8);
+    const probe = await loadNode(gw.port, '/mcp', headers, body, 8);
     if (probe.errors > 0) throw new Error(`${v.name}: the probe tools/call failed`);
-    running.push({ v, port, pid: child.pid!, logged: () => logged });
+    running.push({ v, gw });
   }
 
-  const cpu: number[][] = running.map(() => []);
-  const rps: number[][] = running.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    // Rotate the order each round so no variant always runs first (warmer caches, quieter machine).
-    for (let k = 0; k < running.length; k++) {
-      const i = (k + r) % running.length;
-      const { pid, port, v } = running[i]!;
-      const c0 = cpuTimes(pid);
-      const cell = await measure(port);
-      const c1 = cpuTimes(pid);
-      if (cell.errors > 0) throw new Error(`${v.name}: ${cell.errors} errors in round ${r}`);
-      cpu[i]!.push(((c1.user - c0.user + c1.system - c0.system) / cell.requests) * 1e6);
-      rps[i]!.push(cell.rps);
-    }
-  }
-  console.log(`tools/call (API key, GET tool, loopback upstream), concurrency ${CONCURRENCY}, ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s, medians; load ${useWrk ? 'wrk' : 'Node http'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const base = { cpu: median(cpu[0]!), rps: median(rps[0]!) };
+  const series = await interleave(
+    running.map(({ v, gw }) => ({ name: v.name, pid: gw.pid, measure: () => measureCell(gw.port, '/mcp', headers, body, CONCURRENCY, dir) })),
+    ROUNDS,
+  );
+  console.log(`tools/call (API key, GET tool, loopback upstream), concurrency ${CONCURRENCY}, ${ROUNDS} interleaved rounds of ${DURATION_MS / 1000} s, medians; load ${useWrk() ? 'wrk' : 'Node http'}; load average ${loadAverage()}`);
+  const medians = series.map(summarize);
+  const base = medians[0]!;
   const floorAt = running.findIndex((r) => r.v.floor);
-  const floor = floorAt < 0 ? undefined : { cpu: median(cpu[floorAt]!), rps: median(rps[floorAt]!) };
+  const floor = floorAt < 0 ? undefined : medians[floorAt]!;
   for (let i = 0; i < running.length; i++) {
-    const c = median(cpu[i]!);
-    const q = median(rps[i]!);
-    console.log(`  ${running[i]!.v.name}: ${q.toFixed(0)} calls/s, ${c.toFixed(0)} µs CPU/call (rounds ${cpu[i]!.map((x) => x.toFixed(0)).join(' ')}; ${(running[i]!.logged() / 1024).toFixed(0)} KiB logged); ratio to the first: CPU ${(c / base.cpu).toFixed(3)}, calls/s ${(q / base.rps).toFixed(3)}${floor && i !== floorAt ? `; to the floor: CPU ${(c / floor.cpu).toFixed(2)}, calls/s ${(q / floor.rps).toFixed(2)}` : ''}`);
+    const { cpuUs: c, rps: q } = medians[i]!;
+    console.log(`  ${running[i]!.v.name}: ${q.toFixed(0)} calls/s, ${c.toFixed(0)} µs CPU/call (rounds ${series[i]!.cpuUs.map((x) => x.toFixed(0)).join(' ')}; ${(running[i]!.gw.log.bytes / 1024).toFixed(0)} KiB logged); ratio to the first: CPU ${(c / base.cpuUs).toFixed(3)}, calls/s ${(q / base.rps).toFixed(3)}${floor && i !== floorAt ? `; to the floor: CPU ${(c / floor.cpuUs).toFixed(2)}, calls/s ${(q / floor.rps).toFixed(2)}` : ''}`);
   }
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 }

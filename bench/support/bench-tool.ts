@@ -35,13 +35,14 @@ export interface BenchBundleKeys {
 /**
  * Writes `bundle.json` and `pub.pem` into `dir`: one development project `bench` with the `get_record` tool, an API
  * key integration `load` whose key is returned, and `extraIntegrations` (the OAuth bench adds its client); `opts` names
- * another file and adds properties to the tool (the limits bench adds `usage_limits`).
+ * another file and adds properties to the tool (the limits bench adds `usage_limits`), to the project (assertion keys)
+ * and to the config (a `runtime` section).
  */
 export async function writeBenchBundle(
   dir: string,
   upstreamPort: number,
   extraIntegrations: Integration[] = [],
-  opts: { file?: string; toolExtra?: Record<string, unknown>; reuse?: BenchBundleKeys } = {},
+  opts: { file?: string; toolExtra?: Record<string, unknown>; projectExtra?: Record<string, unknown>; configExtra?: Record<string, unknown>; reuse?: BenchBundleKeys } = {},
 ): Promise<BenchBundleKeys> {
   const key = opts.reuse?.key ?? mintCredential('api_key');
   const { privatePem, publicPem } = opts.reuse?.pair ?? generatePemKeyPair('ed25519');
@@ -53,9 +54,11 @@ export async function writeBenchBundle(
         environment: 'development',
         integrations: [{ id: 'load', kind: 'api_key', api_keys: [{ sha256: key.sha256 }] }, ...extraIntegrations],
         tools: [{ ...getRecordTool(upstreamPort), ...opts.toolExtra }],
+        ...opts.projectExtra,
       },
     ],
-  };
+    ...opts.configExtra,
+  } as TengineConfig;
   writeFileSync(join(dir, opts.file ?? 'bundle.json'), await signBundle(buildPayload(config, { createdAt: '2026-01-01T00:00:00Z' }), privatePem));
   writeFileSync(join(dir, 'pub.pem'), publicPem);
   return { apiKey: key.secret, key, pair: { privatePem, publicPem } };

@@ -1,10 +1,11 @@
 // Load generation and measurement shared by the MCP benchmarks: wrk when installed (a C generator, far cheaper per
 // request than Node's client), else a bounded Node http loop; CPU of one process read from /proc; medians.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { track } from './children.js';
 
 /** Milliseconds per measured cell (BENCH_MS). */
 export const DURATION_MS = Number(process.env.BENCH_MS ?? 4000);
@@ -126,20 +127,58 @@ export function parseWrkDuration(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
 }
 
-/** Load through wrk with a Lua script written to `dir`. */
-export function loadWrk(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number, dir: string): Cell {
-  const script = join(dir, `wrk-${concurrency}.lua`);
+let wrkScripts = 0;
+
+/**
+ * Load through wrk with a Lua script written to `dir`. Asynchronous (not spawnSync) so the bench's event loop keeps
+ * draining the gateways' log pipes while wrk runs, as a log shipper would; a pipe left full would stall the gateway.
+ * Latency percentiles are wrk's own: per request, from the request's first byte written to its response parsed, at
+ * 1 µs resolution; requests that time out are counted as errors, not latencies.
+ */
+export function loadWrk(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number, dir: string): Promise<Cell> {
+  const script = join(dir, `wrk-${++wrkScripts}.lua`);
   const lines = [`wrk.method = "${body ? 'POST' : 'GET'}"`];
   if (body) lines.push(`wrk.body = ${JSON.stringify(body)}`);
   for (const [k, v] of Object.entries(headers)) if (k !== 'content-length') lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   writeFileSync(script, lines.join('\n') + '\n');
-  const out = spawnSync('wrk', ['-t1', `-c${concurrency}`, `-d${Math.round(DURATION_MS / 1000)}s`, '--latency', '-s', script, `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
-  const text = out.stdout;
+  const seconds = Math.max(1, Math.round(DURATION_MS / 1000));
+  return new Promise((resolve, reject) => {
+    const child = track(spawn('wrk', ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-s', script, `http://127.0.0.1:${port}${path}`], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    // wrk stops itself after -d; the timer only guards against a wrk that hangs.
+    const guard = setTimeout(() => child.kill('SIGKILL'), seconds * 1000 + 15_000);
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+    child.once('error', (e) => {
+      clearTimeout(guard);
+      reject(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(guard);
+      if (code !== 0) return reject(new Error(`wrk exited with ${code}`));
+      resolve(parseWrkOutput(text));
+    });
+  });
+}
+
+/** The figures of wrk's `--latency` report. */
+export function parseWrkOutput(text: string): Cell {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0) + Number(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
   const p = (q: string) => parseWrkDuration(new RegExp(`^\\s+${q}%\\s+(\\S+)`, 'm').exec(text)?.[1] ?? '');
   return { rps, requests, errors, p50: p('50'), p99: p('99') };
+}
+
+/** One cell of load at `concurrency`: wrk when installed (unless BENCH_LOADGEN=node), else the Node loop. */
+export function measureCell(port: number, path: string, headers: Record<string, string>, body: string | undefined, concurrency: number, dir: string): Promise<Cell> {
+  return useWrk() ? loadWrk(port, path, headers, body, concurrency, dir) : loadNode(port, path, headers, body, concurrency);
+}
+
+let wrkInstalled: boolean | undefined;
+/** Whether cells are measured with wrk. */
+export function useWrk(): boolean {
+  wrkInstalled ??= hasWrk();
+  return wrkInstalled && process.env.BENCH_LOADGEN !== 'node';
 }
 
 /** One measured cell, whichever generator produced it. */
