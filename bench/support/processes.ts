@@ -2,7 +2,7 @@
 // registered in children.ts (killed when the bench exits) and listening on 127.0.0.1 only.
 import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnNode } from './children.js';
 import { freePort, waitForHttp, waitForPort } from './load.js';
 
@@ -78,7 +78,9 @@ export interface RuntimeSpec {
  */
 export async function startRuntime(spec: RuntimeSpec): Promise<Gateway> {
   const port = await freePort();
-  const child = spawnNode([join(spec.root, 'dist/runtime/main.js'), '--bundle', spec.bundle, '--bundle-public-key', spec.publicKey, '--port', String(port), '--allow-development', ...spec.args], {
+  // BENCH_CPU_PROF_DIR: each runtime writes a V8 CPU profile there when it exits (to see where a row's CPU goes).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', resolve(process.env.BENCH_CPU_PROF_DIR)] : [];
+  const child = spawnNode([...profile, join(spec.root, 'dist/runtime/main.js'), '--bundle', spec.bundle, '--bundle-public-key', spec.publicKey, '--port', String(port), '--allow-development', ...spec.args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { PATH: process.env.PATH ?? '', TENGINE_DRAIN_DELAY: '0', ...spec.env },
   });

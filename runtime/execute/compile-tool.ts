@@ -3,7 +3,7 @@ import { parseDuration } from '../../schemas/duration.js';
 import { compileIdempotency } from '../usage/idempotency.js';
 import { compileArgumentLog } from './argument-log.js';
 import { mapUpstreamResponse } from './map-result.js';
-import { applyOutboundAuth, type AuthStrategy } from './outbound-auth.js';
+import { applyOutboundAuth, hmacKeyOf, type AuthStrategy } from './outbound-auth.js';
 import { buildOutboundHeaders, IdentityHeaderError } from './outbound-headers.js';
 import { createRedactor } from './redact.js';
 import { compileResultMapping } from './result-mapping.js';
@@ -44,6 +44,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
   const strategy: AuthStrategy = tool.auth_strategy ?? 'none';
   const secretProblem = checkSecret(strategy, ctx.secret);
   const redact = createRedactor(strategy === 'none' ? undefined : ctx.secret);
+  const hmacKey = strategy === 'hmac_signature' && !secretProblem && ctx.secret !== undefined ? hmacKeyOf(ctx.secret) : undefined;
   const policy = { maxAttempts: tool.retry?.max_attempts ?? 2, nonIdempotent: tool.retry?.non_idempotent ?? false };
   // Looked up once here, not per call: the breaker, budget and cap of the origin, shared with its other tools.
   const guard = ctx.upstreams.forOrigin(origin, projectId);
@@ -80,7 +81,7 @@ export function compileTool(tool: Tool, projectId: string, ctx: CompileToolConte
       if (!ctx.signIdentity) return toolError('INTERNAL_ERROR', { request_id: requestId, detail: 'identity tokens need the runtime signing key' });
       headers['X-Tengine-Identity'] = ctx.signIdentity(identityClaims(caller, projectId, tool.name, requestId, timestamp, identityTtlS));
     }
-    applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body }, tool.signature_version);
+    applyOutboundAuth(strategy, ctx.secret, headers, { timestamp, requestId, method: tool.http_method, pathAndQuery: rendered.pathAndQuery, body: rendered.body }, tool.signature_version, hmacKey);
 
     const sentAt = opts?.report ? performance.now() : 0;
     const { response, attempts, retrySkipped } = await sendWithRetry(

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** How the runtime authenticates to the upstream (`auth_strategy`). */
 export type AuthStrategy = 'none' | 'static_bearer' | 'hmac_signature';
@@ -37,15 +37,16 @@ export interface SignedParts {
   body: Uint8Array | undefined;
 }
 
+/** Hex SHA-256 of no bytes: the body hash of every GET and DELETE, computed once. */
+const EMPTY_BODY_SHA256 = createHash('sha256').digest('hex');
+
 /**
  * The first line of both schemes: `<version> <timestamp> <request_id> <METHOD> <path_and_query> <hex sha256(body)>`,
  * single spaces. None of the fields can contain a space (the path is percent-encoded, the id is a UUID), so the
  * line parses back unambiguously and a field cannot be shifted into its neighbour.
  */
 function requestLine(version: SignatureVersion, p: SignedParts): string {
-  const bodyHash = createHash('sha256')
-    .update(p.body ?? new Uint8Array(0))
-    .digest('hex');
+  const bodyHash = p.body === undefined || p.body.byteLength === 0 ? EMPTY_BODY_SHA256 : createHash('sha256').update(p.body).digest('hex');
   return `${version} ${p.timestamp} ${p.requestId} ${p.method.toUpperCase()} ${p.pathAndQuery} ${bodyHash}`;
 }
 
@@ -85,8 +86,8 @@ export function canonicalString(version: SignatureVersion, parts: SignedParts, h
  * the secret's UTF-8 bytes. tng3 hashes the string's characters as bytes (latin1), which are the wire bytes of
  * the headers; tng2 keeps its documented UTF-8, the same bytes for its ASCII line.
  */
-export function signatureValue(version: SignatureVersion, secret: string, canonical: string): string {
-  const mac = createHmac('sha256', Buffer.from(secret, 'utf8'))
+export function signatureValue(version: SignatureVersion, secret: string | KeyObject, canonical: string): string {
+  const mac = createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret)
     .update(canonical, version === 'tng3' ? 'latin1' : 'utf8')
     .digest('hex');
   return `${version}=${mac}`;
@@ -104,14 +105,20 @@ export function applyOutboundAuth(
   headers: Record<string, string>,
   parts: SignedParts,
   version: SignatureVersion = 'tng3',
+  hmacKey?: KeyObject,
 ): void {
   if (strategy === 'none') return;
   if (secret === undefined) throw new Error('applyOutboundAuth: no secret for ' + strategy);
   if (strategy === 'static_bearer') {
     setHeader(headers, 'Authorization', `Bearer ${secret}`);
   } else {
-    setHeader(headers, SIGNATURE_HEADER, signatureValue(version, secret, canonicalString(version, parts, headers)));
+    setHeader(headers, SIGNATURE_HEADER, signatureValue(version, hmacKey ?? secret, canonicalString(version, parts, headers)));
   }
+}
+
+/** The HMAC key of a secret, made once per compiled tool rather than from the secret's bytes on every call. */
+export function hmacKeyOf(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
 function setHeader(headers: Record<string, string>, name: string, value: string): void {

@@ -18,6 +18,7 @@ export interface ConnectionSettings {
 export interface RedisConnection {
   connect(): Promise<void>;
   /** Sends one command; `key` routes it on a cluster (the node owning the key's slot; any node when absent). */
+  /** `timeoutMs` 0: no deadline for the wait to be written (the caller bounds the command itself). */
   send<T>(args: string[], timeoutMs: number, key?: string): Promise<T>;
   /**
    * One sender per node that holds a share of the keyspace, for commands such as SCAN that see only the node they
@@ -54,6 +55,14 @@ function nodeOptions(settings: ConnectionSettings) {
   };
 }
 
+/**
+ * node-redis' per-command options. Its timeout (an AbortSignal.timeout per command, about 4 µs) only bounds the wait
+ * to be written; without one the command waits in its queue until written or the connection is replaced.
+ */
+function commandOptions(timeoutMs: number): { timeout: number } | undefined {
+  return timeoutMs > 0 ? { timeout: timeoutMs } : undefined;
+}
+
 function socketOptions(settings: ConnectionSettings, tls: boolean) {
   const base = { connectTimeout: settings.connectTimeoutMs, reconnectStrategy: settings.reconnectStrategy };
   return tls ? { ...base, tls: true as const } : base;
@@ -61,7 +70,7 @@ function socketOptions(settings: ConnectionSettings, tls: boolean) {
 
 function standaloneConnection(url: string, settings: ConnectionSettings): RedisConnection {
   const client = createClient({ url, ...nodeOptions(settings), socket: socketOptions(settings, false) });
-  const send = <T>(args: string[], timeoutMs: number) => client.sendCommand<T>(args, { timeout: timeoutMs });
+  const send = <T>(args: string[], timeoutMs: number) => client.sendCommand<T>(args, commandOptions(timeoutMs));
   return {
     connect: async () => void (await client.connect()),
     send,
@@ -92,10 +101,10 @@ function clusterConnection(nodes: string[], settings: ConnectionSettings): Redis
   });
   return {
     connect: async () => void (await cluster.connect()),
-    send: <T>(args: string[], timeoutMs: number, key?: string) => cluster.sendCommand<T>(key, false, args, { timeout: timeoutMs }),
+    send: <T>(args: string[], timeoutMs: number, key?: string) => cluster.sendCommand<T>(key, false, args, commandOptions(timeoutMs)),
     async shards() {
       const clients = await Promise.all(cluster.masters.map((m) => cluster.nodeClient(m)));
-      return clients.map((c) => <T>(args: string[], timeoutMs: number) => c.sendCommand<T>(args, { timeout: timeoutMs }));
+      return clients.map((c) => <T>(args: string[], timeoutMs: number) => c.sendCommand<T>(args, commandOptions(timeoutMs)));
     },
     get isReady() {
       return cluster.isReady;
@@ -125,7 +134,7 @@ function sentinelConnection(sentinels: string[], name: string, settings: Connect
     scanInterval: 1000,
     RESP: 2,
   });
-  const send = <T>(args: string[], timeoutMs: number) => sentinel.sendCommand<T>(false, args, { timeout: timeoutMs });
+  const send = <T>(args: string[], timeoutMs: number) => sentinel.sendCommand<T>(false, args, commandOptions(timeoutMs));
   return {
     connect: async () => void (await sentinel.connect()),
     send,

@@ -364,7 +364,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
    * queued and in flight, since `since` is bounded by `counterTimeoutMs`; past it, or with the local queue full, it
    * fails as an overload. Rejects with the raw error.
    */
-  function sendCounter<T>(args: string[], key: string, since: number): Promise<T> {
+  function sendCounter<T>(args: string[], key: string, since: number, deadlineInScript: boolean): Promise<T> {
     if (closed) return Promise.reject(closedError());
     return new Promise<T>((resolve, reject) => {
       let done = false;
@@ -386,7 +386,9 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
         const left = Math.max(1, Math.ceil(counterTimeoutMs - (performance.now() - since)));
         let sent: Promise<T>;
         try {
-          ({ client, sent } = dispatch<T>(args, left, true, key));
+          // A charge carrying its deadline (chargeDeadline; known once Redis' clock is) charges nothing when it waited to be
+          // written past it, so node-redis' own (costly) write timeout is not needed as well.
+          ({ client, sent } = dispatch<T>(args, deadlineInScript ? 0 : left, true, key));
         } catch (err) {
           return fail(err);
         }
@@ -514,7 +516,8 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
       checkLimitChecks(checks);
       const since = performance.now();
       const keys: string[] = [];
-      const args: string[] = [String(chargeDeadline(since)), String(checks.length)];
+      const deadline = chargeDeadline(since);
+      const args: string[] = [String(deadline), String(checks.length)];
       for (const c of checks) {
         if (c.kind === 'rate') {
           keys.push(prefix + c.key);
@@ -526,7 +529,7 @@ export async function createRedisStore(opts: RedisStoreOptions): Promise<Store> 
         }
       }
       // A usage count: a slow reply is awaited while the connection lives (see sendCounter), never taken for an outage.
-      const reply = await script<number[]>('chargeLimits', LIMITS_SCRIPT, keys, args, (a) => sendCounter(a, keys[0]!, since));
+      const reply = await script<number[]>('chargeLimits', LIMITS_SCRIPT, keys, args, (a) => sendCounter(a, keys[0]!, since, deadline > 0));
       const verdict = Number(reply[0]);
       observeRedisClock(Number(reply[verdict === 0 ? 3 : 1]));
       if (verdict === 1) return { admitted: true };
