@@ -32,6 +32,8 @@ export interface OutboundHeaderInput {
  * The caller's own credential is not an input here, so it cannot reach the upstream.
  */
 export function buildOutboundHeaders(input: OutboundHeaderInput): Record<string, string> {
+  // Most tools render no headers: then no name can clash, and the record is written directly (same names, same order).
+  if (input.templateHeaders.length === 0) return runtimeHeaders(input);
   const headers = new HeaderSet();
   headers.set('Accept', 'application/json');
   if (input.hasBody) headers.set('Content-Type', 'application/json');
@@ -49,6 +51,25 @@ export function buildOutboundHeaders(input: OutboundHeaderInput): Record<string,
     if (input.inject?.roles && member.roles && member.roles.length > 0) headers.set('X-Tengine-Member-Roles', identityValue(member.roles.join(',')));
   }
   return headers.toRecord();
+}
+
+/** buildOutboundHeaders without template headers: the runtime's own headers only, in the same order. */
+function runtimeHeaders(input: OutboundHeaderInput): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  out.Accept = 'application/json';
+  if (input.hasBody) out['Content-Type'] = 'application/json';
+  out['User-Agent'] = USER_AGENT;
+  out['X-Tengine-Project-Id'] = input.caller.projectId;
+  out['X-Tengine-Integration-Id'] = input.caller.integrationId;
+  out['X-Tengine-Request-Id'] = input.requestId;
+  out['X-Tengine-Timestamp'] = String(input.timestamp);
+  const member = input.caller.member;
+  if (member) {
+    if (input.inject?.id && member.id !== '') out['X-Tengine-Member-Id'] = identityValue(member.id);
+    if (input.inject?.email && member.email !== undefined && member.email !== '') out['X-Tengine-Member-Email'] = identityValue(member.email);
+    if (input.inject?.roles && member.roles && member.roles.length > 0) out['X-Tengine-Member-Roles'] = identityValue(member.roles.join(','));
+  }
+  return out;
 }
 
 /** Thrown when a member's identity holds a control character and so cannot be sent as a header. */

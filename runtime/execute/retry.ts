@@ -93,7 +93,7 @@ export async function sendWithRetry(
     observer?.attempt(attempt, maxAttempts);
     const response = eachAttempt
       ? await eachAttempt(attempt, (headers) => client.send({ ...req, headers: { ...req.headers, ...headers }, timeoutMs: attemptTimeout }))
-      : await client.send({ ...req, timeoutMs: attemptTimeout });
+      : await client.send(withTimeout(req, attemptTimeout));
     now = mono();
     guard.settle(ticket, response, now);
     last = response;
@@ -105,6 +105,16 @@ export async function sendWithRetry(
     if (!(await cancellableSleep(delay, req.signal))) return { response: { ok: false, reason: 'aborted', detail: 'the call was cancelled' }, attempts: attempt };
     now = mono();
   }
+}
+
+/**
+ * The request of one attempt: the same object each time with this attempt's timeout (the client reads it when the
+ * attempt starts), rather than a copy of every field per attempt.
+ */
+function withTimeout(req: Omit<UpstreamRequest, 'timeoutMs'>, timeoutMs: number): UpstreamRequest {
+  const r = req as UpstreamRequest;
+  r.timeoutMs = timeoutMs;
+  return r;
 }
 
 /**
