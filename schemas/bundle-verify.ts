@@ -1,5 +1,5 @@
 import { flattenedVerify } from 'jose';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalMembers } from './canonical-json.js';
 import { tengineValidator, BUNDLE_SCHEMA_ID } from './ajv.js';
 import type { BundlePayload } from './config-types.js';
 import {
@@ -86,7 +86,9 @@ async function verify(bytes: Uint8Array, trusted: readonly TrustedKey[]): Promis
   if (typeof payloadB64 !== 'string' || typeof headerB64 !== 'string' || typeof signature !== 'string') {
     return reject('BUNDLE_MALFORMED', 'the members "payload", "protected" and "signature" must be strings');
   }
-  if (!sameBytes(bytes, new TextEncoder().encode(`${canonicalJson(envelope)}\n`))) {
+  // Compared as text: fatal UTF-8 decoding is one-to-one, so equal text means equal bytes, without encoding the
+  // megabytes of the file again.
+  if (text !== `${canonicalJson(envelope)}\n`) {
     return reject('BUNDLE_NOT_CANONICAL', 'the file is not the canonical JSON of its content followed by one newline');
   }
   const payloadBytes = decodeBase64UrlStrict(payloadB64);
@@ -126,8 +128,10 @@ async function verify(bytes: Uint8Array, trusted: readonly TrustedKey[]): Promis
     const found = p.format_version === undefined ? 'no format_version' : `format_version ${canonicalJson(p.format_version)}`;
     return reject('BUNDLE_FORMAT_UNSUPPORTED', `the bundle has ${found}; this version reads ${SUPPORTED_BUNDLE_FORMAT_VERSIONS.join(', ')}`);
   }
-  // Taken before validation, which fills schema defaults into the object in place.
-  const digestOfConfig = 'config' in p ? computeConfigDigest(p.config) : undefined;
+  // Taken before validation, which fills schema defaults into the object in place; the config's canonical text is
+  // the one just checked inside the payload's, so it is hashed, not serialized again.
+  const configText = payload.members?.get('config');
+  const digestOfConfig = configText !== undefined ? `sha256:${sha256Hex(configText)}` : 'config' in p ? computeConfigDigest(p.config) : undefined;
   const validate = tengineValidator(BUNDLE_SCHEMA_ID);
   if (!validate(p)) {
     const first = validate.errors?.[0];
@@ -145,14 +149,20 @@ function reject(code: BundleErrorCode, message: string): BundleRejected {
   return { ok: false, code, message, hint: BUNDLE_ERROR_HINTS[code] };
 }
 
-type Decoded = { error: 'malformed'; value?: undefined } | { error: 'not-canonical'; value: unknown } | { error?: undefined; value: unknown };
+type Decoded = { error: 'malformed'; value?: undefined; members?: undefined } | { error: 'not-canonical'; value: unknown; members?: undefined } | { error?: undefined; value: unknown; members?: Map<string, string> };
 
+/** Parses canonical JSON bytes; for an object, the canonical text of each member comes along. */
 function decodeCanonicalJson(bytes: Uint8Array): Decoded {
   const text = decodeUtf8(bytes);
   if (text === undefined) return { error: 'malformed' };
   const value = parseJson(text);
   if (value === undefined) return { error: 'malformed' };
-  return sameBytes(bytes, new TextEncoder().encode(canonicalJson(value))) ? { value } : { error: 'not-canonical', value };
+  // Compared as text, which for fatally decoded UTF-8 is the same as comparing the bytes.
+  if (isObject(value)) {
+    const canonical = canonicalMembers(value);
+    return canonical.text === text ? { value, members: canonical.members } : { error: 'not-canonical', value };
+  }
+  return canonicalJson(value) === text ? { value } : { error: 'not-canonical', value };
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {
@@ -170,10 +180,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 function hasExactly(obj: Record<string, unknown>, members: readonly string[]): boolean {
