@@ -3,6 +3,7 @@
 // rounds with medians and ratios to the floor; then the idle RSS of each after its first call (/proc/<pid>/status).
 // Targets (issue 15): ≤ 1.5× the floor with 1 tool, ≤ 400 ms with 1,000, ≤ 800 ms with 10,000, idle RSS ≤ 120 MB
 // with 1,000. BENCH_BASE_DIR=/path/to/other/built/checkout adds its runtime to every round (before/after a change).
+// Also the CPU time each process used until that call (/proc/<pid>/stat), steadier than wall time on a busy machine.
 // `--json` (or BENCH_JSON=1) prints the results as JSON on stdout and the table on stderr.
 // Run: `npm run bench:boot` (builds dist/ first). Traffic stays on 127.0.0.1; every loop is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +13,7 @@ import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GET_RECORD_CALL, writeBenchBundle } from './support/bench-tool.js';
-import { freePort, median, waitForPort } from './support/load.js';
+import { cpuTimes, freePort, median, waitForPort } from './support/load.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SIZES = (process.env.BENCH_BOOT_TOOLS ?? '1,1000,10000').split(',').map(Number);
@@ -52,7 +53,7 @@ try {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${keys.apiKey}`, 'mcp-protocol-version': '2025-06-18' };
 
   /** One cold start: spawn, poll tools/call until it succeeds, then the idle RSS; the process is stopped after. */
-  const coldStart = async (v: Variant): Promise<{ ms: number; rssKb: number }> => {
+  const coldStart = async (v: Variant): Promise<{ ms: number; cpuMs: number; rssKb: number }> => {
     const port = await freePort();
     const t0 = performance.now();
     const child = v.floor
@@ -73,9 +74,12 @@ try {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
       const ms = performance.now() - t0;
+      // CPU the process spent to get there (all its threads, 10 ms ticks): less sensitive to a busy machine than wall time.
+      const c = cpuTimes(child.pid!);
+      const cpuMs = (c.user + c.system) * 1000;
       // Idle: after the first call, nothing running; what an instance holds while waiting for traffic.
       await new Promise((r) => setTimeout(r, IDLE_MS));
-      return { ms, rssKb: vmRssKb(child.pid!) };
+      return { ms, cpuMs, rssKb: vmRssKb(child.pid!) };
     } finally {
       await stop(child);
       children.delete(child);
@@ -84,6 +88,7 @@ try {
 
   const ms: number[][] = variants.map(() => []);
   const rss: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
   const load: number[] = [];
   // A warm-up of each (file cache, the compiled-code cache of node itself), not counted.
   for (const v of variants) await coldStart(v);
@@ -94,6 +99,7 @@ try {
       const res = await coldStart(variants[i]!);
       ms[i]!.push(res.ms);
       rss[i]!.push(res.rssKb);
+      cpu[i]!.push(res.cpuMs);
     }
     load.push(loadavg()[0]!);
   }
@@ -107,6 +113,8 @@ try {
     bundle_bytes: v.floor ? 0 : sizes[v.tools]!,
     cold_start_ms: { median: round(median(ms[i]!)), min: round(Math.min(...ms[i]!)), max: round(Math.max(...ms[i]!)), rounds: ms[i]!.map(round) },
     ratio_to_floor: round(median(ms[i]!) / floorMs, 2),
+    cpu_ms: { median: round(median(cpu[i]!)), rounds: cpu[i]!.map(round) },
+    cpu_ratio_to_floor: round(median(cpu[i]!) / median(cpu[0]!), 2),
     idle_rss_mb: round(median(rss[i]!) / 1024),
   }));
   const of = (key: string) => results.find((r) => r.key === key);
@@ -121,9 +129,9 @@ try {
   const loadAverage = { during: { min: round(Math.min(...load), 2), median: round(median(load), 2), max: round(Math.max(...load), 2) }, at_end: loadavg().map((x) => round(x, 2)) };
 
   out(`cold start: spawn → first successful tools/call (API key), ${ROUNDS} interleaved rounds, medians; idle RSS ${IDLE_MS} ms after the first call; node ${process.version}; load average (1 min) ${loadAverage.during.min}–${loadAverage.during.max}, median ${loadAverage.during.median}`);
-  out(`${'variant'.padEnd(36)} ${'median ms'.padStart(9)} ${'min–max'.padStart(13)} ${'× floor'.padStart(7)} ${'idle RSS MB'.padStart(11)}`);
+  out(`${'variant'.padEnd(36)} ${'median ms'.padStart(9)} ${'min–max'.padStart(13)} ${'× floor'.padStart(7)} ${'CPU ms'.padStart(7)} ${'× floor'.padStart(7)} ${'idle RSS MB'.padStart(11)}`);
   for (const r of results) {
-    out(`${r.label.padEnd(36)} ${r.cold_start_ms.median.toFixed(0).padStart(9)} ${`${r.cold_start_ms.min.toFixed(0)}–${r.cold_start_ms.max.toFixed(0)}`.padStart(13)} ${r.ratio_to_floor.toFixed(2).padStart(7)} ${r.idle_rss_mb.toFixed(0).padStart(11)}`);
+    out(`${r.label.padEnd(36)} ${r.cold_start_ms.median.toFixed(0).padStart(9)} ${`${r.cold_start_ms.min.toFixed(0)}–${r.cold_start_ms.max.toFixed(0)}`.padStart(13)} ${r.ratio_to_floor.toFixed(2).padStart(7)} ${r.cpu_ms.median.toFixed(0).padStart(7)} ${r.cpu_ratio_to_floor.toFixed(2).padStart(7)} ${r.idle_rss_mb.toFixed(0).padStart(11)}`);
   }
   for (const t of targets) out(`target: ${t.target}: ${t.value} → ${t.met ? 'met' : 'NOT met'}`);
   if (JSON_OUT) {
