@@ -119,6 +119,21 @@ describe('verifyBundle', () => {
     await expectCode(forged, [ed.trusted], 'BUNDLE_SIGNATURE_INVALID');
   });
 
+  it('BUNDLE_SIGNATURE_INVALID for an ECDSA signature in DER instead of r || s (RFC 7518 §3.4), and for a truncated one', async () => {
+    const s = await signer('p256');
+    const env = envelopeOf(await rawBundle(s, validPayload()));
+    const input = Buffer.from(`${env.protected}.${env.payload}`, 'ascii');
+    const der = (await import('node:crypto')).sign('sha256', input, { key: s.privateKey, dsaEncoding: 'der' }).toString('base64url');
+    await expectCode(fileOf({ ...env, signature: der }), [s.trusted], 'BUNDLE_SIGNATURE_INVALID');
+    const truncated = Buffer.from(env.signature!, 'base64url').subarray(0, 63).toString('base64url');
+    await expectCode(fileOf({ ...env, signature: truncated }), [s.trusted], 'BUNDLE_SIGNATURE_INVALID');
+  });
+
+  it('BUNDLE_SIGNATURE_INVALID when the trusted key is not of the algorithm it is trusted for', async () => {
+    const p256 = await signer('p256');
+    await expectCode(good, [{ ...ed.trusted, key: p256.trusted.key }], 'BUNDLE_SIGNATURE_INVALID');
+  });
+
   it('BUNDLE_FORMAT_UNSUPPORTED for format_version 2 with a valid signature', async () => {
     await expectCode(await rawBundle(ed, validPayload({ format_version: 2 })), [ed.trusted], 'BUNDLE_FORMAT_UNSUPPORTED');
     const { format_version: _v, ...noVersion } = validPayload();
