@@ -104,6 +104,14 @@ describe('verifyBundle', () => {
     const unsortedHeader = await rawBundle(ed, validPayload(), { typ: BUNDLE_JWS_TYPE, alg: 'EdDSA', kid: ed.trusted.kid });
     await expectCode(unsortedHeader, [ed.trusted], 'BUNDLE_NOT_CANONICAL');
     await expectCode(await rawBundle(ed, JSON.stringify(validPayload(), null, 1)), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    // The same envelope written differently: an escaped character, members out of order, a space.
+    const env = envelopeOf(good);
+    const escaped = text.replace('{"payload":"', `{"payload":"\\u00${env.payload!.charCodeAt(0).toString(16)}`).replace(`\\u00${env.payload!.charCodeAt(0).toString(16)}${env.payload![0]}`, `\\u00${env.payload!.charCodeAt(0).toString(16)}`);
+    expect(JSON.parse(escaped)).toEqual(env);
+    await expectCode(new TextEncoder().encode(escaped), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    const reordered = `{"protected":${JSON.stringify(env.protected)},"payload":${JSON.stringify(env.payload)},"signature":${JSON.stringify(env.signature)}}\n`;
+    await expectCode(new TextEncoder().encode(reordered), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    await expectCode(new TextEncoder().encode(text.replace('","signature":', '", "signature":')), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
   });
 
   it('BUNDLE_ALG_MISMATCH when the header names another algorithm than the trusted key (RFC 8725 §3.1)', async () => {
