@@ -111,9 +111,9 @@ try {
     checkout: v.floor ? 'floor' : v.root === here ? 'this' : 'base',
     tools: v.tools,
     bundle_bytes: v.floor ? 0 : sizes[v.tools]!,
-    cold_start_ms: { median: round(median(ms[i]!)), min: round(Math.min(...ms[i]!)), max: round(Math.max(...ms[i]!)), rounds: ms[i]!.map(round) },
+    cold_start_ms: { median: round(median(ms[i]!)), min: round(Math.min(...ms[i]!)), max: round(Math.max(...ms[i]!)), rounds: ms[i]!.map((x) => round(x)) },
     ratio_to_floor: round(median(ms[i]!) / floorMs, 2),
-    cpu_ms: { median: round(median(cpu[i]!)), rounds: cpu[i]!.map(round) },
+    cpu_ms: { median: round(median(cpu[i]!)), rounds: cpu[i]!.map((x) => round(x)) },
     cpu_ratio_to_floor: round(median(cpu[i]!) / median(cpu[0]!), 2),
     idle_rss_mb: round(median(rss[i]!) / 1024),
   }));
