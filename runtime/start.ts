@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { TengineConfig } from '../schemas/config-types.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../schemas/bundle-verify.js';
 import { createApp, hostPolicyOf, mcpHandlerDeps } from './app.js';
 import { createMcpHandler } from './mcp/mcp-handler.js';
@@ -82,7 +81,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle, metrics, metricsOnMainPort: metricsServer === undefined, ...(usage && records.enabled ? { usage } : {}) };
     return {
       digest: model.bundleDigest,
-      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, getRequestListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics }),
+      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, honoListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics }),
       release: loaded.close,
     };
   };
@@ -295,6 +294,27 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
       holder.model = withTokenServices(model, keys, issuer, now);
       return holder.model;
     },
+  };
+}
+
+/**
+ * The Hono app as a Node listener, with Hono's Node adapter loaded at the first request that is not `POST /mcp`:
+ * the adapter (and the WHATWG Request/Response classes it pulls in) took a fifth of a boot, and tool calls never
+ * use it. The request waits for the import; its body stays unread, so nothing is lost.
+ */
+function honoListener(fetch: Parameters<typeof import('@hono/node-server').getRequestListener>[0]): RequestListener {
+  let listener: RequestListener | undefined;
+  let loading: Promise<RequestListener> | undefined;
+  return (req, res) => {
+    if (listener) return listener(req, res);
+    loading ??= import('@hono/node-server').then((m) => (listener = m.getRequestListener(fetch)));
+    loading.then(
+      (l) => l(req, res),
+      () => {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end('{"error":"internal_error","message":"Internal server error"}');
+      },
+    );
   };
 }
 

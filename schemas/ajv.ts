@@ -1,23 +1,15 @@
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import configSchema from './config.schema.json' with { type: 'json' };
-import fragmentSchema from './config-fragment.schema.json' with { type: 'json' };
-import bundleSchema from './bundle.schema.json' with { type: 'json' };
+import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, createTengineSchemasAjv } from './tengine-schemas.js';
 import { linearRegExp } from './linear-regexp.js';
 import { useLinearUniqueItems } from './unique-items.js';
 import { addUserFormats } from './user-formats.js';
 import { addFuelKeyword } from './validation-fuel.js';
+import * as precompiled from './generated/tengine-validators.js';
 
 export type { ErrorObject, ValidateFunction };
-
-// ajv-formats ships CommonJS with a default export; under NodeNext the callable sits on `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => Ajv2020;
-
-export const CONFIG_SCHEMA_ID = configSchema.$id;
-export const FRAGMENT_SCHEMA_ID = fragmentSchema.$id;
-export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
+export { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, PRECOMPILED_SCHEMAS, TENGINE_SCHEMA_OPTIONS, createTengineSchemasAjv } from './tengine-schemas.js';
 
 /**
  * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
@@ -49,27 +41,18 @@ export function createDraft07UserSchemaAjv(): Ajv {
 }
 let shared: Ajv2020 | undefined;
 
-/** The Ajv instance holding Tengine's own schemas (config, fragment, bundle), compiled once per process. */
+/** The Ajv instance holding Tengine's own schemas (config, fragment, bundle), compiled on demand once per process. */
 export function tengineSchemas(): Ajv2020 {
-  if (shared) return shared;
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    strictRequired: false,
-    discriminator: true,
-    useDefaults: true,
-    verbose: true,
-    allowUnionTypes: true,
-  });
-  addFormats(ajv);
-  ajv.addSchema(configSchema).addSchema(fragmentSchema).addSchema(bundleSchema);
-  shared = ajv;
-  return ajv;
+  return (shared ??= createTengineSchemasAjv());
 }
 
-/** The compiled validator for a schema id (throws only when the id is not one of Tengine's schemas). */
+/**
+ * The validator for one of Tengine's schemas (throws only when the id is not one of them). Config, fragment and
+ * bundle use the code generated ahead of time by `npm run gen:validators` (schemas/generated/tengine-validators.ts,
+ * the same code Ajv would compile, kept identical by a drift test): compiling them took a quarter of a runtime boot.
+ */
 export function tengineValidator(id: string): ValidateFunction {
-  const fn = tengineSchemas().getSchema(id);
+  const fn = id === CONFIG_SCHEMA_ID ? precompiled.config : id === FRAGMENT_SCHEMA_ID ? precompiled.fragment : id === BUNDLE_SCHEMA_ID ? precompiled.bundle : tengineSchemas().getSchema(id);
   if (!fn) throw new Error(`unknown schema ${id}`);
-  return fn;
+  return fn as ValidateFunction;
 }

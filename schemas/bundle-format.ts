@@ -67,12 +67,22 @@ export function bundleAlgForKey(key: KeyObject): BundleSigningAlg | undefined {
 
 /**
  * Decodes base64url strictly: only the URL-safe alphabet, no padding, and the text must be the one canonical
- * encoding of its bytes. Node's decoder skips bad characters and ignores unused trailing bits, so without the
- * re-encoding check two different files could carry the same signature or payload.
+ * encoding of its bytes. Node's decoder skips bad characters and ignores unused trailing bits, so without these
+ * checks two different files could carry the same signature or payload. Canonical means: no length of 4k + 1 (a
+ * dangling character) and the unused low bits of the last character zero, which is exactly when re-encoding the
+ * bytes gives the text back (checked that way before; this avoids re-encoding a payload of megabytes).
  */
 export function decodeBase64UrlStrict(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  if (!BASE64URL.test(text)) return undefined;
+  const rest = text.length % 4;
+  if (rest === 1) return undefined;
+  if (rest !== 0) {
+    const unused = rest === 2 ? 0x0f : 0x03;
+    if ((BASE64URL_ALPHABET.indexOf(text[text.length - 1]!) & unused) !== 0) return undefined;
+  }
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') !== text) return undefined;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

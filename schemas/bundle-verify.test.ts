@@ -104,6 +104,14 @@ describe('verifyBundle', () => {
     const unsortedHeader = await rawBundle(ed, validPayload(), { typ: BUNDLE_JWS_TYPE, alg: 'EdDSA', kid: ed.trusted.kid });
     await expectCode(unsortedHeader, [ed.trusted], 'BUNDLE_NOT_CANONICAL');
     await expectCode(await rawBundle(ed, JSON.stringify(validPayload(), null, 1)), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    // The same envelope written differently: an escaped character, members out of order, a space.
+    const env = envelopeOf(good);
+    const escaped = text.replace('{"payload":"', `{"payload":"\\u00${env.payload!.charCodeAt(0).toString(16)}`).replace(`\\u00${env.payload!.charCodeAt(0).toString(16)}${env.payload![0]}`, `\\u00${env.payload!.charCodeAt(0).toString(16)}`);
+    expect(JSON.parse(escaped)).toEqual(env);
+    await expectCode(new TextEncoder().encode(escaped), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    const reordered = `{"protected":${JSON.stringify(env.protected)},"payload":${JSON.stringify(env.payload)},"signature":${JSON.stringify(env.signature)}}\n`;
+    await expectCode(new TextEncoder().encode(reordered), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
+    await expectCode(new TextEncoder().encode(text.replace('","signature":', '", "signature":')), [ed.trusted], 'BUNDLE_NOT_CANONICAL');
   });
 
   it('BUNDLE_ALG_MISMATCH when the header names another algorithm than the trusted key (RFC 8725 §3.1)', async () => {
@@ -117,6 +125,21 @@ describe('verifyBundle', () => {
   it('BUNDLE_SIGNATURE_INVALID when another key signs under a trusted kid', async () => {
     const forged = await rawBundle(other, validPayload(), { alg: 'EdDSA', kid: ed.trusted.kid, typ: BUNDLE_JWS_TYPE });
     await expectCode(forged, [ed.trusted], 'BUNDLE_SIGNATURE_INVALID');
+  });
+
+  it('BUNDLE_SIGNATURE_INVALID for an ECDSA signature in DER instead of r || s (RFC 7518 §3.4), and for a truncated one', async () => {
+    const s = await signer('p256');
+    const env = envelopeOf(await rawBundle(s, validPayload()));
+    const input = Buffer.from(`${env.protected}.${env.payload}`, 'ascii');
+    const der = (await import('node:crypto')).sign('sha256', input, { key: s.privateKey, dsaEncoding: 'der' }).toString('base64url');
+    await expectCode(fileOf({ ...env, signature: der }), [s.trusted], 'BUNDLE_SIGNATURE_INVALID');
+    const truncated = Buffer.from(env.signature!, 'base64url').subarray(0, 63).toString('base64url');
+    await expectCode(fileOf({ ...env, signature: truncated }), [s.trusted], 'BUNDLE_SIGNATURE_INVALID');
+  });
+
+  it('BUNDLE_SIGNATURE_INVALID when the trusted key is not of the algorithm it is trusted for', async () => {
+    const p256 = await signer('p256');
+    await expectCode(good, [{ ...ed.trusted, key: p256.trusted.key }], 'BUNDLE_SIGNATURE_INVALID');
   });
 
   it('BUNDLE_FORMAT_UNSUPPORTED for format_version 2 with a valid signature', async () => {

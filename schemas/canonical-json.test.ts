@@ -19,6 +19,14 @@ describe('canonicalJson (RFC 8785 style)', () => {
     expect(canonicalJson(JSON.parse('{"__proto__":{"a":1},"b":2}'))).toBe('{"__proto__":{"a":1},"b":2}');
   });
 
+  it('gives values already in canonical order (parsed canonical text) the same text as reordered copies of them', () => {
+    const sorted = JSON.parse('{"a":[1,{"b":null,"c":"d"}],"e":{"f":-0,"g":1e-7}}') as unknown;
+    expect(canonicalJson(sorted)).toBe('{"a":[1,{"b":null,"c":"d"}],"e":{"f":0,"g":1e-7}}');
+    // Not plain data: serialized as before (own enumerable members, sorted), never through a toJSON method.
+    expect(canonicalJson({ a: new Date(0), b: Object.assign([1], { toJSON: () => 'x' }) })).toBe('{"a":{},"b":[1]}');
+    expect(canonicalJson({ a: [1, , 2] })).toBe('{"a":[1,null,2]}');
+  });
+
   it('throws on values JSON cannot represent', () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ x: Infinity })).toThrow(TypeError);

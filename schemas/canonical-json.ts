@@ -4,11 +4,58 @@
  * the bundle payload be reproducible and its digest meaningful. Throws on values JSON cannot represent.
  */
 export function canonicalJson(value: unknown): string {
+  // Fastest path: a value whose keys are already in canonical order (anything parsed from canonical JSON, such as a
+  // bundle payload and every part of it) serializes natively as it is, with no sorted copy to allocate.
+  if (inCanonicalOrder(value)) return JSON.stringify(value);
   // Fast path: copy with sorted keys and let the native serializer do the rest (about 4x quicker on large
   // bundles). Objects with integer-like keys cannot keep a sorted order (engines iterate those first, in numeric
   // order), so such values take the slower hand-written serializer.
   const sorted = sortKeys(value);
   return sorted === INDEX_KEYS ? slowCanonical(value) : JSON.stringify(sorted);
+}
+
+/**
+ * True when JSON.stringify(value) is already its canonical JSON: plain objects and arrays only, every object's keys
+ * in strictly ascending UTF-16 order and none integer-like or `__proto__`, every scalar representable (finite
+ * numbers, strings, booleans, null; `undefined` only as an object member, which both serializers leave out).
+ * Anything else (a Date, a Map, a toJSON method, NaN) goes to the copying paths, which keep their behaviour.
+ */
+function inCanonicalOrder(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+  if (Array.isArray(v)) {
+    if (Object.hasOwn(v, 'toJSON')) return false;
+    for (let i = 0; i < v.length; i++) if (!inCanonicalOrder(v[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = v as Record<string, unknown>;
+  let previous: string | undefined;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) return false;
+    if ((previous !== undefined && !(previous < k)) || k === '__proto__' || INDEX_LIKE.test(k)) return false;
+    previous = k;
+    const c = obj[k];
+    if (c !== undefined && !inCanonicalOrder(c)) return false;
+  }
+  return true;
+}
+
+/**
+ * The canonical JSON of an object together with that of each of its members, by key: the text is exactly
+ * `canonicalJson(obj)`, and a member's text can be hashed without serializing it a second time (the bundle check
+ * hashes the config inside the payload it has just checked).
+ */
+export function canonicalMembers(obj: Record<string, unknown>): { text: string; members: Map<string, string> } {
+  const members = new Map<string, string>();
+  const parts: string[] = [];
+  for (const k of Object.keys(obj).sort()) {
+    if (obj[k] === undefined) continue;
+    const text = canonicalJson(obj[k]);
+    members.set(k, text);
+    parts.push(`${JSON.stringify(k)}:${text}`);
+  }
+  return { text: `{${parts.join(',')}}`, members };
 }
 
 const INDEX_KEYS = Symbol('index-keys');

@@ -27,21 +27,21 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 const URI = /^(?:[a-z][a-z0-9+\-.]*:)(?:\/?\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:]|%[0-9a-f]{2})*@)?(?:\[(?:(?:(?:(?:[0-9a-f]{1,4}:){6}|::(?:[0-9a-f]{1,4}:){5}|(?:[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){4}|(?:(?:[0-9a-f]{1,4}:){0,1}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){3}|(?:(?:[0-9a-f]{1,4}:){0,2}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){2}|(?:(?:[0-9a-f]{1,4}:){0,3}[0-9a-f]{1,4})?::[0-9a-f]{1,4}:|(?:(?:[0-9a-f]{1,4}:){0,4}[0-9a-f]{1,4})?::)(?:[0-9a-f]{1,4}:[0-9a-f]{1,4}|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?))|(?:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4})?::[0-9a-f]{1,4}|(?:(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4})?::)|[Vv][0-9a-f]+\.[a-z0-9\-._~!$&'()*+,;=:]+)\]|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?)|(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})*)(?::\d*)?(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*|\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)?|(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)(?:\?(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?(?:#(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?$/i;
 const NOT_URI_FRAGMENT = /\/|:/;
 
-const lazy: (() => unknown)[] = [];
+const lazy = new Map<string, () => unknown>();
 
 /**
  * A format pattern compiled on first use (or by warmUserFormats): compiling the URI patterns takes tens of
  * milliseconds, which every CLI command would otherwise pay at startup without ever checking a format.
  */
-function lazyLinear(source: string, caseMode: 'exact' | 'ascii' = 'exact'): { test(s: string): boolean } {
+function lazyLinear(format: string, source: string, caseMode: 'exact' | 'ascii' = 'exact'): { test(s: string): boolean } {
   let re: LinearRegExp | undefined;
   const compiled = () => (re ??= compileLinear(source, caseMode));
-  lazy.push(compiled);
+  lazy.set(format, compiled);
   return { test: (s: string) => compiled().test(s) };
 }
 
-const uriPattern = lazyLinear(URI.source, 'ascii');
-const uriReferencePattern = lazyLinear((fullFormats['uri-reference'] as RegExp).source, 'ascii');
+const uriPattern = lazyLinear('uri', URI.source, 'ascii');
+const uriReferencePattern = lazyLinear('uri-reference', (fullFormats['uri-reference'] as RegExp).source, 'ascii');
 
 /**
  * ajv-formats' `url` (dperini's URL regex, flags `iu`) without its lookaheads: in it they only apply to the
@@ -65,13 +65,13 @@ const PUBLIC_IPV4 =
   `)\\.${O23}\\.${O4}`;
 const LABEL = '(?:[a-zA-Z0-9\\u{00a1}-\\u{ffff}]+-)*[a-zA-Z0-9\\u{00a1}-\\u{ffff}]+';
 const HOST_NAME = `(?:${LABEL})(?:\\.${LABEL})*(?:\\.(?:[a-zA-Z\\u{00a1}-\\u{ffff}]{2,}))`;
-const urlPattern = lazyLinear(`^(?:[hH][tT][tT][pP][sS\\u{17f}]?|[fF][tT][pP]):\\/\\/(?:\\S+(?::\\S*)?@)?(?:${PUBLIC_IPV4}|${HOST_NAME})(?::\\d{2,5})?(?:\\/[^\\s]*)?$`);
+const urlPattern = lazyLinear('url', `^(?:[hH][tT][tT][pP][sS\\u{17f}]?|[fF][tT][pP]):\\/\\/(?:\\S+(?::\\S*)?@)?(?:${PUBLIC_IPV4}|${HOST_NAME})(?::\\d{2,5})?(?:\\/[^\\s]*)?$`);
 
 /**
  * ajv-formats' `duration` (RFC 3339 appendix A) without lookarounds: `P(?!$)` becomes "something follows the P",
  * and `T(?=\d)(H)?(M)?(S)?` becomes "T and at least one of H, M, S, in that order".
  */
-const durationPattern = lazyLinear('^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
+const durationPattern = lazyLinear('duration', '^P(?:(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?:\\d+H(?:\\d+M)?(?:\\d+S)?|\\d+M(?:\\d+S)?|\\d+S))?|(?:\\d+W)?)$');
 
 /** ajv-formats' own definition of a string format (validator and, for dates and times, the comparison). */
 function ajvFormat(name: 'date' | 'time' | 'iso-time' | 'date-time' | 'iso-date-time'): FormatDefinition<string> {
@@ -105,9 +105,13 @@ export const LINEAR_FORMATS: Record<string, FormatDefinition<string>> = {
   'iso-date-time': dateTime('iso-time', 'iso-date-time'),
 };
 
-/** Compiles the format patterns now, so that no tool call pays for it (the runtime calls it when a bundle loads). */
-export function warmUserFormats(): void {
-  for (const compile of lazy) compile();
+/**
+ * Compiles the patterns of the named formats now (all of them without names), so that no tool call pays for it: the
+ * runtime calls it for the formats each schema of a bundle names, when the bundle loads.
+ */
+export function warmUserFormats(formats?: Iterable<string>): void {
+  if (formats === undefined) for (const compile of lazy.values()) compile();
+  else for (const f of formats) lazy.get(f)?.();
 }
 
 /** Adds the formats user schemas may use: ajv-formats (full mode, with formatMinimum & co.) with the linear replacements. */

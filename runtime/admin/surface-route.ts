@@ -22,14 +22,17 @@ export const ADMIN_SURFACE_FORMAT_VERSION = 1;
  * in constant time; disabled (404) unless a token is configured, so it never exists by accident.
  */
 export function adminSurfaceHandler(deps: AdminSurfaceDeps) {
-  // Redacted once: the bundle never changes while the process runs.
-  const body = JSON.stringify({
-    format_version: ADMIN_SURFACE_FORMAT_VERSION,
-    bundle_digest: deps.model.bundleDigest,
-    created_at: deps.model.createdAt,
-    ...(deps.model.revision ? { revision: deps.model.revision } : {}),
-    config: redactConfig(deps.config),
-  });
+  // Redacted once, at the first authorized request: the bundle never changes while the process runs, and a boot
+  // (or a runtime without an admin token) need not pay for a copy of the whole config (0.1 s with 10,000 tools).
+  let body: string | undefined;
+  const surface = () =>
+    (body ??= JSON.stringify({
+      format_version: ADMIN_SURFACE_FORMAT_VERSION,
+      bundle_digest: deps.model.bundleDigest,
+      created_at: deps.model.createdAt,
+      ...(deps.model.revision ? { revision: deps.model.revision } : {}),
+      config: redactConfig(deps.config),
+    }));
   return (c: Context) => {
     if (!deps.adminTokenSha256) return c.json({ error: 'not_found', message: 'No such endpoint' }, 404);
     const m = /^Bearer[ \t]+(\S{1,512})$/i.exec(c.req.header('authorization') ?? '');
@@ -38,6 +41,6 @@ export function adminSurfaceHandler(deps: AdminSurfaceDeps) {
       c.header('WWW-Authenticate', 'Bearer realm="tengine-admin"');
       return c.json({ error: 'unauthorized', message: 'A valid admin token is required' }, 401);
     }
-    return c.body(body, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    return c.body(surface(), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   };
 }

@@ -1,4 +1,16 @@
-import { CallToolResultSchema, type ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+import { createRequire } from 'node:module';
+import type { CallToolResultSchema as ResultSchema, ContentBlock } from '@modelcontextprotocol/sdk/types.js';
+
+let resultSchema: typeof ResultSchema | undefined;
+
+/**
+ * Loads the MCP SDK's tool result schema (the SDK's types and zod: a fifth of a runtime boot) the first time a
+ * `format: mcp` mapping is compiled, at bundle load; bundles without one never load it. Synchronous, through the
+ * SDK's CommonJS build, so compiling stays synchronous and no call waits for it.
+ */
+export function loadMcpResultSchema(): void {
+  resultSchema ??= (createRequire(import.meta.url)('@modelcontextprotocol/sdk/types.js') as { CallToolResultSchema: typeof ResultSchema }).CallToolResultSchema;
+}
 
 /** An upstream's own MCP result after checking: its content blocks and, when it sent them, structured content and isError. */
 export type UpstreamMcpResult =
@@ -16,7 +28,8 @@ export function checkMcpResult(value: unknown): UpstreamMcpResult {
   if (shaped === null || typeof shaped !== 'object' || !Array.isArray((shaped as { content?: unknown }).content)) {
     return { ok: false, errors: [{ path: '', message: 'must be a content array or an object with a content array' }] };
   }
-  const parsed = CallToolResultSchema.safeParse(shaped);
+  loadMcpResultSchema();
+  const parsed = resultSchema!.safeParse(shaped);
   if (!parsed.success) {
     const errors = parsed.error.issues.slice(0, 10).map((i) => ({ path: i.path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join(''), message: i.message.slice(0, 200) }));
     return { ok: false, errors };

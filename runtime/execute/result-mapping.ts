@@ -2,7 +2,7 @@ import type { ContentBlock } from '@modelcontextprotocol/sdk/types.js';
 import type { ResultMapping } from '../../schemas/config-types.js';
 import { parsePointer, resolvePointer, type CompiledPointer } from '../../schemas/json-pointer.js';
 import { parseTemplate, type TemplatePart } from '../../schemas/template.js';
-import { checkMcpResult } from './mcp-content.js';
+import { checkMcpResult, loadMcpResultSchema } from './mcp-content.js';
 import type { SchemaValidator } from './schema-compiler.js';
 import { toolError, type ToolErrorDetails, type ToolResult } from './tool-errors.js';
 
@@ -38,6 +38,7 @@ export function compileResultMapping(m: ResultMapping): CompiledResultMapping {
     });
   }
   if (compiled.format === 'mcp' && (compiled.text || compiled.links.length > 0)) throw new Error('result: format mcp takes neither text nor resource_links');
+  if (compiled.format === 'mcp') loadMcpResultSchema();
   return compiled;
 }
 

@@ -23,8 +23,6 @@ export type SchemaValidator = ReturnType<SchemaCompiler['compile']>;
  * TNG229), so that only happens for a hand-built bundle, and the boot refuses it as BUNDLE_PAYLOAD_INVALID.
  */
 export function createSchemaCompiler(): SchemaCompiler {
-  // The format patterns compile lazily; a bundle load, not the first tool call using a format, pays for them.
-  warmUserFormats();
   const cache = new Map<string, SchemaValidator>();
   let ajv2020: Ajv2020 | undefined;
   let ajv07: Ajv | undefined;
@@ -40,10 +38,20 @@ export function createSchemaCompiler(): SchemaCompiler {
       const copy = meterSchema(schema);
       delete copy.$id;
       const fn = wrap(ajv.compile(copy));
+      // The format patterns compile lazily; a bundle load, not the first tool call using a format, pays for those
+      // its schemas name. Read from the canonical text: a `format` keyword with a string value always shows as
+      // `"format":"name"` there (anything else matching only warms one pattern more).
+      if (key.includes('"format":"')) warmUserFormats(formatsNamedIn(key));
       cache.set(key, fn);
       return fn;
     },
   };
+}
+
+const FORMAT_KEYWORD = /"format":"([^"\\]*)"/g;
+
+function formatsNamedIn(canonical: string): Set<string> {
+  return new Set(Array.from(canonical.matchAll(FORMAT_KEYWORD), (m) => m[1]!));
 }
 
 function wrap(validate: ValidateFunction): SchemaValidator {

@@ -1,5 +1,3 @@
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-
 /**
  * Legacy protocol versions (negotiated by `initialize`), newest first; a requested one is echoed, otherwise the newest
  * is offered. 2026-07-28 is not among them: that revision has no `initialize` (versioning §Backward Compatibility: an
@@ -16,13 +14,16 @@ export const ALL_PROTOCOL_VERSIONS: readonly string[] = [MODERN_PROTOCOL_VERSION
 /** Version assumed when a request carries no `MCP-Protocol-Version` header (spec: 2025-06-18 §Transports). */
 export const DEFAULT_PROTOCOL_VERSION = '2025-03-26';
 
-/** JSON-RPC error codes used on the MCP surface (from the SDK's ErrorCode). */
+/**
+ * JSON-RPC error codes used on the MCP surface. The first five are JSON-RPC 2.0's own (§5.1), equal to the SDK's
+ * ErrorCode (protocol.test.ts checks it); written out so that serving does not load the SDK and zod.
+ */
 export const RPC = {
-  ParseError: ErrorCode.ParseError,
-  InvalidRequest: ErrorCode.InvalidRequest,
-  MethodNotFound: ErrorCode.MethodNotFound,
-  InvalidParams: ErrorCode.InvalidParams,
-  InternalError: ErrorCode.InternalError,
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
   // 2026-07-28 (basic/index §Error Codes: the -32020..-32099 range is the specification's). The SDK of this
   // generation (1.32) knows none of them, and its -32001 (RequestTimeout) is what an earlier draft used for HeaderMismatch.
   HeaderMismatch: -32020,
