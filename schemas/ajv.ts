@@ -49,18 +49,24 @@ export function createDraft07UserSchemaAjv(): Ajv {
 }
 let shared: Ajv2020 | undefined;
 
+/**
+ * The options Tengine's own schemas are compiled with. The config and fragment validators are also generated ahead
+ * of time with exactly these (scripts/render-config-validators.mjs; config-validators.test.ts compares the two).
+ */
+export const TENGINE_SCHEMA_OPTIONS = {
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  discriminator: true,
+  useDefaults: true,
+  verbose: true,
+  allowUnionTypes: true,
+} as const satisfies Options;
+
 /** The Ajv instance holding Tengine's own schemas (config, fragment, bundle), compiled once per process. */
 export function tengineSchemas(): Ajv2020 {
   if (shared) return shared;
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    strictRequired: false,
-    discriminator: true,
-    useDefaults: true,
-    verbose: true,
-    allowUnionTypes: true,
-  });
+  const ajv = new Ajv2020({ ...TENGINE_SCHEMA_OPTIONS });
   addFormats(ajv);
   ajv.addSchema(configSchema).addSchema(fragmentSchema).addSchema(bundleSchema);
   shared = ajv;

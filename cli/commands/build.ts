@@ -1,11 +1,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { sha256Hex } from '../../schemas/bundle-format.js';
-import { canonicalJson } from '../../schemas/canonical-json.js';
-import { resolveBuildMetadata } from '../bundle/build-metadata.js';
-import { buildPayload } from '../bundle/build-payload.js';
-import { loadSigningKey, signBundle } from '../bundle/sign-bundle.js';
 import { CliError, type CliIo } from '../io.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 import { renderHuman, renderJson } from '../output/render-diagnostics.js';
@@ -48,6 +43,8 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
       const toStdout = outArg === STDIO;
       if (toStdout && format === 'json') throw new CliError('BAD_ARGUMENT', '--out - and --format json both write to stdout', 'write the bundle to a file (--out FILE) for a JSON summary, or drop --format json');
       const pem = await readSigningKey(io, opts.key);
+      // The signer (jose, the bundle schema) is loaded when build runs, not by `tengine validate`.
+      const [{ resolveBuildMetadata }, { buildCanonicalPayload }, { loadSigningKey, signCanonicalPayload }] = await Promise.all([import('../bundle/build-metadata.js'), import('../bundle/build-payload.js'), import('../bundle/sign-bundle.js')]);
       const key = await loadSigningKey(pem); // fail on a bad key before doing any work
       const { loaded, report } = await validateConfig(path, io);
       if (!loaded.config) {
@@ -56,8 +53,9 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         throw new CliError('CONFIG_INVALID', `${report.root} is invalid; the bundle was not written`, `fix the problems listed above (tengine validate ${path} checks without writing anything)`);
       }
       const meta = await resolveBuildMetadata(loaded.rootDir, path === STDIO ? loaded.files.slice(1) : loaded.files, io.env);
-      const payload = buildPayload(loaded.config, meta);
-      const bytes = await signBundle(payload, pem);
+      const built = buildCanonicalPayload(loaded.config, meta);
+      const payload = built.payload;
+      const { bytes, digest } = await signCanonicalPayload(built, key);
       const summaryOut = toStdout ? io.err : io.out;
       if (toStdout) io.out(Buffer.from(bytes).toString('utf8'));
       const out = resolve(io.cwd, outArg);
@@ -83,7 +81,7 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         alg: key.alg,
         config_digest: payload.config_digest,
         // The same digest `tengine verify` and the runtime report: SHA-256 of the signed payload bytes.
-        bundle_digest: `sha256:${sha256Hex(canonicalJson(payload))}`,
+        bundle_digest: `sha256:${digest}`,
         created_at: payload.created_at,
         source: payload.source ?? null,
         warnings: report.diagnostics,

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
 import { PACKAGE_VERSION, setExitCode } from '../program.js';
@@ -44,6 +43,8 @@ export function countConfig(config: unknown) {
 
 /** Loads and checks a config, returning the report validate prints (also used by build). */
 export async function validateConfig(path: string, io: CliIo) {
+  // The loader (YAML parsers, schema validators, rules) is loaded when a command reads a config, not for --help.
+  const { loadConfig } = await import('../config/load-config.js');
   const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
   const report: ValidationReport = {
     valid: loaded.config !== undefined,

@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
+import { configValidator, fragmentValidator } from '../../schemas/config-validators.js';
 import type { TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
-import { expandOpenApiSources } from '../openapi/expand.js';
 import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
@@ -119,7 +118,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const rootUnresolved = resolveEnv(root, locator, ['env_allowlist']);
   for (const p of rootUnresolved) rejected.add(p);
 
-  const validate = tengineValidator(CONFIG_SCHEMA_ID);
+  const validate = configValidator;
   if (!validate(root.data)) {
     const errors = (validate.errors ?? []).filter((e) => !rootUnresolved.has(e.instancePath));
     diagnostics.push(...schemaDiagnostics(errors, (p, k) => locator.locate(p, k), 'config', configSubjects(root.data, 'config')));
@@ -131,7 +130,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const includes = Array.isArray(config.include) ? config.include.filter((p): p is string => typeof p === 'string') : [];
   const fragmentFiles = await resolveIncludes(includes, rootDir, rootFile, locator, diagnostics, opts.cwd);
   const projects = Array.isArray(config.projects) ? config.projects : [];
-  const validateFragment = tengineValidator(FRAGMENT_SCHEMA_ID);
+  const validateFragment = fragmentValidator;
   for (const abs of fragmentFiles) {
     files.push(abs);
     const name = display(abs);
@@ -173,10 +172,14 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   }
 
   // OpenAPI sources become tools of their projects, located at their operations (cli/openapi/expand.ts).
-  const generated = await expandOpenApiSources({ config, rootDir, rootName: display(rootFile), rootMap: root.map, locator, display, isClean: (p) => rejected.isClean(p) });
-  diagnostics.push(...generated.diagnostics);
-  files.push(...generated.files);
-  for (const p of generated.rejected) rejected.add(p);
+  // The OpenAPI reader is loaded only for a config that has sources.
+  if (projects.some((p) => isObject(p) && Array.isArray(p.openapi))) {
+    const { expandOpenApiSources } = await import('../openapi/expand.js');
+    const generated = await expandOpenApiSources({ config, rootDir, rootName: display(rootFile), rootMap: root.map, locator, display, isClean: (p) => rejected.isClean(p) });
+    diagnostics.push(...generated.diagnostics);
+    files.push(...generated.files);
+    for (const p of generated.rejected) rejected.add(p);
+  }
 
   runRules({
     config,
