@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../schemas/canonical-json.js';
+import { canonicalize } from '../../schemas/canonical-json.js';
 import { BUNDLE_FORMAT_VERSION, sha256Hex } from '../../schemas/bundle-format.js';
 import type { BundlePayload, TengineConfig } from '../../schemas/config-types.js';
 
@@ -34,8 +34,8 @@ export function buildPayload(config: TengineConfig, meta: PayloadMeta): BundlePa
  */
 export function buildCanonicalPayload(config: TengineConfig, meta: PayloadMeta): CanonicalPayload {
   const { include: _include, ...rest } = config;
-  const text = canonicalJson(rest);
-  const plain = JSON.parse(text) as BundlePayload['config'];
+  const { text, value } = canonicalize(rest);
+  const plain = value as BundlePayload['config'];
   const payload: BundlePayload = {
     format_version: BUNDLE_FORMAT_VERSION,
     created_at: meta.createdAt,

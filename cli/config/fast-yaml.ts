@@ -68,7 +68,7 @@ export interface FastParse {
 export function fastParseYaml(text: string): FastParse | undefined {
   // js-yaml turns a mapping or list used as a key into a string ("a,b", "[object Object]") instead of failing.
   // Rather than guessing such keys from the text, count the collections js-yaml composed: each one that is not
-  // in the final value was consumed as a key (copyResolved compares the two numbers). A Set, because js-yaml
+  // in the final value was consumed as a key (checkedInPlace in parse-config-file.ts compares the two numbers). A Set, because js-yaml
   // reports some collections twice (once from the node that read it, once from its caller).
   const composed = new Set<unknown>();
   let needsPrecise = false;
