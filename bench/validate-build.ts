@@ -23,7 +23,7 @@ import jsyaml from 'js-yaml';
 import { parse as yamlParse } from 'yaml';
 import type { CliIo } from '../cli/io.js';
 import { runCli } from '../cli/program.js';
-import { DISTINCT_SCHEMAS, writeBigConfig } from './support/big-config.js';
+import { DISTINCT_SCHEMAS, writeBigConfig } from '../test/fixtures/big-config.js';
 
 const TOOLS = Number(process.env.BENCH_TOOLS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? process.env.BENCH_RUNS ?? 7);

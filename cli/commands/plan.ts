@@ -8,7 +8,8 @@ import { displayPaths, renderHuman, renderJson, type ValidationReport } from '..
 import { IGNORE_FILE_NAME } from '../plan/ignore-file-name.js';
 import { setExitCode } from '../program.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
-import { countConfig, defaultFormat } from './validate.js';
+import { addProgressOptions, countConfig, defaultFormat } from './validate.js';
+import { progressReporter } from '../output/progress.js';
 import { discoverConfig } from '../config/discover-config.js';
 
 /**
@@ -44,11 +45,12 @@ interface PlanFlags {
   ignoreFile?: string;
   bundleKey?: string[];
   today?: string;
+  progress?: boolean;
 }
 
 /** `tengine plan [path] --against git:REF|bundle:FILE|runtime:URL`: what a change does to the tool surface. */
 export function registerPlanCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('plan')
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
     .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
@@ -61,8 +63,8 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated; default: $TENGINE_PLAN_FAIL_ON)').argParser(collect))
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
     .addOption(new Option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)').argParser(collect))
-    .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
-    .action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
+    .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)');
+  addProgressOptions(command).action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
       const { loadConfig, isIsoDate, parseIgnoreFile, readIgnoreFile, computePlan, failsOn, hasChanges, isoDate, renderPlanHuman, renderPlanJson, renderPlanMarkdown, changeLocator, renderPlanGithub, redactConfig } = await planModules();
       const path = await discoverConfig(io, pathArg, flags.config);
       const format = flags.format ?? defaultFormat<(typeof FORMATS)[number]>(io, 'github', 'human');
@@ -79,7 +81,8 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         ['--ignore-file', flags.ignoreFile === STDIO],
         ['--bundle-key', (flags.bundleKey ?? []).includes(STDIO)],
       ]);
-      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
+      const progress = progressReporter(io, flags.progress);
+      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin, progress: (e) => progress.load(e) }).finally(() => progress.done());
       if (!after.config) return invalid(io, format, after, 'the working config');
       const before = await loadBaseline(io, flags, after, format);
       /** What a plan compares: the resolved config with secrets fingerprinted and build-only fields dropped. */
