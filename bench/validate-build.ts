@@ -1,10 +1,12 @@
 // Benchmark: `tengine validate` + `tengine build` of a 10,000-tool config (100 included files of 100 tools, 50
 // distinct input schemas), against the YAML-parse floor measured in the same process, in interleaved rounds.
 //
-//   - parse floor: reading the 101 files and parsing them with js-yaml, nothing else. js-yaml is the fastest YAML
-//     parser for Node and the one the loader's fast path runs (cli/config/fast-yaml.ts), so no YAML-based
-//     validate can spend less; the `yaml` library (the precise parser, used only for files that need positions)
-//     is shown once for reference.
+//   - parse floor: reading the 101 files and parsing them with js-yaml and its CORE_SCHEMA, nothing else. js-yaml
+//     is the fastest YAML parser for Node (the loader's fast path runs it, cli/config/fast-yaml.ts, with the YAML
+//     1.2 core resolution of the `yaml` library), and CORE_SCHEMA is its cheapest schema that still types
+//     numbers and booleans, so no YAML-based validate can spend less. For reference, also js-yaml with its
+//     default schema, and (first round only) the `yaml` library, the precise parser used for files that need
+//     positions.
 //   - in process: the two commands run by runCli in this process (output discarded), as a user's shell would run
 //     them minus process start-up: the config loaded and checked twice, the bundle signed and written once.
 //   - as commands: `node dist/cli/main.js validate DIR`, then `... build DIR --key K --out F`, spawned, wall time
@@ -69,6 +71,7 @@ try {
 
   const load = [loadavg()[0]!];
   const floor: number[] = [];
+  const jsyamlDefault: number[] = [];
   const validate: number[] = [];
   const both: number[] = [];
   const bothCpu: number[] = [];
@@ -76,8 +79,12 @@ try {
   const precise: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let t = performance.now();
-    for (const f of files) jsyaml.load(readFileSync(f, 'utf8'));
+    for (const f of files) jsyaml.load(readFileSync(f, 'utf8'), { schema: jsyaml.CORE_SCHEMA });
     floor.push(performance.now() - t);
+
+    t = performance.now();
+    for (const f of files) jsyaml.load(readFileSync(f, 'utf8'));
+    jsyamlDefault.push(performance.now() - t);
 
     if (r === 0) {
       t = performance.now();
@@ -111,6 +118,7 @@ try {
     load_average: { min: Math.min(...load), max: Math.max(...load), during: load },
     median_ms: {
       parse_floor: median(floor),
+      js_yaml_default_schema: median(jsyamlDefault),
       precise_parser_once: precise[0]!,
       validate_in_process: median(validate),
       validate_build_in_process: median(both),
@@ -133,7 +141,8 @@ try {
     );
     console.log(`${ROUNDS} interleaved rounds, medians; load average ${results.load_average.min.toFixed(2)}–${results.load_average.max.toFixed(2)} (1 min, ${cpus().length} CPUs); node ${process.version}`);
     console.log('                                                     median ms  × parse floor');
-    console.log(`parse floor (read + js-yaml, in process)               ${ms(median(floor))} ${ratio(median(floor))}`);
+    console.log(`parse floor (read + js-yaml CORE_SCHEMA, in process)   ${ms(median(floor))} ${ratio(median(floor))}`);
+    console.log(`js-yaml, default schema (reference)                    ${ms(median(jsyamlDefault))} ${ratio(median(jsyamlDefault))}`);
     console.log(`precise parser (read + yaml library, first round only) ${ms(precise[0]!)} ${ratio(precise[0]!)}`);
     console.log(`tengine validate, in process                           ${ms(median(validate))} ${ratio(median(validate))}`);
     console.log(`tengine validate + build, in process                   ${ms(median(both))} ${ratio(median(both))}   (CPU ${ms(median(bothCpu)).trim()} ms)`);
