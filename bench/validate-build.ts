@@ -14,7 +14,8 @@
 //
 // Targets (issue 15, Build): in process ≤ 2.5× the parse floor; as commands ≤ 1.5 s on a quiet run of the
 // 2-core machine. Medians of BENCH_ROUNDS rounds (default 7); the load average is printed with the results, as
-// the machine is shared. Run: `npm run bench` (builds dist/ first). BENCH_JSON=1 prints one JSON document on stdout
+// the machine is shared. Run: `npm run bench` (builds dist/ first). BENCH_BASE_DIR=/path/to/other/checkout (with its
+// dist/ built) also times that checkout's two commands in every round, for a before/after. BENCH_JSON=1 prints one JSON document on stdout
 // instead of the table (for docs/performance.md); BENCH_TOOLS changes the size.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -33,6 +34,7 @@ const JSON_OUT = process.env.BENCH_JSON === '1';
 const FLOOR_TARGET = 2.5;
 const COMMANDS_TARGET_MS = 1500;
 const CLI = resolve('dist/cli/main.js');
+const BASE_CLI = process.env.BENCH_BASE_DIR ? resolve(process.env.BENCH_BASE_DIR, 'dist/cli/main.js') : undefined;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,9 +49,9 @@ async function inProcess(argv: string[], io: Omit<CliIo, 'out' | 'err'>): Promis
 }
 
 /** Spawns the built CLI and resolves when it exits 0. */
-function command(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+function command(args: string[], env: NodeJS.ProcessEnv, cli = CLI): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', fail);
@@ -78,6 +80,7 @@ try {
   const build: number[] = [];
   const commands: number[] = [];
   const validateCommand: number[] = [];
+  const baseCommands: number[] = [];
   const precise: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let t = performance.now();
@@ -109,6 +112,12 @@ try {
     validateCommand.push(performance.now() - t);
     await command(buildArgs, env);
     commands.push(performance.now() - t);
+    if (BASE_CLI) {
+      t = performance.now();
+      await command(validateArgs, env, BASE_CLI);
+      await command(buildArgs, env, BASE_CLI);
+      baseCommands.push(performance.now() - t);
+    }
     load.push(loadavg()[0]!);
   }
   const bundleBytes = readFileSync(join(dir, 'bundle.json')).length;
@@ -130,6 +139,7 @@ try {
       validate_build_in_process_cpu: median(bothCpu),
       validate_command: median(validateCommand),
       validate_build_commands: median(commands),
+      ...(BASE_CLI ? { base_validate_build_commands: median(baseCommands) } : {}),
     },
     ratio_to_floor: { validate_in_process: median(validate) / median(floor), build_in_process: median(build) / median(floor), validate_build_in_process: median(both) / median(floor) },
     targets: {
@@ -155,6 +165,7 @@ try {
     console.log(`tengine validate + build, in process                   ${ms(median(both))} ${ratio(median(both))}   (CPU ${ms(median(bothCpu)).trim()} ms)`);
     console.log(`tengine validate, as a command (wall)                  ${ms(median(validateCommand))} ${ratio(median(validateCommand))}`);
     console.log(`tengine validate + build, as two commands (wall)       ${ms(median(commands))} ${ratio(median(commands))}`);
+    if (BASE_CLI) console.log(`the same two commands of ${process.env.BENCH_BASE_DIR}      ${ms(median(baseCommands))} ${ratio(median(baseCommands))}`);
     console.log(`target: in process ≤ ${FLOOR_TARGET}× the parse floor → ${results.targets.in_process_ratio.met ? 'met' : 'NOT met'} (${results.ratio_to_floor.validate_build_in_process.toFixed(2)}×)`);
     console.log(`target: as commands ≤ ${COMMANDS_TARGET_MS} ms → ${results.targets.commands_ms.met ? 'met' : 'NOT met'} (${median(commands).toFixed(0)} ms)`);
   }
