@@ -10,6 +10,8 @@ export interface CliIo {
   color: boolean;
   /** The same for `err`: text written to stderr is coloured only when stderr itself is a terminal. */
   errColor?: boolean;
+  /** True when `err` is a terminal: progress is then shown on its own for large configs (output/progress.ts). */
+  errIsTTY?: boolean;
   /** True when standard input is a terminal (nothing piped in): commands that read stdin say what they wait for. */
   stdinIsTTY?: boolean;
   env: Record<string, string | undefined>;
@@ -73,6 +75,7 @@ export function processIo(): CliIo {
     color: colorAllowed(process.stdout, process.env),
     errColor: colorAllowed(process.stderr, process.env),
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    errIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     cwd: process.cwd(),
     errIsProcessStderr: true,

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
-import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, createTengineSchemasAjv } from './tengine-schemas.js';
+import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF, createTengineSchemasAjv } from './tengine-schemas.js';
 import { linearRegExp } from './linear-regexp.js';
 import { useLinearUniqueItems } from './unique-items.js';
 import { addUserFormats } from './user-formats.js';
@@ -9,7 +9,7 @@ import { addFuelKeyword } from './validation-fuel.js';
 import * as precompiled from './generated/tengine-validators.js';
 
 export type { ErrorObject, ValidateFunction };
-export { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, PRECOMPILED_SCHEMAS, TENGINE_SCHEMA_OPTIONS, createTengineSchemasAjv } from './tengine-schemas.js';
+export { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF, PRECOMPILED_SCHEMAS, TENGINE_SCHEMA_OPTIONS, createTengineSchemasAjv } from './tengine-schemas.js';
 
 /**
  * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
@@ -47,12 +47,13 @@ export function tengineSchemas(): Ajv2020 {
 }
 
 /**
- * The validator for one of Tengine's schemas (throws only when the id is not one of them). Config, fragment and
- * bundle use the code generated ahead of time by `npm run gen:validators` (schemas/generated/tengine-validators.ts,
+ * The validator for one of Tengine's schemas (throws only when the id is not one of them). Config, fragment, tool
+ * and bundle use the code generated ahead of time by `npm run gen:validators` (schemas/generated/tengine-validators.ts,
  * the same code Ajv would compile, kept identical by a drift test): compiling them took a quarter of a runtime boot.
  */
 export function tengineValidator(id: string): ValidateFunction {
-  const fn = id === CONFIG_SCHEMA_ID ? precompiled.config : id === FRAGMENT_SCHEMA_ID ? precompiled.fragment : id === BUNDLE_SCHEMA_ID ? precompiled.bundle : tengineSchemas().getSchema(id);
+  const fn =
+    id === CONFIG_SCHEMA_ID ? precompiled.config : id === FRAGMENT_SCHEMA_ID ? precompiled.fragment : id === TOOL_SCHEMA_REF ? precompiled.tool : id === BUNDLE_SCHEMA_ID ? precompiled.bundle : tengineSchemas().getSchema(id);
   if (!fn) throw new Error(`unknown schema ${id}`);
   return fn as ValidateFunction;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalize, canonicalJson } from './canonical-json.js';
 
 describe('canonicalJson (RFC 8785 style)', () => {
   it('sorts keys by UTF-16 code units and drops whitespace', () => {
@@ -27,6 +27,15 @@ describe('canonicalJson (RFC 8785 style)', () => {
     expect(canonicalJson({ a: [1, , 2] })).toBe('{"a":[1,null,2]}');
   });
 
+  it('canonicalize gives the text and a copy equal to JSON.parse of the text, with undefined members and -0 as JSON has them', () => {
+    const input = { b: [1, undefined, -0], a: { z: 1, y: undefined }, n: -0 };
+    const { text, value } = canonicalize(input);
+    expect(text).toBe(canonicalJson(input));
+    expect(value).toStrictEqual(JSON.parse(text));
+    expect(Object.is((value as { n: number }).n, 0)).toBe(true);
+    expect(canonicalize({ '10': 1, '9': { x: 2 } })).toStrictEqual({ text: '{"10":1,"9":{"x":2}}', value: { '10': 1, '9': { x: 2 } } });
+  });
+
   it('throws on values JSON cannot represent', () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ x: Infinity })).toThrow(TypeError);
@@ -42,6 +51,7 @@ describe('canonicalJson (RFC 8785 style)', () => {
         );
         expect(canonicalJson(reordered)).toBe(text);
         expect(canonicalJson(JSON.parse(text))).toBe(text);
+        expect(canonicalize(v)).toStrictEqual({ text, value: JSON.parse(text) });
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { tengineValidator } from './ajv.js';
 import { computeConfigDigest } from './bundle-format.js';
 import { GENERATED_VALIDATORS_PATH, standaloneValidatorsSource } from './standalone-validators.js';
-import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, createTengineSchemasAjv, FRAGMENT_SCHEMA_ID } from './tengine-schemas.js';
+import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, createTengineSchemasAjv, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF } from './tengine-schemas.js';
+import { bundleValidator, configValidator, fragmentValidator, toolValidator } from './config-validators.js';
 import { sampleConfig } from '../test/fixtures/bundle-fixtures.js';
 
 const committed = () => readFileSync(fileURLToPath(new URL(`../${GENERATED_VALIDATORS_PATH}`, import.meta.url)), 'utf8');
@@ -28,6 +29,8 @@ function cases(): { id: string; name: string; data: unknown }[] {
     { id: CONFIG_SCHEMA_ID, name: 'not an object', data: [1, 'two'] },
     { id: FRAGMENT_SCHEMA_ID, name: 'a fragment', data: { project: 'p', tools: config.projects![0]!.tools } },
     { id: FRAGMENT_SCHEMA_ID, name: 'a broken fragment', data: { project: 3, tools: [{ name: '' }], extra: 1 } },
+    { id: TOOL_SCHEMA_REF, name: 'a tool', data: config.projects![0]!.tools![0] },
+    { id: TOOL_SCHEMA_REF, name: 'a broken tool', data: broken.projects[0].tools[0] },
     { id: BUNDLE_SCHEMA_ID, name: 'a bundle payload', data: payload },
     { id: BUNDLE_SCHEMA_ID, name: 'a bundle payload with a broken config', data: { ...payload, config: broken, created_at: 'yesterday' } },
     { id: BUNDLE_SCHEMA_ID, name: 'an empty payload', data: {} },
@@ -53,7 +56,14 @@ describe('ahead-of-time validators of Tengine schemas (schemas/generated/tengine
     expect(b).toEqual(a);
   });
 
-  it('cover the config, fragment and bundle schemas', () => {
+  it("are the CLI's validators too (schemas/config-validators.ts)", () => {
+    expect(configValidator).toBe(tengineValidator(CONFIG_SCHEMA_ID));
+    expect(fragmentValidator).toBe(tengineValidator(FRAGMENT_SCHEMA_ID));
+    expect(toolValidator).toBe(tengineValidator(TOOL_SCHEMA_REF));
+    expect(bundleValidator).toBe(tengineValidator(BUNDLE_SCHEMA_ID));
+  });
+
+  it('cover the config, fragment, tool and bundle schemas', () => {
     const ok = cases().filter((c) => c.name === 'a bundle payload' || c.name === 'the sample config');
     for (const c of ok) expect(tengineValidator(c.id)(structuredClone(c.data))).toBe(true);
     expect(tengineValidator(BUNDLE_SCHEMA_ID)({})).toBe(false);

@@ -18,8 +18,11 @@ export const FRAGMENT_SCHEMA_ID = fragmentSchema.$id;
 /** The `$id` of bundle.schema.json. */
 export const BUNDLE_SCHEMA_ID = bundleSchema.$id;
 
+/** One tool (`$defs/tool` of the config schema): the check of each tool generated from an OpenAPI source. */
+export const TOOL_SCHEMA_REF = `${CONFIG_SCHEMA_ID}#/$defs/tool`;
+
 /** The schema ids whose validators are generated ahead of time, by their export name in the generated module. */
-export const PRECOMPILED_SCHEMAS = { config: CONFIG_SCHEMA_ID, fragment: FRAGMENT_SCHEMA_ID, bundle: BUNDLE_SCHEMA_ID } as const;
+export const PRECOMPILED_SCHEMAS = { config: CONFIG_SCHEMA_ID, fragment: FRAGMENT_SCHEMA_ID, tool: TOOL_SCHEMA_REF, bundle: BUNDLE_SCHEMA_ID } as const;
 
 /**
  * Options of the Ajv holding Tengine's own schemas: every error (the CLI reports them all), defaults filled in,

@@ -2,10 +2,10 @@ import { FlattenedSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import { loadTrustedKeys, verifyBundle } from '../../schemas/bundle-verify.js';
-import { BUNDLE_JWS_TYPE } from '../../schemas/bundle-format.js';
+import { BUNDLE_JWS_TYPE, sha256Hex } from '../../schemas/bundle-format.js';
 import { CliError } from '../io.js';
-import { buildPayload } from './build-payload.js';
-import { loadSigningKey, signBundle } from './sign-bundle.js';
+import { buildCanonicalPayload, buildPayload } from './build-payload.js';
+import { loadSigningKey, signBundle, signCanonicalPayload } from './sign-bundle.js';
 import { generatePemKeyPair, sampleConfig, type TestKeyType } from '../../test/fixtures/bundle-fixtures.js';
 
 const payload = () => buildPayload(sampleConfig(), { createdAt: '2024-05-01T12:00:00Z', revision: 'a'.repeat(40), dirty: false });
@@ -46,6 +46,25 @@ describe('signBundle', () => {
     const ours = envelope(await signBundle(p, privatePem));
     const theirs = await new FlattenedSign(new TextEncoder().encode(canonicalJson(p))).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE }).sign(key.privateKey);
     expect(ours).toEqual({ payload: theirs.payload, protected: theirs.protected, signature: theirs.signature });
+  });
+
+  it('signCanonicalPayload (the config text spliced in, as tengine build signs) writes the same bytes as signBundle', async () => {
+    const { privatePem } = generatePemKeyPair('ed25519');
+    const meta = { createdAt: '2024-05-01T12:00:00Z', revision: 'b'.repeat(40), dirty: true };
+    const built = buildCanonicalPayload(sampleConfig(), meta);
+    const signed = await signCanonicalPayload(built, await loadSigningKey(privatePem));
+    expect(Buffer.from(signed.bytes).equals(Buffer.from(await signBundle(buildPayload(sampleConfig(), meta), privatePem)))).toBe(true);
+    // The bundle digest is that of the payload bytes signed, which are the canonical JSON of the payload.
+    const fresh = buildPayload(sampleConfig(), meta);
+    expect(Buffer.from(envelope(signed.bytes).payload, 'base64url').toString('utf8')).toBe(canonicalJson(fresh));
+    expect(signed.digest).toBe(sha256Hex(canonicalJson(fresh)));
+  });
+
+  it('signCanonicalPayload refuses a config text that does not match config_digest', async () => {
+    const { privatePem } = generatePemKeyPair('ed25519');
+    const built = buildCanonicalPayload(sampleConfig(), { createdAt: '2024-05-01T12:00:00Z' });
+    const other = buildCanonicalPayload({ ...sampleConfig(), projects: [] }, { createdAt: '2024-05-01T12:00:00Z' });
+    expect(await errorCode(signCanonicalPayload({ payload: built.payload, configText: other.configText }, await loadSigningKey(privatePem)))).toBe('BUNDLE_DIGEST_MISMATCH');
   });
 
   it('the same payload and Ed25519 key give byte-identical bundles', async () => {

@@ -1,17 +1,18 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, flattenedVerify } from 'jose';
-import { BUNDLE_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
+import { bundleValidator } from '../../schemas/config-validators.js';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import {
   BUNDLE_JWS_TYPE,
   bundleAlgForKey,
-  computeConfigDigest,
   encodeBundleFile,
+  sha256Hex,
   type BundleProtectedHeader,
   type BundleSigningAlg,
 } from '../../schemas/bundle-format.js';
 import { BUNDLE_ERROR_HINTS, type BundleErrorCode } from '../../schemas/bundle-verify.js';
 import type { BundlePayload } from '../../schemas/config-types.js';
+import type { CanonicalPayload } from './build-payload.js';
 import { CliError } from '../io.js';
 
 /** A parsed bundle signing key: the private key, its algorithm and the `kid` (RFC 7638 thumbprint) it signs as. */
@@ -71,8 +72,26 @@ const SIGN_DIGEST: Record<BundleSigningAlg, string | null> = { EdDSA: null, ES25
  * of `verifyBundle` are skipped here: the bytes were just produced by the canonical serializer.)
  */
 export async function signBundle(payload: BundlePayload, privateKeyPem: string): Promise<Uint8Array> {
-  const key = await loadSigningKey(privateKeyPem);
-  const payloadText = canonicalJson(payload);
+  const configText = canonicalJson(payload.config);
+  // The schema check reads a parse of the config text that is signed (the runtime's view), not the caller's object.
+  const copy = { ...payload, config: configText === undefined ? undefined : (JSON.parse(configText) as BundlePayload['config']) } as BundlePayload;
+  return (await signCanonicalPayload({ payload: copy, configText }, await loadSigningKey(privateKeyPem))).bytes;
+}
+
+/** A signed bundle: the bytes of the file and the bundle digest (hex SHA-256 of the signed payload bytes). */
+export interface SignedBundle {
+  bytes: Uint8Array;
+  digest: string;
+}
+
+/**
+ * signBundle for a payload whose config is already serialized (buildCanonicalPayload): the config text is spliced
+ * into the payload text as it is, so a large config is serialized once per build instead of four times. Schema
+ * defaults the self-check fills go into `p.payload.config` (a parse of the text; as `verifyBundle` does to the
+ * payload it reads); for a config `tengine validate` accepted there are none to fill.
+ */
+export async function signCanonicalPayload(p: CanonicalPayload, key: SigningKey): Promise<SignedBundle> {
+  const payloadText = canonicalPayloadText(p);
   const header: BundleProtectedHeader = { alg: key.alg, kid: key.kid, typ: BUNDLE_JWS_TYPE };
   // A JWS (RFC 7515) signed with node:crypto directly: a bundle payload is megabytes, and Buffer's base64url and
   // one native sign call are several times faster than a generic JOSE library on it. The self-check below
@@ -85,11 +104,23 @@ export async function signBundle(payload: BundlePayload, privateKeyPem: string):
   const signingInput = Buffer.from(`${jws.protected}.${jws.payload}`, 'ascii');
   // EdDSA hashes internally (no digest); ECDSA as JWS wants it: SHA-256/384 and the r || s encoding (RFC 7518 §3.4).
   jws.signature = sign(SIGN_DIGEST[key.alg], signingInput, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  await selfCheck(jws, key, payloadText);
-  return encodeBundleFile({ payload: jws.payload, protected: jws.protected, signature: jws.signature });
+  await selfCheck(jws, key, p, payloadText);
+  return { bytes: encodeBundleFile({ payload: jws.payload, protected: jws.protected, signature: jws.signature }), digest: sha256Hex(payloadText) };
 }
 
-async function selfCheck(jws: { payload: string; protected?: string; signature: string }, key: SigningKey, payloadText: string): Promise<void> {
+/** Where the config's text starts in the payload text: "config" sorts before every other payload member. */
+const CONFIG_AT = '{"config":'.length;
+
+/** The canonical JSON of the payload, with the config's canonical text inserted rather than serialized again. */
+function canonicalPayloadText({ payload, configText }: CanonicalPayload): string {
+  if (configText === undefined) return canonicalJson(payload);
+  const others = canonicalJson({ ...payload, config: null });
+  // Holds as long as no payload member sorts before "config"; a new one that does must not go out unnoticed.
+  if (!others.startsWith('{"config":null')) throw new Error('canonicalPayloadText: "config" is not the first member of the payload');
+  return `${others.slice(0, CONFIG_AT)}${configText}${others.slice(CONFIG_AT + 'null'.length)}`;
+}
+
+async function selfCheck(jws: { payload: string; protected?: string; signature: string }, key: SigningKey, p: CanonicalPayload, payloadText: string): Promise<void> {
   const refuse = (code: BundleErrorCode, message: string) => {
     throw new CliError(code, `the bundle would be refused: ${message}`, BUNDLE_ERROR_HINTS[code]);
   };
@@ -98,11 +129,12 @@ async function selfCheck(jws: { payload: string; protected?: string; signature: 
   } catch {
     refuse('BUNDLE_SIGNATURE_INVALID', 'the signature does not verify with the public half of the signing key');
   }
-  const parsed = JSON.parse(payloadText) as Record<string, unknown>;
-  const claimed = parsed.config_digest;
-  const actual = computeConfigDigest(parsed.config);
-  const validate = tengineValidator(BUNDLE_SCHEMA_ID);
-  if (!validate(parsed)) {
+  // The digest of the config bytes as they sit in the signed text (the same bytes the runtime re-serializes to
+  // check it: they are canonical, produced by canonicalJson). Taken before validation, which may fill defaults.
+  const claimed = p.payload.config_digest;
+  const actual = p.configText === undefined ? undefined : `sha256:${sha256Hex(payloadText.slice(CONFIG_AT, CONFIG_AT + p.configText.length))}`;
+  const validate = bundleValidator;
+  if (!validate(p.payload)) {
     const first = validate.errors?.[0];
     refuse('BUNDLE_PAYLOAD_INVALID', `the payload fails bundle.schema.json at ${first?.instancePath || '/'}: ${first?.message ?? 'invalid'}`);
   }

@@ -1,16 +1,12 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { sha256Hex } from '../../schemas/bundle-format.js';
-import { canonicalJson } from '../../schemas/canonical-json.js';
-import { resolveBuildMetadata } from '../bundle/build-metadata.js';
-import { buildPayload } from '../bundle/build-payload.js';
-import { loadSigningKey, signBundle } from '../bundle/sign-bundle.js';
 import { CliError, type CliIo } from '../io.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 import { renderHuman, renderJson } from '../output/render-diagnostics.js';
 import { styler } from '../output/style.js';
-import { formatOption, validateConfig } from './validate.js';
+import { addProgressOptions, formatOption, validateConfig } from './validate.js';
+import { progressReporter } from '../output/progress.js';
 import { discoverConfig } from '../config/discover-config.js';
 
 const FORMATS = ['human', 'json'] as const;
@@ -31,15 +27,15 @@ async function readSigningKey(io: CliIo, keyPath: string | undefined): Promise<s
 
 /** `tengine build [path] --key KEY --out FILE`: validate, then write the signed bundle. */
 export function registerBuildCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('build')
     .description('Validate a config and compile it into a signed bundle for the runtime.')
     .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
     .option('--config <path>', 'config file or directory (the same as the path argument)')
     .option('-k, --key <file>', 'bundle signing private key (PEM), or - for stdin; default: $TENGINE_BUNDLE_SIGNING_KEY')
     .option('-o, --out <file>', 'where to write the bundle, or - for stdout (default: $TENGINE_BUNDLE_OUT, else tengine.bundle.json)')
-    .addOption(formatOption(FORMATS))
-    .action(async (pathArg: string | undefined, opts: { config?: string; key?: string; out?: string; format: (typeof FORMATS)[number] }) => {
+    .addOption(formatOption(FORMATS));
+  addProgressOptions(command).action(async (pathArg: string | undefined, opts: { config?: string; key?: string; out?: string; format: (typeof FORMATS)[number]; progress?: boolean }) => {
       const path = await discoverConfig(io, pathArg, opts.config);
       const format = opts.format;
       const outArg = opts.out ?? (io.env.TENGINE_BUNDLE_OUT || 'tengine.bundle.json');
@@ -48,16 +44,24 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
       const toStdout = outArg === STDIO;
       if (toStdout && format === 'json') throw new CliError('BAD_ARGUMENT', '--out - and --format json both write to stdout', 'write the bundle to a file (--out FILE) for a JSON summary, or drop --format json');
       const pem = await readSigningKey(io, opts.key);
+      // The signer (jose, the bundle schema) is loaded when build runs, not by `tengine validate`.
+      const [{ resolveBuildMetadata }, { buildCanonicalPayload }, { loadSigningKey, signCanonicalPayload }] = await Promise.all([import('../bundle/build-metadata.js'), import('../bundle/build-payload.js'), import('../bundle/sign-bundle.js')]);
       const key = await loadSigningKey(pem); // fail on a bad key before doing any work
-      const { loaded, report } = await validateConfig(path, io);
-      if (!loaded.config) {
-        if (format === 'json') io.out(renderJson(report));
-        else io.err(renderHuman(report, io.errColor ?? false));
-        throw new CliError('CONFIG_INVALID', `${report.root} is invalid; the bundle was not written`, `fix the problems listed above (tengine validate ${path} checks without writing anything)`);
-      }
-      const meta = await resolveBuildMetadata(loaded.rootDir, path === STDIO ? loaded.files.slice(1) : loaded.files, io.env);
-      const payload = buildPayload(loaded.config, meta);
-      const bytes = await signBundle(payload, pem);
+      const progress = progressReporter(io, opts.progress);
+      // Progress lines end (a terminal's line is cleared) before anything else is written, whatever happens.
+      const { report, payload, bytes, digest } = await (async () => {
+        const { loaded, report } = await validateConfig(path, io, progress);
+        if (!loaded.config) {
+          progress.done();
+          if (format === 'json') io.out(renderJson(report));
+          else io.err(renderHuman(report, io.errColor ?? false));
+          throw new CliError('CONFIG_INVALID', `${report.root} is invalid; the bundle was not written`, `fix the problems listed above (tengine validate ${path} checks without writing anything)`);
+        }
+        const meta = await resolveBuildMetadata(loaded.rootDir, path === STDIO ? loaded.files.slice(1) : loaded.files, io.env);
+        progress.step('signing the bundle', report.counts.tools);
+        const built = buildCanonicalPayload(loaded.config, meta);
+        return { report, payload: built.payload, ...(await signCanonicalPayload(built, key)) };
+      })().finally(() => progress.done());
       const summaryOut = toStdout ? io.err : io.out;
       if (toStdout) io.out(Buffer.from(bytes).toString('utf8'));
       const out = resolve(io.cwd, outArg);
@@ -83,7 +87,7 @@ export function registerBuildCommand(program: Command, io: CliIo): void {
         alg: key.alg,
         config_digest: payload.config_digest,
         // The same digest `tengine verify` and the runtime report: SHA-256 of the signed payload bytes.
-        bundle_digest: `sha256:${sha256Hex(canonicalJson(payload))}`,
+        bundle_digest: `sha256:${digest}`,
         created_at: payload.created_at,
         source: payload.source ?? null,
         warnings: report.diagnostics,

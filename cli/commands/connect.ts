@@ -4,7 +4,7 @@ import { Argument, Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
 import { API_KEY_ENV, API_KEY_PLACEHOLDER, DEFAULT_MCP_URL, DEFAULT_SERVER_NAME, MCP_CLIENTS, clientSnippet, oauthClientSnippet, oauthUnsupported, type McpClientId } from '../dev/client-snippets.js';
 import { DEV_FILES, DEV_STATE_DIR } from '../dev/dev-state.js';
-import { checkConnection } from '../connect/check.js';
+import type { checkConnection } from '../connect/check.js';
 import { WRITABLE_CLIENTS, defaultClientFile, writeClientConfig, type WriteResult } from '../connect/write-config.js';
 
 /** Clients whose snippet carries an environment reference, never the key itself. */
@@ -110,7 +110,8 @@ async function writeOrCheck(io: CliIo, client: McpClientId, url: string, opts: {
   if (opts.check) {
     const { key, source } = await resolveConnectKey(io, opts.key);
     if (source === 'placeholder') throw new CliError('CONNECT_CHECK_NO_KEY', '--check needs an API key', `set ${API_KEY_ENV}, pass --key, or run tengine dev in this directory first`);
-    check = await checkConnection(url, key);
+    // The MCP SDK client is loaded only for --check.
+    check = await (await import('../connect/check.js')).checkConnection(url, key);
   }
   if (opts.format === 'json') {
     io.out(`${JSON.stringify({ format_version: 1, client, url, written: written ?? null, check: check ?? null }, null, 2)}\n`);

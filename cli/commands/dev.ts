@@ -3,7 +3,6 @@ import { join, relative, resolve } from 'node:path';
 import process from 'node:process';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
-import { startDev } from '../dev/start-dev.js';
 import { discoverConfig } from '../config/discover-config.js';
 
 /** Parses a `--port`-style value: a whole number from 0 to 65535 (0 = any free port). */
@@ -30,6 +29,7 @@ export function registerDevCommand(program: Command, io: CliIo): void {
       const path = await discoverConfig(io, pathArg, opts.config);
       // Before any key is generated: a folder without a config is the first-run slip `tengine init` answers.
       await requireConfigIn(io, path);
+      const { startDev } = await import('../dev/start-dev.js'); // the runtime and the demo API: loaded only here
       const session = await startDev(
         {
           path,

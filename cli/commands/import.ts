@@ -2,7 +2,6 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
-import { importOpenApi } from '../openapi/import-openapi.js';
 import { checkRemotePrefix } from '../openapi/remote.js';
 import { renderHuman } from '../output/render-diagnostics.js';
 import { formatOption } from './validate.js';
@@ -37,6 +36,7 @@ export function registerImportCommand(program: Command, io: CliIo): void {
         ...(opts.namePrefix ? { name_prefix: opts.namePrefix } : {}),
         ...(prefixes.length > 0 ? { allow_remote_refs: prefixes } : {}),
       };
+      const { importOpenApi } = await import('../openapi/import-openapi.js'); // the OpenAPI reader and YAML writer
       const r = await importOpenApi(file, opts.project, source, { cwd: io.cwd });
       const report = { valid: r.text !== undefined, root: file, files: [file], diagnostics: r.diagnostics, counts: { projects: 1, tools: r.tools.length, integrations: 0 } };
       let written: string | undefined;

@@ -2,23 +2,36 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { TengineConfig } from '../../schemas/config-types.js';
-import { redactConfig } from '../../schemas/redact-config.js';
-import { loadConfig } from '../config/load-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
-import { IGNORE_FILE_NAME, isIsoDate, parseIgnoreFile, readIgnoreFile } from '../plan/ignore.js';
-import { computePlan, failsOn, hasChanges, isoDate } from '../plan/plan.js';
-import { renderPlanHuman } from '../plan/render-human.js';
-import { renderPlanJson } from '../plan/render-json.js';
-import { renderPlanMarkdown } from '../plan/render-markdown.js';
-import { snapshotFromBundle } from '../plan/sources/bundle-source.js';
-import { snapshotFromGit } from '../plan/sources/git-source.js';
-import { snapshotFromRuntime } from '../plan/sources/runtime-source.js';
+import { IGNORE_FILE_NAME } from '../plan/ignore-file-name.js';
 import { setExitCode } from '../program.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
-import { countConfig, defaultFormat } from './validate.js';
-import { changeLocator, renderPlanGithub } from '../plan/render-github.js';
+import { addProgressOptions, countConfig, defaultFormat } from './validate.js';
+import { progressReporter } from '../output/progress.js';
 import { discoverConfig } from '../config/discover-config.js';
+
+/**
+ * The modules plan runs with, loaded when it runs (the config loader, the ignore file's YAML parser, the bundle
+ * verifier): registering the command must not make every other command load them (lazy-commands.test.ts).
+ */
+async function planModules() {
+  const [config, ignore, core, human, json, markdown, github, bundle, git, runtime, redact] = await Promise.all([
+    import('../config/load-config.js'),
+    import('../plan/ignore.js'),
+    import('../plan/plan.js'),
+    import('../plan/render-human.js'),
+    import('../plan/render-json.js'),
+    import('../plan/render-markdown.js'),
+    import('../plan/render-github.js'),
+    import('../plan/sources/bundle-source.js'),
+    import('../plan/sources/git-source.js'),
+    import('../plan/sources/runtime-source.js'),
+    import('../../schemas/redact-config.js'),
+  ]);
+  return { ...config, ...ignore, ...core, ...human, ...json, ...markdown, ...github, ...bundle, ...git, ...runtime, ...redact };
+}
 
 const FORMATS = ['human', 'json', 'markdown', 'github'] as const;
 const LEVELS = ['breaking', 'security'] as const;
@@ -32,11 +45,12 @@ interface PlanFlags {
   ignoreFile?: string;
   bundleKey?: string[];
   today?: string;
+  progress?: boolean;
 }
 
 /** `tengine plan [path] --against git:REF|bundle:FILE|runtime:URL`: what a change does to the tool surface. */
 export function registerPlanCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('plan')
     .description('Show what the working config changes against a git ref, a built bundle or a running runtime, and flag breaking and security-relevant changes.')
     .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
@@ -49,8 +63,9 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
     .addOption(new Option('--fail-on <level>', 'exit 1 when a breaking and/or security change is not accepted by the ignore file (repeatable, or comma-separated; default: $TENGINE_PLAN_FAIL_ON)').argParser(collect))
     .option('--ignore-file <file>', `accepted changes with reasons (default: ${IGNORE_FILE_NAME} next to the config, if present)`)
     .addOption(new Option('--bundle-key <file>', 'trusted public key to verify a bundle baseline (repeatable; default $TENGINE_BUNDLE_PUBLIC_KEYS)').argParser(collect))
-    .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)')
-    .action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
+    .option('--today <date>', 'the date (YYYY-MM-DD) for deprecation sunsets and ignore expiries; default: today (UTC)');
+  addProgressOptions(command).action(async (pathArg: string | undefined, flags: PlanFlags, cmd: Command) => {
+      const { loadConfig, isIsoDate, parseIgnoreFile, readIgnoreFile, computePlan, failsOn, hasChanges, isoDate, renderPlanHuman, renderPlanJson, renderPlanMarkdown, changeLocator, renderPlanGithub, redactConfig } = await planModules();
       const path = await discoverConfig(io, pathArg, flags.config);
       const format = flags.format ?? defaultFormat<(typeof FORMATS)[number]>(io, 'github', 'human');
       flags.against ??= io.env.TENGINE_PLAN_AGAINST || 'git:HEAD';
@@ -66,9 +81,15 @@ export function registerPlanCommand(program: Command, io: CliIo): void {
         ['--ignore-file', flags.ignoreFile === STDIO],
         ['--bundle-key', (flags.bundleKey ?? []).includes(STDIO)],
       ]);
-      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
+      const progress = progressReporter(io, flags.progress);
+      const after = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin, progress: (e) => progress.load(e) }).finally(() => progress.done());
       if (!after.config) return invalid(io, format, after, 'the working config');
       const before = await loadBaseline(io, flags, after, format);
+      /** What a plan compares: the resolved config with secrets fingerprinted and build-only fields dropped. */
+      const surface = (config: TengineConfig): TengineConfig => {
+        const { include: _include, $schema: _schema, ...rest } = redactConfig(config);
+        return rest as TengineConfig;
+      };
 
       const ignorePath = flags.ignoreFile ? resolve(io.cwd, flags.ignoreFile) : join(dirname(after.rootFile), IGNORE_FILE_NAME);
       const ignore =
@@ -124,17 +145,12 @@ function parseLevel(value: string): (typeof LEVELS)[number] {
   return value as (typeof LEVELS)[number];
 }
 
-/** What a plan compares: the resolved config with secrets fingerprinted and build-only fields dropped. */
-function surface(config: TengineConfig): TengineConfig {
-  const { include: _include, $schema: _schema, ...rest } = redactConfig(config);
-  return rest as TengineConfig;
-}
-
 async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: string; envAllowlist: string[] }, format: (typeof FORMATS)[number]): Promise<{ config: TengineConfig; label: string; note?: string }> {
   const rootFile = working.rootFile;
   const m = /^(git|bundle|runtime):(.+)$/.exec(flags.against ?? 'git:HEAD');
   if (!m) throw new CliError('BAD_ARGUMENT', `--against "${flags.against}" is not git:REF, bundle:FILE or runtime:URL`, 'e.g. --against git:origin/main');
   const [, kind, target] = m as unknown as [string, 'git' | 'bundle' | 'runtime', string];
+  const { loadConfig, snapshotFromGit, snapshotFromBundle, snapshotFromRuntime } = await planModules();
   if (kind === 'git') {
     const snap = await snapshotFromGit(rootFile, target);
     try {
@@ -165,7 +181,7 @@ async function loadBaseline(io: CliIo, flags: PlanFlags, working: { rootFile: st
 }
 
 /** Prints an invalid config's diagnostics (stdout in JSON, else stderr) and stops the plan with CONFIG_INVALID. */
-function invalid(io: CliIo, format: string, loaded: Awaited<ReturnType<typeof loadConfig>>, which: string, shownFrom = io.cwd): never {
+function invalid(io: CliIo, format: string, loaded: LoadedConfig, which: string, shownFrom = io.cwd): never {
   // A baseline read from git lives in a temporary copy: its paths are shown relative to that copy's root, which
   // are the paths in the repository (as its diagnostics already are).
   const report: ValidationReport = {

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { stringify } from 'yaml';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import type { TengineConfig } from '../../schemas/config-types.js';
 import { redactConfig } from '../../schemas/redact-config.js';
@@ -34,6 +33,7 @@ export function registerRenderCommand(program: Command, io: CliIo): void {
       }
       const config = normalizedForDisplay(loaded.config);
       if (opts.format === 'json') io.out(`${JSON.stringify(config, null, 2)}\n`);
-      else io.out(stringify(config, { lineWidth: 0, aliasDuplicateObjects: false }));
+      // The YAML writer is loaded only here: `tengine status`, which imports this module, never needs it.
+      else io.out((await import('yaml')).stringify(config, { lineWidth: 0, aliasDuplicateObjects: false }));
     });
 }

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError, type CliIo } from '../io.js';
-import { encryptSecret, loadEncryptionKey, prepareSecret } from '../keys/encrypt-secret.js';
 import { assertStdinOnce, STDIO } from '../streams.js';
 
 /** Registers `tengine secret encrypt`. */
@@ -26,6 +25,7 @@ export function registerSecretCommand(program: Command, io: CliIo): void {
       } catch (e) {
         throw new CliError('KEY_FILE_UNREADABLE', `cannot read ${keyPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path to runtime-keys.pub.json');
       }
+      const { encryptSecret, loadEncryptionKey, prepareSecret } = await import('../keys/encrypt-secret.js'); // jose: only here
       const key = await loadEncryptionKey(text);
       if (key.fromPrivateFile) {
         io.err(`note: ${keyPath} holds private keys; only its public encryption key was used. Pass runtime-keys.pub.json instead.\n`);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { RuntimeBootError, resolveRuntimeOptions, startRuntime, type RuntimeFlags } from '../../runtime/start.js';
+import type { RuntimeFlags } from '../../runtime/start.js';
 import { CliError, type CliIo } from '../io.js';
-import { handleSignals } from '../../runtime/lifecycle/signals.js';
 
 /** `tengine serve --bundle FILE`: starts the runtime through its public entry point and runs until a signal. */
 export function registerServeCommand(program: Command, io: CliIo): void {
@@ -38,6 +37,8 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       ].join('\n'),
     )
     .action(async (flags: RuntimeFlags) => {
+      // Loaded here, not at the top: every other command would pay for loading the runtime (lazy-commands.test.ts).
+      const [{ RuntimeBootError, resolveRuntimeOptions, startRuntime }, { handleSignals }] = await Promise.all([import('../../runtime/start.js'), import('../../runtime/lifecycle/signals.js')]);
       let running;
       let bind: { host: string; port: number };
       let stopped: Promise<void>;

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../config/load-config.js';
+import { AUTO_PROGRESS_TOOLS, progressReporter, type ProgressReporter } from '../output/progress.js';
 import { CliError, type CliIo } from '../io.js';
 import { displayPaths, renderGithub, renderHuman, renderJson, type ValidationReport } from '../output/render-diagnostics.js';
 import { PACKAGE_VERSION, setExitCode } from '../program.js';
@@ -42,9 +42,18 @@ export function countConfig(config: unknown) {
   };
 }
 
+/** The `--progress` / `--no-progress` pair of the commands that load a config (output/progress.ts). */
+export function addProgressOptions(cmd: Command): Command {
+  return cmd
+    .option('--progress', `progress lines on stderr while a large config is read and checked (default: on a terminal, for configs over ${AUTO_PROGRESS_TOOLS} tools)`)
+    .option('--no-progress', 'no progress on stderr, even on a terminal');
+}
+
 /** Loads and checks a config, returning the report validate prints (also used by build). */
-export async function validateConfig(path: string, io: CliIo) {
-  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin });
+export async function validateConfig(path: string, io: CliIo, progress?: ProgressReporter) {
+  // The loader (YAML parsers, schema validators, rules) is loaded when a command reads a config, not for --help.
+  const { loadConfig } = await import('../config/load-config.js');
+  const loaded = await loadConfig(path, { env: io.env, cwd: io.cwd, readStdin: io.readStdin, progress: progress && ((e) => progress.load(e)) });
   const report: ValidationReport = {
     valid: loaded.config !== undefined,
     root: displayPaths([loaded.rootFile], io.cwd)[0]!,
@@ -67,19 +76,20 @@ export function printReport(io: CliIo, report: ValidationReport, format: Format,
 
 /** `tengine validate [path]`: schema and semantic checks with file:line:column diagnostics. */
 export function registerValidateCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('validate')
     .description('Check a config (a file, or a directory holding tengine.config.yaml) and report every problem.')
     .argument('[path]', 'config file or directory, or - for stdin (default: --config, $TENGINE_CONFIG, or the nearest tengine.config.yaml up to the repository root)')
     .option('--config <path>', 'config file or directory (the same as the path argument)')
     .addOption(new Option('-f, --format <format>', 'output format (default: github when GITHUB_ACTIONS=true, else human)').choices(FORMATS))
-    .option('--fail-on <severity>', 'exit 1 on diagnostics of this severity or worse: error or warning (default: $TENGINE_VALIDATE_FAIL_ON, else error)')
-    .action(async (pathArg: string | undefined, opts: { config?: string; format?: Format; failOn?: string }, cmd: Command) => {
+    .option('--fail-on <severity>', 'exit 1 on diagnostics of this severity or worse: error or warning (default: $TENGINE_VALIDATE_FAIL_ON, else error)');
+  addProgressOptions(command).action(async (pathArg: string | undefined, opts: { config?: string; format?: Format; failOn?: string; progress?: boolean }, cmd: Command) => {
       const failOn = opts.failOn ?? (io.env.TENGINE_VALIDATE_FAIL_ON || 'error');
       if (!(FAIL_ON as readonly string[]).includes(failOn)) throw new CliError('BAD_ARGUMENT', `--fail-on "${failOn}" is not a severity`, `use one of: ${FAIL_ON.join(', ')}`);
       const path = await discoverConfig(io, pathArg, opts.config);
       const format = opts.format ?? defaultFormat<Format>(io, 'github', 'human');
-      const { report } = await validateConfig(path, io);
+      const progress = progressReporter(io, opts.progress);
+      const { report } = await validateConfig(path, io, progress).finally(() => progress.done());
       const warningsFail = failOn === 'warning';
       printReport(io, report, format, warningsFail);
       setExitCode(cmd, report.valid && !(warningsFail && report.diagnostics.length > 0) ? 0 : 1);

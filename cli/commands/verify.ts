@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { CliIo } from '../io.js';
 import { setExitCode } from '../program.js';
-import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../../schemas/bundle-verify.js';
+import type { TrustedKey } from '../../schemas/bundle-verify.js';
 import { assertStdinOnce, readInput, STDIO } from '../streams.js';
 
 /** What `tengine verify` found: either the facts of a valid bundle or one error with its fix. */
@@ -50,6 +50,8 @@ export async function verifyFile(io: CliIo, bundle: string, keyPaths: readonly s
   if (paths.length === 0) {
     return fail('BAD_ARGUMENT', 'no trusted public key given', 'pass --key bundle-signing.pub.pem or set TENGINE_BUNDLE_PUBLIC_KEYS');
   }
+  // The verifier (jose, ajv) is loaded by the commands that verify, not by every command at start-up.
+  const { loadTrustedKeys, TrustedKeyError, verifyBundle } = await import('../../schemas/bundle-verify.js');
   const trusted: TrustedKey[] = [];
   for (const p of paths) {
     let text: string;

@@ -2,20 +2,25 @@ import jsyaml from 'js-yaml';
 import { MAX_NESTING_DEPTH } from './yaml-limits.js';
 
 // Plain-scalar resolution of the YAML 1.2 core schema, written to match the `yaml` library's core tags exactly,
-// so that this fast parser and the precise one agree on every value of a valid file.
+// so that this fast parser and the precise one agree on every value of a valid file. js-yaml tries every implicit
+// type on every plain scalar, and most scalars of a config are strings that none of them matches, so each
+// resolver first rules out by the first character what its expressions could never match (a third of the parse).
+const NULL_START = new Set(['~', 'n', 'N']);
+const BOOL_START = new Set(['t', 'T', 'f', 'F']);
+const NUMBER_START = new Set(['-', '+', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 const coreNull = new jsyaml.Type('tag:yaml.org,2002:null', {
   kind: 'scalar',
-  resolve: (s: string) => /^(?:~|[Nn]ull|NULL)?$/.test(s),
+  resolve: (s: string) => (s.length === 0 || NULL_START.has(s[0]!)) && /^(?:~|[Nn]ull|NULL)?$/.test(s),
   construct: () => null,
 });
 const coreBool = new jsyaml.Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (s: string) => /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
+  resolve: (s: string) => BOOL_START.has(s[0]!) && /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(s),
   construct: (s: string) => s[0] === 't' || s[0] === 'T',
 });
 const coreInt = new jsyaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (s: string) => /^0o[0-7]+$/.test(s) || /^[-+]?[0-9]+$/.test(s) || /^0x[0-9a-fA-F]+$/.test(s),
+  resolve: (s: string) => NUMBER_START.has(s[0]!) && (/^0o[0-7]+$/.test(s) || /^[-+]?[0-9]+$/.test(s) || /^0x[0-9a-fA-F]+$/.test(s)),
   construct: (s: string) => {
     const n = s.startsWith('0o') ? parseInt(s.slice(2), 8) : s.startsWith('0x') ? parseInt(s.slice(2), 16) : parseInt(s, 10);
     // A rounded integer would be written silently into the bundle: abort, and the precise parser reports TNG101.
@@ -26,9 +31,10 @@ const coreInt = new jsyaml.Type('tag:yaml.org,2002:int', {
 const coreFloat = new jsyaml.Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
   resolve: (s: string) =>
-    /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
+    NUMBER_START.has(s[0]!) &&
+    (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s) ||
     /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) ||
-    /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s),
+    /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)),
   // Non-finite values are rejected by the walk that follows; they only need to be recognisable here.
   construct: (s: string) => (/nan/i.test(s) ? NaN : /inf/i.test(s) ? (s[0] === '-' ? -Infinity : Infinity) : parseFloat(s)),
 });
@@ -68,7 +74,7 @@ export interface FastParse {
 export function fastParseYaml(text: string): FastParse | undefined {
   // js-yaml turns a mapping or list used as a key into a string ("a,b", "[object Object]") instead of failing.
   // Rather than guessing such keys from the text, count the collections js-yaml composed: each one that is not
-  // in the final value was consumed as a key (copyResolved compares the two numbers). A Set, because js-yaml
+  // in the final value was consumed as a key (checkedInPlace in parse-config-file.ts compares the two numbers). A Set, because js-yaml
   // reports some collections twice (once from the node that read it, once from its caller).
   const composed = new Set<unknown>();
   let needsPrecise = false;

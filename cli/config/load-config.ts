@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, tengineValidator } from '../../schemas/ajv.js';
+import { configValidator, fragmentValidator } from '../../schemas/config-validators.js';
 import type { TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, sortDiagnostics, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
-import { expandOpenApiSources } from '../openapi/expand.js';
 import { envPolicyFor, type EnvPolicy } from './env-policy.js';
 import { expandGlob, isGlob } from './glob.js';
 import { parseConfigFile } from './parse-config-file.js';
@@ -32,6 +31,9 @@ export interface LoadedConfig {
   locate: (pointer: string) => { file: string; line: number; column: number };
 }
 
+/** What loading reports while it works, for `--progress`: after each file read, and before the rules run. */
+export type LoadProgress = { stage: 'read'; files: number; totalFiles: number; tools: number } | { stage: 'check'; tools: number };
+
 /** Options for loading: the environment for `${env:…}` references and the directory paths are shown relative to. */
 export interface LoadOptions {
   env: Record<string, string | undefined>;
@@ -43,6 +45,8 @@ export interface LoadOptions {
   extraEnvAllowlist?: readonly string[];
   /** Reads standard input, for the target `-` (the config piped in; includes resolve from `cwd`). */
   readStdin?: () => Promise<Buffer>;
+  /** Called as files are read and before the checks run (output/progress.ts turns it into progress lines). */
+  progress?: (event: LoadProgress) => void;
 }
 
 /** How a config read from standard input is named in diagnostics and reports. */
@@ -50,6 +54,8 @@ export const STDIN_DISPLAY = '<stdin>';
 
 const ROOT_NAMES = ['tengine.config.yaml', 'tengine.config.yml'];
 const MAX_INCLUDED_FILES = 5000;
+/** How many included files are being read ahead of the one being parsed. */
+const READ_AHEAD = 8;
 
 /**
  * Loads a config from a file or a directory holding `tengine.config.yaml`: reads and parses every file, validates
@@ -119,7 +125,7 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const rootUnresolved = resolveEnv(root, locator, ['env_allowlist']);
   for (const p of rootUnresolved) rejected.add(p);
 
-  const validate = tengineValidator(CONFIG_SCHEMA_ID);
+  const validate = configValidator;
   if (!validate(root.data)) {
     const errors = (validate.errors ?? []).filter((e) => !rootUnresolved.has(e.instancePath));
     diagnostics.push(...schemaDiagnostics(errors, (p, k) => locator.locate(p, k), 'config', configSubjects(root.data, 'config')));
@@ -131,11 +137,24 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   const includes = Array.isArray(config.include) ? config.include.filter((p): p is string => typeof p === 'string') : [];
   const fragmentFiles = await resolveIncludes(includes, rootDir, rootFile, locator, diagnostics, opts.cwd);
   const projects = Array.isArray(config.projects) ? config.projects : [];
-  const validateFragment = tengineValidator(FRAGMENT_SCHEMA_ID);
-  for (const abs of fragmentFiles) {
+  const validateFragment = fragmentValidator;
+  let toolCount = projects.reduce((n, p) => n + (isObject(p) && Array.isArray(p.tools) ? p.tools.length : 0), 0);
+  // The next few files are read while one is parsed, so parsing does not wait for the disk between files (a
+  // window, not all at once: includes may name thousands of files of up to 4 MiB each).
+  const reads: (Promise<Awaited<ReturnType<typeof readConfigFile>>> | undefined)[] = [];
+  const readAhead = (i: number) => {
+    if (i < fragmentFiles.length) reads[i] = readConfigFile(fragmentFiles[i]!, display(fragmentFiles[i]!));
+  };
+  for (let i = 0; i < READ_AHEAD; i++) readAhead(i);
+  for (const [i, abs] of fragmentFiles.entries()) {
     files.push(abs);
     const name = display(abs);
-    const frag = await readAndParse(abs, name);
+    const read = await reads[i]!;
+    reads[i] = undefined;
+    readAhead(i + READ_AHEAD);
+    const frag = parseText(read, name);
+    if (isObject(frag.data) && Array.isArray(frag.data.tools)) toolCount += frag.data.tools.length;
+    opts.progress?.({ stage: 'read', files: i + 1, totalFiles: fragmentFiles.length, tools: toolCount });
     diagnostics.push(...frag.diagnostics);
     if (frag.data === undefined) continue;
     const fragLocator = new SourceLocator();
@@ -173,11 +192,16 @@ export async function loadConfig(target: string, opts: LoadOptions): Promise<Loa
   }
 
   // OpenAPI sources become tools of their projects, located at their operations (cli/openapi/expand.ts).
-  const generated = await expandOpenApiSources({ config, rootDir, rootName: display(rootFile), rootMap: root.map, locator, display, isClean: (p) => rejected.isClean(p) });
-  diagnostics.push(...generated.diagnostics);
-  files.push(...generated.files);
-  for (const p of generated.rejected) rejected.add(p);
+  // The OpenAPI reader is loaded only for a config that has sources.
+  if (projects.some((p) => isObject(p) && Array.isArray(p.openapi))) {
+    const { expandOpenApiSources } = await import('../openapi/expand.js');
+    const generated = await expandOpenApiSources({ config, rootDir, rootName: display(rootFile), rootMap: root.map, locator, display, isClean: (p) => rejected.isClean(p) });
+    diagnostics.push(...generated.diagnostics);
+    files.push(...generated.files);
+    for (const p of generated.rejected) rejected.add(p);
+  }
 
+  opts.progress?.({ stage: 'check', tools: Array.isArray(config.projects) ? config.projects.reduce((n, p) => n + (isObject(p) && Array.isArray(p.tools) ? p.tools.length : 0), 0) : 0 });
   runRules({
     config,
     report: (code: DiagnosticCode, message: string, pointer: string, o: { key?: boolean; hint?: string } = {}) =>

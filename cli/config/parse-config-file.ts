@@ -28,7 +28,7 @@ export interface ParsedConfigFile {
 export function parseConfigFile(text: string, file: string): ParsedConfigFile {
   const fast = fastParseYaml(text);
   if (fast) {
-    const copy = copyChecked(fast);
+    const copy = checkedInPlace(fast);
     if (copy !== FALLBACK) {
       let map: FileSourceMap | undefined;
       return { data: copy.data, diagnostics: [], sourceMap: () => (map ??= parseYaml(text, file).map), parser: 'fast', envReferences: copy.envReferences, aliasedReferences: NONE };
@@ -43,46 +43,42 @@ const FALLBACK = Symbol('fallback');
 const NONE: ReadonlySet<string> = new Set();
 
 /**
- * Copies fast-parsed data, noting whether any string holds `${`. Returns FALLBACK for anything that must be
- * reported with a position (forbidden keys, non-finite numbers, empty documents, nesting past the limit, a
- * collection used as a mapping key): the precise parser then reports it.
+ * Checks fast-parsed data in place, noting whether any string holds `${`. Returns FALLBACK for anything that must
+ * be reported with a position (forbidden keys, non-finite numbers, empty documents, nesting past the limit, a
+ * collection used as a mapping key): the precise parser then reports it. The data is js-yaml's own: plain
+ * objects and arrays built for this call, so it is used as it is rather than copied (a copy of a 10,000-tool
+ * config cost about 50 ms and as much again in garbage collection).
  *
  * The fast path never sees anchors (fast-yaml.ts hands those documents over), so the value is a tree: each
  * collection appears once, and the recursion is bounded by js-yaml's own depth limit.
  */
-function copyChecked(parsed: FastParse): { data: unknown; envReferences: boolean } | typeof FALLBACK {
+function checkedInPlace(parsed: FastParse): { data: unknown; envReferences: boolean } | typeof FALLBACK {
   let collections = 0;
   let envReferences = false;
-  const walk = (v: unknown, depth: number): unknown => {
+  const walk = (v: unknown, depth: number): boolean => {
     if (typeof v === 'string') {
       if (!envReferences && v.includes('${')) envReferences = true;
-      return v;
+      return true;
     }
-    if (typeof v === 'number') return Number.isFinite(v) ? v : FALLBACK;
-    if (v === null || typeof v === 'boolean') return v;
-    if (typeof v !== 'object') return FALLBACK;
-    if (++depth > MAX_NESTING_DEPTH) return FALLBACK;
+    if (typeof v === 'number') return Number.isFinite(v);
+    if (v === null || typeof v === 'boolean') return true;
+    if (typeof v !== 'object') return false;
+    if (++depth > MAX_NESTING_DEPTH) return false;
     collections++;
     if (Array.isArray(v)) {
-      const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) {
-        const c = walk(v[i], depth);
-        if (c === FALLBACK) return FALLBACK;
-        out[i] = c;
-      }
-      return out;
+      for (let i = 0; i < v.length; i++) if (!walk(v[i], depth)) return false;
+      return true;
     }
-    const out: Record<string, unknown> = {};
+    // js-yaml builds mappings as plain objects; anything else (a class instance from a custom type) is refused.
+    if (Object.getPrototypeOf(v) !== Object.prototype) return false;
     for (const k of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(k)) return FALLBACK;
-      const c = walk((v as Record<string, unknown>)[k], depth);
-      if (c === FALLBACK) return FALLBACK;
-      out[k] = c;
+      if (FORBIDDEN_KEYS.has(k)) return false;
+      if (!walk((v as Record<string, unknown>)[k], depth)) return false;
     }
-    return out;
+    return true;
   };
   if (parsed.value === undefined || parsed.value === null) return FALLBACK;
-  const data = walk(parsed.value, 0);
+  const data = walk(parsed.value, 0) ? parsed.value : FALLBACK;
   // A collection js-yaml composed that is not in the value was used as a mapping key (js-yaml stringifies those).
   return data !== FALLBACK && collections === parsed.collections ? { data, envReferences } : FALLBACK;
 }

@@ -1,4 +1,5 @@
-import { Composer, LineCounter, isAlias, isMap, isScalar, isSeq, type Alias, type CST, type Document, type Node } from 'yaml';
+import type { Alias, CST, Document, Node } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { diagnostic, type Diagnostic, type DiagnosticCode } from '../../schemas/diagnostics.js';
 import { escapePointer, type FileSourceMap, type Position } from './source-map.js';
 import { keyText, outlineCst, quotedScalarEndingAt, readCst, type CstOutline } from './yaml-cst.js';
@@ -31,6 +32,7 @@ const TAG_HINT = 'remove the tag: config files hold plain YAML 1.2 values (only 
  * kept as written: environment references are resolved afterwards (resolve-env.ts). Never throws for bad input.
  */
 export function parseYaml(text: string, file: string): ParsedYaml {
+  const { Composer, LineCounter, isAlias, isMap, isScalar, isSeq } = yamlLib();
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const map: FileSourceMap = new Map();

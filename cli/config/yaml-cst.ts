@@ -1,4 +1,5 @@
-import { CST, Lexer, Parser, type LineCounter } from 'yaml';
+import type { CST, LineCounter } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { MAX_NESTING_DEPTH } from './yaml-limits.js';
 
 // The `yaml` library's concrete syntax tree, read without recursion: the CST parser keeps its own stack, so
@@ -9,14 +10,14 @@ import { MAX_NESTING_DEPTH } from './yaml-limits.js';
  * needs a few microseconds per level, so a 4 MiB file of `[` would otherwise take seconds to be rejected.
  */
 export function readCst(text: string, lineCounter: LineCounter): { tokens: CST.Token[]; tooDeep?: number } {
-  const parser = new Parser(lineCounter.addNewLine);
+  const parser = new (yamlLib().Parser)(lineCounter.addNewLine);
   const tokens: CST.Token[] = [];
   lineCounter.addNewLine(0);
-  for (const lexeme of new Lexer().lex(text)) {
+  for (const lexeme of new (yamlLib().Lexer)().lex(text)) {
     for (const t of parser.next(lexeme)) tokens.push(t);
     // The stack holds the open document and collections (and at most a scalar): cheap to test, rarely counted.
     if (parser.stack.length > MAX_NESTING_DEPTH) {
-      const open = parser.stack.filter((t) => CST.isCollection(t));
+      const open = parser.stack.filter((t) => yamlLib().CST.isCollection(t));
       if (open.length > MAX_NESTING_DEPTH) return { tokens, tooDeep: open[MAX_NESTING_DEPTH]!.offset };
     }
   }
@@ -56,6 +57,7 @@ export function outlineCst(tokens: CST.Token[]): CstOutline {
  * The visit stops when `visit` returns true.
  */
 function walkCst(tokens: CST.Token[], visit: (token: CST.Token, depth: number, isKey: boolean) => boolean): void {
+  const { isCollection } = yamlLib().CST;
   const stack: [CST.Token, number, boolean][] = [];
   for (let i = tokens.length - 1; i >= 0; i--) stack.push([tokens[i]!, 0, false]);
   const pushAll = (list: readonly CST.Token[] | undefined, depth: number) => {
@@ -63,7 +65,7 @@ function walkCst(tokens: CST.Token[], visit: (token: CST.Token, depth: number, i
   };
   while (stack.length > 0) {
     const [token, depth, isKey] = stack.pop()!;
-    const inner = CST.isCollection(token) ? depth + 1 : depth;
+    const inner = isCollection(token) ? depth + 1 : depth;
     if (visit(token, inner, isKey)) return;
     switch (token.type) {
       case 'document':
@@ -101,7 +103,7 @@ export function keyText(tokens: CST.Token[], offset: number): string | undefined
   let found: string | undefined;
   walkCst(tokens, (token, _depth, isKey) => {
     if (!isKey || token.offset !== offset) return false;
-    found = CST.isScalar(token) ? CST.resolveAsScalar(token)?.value : CST.stringify(token).trim();
+    found = yamlLib().CST.isScalar(token) ? yamlLib().CST.resolveAsScalar(token)?.value : yamlLib().CST.stringify(token).trim();
     return true;
   });
   return found;

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmod, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { CliError } from '../io.js';
 
 /** The default folder `tengine keys generate` writes to, relative to the working directory. */
@@ -102,12 +102,12 @@ export async function writeKeyFiles(dir: string, files: readonly KeyFile[], opts
 async function runtimeJwk(privateKey: KeyObject, use: 'sig' | 'enc', alg: string): Promise<{ private: JWK; public: JWK }> {
   const jwk = privateKey.export({ format: 'jwk' }) as JWK;
   const { d, ...pub } = jwk;
-  const kid = await calculateJwkThumbprint(pub, 'sha256');
+  const kid = await jwkThumbprint(pub);
   return { private: { ...pub, d, kid, use, alg }, public: { ...pub, kid, use, alg } };
 }
 
 async function thumbprint(publicKey: KeyObject): Promise<string> {
-  return calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK, 'sha256');
+  return jwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -117,4 +117,10 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The RFC 7638 SHA-256 thumbprint; jose is loaded on first use so commands that never make a key do not load it. */
+async function jwkThumbprint(jwk: JWK): Promise<string> {
+  const { calculateJwkThumbprint } = await import('jose');
+  return calculateJwkThumbprint(jwk, 'sha256');
 }

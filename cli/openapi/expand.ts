@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { CONFIG_SCHEMA_ID, tengineSchemas, type ValidateFunction } from '../../schemas/ajv.js';
+import { toolValidator as validateTool } from '../../schemas/config-validators.js';
 import type { OpenApiSource, TengineConfig, Tool } from '../../schemas/config-types.js';
 import { diagnostic, type Diagnostic } from '../../schemas/diagnostics.js';
 import { escapePointer } from '../../schemas/json-pointer.js';
@@ -9,8 +9,6 @@ import { MAX_OPENAPI_FILE_BYTES, readOpenApiFile } from './document.js';
 import { generateTools } from './generate.js';
 import { DocumentSet, type RemoteRefs } from './refs.js';
 import { checkRemotePrefix, REMOTE_REF_TIMEOUT_MS, type RemoteFetch } from './remote.js';
-
-let toolValidator: ValidateFunction | undefined;
 
 /** What expansion needs from the config loader. */
 export interface ExpandInput {
@@ -41,7 +39,6 @@ export async function expandOpenApiSources(input: ExpandInput): Promise<ExpandRe
   const out: ExpandResult = { diagnostics: [], files: [], rejected: [] };
   const fetched = new Map<string, Promise<RemoteFetch>>();
   const projects = Array.isArray(input.config.projects) ? input.config.projects : [];
-  const validateTool = (toolValidator ??= tengineSchemas().compile({ $ref: `${CONFIG_SCHEMA_ID}#/$defs/tool` }));
   for (const [pi, project] of projects.entries()) {
     if (typeof project !== 'object' || project === null || !Array.isArray(project.openapi)) continue;
     const sources = project.openapi;

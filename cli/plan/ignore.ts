@@ -3,9 +3,9 @@ import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { closestMatch } from '../config/did-you-mean.js';
 import { RULES, withVerdict, type RuleId } from './rules.js';
 import type { ClassifiedChange, PlanError, PlanWarning } from './types.js';
+import { IGNORE_FILE_NAME } from './ignore-file-name.js';
 
-/** The file name `tengine plan` looks for next to the root config. */
-export const IGNORE_FILE_NAME = '.tengine-plan-ignore.yaml';
+export { IGNORE_FILE_NAME };
 
 /** One accepted change: a rule in a project (`*` for any, runtime settings included), optionally one tool. */
 export interface IgnoreEntry {

@@ -1,4 +1,3 @@
-import { createStoreFromEnv, RedisSettingsError } from '../../runtime/store/redis-store.js';
 import { StoreUnavailableError, type Store } from '../../runtime/store/store.js';
 import { CliError, type CliIo } from '../io.js';
 
@@ -15,6 +14,8 @@ export interface SharedStoreNeed {
  */
 export async function withSharedStore<T>(io: CliIo, need: SharedStoreNeed, fn: (store: Store) => Promise<T>): Promise<T> {
   let store: Store;
+  // The Redis client is loaded when a command needs the store, not by every `tengine` command at start-up.
+  const { createStoreFromEnv, RedisSettingsError } = await import('../../runtime/store/redis-store.js');
   try {
     store = await createStoreFromEnv(io.env);
   } catch (e) {

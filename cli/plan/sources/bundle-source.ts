@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { loadTrustedKeys, TrustedKeyError, verifyBundle, type TrustedKey } from '../../../schemas/bundle-verify.js';
 import { decodeBase64UrlStrict } from '../../../schemas/bundle-format.js';
 import type { TengineConfig } from '../../../schemas/config-types.js';
-import { CONFIG_SCHEMA_ID, tengineValidator } from '../../../schemas/ajv.js';
+import { configValidator } from '../../../schemas/config-validators.js';
 import { CliError } from '../../io.js';
 
 /** The config inside a bundle file, and whether its signature was checked. */
@@ -49,7 +49,7 @@ export async function snapshotFromBundle(path: string, publicKeyTexts: string[],
     throw new CliError('BUNDLE_MALFORMED', `${path} is not a Tengine bundle`, 'pass a file written by `tengine build`');
   }
   // Unverified, so at least structurally checked: the diff only ever sees a config the schema accepts.
-  const validate = tengineValidator(CONFIG_SCHEMA_ID);
+  const validate = configValidator;
   if (!validate(config)) {
     const first = validate.errors?.[0];
     throw new CliError('BUNDLE_PAYLOAD_INVALID', `${path}: the bundled config fails the schema at ${first?.instancePath || '/'}: ${first?.message ?? 'invalid'}`, 'rebuild the baseline with `tengine build`, or pass --bundle-key to verify it');
