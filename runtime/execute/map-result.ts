@@ -130,8 +130,23 @@ interface Media {
   json: boolean;
 }
 
+// Upstreams send a handful of distinct Content-Type values: each is parsed once (bounded, so a hostile upstream
+// varying it only refills the cache).
+const mediaTypes = new Map<string, Media>();
+
 function mediaType(value: string | undefined): Media {
-  const [type = '', ...params] = (value ?? '').split(';');
+  const v = value ?? '';
+  let media = mediaTypes.get(v);
+  if (media === undefined) {
+    media = parseMediaType(v);
+    if (mediaTypes.size >= 256) mediaTypes.clear();
+    mediaTypes.set(v, media);
+  }
+  return media;
+}
+
+function parseMediaType(value: string): Media {
+  const [type = '', ...params] = value.split(';');
   const t = type.trim().toLowerCase();
   const charset = params.map((p) => /^\s*charset\s*=\s*"?([^";]+)"?\s*$/i.exec(p)?.[1]).find((c) => c !== undefined);
   return { type: t, charset, json: t === 'application/json' || /^[a-z0-9.+-]+\/[a-z0-9.+-]+\+json$/.test(t) };
@@ -151,11 +166,15 @@ function isText(media: Media, body: Buffer): boolean {
   }
 }
 
+// Decoding without `stream` keeps no state between calls, so one decoder serves every UTF-8 body.
+const UTF8 = new TextDecoder('utf-8');
+
 function decode(body: Uint8Array, charset: string | undefined): string {
+  if (charset === undefined || /^utf-?8$/i.test(charset)) return UTF8.decode(body);
   try {
-    return new TextDecoder(charset ?? 'utf-8').decode(body);
+    return new TextDecoder(charset).decode(body);
   } catch {
-    return new TextDecoder('utf-8').decode(body);
+    return UTF8.decode(body);
   }
 }
 

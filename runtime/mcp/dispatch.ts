@@ -1,4 +1,4 @@
-import type { CallerIdentity, CompiledTool, ExecuteTrace } from '../execute/types.js';
+import type { CallerIdentity, CompiledTool, ExecuteOptions, ExecuteTrace } from '../execute/types.js';
 import { ERROR_META_KEY, toolError, type ToolResult } from '../execute/tool-errors.js';
 import type { RuntimeModel, RuntimeProject } from '../load/runtime-model.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -252,12 +252,15 @@ async function chargeAndExecute(tool: CompiledTool, args: unknown, ctx: Dispatch
     const refused = await chargeLimits(tool.limits, ctx.caller, ctx.store, ctx.log);
     if (refused !== undefined) return refused;
   }
-  return tool.execute(args, ctx.caller, {
-    signal: ctx.signal,
-    ...(trace ? { requestId: trace.id, report: trace.fields } : {}),
-    ...(ctx.traceContext ? { traceContext: ctx.traceContext } : {}),
-    ...(ctx.progress ? { progress: ctx.progress } : {}),
-  });
+  // Built field by field: spreading optional parts allocated a temporary object per part on every call.
+  const opts: ExecuteOptions = { signal: ctx.signal };
+  if (trace) {
+    opts.requestId = trace.id;
+    opts.report = trace.fields;
+  }
+  if (ctx.traceContext) opts.traceContext = ctx.traceContext;
+  if (ctx.progress) opts.progress = ctx.progress;
+  return tool.execute(args, ctx.caller, opts);
 }
 
 /** Iterative depth check, so hostile nesting cannot exhaust the stack. */

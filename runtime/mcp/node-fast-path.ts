@@ -21,7 +21,7 @@ export function withMcpFastPath(handle: (req: McpHttpRequest) => Promise<McpHttp
     // The request id goes upstream, back in the response header and in tool errors, and into the one audit line.
     const trace = startTrace('mcp', telemetry);
     trace.bytesIn = Number(req.headers['content-length']) || 0;
-    handle({ header: (name) => headerValue(req, name), body: () => readBody(req, maxBodyBytes, trace), signal: gone, trace }).then(
+    handle(new NodeMcpRequest(req, maxBodyBytes, gone, trace)).then(
       (out) => {
         if (out.status === 413) out.headers.Connection = 'close';
         out.headers[REQUEST_ID_HEADER] = trace.id;
@@ -59,6 +59,24 @@ function streamOut(res: ServerResponse, stream: NonNullable<McpHttpResponse['str
       finishTrace(trace, telemetry, 200, bytes);
     },
   );
+}
+
+/** A Node request as the MCP handler sees it: one object per request, its methods shared rather than closures each. */
+class NodeMcpRequest implements McpHttpRequest {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly maxBodyBytes: number,
+    readonly signal: ClientGone,
+    readonly trace: RequestTrace,
+  ) {}
+
+  header(name: string): string | undefined {
+    return headerValue(this.req, name);
+  }
+
+  body(): Promise<string | undefined> {
+    return readBody(this.req, this.maxBodyBytes, this.trace);
+  }
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -54,16 +54,27 @@ export interface RequestTrace {
 
 /** Starts observing a request: a fresh UUID v4 request id (the one sent upstream and back to the client). */
 export function startTrace(route: AuditRoute, telemetry: Telemetry | undefined): RequestTrace {
-  const id = randomUUID();
-  let bound: Log | undefined;
-  return {
-    id,
-    started: performance.now(),
-    route,
-    fields: {},
-    finished: false,
-    log: () => (bound ??= childLog(telemetry?.log, { request_id: id })),
-  };
+  return new Trace(randomUUID(), route, telemetry);
+}
+
+/** A RequestTrace as a class: one object per request, its logger method shared rather than a closure each. */
+class Trace implements RequestTrace {
+  readonly started = performance.now();
+  readonly fields: AuditFields = {};
+  toolLabel?: string;
+  bytesIn?: number;
+  finished = false;
+  private bound: Log | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly route: AuditRoute,
+    private readonly telemetry: Telemetry | undefined,
+  ) {}
+
+  log(): Log | undefined {
+    return (this.bound ??= childLog(this.telemetry?.log, { request_id: this.id }));
+  }
 }
 
 /** Events whose entries become the request's audit line (merged into it) instead of a line of their own. */
