@@ -138,6 +138,9 @@ function scalarText(v: unknown): string {
 }
 
 let current: JsonValueKeys | undefined;
+// Inside withJsonValueKeys: the scope's set is made at its first use, since most validations meet no `uniqueItems`
+// (two maps and a WeakMap per validation were a visible share of a tool call's allocations).
+let inScope = false;
 
 /**
  * Runs one validation (synchronous, over data that does not change meanwhile) with one JsonValueKeys, so that
@@ -145,15 +148,19 @@ let current: JsonValueKeys | undefined;
  */
 export function withJsonValueKeys<T>(validate: () => T): T {
   const outer = current;
-  current = new JsonValueKeys();
+  const outerScope = inScope;
+  current = undefined;
+  inScope = true;
   try {
     return validate();
   } finally {
     current = outer;
+    inScope = outerScope;
   }
 }
 
 /** The JsonValueKeys of the validation in progress, or a fresh one outside withJsonValueKeys. */
 export function jsonValueKeys(): JsonValueKeys {
-  return current ?? new JsonValueKeys();
+  if (!inScope) return new JsonValueKeys();
+  return (current ??= new JsonValueKeys());
 }

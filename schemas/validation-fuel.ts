@@ -60,7 +60,11 @@ export function burn(units: number): void {
  * inner call restores the outer tank when it ends.
  */
 export function withFuel<T>(data: unknown, validate: () => T): T {
-  const saved = { left: tank.left, spent: tank.spent, data: tank.data, toppedUp: tank.toppedUp };
+  // Saved in locals, not an object: this runs twice per tool call (arguments and result).
+  const left = tank.left;
+  const spent = tank.spent;
+  const saved = tank.data;
+  const toppedUp = tank.toppedUp;
   tank.left = BASE_FUEL;
   tank.spent = 0;
   tank.data = data;
@@ -68,7 +72,10 @@ export function withFuel<T>(data: unknown, validate: () => T): T {
   try {
     return validate();
   } finally {
-    Object.assign(tank, saved);
+    tank.left = left;
+    tank.spent = spent;
+    tank.data = saved;
+    tank.toppedUp = toppedUp;
   }
 }
 
