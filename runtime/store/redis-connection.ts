@@ -57,11 +57,13 @@ function nodeOptions(settings: ConnectionSettings) {
 
 /**
  * node-redis' per-command options. Its timeout (an AbortSignal.timeout per command, about 4 µs) only bounds the wait
- * to be written; without one the command waits in its queue until written or the connection is replaced.
+ * to be written; 0 turns it off (without an explicit value node-redis applies its own default of 5 s to every
+ * command), and the command then waits in its queue until written or the connection is replaced.
  */
-function commandOptions(timeoutMs: number): { timeout: number } | undefined {
-  return timeoutMs > 0 ? { timeout: timeoutMs } : undefined;
+function commandOptions(timeoutMs: number): { timeout: number } {
+  return timeoutMs > 0 ? { timeout: timeoutMs } : NO_WRITE_TIMEOUT;
 }
+const NO_WRITE_TIMEOUT = Object.freeze({ timeout: 0 });
 
 function socketOptions(settings: ConnectionSettings, tls: boolean) {
   const base = { connectTimeout: settings.connectTimeoutMs, reconnectStrategy: settings.reconnectStrategy };
