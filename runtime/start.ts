@@ -81,7 +81,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
     const deps = { model, store: servingStore, publicUrl: base, publicUrlConfigured, listenHost: opts.host, log, admin, lifecycle, metrics, metricsOnMainPort: metricsServer === undefined, ...(usage && records.enabled ? { usage } : {}) };
     return {
       digest: model.bundleDigest,
-      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, honoListener(createApp(deps).fetch), { ...(log ? { log } : {}), metrics }),
+      listener: withMcpFastPath(createMcpHandler(mcpHandlerDeps(deps)), model.http.maxRequestBytes, honoListener(createApp(deps).fetch, log), { ...(log ? { log } : {}), metrics }),
       release: loaded.close,
     };
   };
@@ -302,7 +302,7 @@ export async function loadModel(opts: Pick<RuntimeOptions, 'bundle' | 'bundlePub
  * the adapter (and the WHATWG Request/Response classes it pulls in) took a fifth of a boot, and tool calls never
  * use it. The request waits for the import; its body stays unread, so nothing is lost.
  */
-function honoListener(fetch: Parameters<typeof import('@hono/node-server').getRequestListener>[0]): RequestListener {
+function honoListener(fetch: Parameters<typeof import('@hono/node-server').getRequestListener>[0], log: RuntimeOptions['log']): RequestListener {
   let listener: RequestListener | undefined;
   let loading: Promise<RequestListener> | undefined;
   return (req, res) => {
@@ -310,7 +310,11 @@ function honoListener(fetch: Parameters<typeof import('@hono/node-server').getRe
     loading ??= import('@hono/node-server').then((m) => (listener = m.getRequestListener(fetch)));
     loading.then(
       (l) => l(req, res),
-      () => {
+      (e: unknown) => {
+        // Logged (code only: a message may hold a path) and tried again at the next request, so a passing failure
+        // (out of file descriptors) does not leave every later request without an answer.
+        loading = undefined;
+        log?.({ level: 'error', event: 'module_load_failed', module: '@hono/node-server', code: (e as { code?: unknown } | null)?.code ?? 'unknown' });
         res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end('{"error":"internal_error","message":"Internal server error"}');
       },
