@@ -22,9 +22,26 @@ export { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF
 // `tengine validate` reports unknown formats as TNG234 instead.
 const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, logger: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
 
+/**
+ * Variations for `tengine validate`, which compiles user schemas only to find what Ajv refuses and never runs the
+ * functions: `optimize: false` skips Ajv's code-simplifying passes (they change how the generated code reads, not
+ * what it accepts or which errors compile throws; a third of the compile time), and `validateSchema: false` skips
+ * the meta-schema check inside compile for schemas already checked against it (which would compile the ~50 ms
+ * meta-schema once more in that instance).
+ */
+export interface UserSchemaAjvOptions {
+  optimize?: boolean;
+  validateSchema?: boolean;
+}
+
+function userSchemaOptions(o: UserSchemaAjvOptions): Options {
+  if (o.optimize !== false && o.validateSchema !== false) return USER_SCHEMA_OPTIONS;
+  return { ...USER_SCHEMA_OPTIONS, validateSchema: o.validateSchema ?? true, code: { ...USER_SCHEMA_OPTIONS.code, optimize: o.optimize === false ? false : 1 } };
+}
+
 /** Creates an Ajv (2020-12) for user-supplied JSON Schemas (tool input/output schemas). */
-export function createUserSchemaAjv(): Ajv2020 {
-  const ajv = new Ajv2020(USER_SCHEMA_OPTIONS);
+export function createUserSchemaAjv(o: UserSchemaAjvOptions = {}): Ajv2020 {
+  const ajv = new Ajv2020(userSchemaOptions(o));
   addUserFormats(ajv);
   useLinearUniqueItems(ajv);
   addFuelKeyword(ajv);
@@ -32,8 +49,8 @@ export function createUserSchemaAjv(): Ajv2020 {
 }
 
 /** The same for user schemas that declare draft-07 in `$schema`. */
-export function createDraft07UserSchemaAjv(): Ajv {
-  const ajv = new Ajv(USER_SCHEMA_OPTIONS);
+export function createDraft07UserSchemaAjv(o: UserSchemaAjvOptions = {}): Ajv {
+  const ajv = new Ajv(userSchemaOptions(o));
   addUserFormats(ajv);
   useLinearUniqueItems(ajv);
   addFuelKeyword(ajv);

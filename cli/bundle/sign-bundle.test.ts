@@ -2,7 +2,7 @@ import { FlattenedSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../schemas/canonical-json.js';
 import { loadTrustedKeys, verifyBundle } from '../../schemas/bundle-verify.js';
-import { BUNDLE_JWS_TYPE, sha256Hex } from '../../schemas/bundle-format.js';
+import { BUNDLE_JWS_TYPE, encodeBundleFile, sha256Hex } from '../../schemas/bundle-format.js';
 import { CliError } from '../io.js';
 import { buildCanonicalPayload, buildPayload } from './build-payload.js';
 import { loadSigningKey, signBundle, signCanonicalPayload } from './sign-bundle.js';
@@ -36,6 +36,8 @@ describe('signBundle', () => {
     const header = JSON.parse(Buffer.from(envelope(bytes).protected, 'base64url').toString('utf8')) as Record<string, unknown>;
     expect(header).toEqual({ alg, kid: (await loadSigningKey(privatePem)).kid, typ: BUNDLE_JWS_TYPE });
     expect(new TextDecoder().decode(bytes).endsWith('}\n')).toBe(true);
+    // The file is written directly, not through encodeBundleFile; the bytes must be what it would write.
+    expect(Buffer.from(bytes).equals(Buffer.from(encodeBundleFile(envelope(bytes))))).toBe(true);
   });
 
   it('signs exactly as a JOSE library does: Ed25519 bundles are byte-identical to jose FlattenedSign output', async () => {

@@ -294,17 +294,19 @@ async function resolveIncludes(patterns: string[], rootDir: string, rootFile: st
   const out: string[] = [];
   const seen = new Set<string>([rootFile]);
   for (const [i, pattern] of patterns.entries()) {
-    const at = locator.locate(`/include/${i}`);
+    // Located only for a diagnostic: the root file's positions come from the precise parser (the `yaml` library,
+    // ~70 ms to load and parse), which a config without a mistake never needs.
+    const at = () => locator.locate(`/include/${i}`);
     const normalized = pattern.replace(/\\/g, '/');
     if (isAbsolute(pattern) || normalized.split('/').includes('..')) {
-      diagnostics.push(diagnostic('TNG008', `include "${pattern}" must be a relative path inside ${relative(cwd, rootDir) || '.'}`, at));
+      diagnostics.push(diagnostic('TNG008', `include "${pattern}" must be a relative path inside ${relative(cwd, rootDir) || '.'}`, at()));
       continue;
     }
     let matches: string[];
     if (isGlob(normalized)) {
       matches = await expandGlob(rootDir, normalized);
       if (matches.length === 0) {
-        diagnostics.push(diagnostic('TNG007', `include "${pattern}" matches no file`, at));
+        diagnostics.push(diagnostic('TNG007', `include "${pattern}" matches no file`, at()));
         continue;
       }
     } else {
@@ -313,11 +315,11 @@ async function resolveIncludes(patterns: string[], rootDir: string, rootFile: st
       if (st?.isDirectory()) {
         // A folder names no file: say how to include what is in it, rather than "does not exist".
         const glob = `${normalized.replace(/\/+$/, '')}/*.yaml`;
-        diagnostics.push(diagnostic('TNG007', `include "${pattern}" is a directory, not a file`, at, `include its files with a glob, e.g. ${glob}`));
+        diagnostics.push(diagnostic('TNG007', `include "${pattern}" is a directory, not a file`, at(), `include its files with a glob, e.g. ${glob}`));
         continue;
       }
       if (!st?.isFile()) {
-        diagnostics.push(diagnostic('TNG007', `included file "${pattern}" does not exist`, at));
+        diagnostics.push(diagnostic('TNG007', `included file "${pattern}" does not exist`, at()));
         continue;
       }
       matches = [normalized];
@@ -325,7 +327,7 @@ async function resolveIncludes(patterns: string[], rootDir: string, rootFile: st
     for (const m of matches) {
       const abs = resolve(rootDir, m);
       if (abs === rootFile) {
-        diagnostics.push(diagnostic('TNG008', `include "${pattern}" matches the root config itself`, at));
+        diagnostics.push(diagnostic('TNG008', `include "${pattern}" matches the root config itself`, at()));
         continue;
       }
       if (!abs.startsWith(rootDir + sep)) continue;
@@ -333,7 +335,7 @@ async function resolveIncludes(patterns: string[], rootDir: string, rootFile: st
       seen.add(abs);
       out.push(abs);
       if (out.length > MAX_INCLUDED_FILES) {
-        diagnostics.push(diagnostic('TNG008', `includes match more than ${MAX_INCLUDED_FILES} files`, at));
+        diagnostics.push(diagnostic('TNG008', `includes match more than ${MAX_INCLUDED_FILES} files`, at()));
         return out.slice(0, MAX_INCLUDED_FILES);
       }
     }

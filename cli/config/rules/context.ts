@@ -1,4 +1,4 @@
-import type { TengineConfig } from '../../../schemas/config-types.js';
+import type { Project, TengineConfig, Tool } from '../../../schemas/config-types.js';
 import type { DiagnosticCode } from '../../../schemas/diagnostics.js';
 import type { Located } from '../source-map.js';
 
@@ -34,17 +34,43 @@ export function* eachProject(ctx: RuleContext) {
   }
 }
 
+/** A tool as the rules see it: the tool, its project and their pointers. */
+export interface ToolEntry {
+  project: Project & Record<string, unknown>;
+  tool: Tool & Record<string, unknown>;
+  pointer: string;
+  projectPointer: string;
+}
+
+/** The tool lists runRules made for its context, shared by the rules of that run. */
+const toolLists = new WeakMap<RuleContext, readonly ToolEntry[]>();
+
 /**
- * Iterates every tool that is an object, with its project and pointers, whether or not the schema accepted all of
- * it: a rule checks the fields it reads with `ctx.isClean`, so a typo in one field hides nothing else.
+ * Every tool that is an object, with its project and pointers, whether or not the schema accepted all of it: a
+ * rule checks the fields it reads with `ctx.isClean`, so a typo in one field hides nothing else. Within runRules
+ * the list is made once for all the rules (ten of them walk every tool; on 10,000 tools rebuilding the pointers
+ * for each was a tenth of their time).
  */
-export function* eachTool(ctx: RuleContext) {
+export function eachTool(ctx: RuleContext): readonly ToolEntry[] {
+  return toolLists.get(ctx) ?? listTools(ctx);
+}
+
+/** A context whose rules share one list of the tools; the config must not change while it is in use. */
+export function withToolList(ctx: RuleContext): RuleContext {
+  const shared = { ...ctx };
+  toolLists.set(shared, listTools(shared));
+  return shared;
+}
+
+function listTools(ctx: RuleContext): ToolEntry[] {
+  const out: ToolEntry[] = [];
   for (const { project, pointer: projectPointer } of eachProject(ctx)) {
     for (const [ti, tool] of entriesOf(project.tools)) {
       if (!isObject(tool)) continue;
-      yield { project, tool, pointer: `${projectPointer}/tools/${ti}`, projectPointer };
+      out.push({ project, tool, pointer: `${projectPointer}/tools/${ti}`, projectPointer });
     }
   }
+  return out;
 }
 
 /** True for a non-null, non-array object. */

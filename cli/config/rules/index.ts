@@ -1,4 +1,4 @@
-import type { RuleContext } from './context.js';
+import { withToolList, type RuleContext } from './context.js';
 import { checkAssertionKeys } from './assertion-key-rules.js';
 import { checkIdempotency } from './idempotency-rules.js';
 import { checkIdentities } from './identity-rules.js';
@@ -19,7 +19,9 @@ import { checkUsageLimits } from './usage-limit-rules.js';
 export type { RuleContext };
 
 /** Runs every semantic rule; each reports through the context and never throws for user mistakes. */
-export function runRules(ctx: RuleContext): void {
+export function runRules(context: RuleContext): void {
+  // The rules only read the config, so they can share one list of its tools.
+  const ctx = withToolList(context);
   checkIdentities(ctx);
   checkUrls(ctx);
   checkTemplates(ctx);

@@ -10,12 +10,27 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /** base_url, endpoint_path, OAuth redirect URIs and the runtime public URL. */
 export function checkUrls(ctx: RuleContext): void {
+  // What the base_url checks found, by project and value: a project's tools mostly share a few base URLs, and the
+  // findings depend only on the value and the project, so each distinct one is parsed and checked once.
+  const baseUrlFindings = new Map<unknown, Map<string, Finding[]>>();
   for (const { project, tool, pointer, projectPointer } of eachTool(ctx)) {
     // Whether plain http:// is allowed depends on the project's environment: skip that check if it is broken.
     if (typeof tool.base_url === 'string' && ctx.isClean(`${pointer}/base_url`) && ctx.isClean(`${projectPointer}/environment`)) {
-      const u = checkBaseUrl(ctx, tool.base_url, `${pointer}/base_url`, project.environment === 'development');
-      if (u) checkHostScripts(ctx, tool.base_url, u, `${pointer}/base_url`);
-      if (u && ctx.isClean(`${projectPointer}/allow_private_networks`)) checkBaseUrlAddress(ctx, tool.base_url, u, `${pointer}/base_url`, project);
+      const addressKnown = ctx.isClean(`${projectPointer}/allow_private_networks`);
+      let byValue = baseUrlFindings.get(project);
+      if (!byValue) baseUrlFindings.set(project, (byValue = new Map()));
+      const key = `${addressKnown ? 1 : 0}${tool.base_url}`;
+      let findings = byValue.get(key);
+      if (!findings) {
+        const value = tool.base_url;
+        findings = recordFindings(ctx, (rec) => {
+          const u = checkBaseUrl(rec, value, '', project.environment === 'development');
+          if (u) checkHostScripts(rec, value, u, '');
+          if (u && addressKnown) checkBaseUrlAddress(rec, value, u, '', project);
+        });
+        byValue.set(key, findings);
+      }
+      for (const f of findings) ctx.report(f.code, f.message, `${pointer}/base_url${f.pointer}`, f.opts);
     }
     if (typeof tool.endpoint_path === 'string' && ctx.isClean(`${pointer}/endpoint_path`)) checkEndpointPath(ctx, tool.endpoint_path, `${pointer}/endpoint_path`);
   }
@@ -36,6 +51,21 @@ export function checkUrls(ctx: RuleContext): void {
       ctx.report('TNG222', `runtime.public_url "${publicUrl}" is not an absolute https:// URL without query or fragment`, '/runtime/public_url');
     }
   }
+}
+
+/** A report recorded to be repeated at another pointer (relative to the one the check was given). */
+interface Finding {
+  code: Parameters<RuleContext['report']>[0];
+  message: string;
+  pointer: string;
+  opts?: Parameters<RuleContext['report']>[3];
+}
+
+/** Runs checks against a context that records their reports instead of making them. */
+function recordFindings(ctx: RuleContext, run: (rec: RuleContext) => void): Finding[] {
+  const out: Finding[] = [];
+  run({ ...ctx, report: (code, message, pointer, opts) => void out.push({ code, message, pointer, opts }) });
+  return out;
 }
 
 function parse(s: string): URL | undefined {
