@@ -1,6 +1,6 @@
 import type { Ajv } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../../schemas/ajv.js';
+import { createDraft07UserSchemaAjv, createUserSchemaAjv, validateUserSchema } from '../../../schemas/ajv.js';
 import { canonicalJson } from '../../../schemas/canonical-json.js';
 import { checkLinearPattern, PatternNotLinearError } from '../../../schemas/linear-regexp.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
@@ -11,6 +11,9 @@ import { eachSubschema } from '../../../schemas/subschemas.js';
 type Check = { ok: true; warnings?: SchemaProblem[] } | { ok: false; errors: SchemaProblem[] };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+// Each schema is checked against its meta-schema (validateUserSchema: generated code for 2020-12) before it is
+// compiled, so the compile does not check it again.
+const CHECKED = { validateSchema: false } as const;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 
 /**
@@ -53,10 +56,10 @@ export class UserSchemaChecker {
   private compute(schema: Record<string, unknown>): Check {
     const dialect = schema.$schema;
     let ajv: Ajv | Ajv2020;
-    if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv();
-    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= createDraft07UserSchemaAjv();
+    if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv(CHECKED);
+    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= createDraft07UserSchemaAjv(CHECKED);
     else return { ok: false, errors: [{ path: '/$schema', where: '', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
-    if (!ajv.validateSchema(schema)) {
+    if (!validateUserSchema(ajv, schema)) {
       return { ok: false, errors: describeMetaSchemaErrors(schema, ajv.errors ?? []).slice(0, 5) };
     }
     const patterns = patternProblems(schema);
