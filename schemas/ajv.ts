@@ -1,61 +1,53 @@
-import { Ajv } from 'ajv';
+import type { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF, createTengineSchemasAjv } from './tengine-schemas.js';
-import { linearRegExp } from './linear-regexp.js';
-import { useLinearUniqueItems } from './unique-items.js';
-import { addUserFormats } from './user-formats.js';
-import { addFuelKeyword } from './validation-fuel.js';
+import { META_2020_ID, createDraft07UserSchemaAjv, createUserSchemaAjv, isUserSchemaAjv2020 } from './user-schema-ajv.js';
 import * as precompiled from './generated/tengine-validators.js';
+import * as userMeta from './generated/user-meta-validator.js';
 
 export type { ErrorObject, ValidateFunction };
+export { META_2020_ID, createDraft07UserSchemaAjv, createUserSchemaAjv };
+const meta2020 = userMeta.meta2020 as unknown as ValidateFunction<boolean> & ((data: unknown) => boolean);
 export { BUNDLE_SCHEMA_ID, CONFIG_SCHEMA_ID, FRAGMENT_SCHEMA_ID, TOOL_SCHEMA_REF, PRECOMPILED_SCHEMAS, TENGINE_SCHEMA_OPTIONS, createTengineSchemasAjv } from './tengine-schemas.js';
 
 /**
- * Options for user-supplied schemas: no coercion, no defaults, formats asserted, and every `pattern` and
- * `patternProperties` key run on the linear-time engine (a tool argument must never cost more than linear time;
- * `uniqueItems` is replaced for the same reason, see unique-items.ts). The replacement relies on `$data` staying
- * off, and on nothing changing the data during a validation (no useDefaults, coerceTypes or removeAdditional):
- * it keys each value once per validation.
+ * Ajv's `validateSchema(schema)` (the schema checked against its meta-schema; errors in `ajv.errors`) for an Ajv from
+ * createUserSchemaAjv. A 2020-12 schema (no `$schema`, or exactly the 2020-12 id) is checked by the standalone code
+ * generated ahead of time from that same Ajv setup (schemas/generated/user-meta-validator.ts): compiling the
+ * meta-schema was 30-45 ms of every boot and of every `tengine validate`. Anything else goes to Ajv itself.
  */
-// `logger: false`: with `strict` off Ajv would print "unknown format ignored" to the console at every bundle load;
-// `tengine validate` reports unknown formats as TNG234 instead.
-const USER_SCHEMA_OPTIONS: Options = { allErrors: false, strict: false, logger: false, validateFormats: true, code: { optimize: 1, regExp: linearRegExp } };
+export function validateUserSchema(ajv: Ajv | Ajv2020, schema: Record<string, unknown> | boolean): boolean {
+  if (typeof schema === 'object' && isUserSchemaAjv2020(ajv)) {
+    const $schema = schema.$schema;
+    if ($schema === undefined || $schema === '' || $schema === META_2020_ID) {
+      const valid = meta2020(schema);
+      ajv.errors = meta2020.errors;
+      return valid;
+    }
+  }
+  return ajv.validateSchema(schema) as boolean;
+}
 
 /**
- * Variations for `tengine validate`, which compiles user schemas only to find what Ajv refuses and never runs the
- * functions: `optimize: false` skips Ajv's code-simplifying passes (they change how the generated code reads, not
- * what it accepts or which errors compile throws; a third of the compile time), and `validateSchema: false` skips
- * the meta-schema check inside compile for schemas already checked against it (which would compile the ~50 ms
- * meta-schema once more in that instance).
+ * Ajv's `compile(schema)`, meta-schema check included, for an Ajv from createUserSchemaAjv or
+ * createDraft07UserSchemaAjv made with `validateSchema: false` (so that the check runs on validateUserSchema's
+ * generated code). A schema the check refuses is compiled again by an Ajv that checks it itself, so that what is
+ * thrown is exactly Ajv's error (an invalid `$id` or `$anchor` is reported before the meta-schema's verdict).
  */
-export interface UserSchemaAjvOptions {
-  optimize?: boolean;
-  validateSchema?: boolean;
+export function compileUserSchema(ajv: Ajv | Ajv2020, schema: Record<string, unknown>): ValidateFunction {
+  let valid = false;
+  try {
+    valid = validateUserSchema(ajv, schema);
+  } catch {
+    // An unknown or non-string `$schema`: Ajv's own compile below throws its error.
+  }
+  if (valid) return ajv.compile(schema);
+  const message = `schema is invalid: ${ajv.errorsText(ajv.errors)}`;
+  (isUserSchemaAjv2020(ajv) ? createUserSchemaAjv() : createDraft07UserSchemaAjv()).compile(schema);
+  throw new Error(message);
 }
 
-function userSchemaOptions(o: UserSchemaAjvOptions): Options {
-  if (o.optimize !== false && o.validateSchema !== false) return USER_SCHEMA_OPTIONS;
-  return { ...USER_SCHEMA_OPTIONS, validateSchema: o.validateSchema ?? true, code: { ...USER_SCHEMA_OPTIONS.code, optimize: o.optimize === false ? false : 1 } };
-}
-
-/** Creates an Ajv (2020-12) for user-supplied JSON Schemas (tool input/output schemas). */
-export function createUserSchemaAjv(o: UserSchemaAjvOptions = {}): Ajv2020 {
-  const ajv = new Ajv2020(userSchemaOptions(o));
-  addUserFormats(ajv);
-  useLinearUniqueItems(ajv);
-  addFuelKeyword(ajv);
-  return ajv;
-}
-
-/** The same for user schemas that declare draft-07 in `$schema`. */
-export function createDraft07UserSchemaAjv(o: UserSchemaAjvOptions = {}): Ajv {
-  const ajv = new Ajv(userSchemaOptions(o));
-  addUserFormats(ajv);
-  useLinearUniqueItems(ajv);
-  addFuelKeyword(ajv);
-  return ajv;
-}
 let shared: Ajv2020 | undefined;
 
 /** The Ajv instance holding Tengine's own schemas (config, fragment, bundle), compiled on demand once per process. */

@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint } from 'jose';
+import { jwkThumbprint } from './jwk-thumbprint.js';
 import { bundleAlgForKey, type BundleSigningAlg } from './bundle-format.js';
 
 /** A public key trusted to sign bundles. */
@@ -99,7 +99,7 @@ async function trustedKeyFrom(key: KeyObject, declared: BundleSigningAlg | undef
     throw new TrustedKeyError(`a ${key.asymmetricKeyType ?? 'unknown'} key cannot sign bundles`, 'use an Ed25519, P-256 or P-384 public key');
   }
   if (declared && declared !== alg) throw new TrustedKeyError(`the JWK says "alg": "${declared}" but the key is for ${alg}`);
-  const kid = await calculateJwkThumbprint(key.export({ format: 'jwk' }) as Parameters<typeof calculateJwkThumbprint>[0], 'sha256');
+  const kid = jwkThumbprint(key.export({ format: 'jwk' }));
   return { kid, alg, key };
 }
 

@@ -75,6 +75,7 @@ export const linearRegExp = Object.assign(
     if (flags !== 'u') throw new Error(`linearRegExp expects Ajv's "u" flag, got ${JSON.stringify(flags)}`);
     return compileLinear(pattern);
   },
-  // Ajv only reads `code` when it generates standalone validator source, which Tengine never does.
+  // Ajv only reads `code` when it generates standalone validator source (the meta-schema check of user schemas,
+  // schemas/generated/user-meta-validator.ts, imports the function under this name).
   { code: 'linearRegExp' },
 );

@@ -66,7 +66,8 @@ export const linearUniqueItems: CodeKeywordDefinition = {
     // Ajv picks the order of its search (and so which pair it reports) by the declared item types; keep it.
     const itemTypes = parentSchema.items ? getSchemaTypes(parentSchema.items) : [];
     const scalar = itemTypes.length > 0 && !itemTypes.some((t) => t === 'object' || t === 'array');
-    const find = gen.scopeValue('func', { ref: scalar ? duplicateFromEnd : duplicateFromStart });
+    // `code` names the function in standalone code (schemas/generated/user-meta-validator.ts imports both by name).
+    const find = gen.scopeValue('func', scalar ? { ref: duplicateFromEnd, code: _`duplicateFromEnd` } : { ref: duplicateFromStart, code: _`duplicateFromStart` });
     const pair = gen.const('dup', _`${find}(${data})`);
     cxt.setParams({ i: _`${pair}[0]`, j: _`${pair}[1]` });
     cxt.fail(_`${pair} !== undefined`);

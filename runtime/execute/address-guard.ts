@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
+import { buildConnector as undiciConnector } from './undici-core.js';
 import { ADDRESS_CLASS_LABEL, checkAddress, type AddressClass, type AddressPolicy } from '../../schemas/address-policy.js';
 
 /** How a connection is resolved: node's `dns.lookup` signature (tests inject a resolver; DNS servers are not ours). */
@@ -46,7 +47,7 @@ export interface GuardedConnectorOptions {
  * more (defence in depth, before any byte of the request is written).
  */
 export function createGuardedConnector(policy: AddressPolicy, opts: GuardedConnectorOptions = {}): buildConnector.connector {
-  const base = buildConnector({ ...opts.tls, lookup: guardedLookup(policy, opts.lookup ?? (dnsLookup as UpstreamLookup)) } as buildConnector.BuildOptions);
+  const base = undiciConnector({ ...opts.tls, lookup: guardedLookup(policy, opts.lookup ?? (dnsLookup as UpstreamLookup)) } as buildConnector.BuildOptions);
   return (options, callback) => {
     if (isIP(options.hostname)) {
       const verdict = checkAddress(options.hostname, policy);

@@ -1,4 +1,5 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool } from './undici-core.js';
 import type { AddressPolicy } from '../../schemas/address-policy.js';
 import { createGuardedConnector, UpstreamAddressBlockedError, type UpstreamLookup } from './address-guard.js';
 import type { UpstreamClient, UpstreamRequest, UpstreamResponse } from './types.js';

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint } from 'jose';
+import { jwkThumbprint } from '../../schemas/jwk-thumbprint.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadRuntimeKeySet, type RuntimeKeySet } from '../keys/runtime-keys.js';
 import type { RuntimeModel } from '../load/runtime-model.js';
@@ -43,6 +43,6 @@ async function ephemeralKeySet(): Promise<RuntimeKeySet> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
   const { d: _d, ...pub } = jwk;
-  const kid = await calculateJwkThumbprint(pub as Parameters<typeof calculateJwkThumbprint>[0]);
+  const kid = jwkThumbprint(pub);
   return loadRuntimeKeySet(JSON.stringify({ keys: [{ ...jwk, kid, use: 'sig', alg: 'ES256' }] }));
 }

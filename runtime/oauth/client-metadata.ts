@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import type { Agent, request } from 'undici';
 import type { AddressPolicy } from '../../schemas/address-policy.js';
 import { createGuardedConnector, UpstreamAddressBlockedError } from '../execute/address-guard.js';
 import { OAuthError } from './errors.js';
@@ -27,14 +27,17 @@ export interface ClientMetadata {
  */
 export class ClientMetadataFetcher {
   private readonly cache = new Map<string, { at: number; value?: ClientMetadata; error?: OAuthError }>();
-  private readonly agent: Agent;
+  // Made at the first fetch: all of undici (its `request` API) loads then, not at every boot.
+  private agent?: Promise<{ agent: Agent; request: typeof request }>;
 
   constructor(
     private readonly policy: AddressPolicy,
     private readonly allowedRedirectHosts: readonly string[],
     private readonly now: () => number,
-  ) {
-    this.agent = new Agent({ connect: createGuardedConnector(policy), connections: 16 });
+  ) {}
+
+  private client(): Promise<{ agent: Agent; request: typeof request }> {
+    return (this.agent ??= import('undici').then((u) => ({ agent: new u.Agent({ connect: createGuardedConnector(this.policy), connections: 16 }), request: u.request })));
   }
 
   /** The metadata of the client `url`, or an invalid_client OAuthError saying why there is none. */
@@ -59,9 +62,10 @@ export class ClientMetadataFetcher {
 
   private async load(url: string): Promise<ClientMetadata> {
     checkClientIdUrl(url, this.policy === 'unrestricted');
+    const { agent, request } = await this.client();
     let res: Awaited<ReturnType<typeof request>>;
     try {
-      res = await request(url, { dispatcher: this.agent, method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(METADATA_FETCH_TIMEOUT_MS) });
+      res = await request(url, { dispatcher: agent, method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(METADATA_FETCH_TIMEOUT_MS) });
     } catch (e) {
       if (e instanceof UpstreamAddressBlockedError || (e as { cause?: unknown }).cause instanceof UpstreamAddressBlockedError) {
         throw new OAuthError('invalid_client', 'the client metadata document is on an address this server does not fetch from (loopback, private, link-local or metadata)');
@@ -111,7 +115,7 @@ export class ClientMetadataFetcher {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent) await (await this.agent).agent.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Ajv } from 'ajv';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import { createDraft07UserSchemaAjv, createUserSchemaAjv } from '../../../schemas/ajv.js';
+import { createDraft07UserSchemaAjv, createUserSchemaAjv, validateUserSchema } from '../../../schemas/ajv.js';
 import { canonicalJson } from '../../../schemas/canonical-json.js';
 import { checkLinearPattern, PatternNotLinearError } from '../../../schemas/linear-regexp.js';
 import { eachTool, isObject, type RuleContext } from './context.js';
@@ -11,16 +11,10 @@ import { eachSubschema } from '../../../schemas/subschemas.js';
 type Check = { ok: true; warnings?: SchemaProblem[] } | { ok: false; errors: SchemaProblem[] };
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+// Each schema is checked against its meta-schema (validateUserSchema: generated code for 2020-12) before it is
+// compiled, so the compile does not check it again.
+const CHECKED = { validateSchema: false } as const;
 const DRAFT_2020 = /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
-
-/**
- * The instances that check schemas against their dialect's meta-schema, one per dialect per process: compiling the
- * 2020-12 meta-schema costs about 50 ms, and `validate` then `build` in one process (or `tengine dev` reloading)
- * would pay it each time. Only validateSchema runs on them, which adds nothing to them, so no config's schemas
- * leave state behind for the next; user schemas are compiled in each checker's own instances.
- */
-let meta2020: Ajv2020 | undefined;
-let meta07: Ajv | undefined;
 
 /**
  * Checks input and output schemas once per distinct schema (large configs repeat the same few schemas, so this
@@ -31,7 +25,6 @@ export class UserSchemaChecker {
   // The same results by the schema's text as written: most repeats are identical, and JSON.stringify is several
   // times cheaper than canonical JSON, which is then computed only the first time a text is seen.
   private readonly byText = new Map<string, Check>();
-  // Compile-only instances (see UserSchemaAjvOptions): the meta-schema check already ran on the shared ones.
   private ajv2020?: Ajv2020;
   private ajv07?: Ajv;
 
@@ -63,17 +56,11 @@ export class UserSchemaChecker {
   private compute(schema: Record<string, unknown>): Check {
     const dialect = schema.$schema;
     let ajv: Ajv | Ajv2020;
-    let meta: Ajv | Ajv2020;
-    const compileOnly = { optimize: false, validateSchema: false };
-    if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) {
-      meta = meta2020 ??= createUserSchemaAjv({ optimize: false });
-      ajv = this.ajv2020 ??= createUserSchemaAjv(compileOnly);
-    } else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) {
-      meta = meta07 ??= createDraft07UserSchemaAjv({ optimize: false });
-      ajv = this.ajv07 ??= createDraft07UserSchemaAjv(compileOnly);
-    } else return { ok: false, errors: [{ path: '/$schema', where: '', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
-    if (!meta.validateSchema(schema)) {
-      return { ok: false, errors: describeMetaSchemaErrors(schema, meta.errors ?? []).slice(0, 5) };
+    if (dialect === undefined || (typeof dialect === 'string' && DRAFT_2020.test(dialect))) ajv = this.ajv2020 ??= createUserSchemaAjv(CHECKED);
+    else if (typeof dialect === 'string' && DRAFT_07.test(dialect)) ajv = this.ajv07 ??= createDraft07UserSchemaAjv(CHECKED);
+    else return { ok: false, errors: [{ path: '/$schema', where: '', message: `unsupported $schema ${JSON.stringify(dialect)} (use 2020-12 or draft-07)` }] };
+    if (!validateUserSchema(ajv, schema)) {
+      return { ok: false, errors: describeMetaSchemaErrors(schema, ajv.errors ?? []).slice(0, 5) };
     }
     const patterns = patternProblems(schema);
     if (patterns.length > 0) return { ok: false, errors: patterns };
