@@ -93,12 +93,18 @@ try {
     env: { ...observed.env, TENGINE_REDIS_URL: REDIS_URL, TENGINE_REDIS_KEY_PREFIX: keyPrefix, BENCH_HMAC_SECRET: randomBytes(32).toString('hex') },
   });
   const oauthGw = await startRuntime({ root: here, bundle, publicKey, ...observed });
+  // The same API-key runtime with the NODE_OPTIONS the container image sets (its young generation; docs/performance.md
+  // "Tuning"), read from the Dockerfile so the row measures what the image runs.
+  const imageOptions = /^ENV NODE_OPTIONS=(\S+)$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+  if (!imageOptions) throw new Error('the Dockerfile sets no NODE_OPTIONS line the bench can read');
+  const imageGw = await startRuntime({ root: here, bundle, publicKey, args: observed.args, env: { ...observed.env, NODE_OPTIONS: imageOptions } });
   const memberToken = await memberSessionToken(memberGw.port, keys.apiKey, assertionKey, 'bench', 'bench-member-1');
   const accessToken = await oauthAccessToken(oauthGw.port, 'bench-connector', clientSecret.secret);
 
   const subjects: Subject[] = [
     { key: 'floor', name: 'floor (hand-written gateway)', gw: floor, headers: base },
     { key: 'api_key', name: 'API key', gw: apiKeyGw, headers: { ...base, authorization: `Bearer ${keys.apiKey}` } },
+    { key: 'api_key_image', name: `API key, image's NODE_OPTIONS (${imageOptions})`, gw: imageGw, headers: { ...base, authorization: `Bearer ${keys.apiKey}` } },
     { key: 'member', name: 'member token + HMAC + Redis limit', gw: memberGw, headers: { ...base, authorization: `Bearer ${memberToken}` } },
     { key: 'oauth', name: 'OAuth access token', gw: oauthGw, headers: { ...base, authorization: `Bearer ${accessToken}` } },
   ];

@@ -23,6 +23,15 @@ describe('issue 15 targets', () => {
     expect(slow.find((x) => x.what.includes('p99'))).toMatchObject({ met: false });
   });
 
+  it("judges the API key as the container image runs it by the API key's targets", () => {
+    const v = verdicts(report([row('floor', 'floor', 40, 0.07, 1), row('api_key_image', 'API key, image', 56, 0.12, 1.4)]));
+    expect(v.map((x) => [x.what, x.value, x.met])).toEqual([
+      ["API key, image: CPU per call ≤ 1.5× the floor's", '1.40×', true],
+      ["API key, image: added p50 at concurrency 1 within 0.1 ms of the floor's", '+0.050 ms', true],
+      ["API key, image: p99 at concurrency 1 ≤ 1.5× the floor's", '1.40×', true],
+    ]);
+  });
+
   it('renders one markdown table row per gateway and per target, marked met, missed or reported', () => {
     const md = renderMarkdown(report([row('floor', 'floor', 40, 0.07, 1), row('api_key', 'API key', 80, 0.1, 1), row('oauth', 'OAuth', 80, 0.1, 1)]));
     expect(md).toContain('| API key | 1,000 | 80 | 2.00 | 1.00 | 0 |');
